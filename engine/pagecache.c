@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pagecache.c - the per-file folio index and per-block folio state. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iomapctl/pagecache.h"
+
+#define LONG_BITS (sizeof(unsigned long) * CHAR_BIT)
+
+int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits)
+{
+	if (blkbits < 9 || blkbits > IOMAP_PAGE_SHIFT)
+		return -EINVAL;
+	memset(cache, 0, sizeof(*cache));
+	cache->blkbits = blkbits;
+	return 0;
+}
+
+static void iomap_folio_free(struct iomap_folio *folio)
+{
+	free(folio->data);
+	free(folio->state);
+	free(folio);
+}
+
+void iomap_cache_destroy(struct iomap_cache *cache)
+{
+	for (size_t i = 0; i < cache->nr; i++)
+		iomap_folio_free(cache->folios[i]);
+	free(cache->folios);
+	memset(cache, 0, sizeof(*cache));
+}
+
+/* Index of the first folio ending after @pos. */
+static size_t iomap_cache_index(const struct iomap_cache *cache, loff_t pos)
+{
+	size_t lo = 0, hi = cache->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct iomap_folio *f = cache->folios[mid];
+
+		if (f->pos + (loff_t)iomap_folio_size(f) <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct iomap_folio *iomap_cache_find(const struct iomap_cache *cache,
+				     loff_t pos)
+{
+	size_t i = iomap_cache_index(cache, pos);
+
+	if (i < cache->nr && cache->folios[i]->pos <= pos)
+		return cache->folios[i];
+	return NULL;
+}
+
+static struct iomap_folio *iomap_folio_alloc(loff_t pos, unsigned int order,
+					     unsigned int blkbits)
+{
+	struct iomap_folio *folio = calloc(1, sizeof(*folio));
+	size_t size = IOMAP_PAGE_SIZE << order;
+
+	if (!folio)
+		return NULL;
+	folio->pos = pos;
+	folio->order = order;
+	folio->nblocks = (unsigned int)(size >> blkbits);
+	folio->state = calloc((2 * folio->nblocks + LONG_BITS - 1) / LONG_BITS,
+			      sizeof(unsigned long));
+	/* Page-aligned so O_DIRECT can read straight into it. */
+	if (!folio->state ||
+	    posix_memalign((void **)&folio->data, IOMAP_PAGE_SIZE, size)) {
+		folio->data = NULL;
+		iomap_folio_free(folio);
+		return NULL;
+	}
+	memset(folio->data, 0, size);
+	return folio;
+}
+
+int iomap_cache_add(struct iomap_cache *cache, loff_t pos, unsigned int order,
+		    struct iomap_folio **foliop)
+{
+	size_t size = IOMAP_PAGE_SIZE << order;
+	struct iomap_folio *folio;
+	size_t i;
+
+	if (order > IOMAP_MAX_FOLIO_ORDER || pos < 0)
+		return -EINVAL;
+	pos &= ~(loff_t)(size - 1);
+	i = iomap_cache_index(cache, pos);
+	if (i < cache->nr && cache->folios[i]->pos < pos + (loff_t)size)
+		return -EEXIST;
+	if (cache->nr == cache->cap) {
+		size_t cap = cache->cap ? cache->cap * 2 : 64;
+		void *p = realloc(cache->folios, cap * sizeof(*cache->folios));
+
+		if (!p)
+			return -ENOMEM;
+		cache->folios = p;
+		cache->cap = cap;
+	}
+	folio = iomap_folio_alloc(pos, order, cache->blkbits);
+	if (!folio)
+		return -ENOMEM;
+	memmove(&cache->folios[i + 1], &cache->folios[i],
+		(cache->nr - i) * sizeof(*cache->folios));
+	cache->folios[i] = folio;
+	cache->nr++;
+	cache->bytes += size;
+	*foliop = folio;
+	return 0;
+}
+
+void iomap_cache_remove(struct iomap_cache *cache, struct iomap_folio *folio)
+{
+	size_t i = iomap_cache_index(cache, folio->pos);
+
+	if (i >= cache->nr || cache->folios[i] != folio)
+		return;
+	memmove(&cache->folios[i], &cache->folios[i + 1],
+		(cache->nr - i - 1) * sizeof(*cache->folios));
+	cache->nr--;
+	cache->bytes -= iomap_folio_size(folio);
+	iomap_folio_free(folio);
+}
+
+static bool test_bit_ul(const unsigned long *map, unsigned int bit)
+{
+	return map[bit / LONG_BITS] & (1UL << (bit % LONG_BITS));
+}
+
+static void assign_bits(unsigned long *map, unsigned int first,
+			unsigned int count, bool set)
+{
+	for (unsigned int bit = first; bit < first + count; bit++) {
+		unsigned long mask = 1UL << (bit % LONG_BITS);
+
+		if (set)
+			map[bit / LONG_BITS] |= mask;
+		else
+			map[bit / LONG_BITS] &= ~mask;
+	}
+}
+
+/* Blocks touched by [off, off + len) of the folio: first and count. */
+static unsigned int folio_blocks(const struct iomap_folio *folio, size_t off,
+				 size_t len, unsigned int blkbits,
+				 unsigned int *first)
+{
+	size_t end = off + len;
+
+	if (end > iomap_folio_size(folio))
+		end = iomap_folio_size(folio);
+	if (len == 0 || off >= end)
+		return 0;
+	*first = (unsigned int)(off >> blkbits);
+	return (unsigned int)(((end - 1) >> blkbits) - *first + 1);
+}
+
+void iomap_folio_set_uptodate(struct iomap_folio *folio, size_t off,
+			      size_t len, unsigned int blkbits)
+{
+	unsigned int first = 0;
+	unsigned int n = folio_blocks(folio, off, len, blkbits, &first);
+
+	assign_bits(folio->state, first, n, true);
+}
+
+void iomap_folio_set_dirty(struct iomap_folio *folio, size_t off, size_t len,
+			   unsigned int blkbits)
+{
+	unsigned int first = 0;
+	unsigned int n = folio_blocks(folio, off, len, blkbits, &first);
+
+	assign_bits(folio->state, folio->nblocks + first, n, true);
+}
+
+void iomap_folio_clear_dirty(struct iomap_folio *folio, size_t off,
+			     size_t len, unsigned int blkbits)
+{
+	unsigned int first = 0;
+	unsigned int n = folio_blocks(folio, off, len, blkbits, &first);
+
+	assign_bits(folio->state, folio->nblocks + first, n, false);
+}
+
+bool iomap_folio_block_uptodate(const struct iomap_folio *folio,
+				unsigned int block)
+{
+	return block < folio->nblocks && test_bit_ul(folio->state, block);
+}
+
+bool iomap_folio_block_dirty(const struct iomap_folio *folio,
+			     unsigned int block)
+{
+	return block < folio->nblocks &&
+	       test_bit_ul(folio->state, folio->nblocks + block);
+}
+
+/* Is the block holding @pos cached and uptodate? */
+static bool iomap_cache_has_data(const struct iomap_cache *cache, loff_t pos,
+				 loff_t *block_end)
+{
+	const struct iomap_folio *f = iomap_cache_find(cache, pos);
+	loff_t bsize = (loff_t)1 << cache->blkbits;
+
+	*block_end = (pos | (bsize - 1)) + 1;
+	if (!f) {
+		size_t i = iomap_cache_index(cache, pos);
+
+		/* Skip the whole uncached gap in one step. */
+		if (i < cache->nr)
+			*block_end = cache->folios[i]->pos;
+		else
+			*block_end = INT64_MAX;
+		return false;
+	}
+	return iomap_folio_block_uptodate(
+		f, (unsigned int)((pos - f->pos) >> cache->blkbits));
+}
+
+loff_t iomap_cache_seek(const struct iomap_cache *cache, loff_t start,
+			loff_t end, int whence)
+{
+	bool want_data = whence == SEEK_DATA;
+	loff_t pos = start, next;
+
+	while (pos < end) {
+		if (iomap_cache_has_data(cache, pos, &next) == want_data)
+			return pos;
+		pos = next;
+	}
+	return -ENOENT;
+}

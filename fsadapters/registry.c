@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/* registry.c - the list of filesystem adapters, and probing an image. */
+#include <errno.h>
+#include <stddef.h>
+
+#include "iomapctl/fsa.h"
+
+const struct fsa_ops *const fsa_adapters[] = {
+	NULL,
+};
+
+const struct fsa_ops *fsa_probe(const char *path, struct fsa_info *info,
+				int *err)
+{
+	*err = -ENODATA;
+	for (size_t i = 0; fsa_adapters[i]; i++) {
+		int ret = fsa_adapters[i]->probe(path, info);
+
+		if (ret == 0)
+			return fsa_adapters[i];
+		if (ret != -ENODATA) {
+			*err = ret;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+int fsa_open(const char *path, unsigned int flags, struct iomap_stats *stats,
+	     struct fsa_fs **fsp)
+{
+	struct fsa_info info;
+	int err;
+	const struct fsa_ops *ops = fsa_probe(path, &info, &err);
+
+	if (!ops)
+		return err;
+	return ops->open(path, flags, stats, fsp);
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* fsa.h - filesystem adapters: open an image, find its files, and hand the
+ * engine one iomap_ops table per operation. */
+#ifndef IOMAPCTL_FSA_H
+#define IOMAPCTL_FSA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "iomapctl/bh.h"
+#include "iomapctl/iomap.h"
+#include "iomapctl/ioops.h"
+
+/**
+ * struct fsa_iomap_ops - the mapping tables of one filesystem, one per
+ * operation, as the kernel's filesystems pass different ops to each entry
+ * point.  Every member is Optional: NULL means the filesystem cannot do that
+ * operation and the engine returns -EOPNOTSUPP.
+ * @read:	buffered and direct reads (flags 0 or IOMAP_DIRECT).
+ * @report:	fiemap, seek, bmap and `map` (IOMAP_REPORT).
+ * @xattr:	where the extended attributes live (FIEMAP_FLAG_XATTR).
+ * @buffered_write: buffered writes, zero-range and truncate-page.
+ * @direct_write: direct writes (IOMAP_DIRECT | IOMAP_WRITE).
+ * @dax_write:	DAX writes (IOMAP_DAX | IOMAP_WRITE).
+ * @dio:	hooks around direct I/O.
+ * @writeback:	hooks of page-cache writeback.
+ * @get_block:	the block-at-a-time mapper of the buffer-head emulation.
+ */
+struct fsa_iomap_ops {
+	const struct iomap_ops *read;
+	const struct iomap_ops *report;
+	const struct iomap_ops *xattr;
+	const struct iomap_ops *buffered_write;
+	const struct iomap_ops *direct_write;
+	const struct iomap_ops *dax_write;
+	const struct iomap_dio_ops *dio;
+	const struct iomap_writeback_ops *writeback;
+	iomap_get_block_t get_block;
+};
+
+/* fsa_ops.open flags */
+#define FSA_OPEN_RDWR (1U << 0) /* open for mutating commands */
+
+/* fsa_ops.caps: what the adapter can do, tested instead of its name. */
+#define FSA_CAP_WRITE (1U << 0) /* can mutate images */
+#define FSA_CAP_UNWRITTEN (1U << 1) /* has unwritten extents */
+#define FSA_CAP_REFLINK (1U << 2) /* can share extents */
+
+/**
+ * struct fsa_info - what `probe` reports.
+ * @type:	"ext2", "ext3", "ext4", "iomapfs".
+ * @block_size:	bytes per filesystem block.
+ * @block_count: blocks in the filesystem.
+ * @free_blocks: blocks not allocated.
+ * @inode_count: inodes in the filesystem.
+ * @label:	volume label, NUL-terminated.
+ * @uuid:	UUID as text, NUL-terminated.
+ */
+struct fsa_info {
+	char type[16];
+	uint32_t block_size;
+	uint64_t block_count;
+	uint64_t free_blocks;
+	uint64_t inode_count;
+	char label[64];
+	char uuid[40];
+};
+
+/**
+ * struct fsa_stat - an inode's attributes.
+ * @blocks:	512-byte units allocated, as st_blocks.
+ * Times are wall-clock; @crtime is zero when the filesystem has none.
+ */
+struct fsa_stat {
+	uint64_t ino;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	loff_t size;
+	uint64_t blocks;
+	struct timespec atime;
+	struct timespec mtime;
+	struct timespec ctime;
+	struct timespec crtime;
+};
+
+/**
+ * struct fsa_dirent - one directory entry.
+ * @type:	DT_* from <dirent.h>, DT_UNKNOWN if the filesystem has none.
+ * @name:	NUL-terminated; adapters pass on-disk names as they are and
+ *		callers that create host files must validate them.
+ */
+struct fsa_dirent {
+	uint64_t ino;
+	uint8_t type;
+	char name[256];
+};
+
+typedef int (*fsa_dirent_cb)(const struct fsa_dirent *de, void *priv);
+
+struct fsa_fs;
+
+/**
+ * struct fsa_ops - a filesystem adapter.  Return values are 0 or a negative
+ * errno unless stated.
+ * @name:	Required.  Adapter name ("ext2").
+ * @probe:	Required.  0 if the image at @path is this adapter's (filling
+ *		@info), -ENODATA if not, another negative errno on error.
+ * @open:	Required.  Open the image; @flags are FSA_OPEN_*.  Statistics
+ *		of every inode of this filesystem go to @stats.
+ * @close:	Required.  Flush (when read-write) and free everything.
+ * @info:	Required.  Fill @info for the open filesystem.
+ * @lookup:	Required.  Resolve an absolute in-image @path to an inode
+ *		number; errors as the kernel's path walk (-ENOENT, -ENOTDIR,
+ *		-ELOOP, -ENAMETOOLONG).
+ * @stat:	Required.
+ * @readdir:	Required.  Calls @cb for each entry; a non-zero return from
+ *		@cb stops the walk and is returned.
+ * @readlink:	Optional.  The target of a symlink, NUL-terminated in @buf.
+ * @iget:	Required.  An iomap_inode for @ino; release with @iput.
+ * @iput:	Required.
+ * @create:	Optional.  New regular file @name in directory @dir.
+ * @mkdir:	Optional.  New directory.
+ * @setattr:	Optional.  Mode, owner and times from @st.
+ * @setsize:	Optional.  Shrink (freeing blocks) or grow (leaving a hole)
+ *		the file to @size.
+ * @falloc:	Optional.  Preallocate (unwritten where supported).
+ * @punch:	Optional.  Free the blocks of a range, leaving a hole.
+ * @sync:	Optional.  Write all metadata to the image.
+ * @iomap:	Required.  The mapping tables.
+ * @caps:	FSA_CAP_* bits.
+ */
+struct fsa_ops {
+	const char *name;
+	int (*probe)(const char *path, struct fsa_info *info);
+	int (*open)(const char *path, unsigned int flags,
+		    struct iomap_stats *stats, struct fsa_fs **fsp);
+	int (*close)(struct fsa_fs *fs);
+	int (*info)(struct fsa_fs *fs, struct fsa_info *info);
+	int (*lookup)(struct fsa_fs *fs, const char *path, uint64_t *ino);
+	int (*stat)(struct fsa_fs *fs, uint64_t ino, struct fsa_stat *st);
+	int (*readdir)(struct fsa_fs *fs, uint64_t dir, fsa_dirent_cb cb,
+		       void *priv);
+	int (*readlink)(struct fsa_fs *fs, uint64_t ino, char *buf,
+			size_t size);
+	int (*iget)(struct fsa_fs *fs, uint64_t ino,
+		    struct iomap_inode **inodep);
+	void (*iput)(struct iomap_inode *inode);
+	int (*create)(struct fsa_fs *fs, uint64_t dir, const char *name,
+		      uint32_t mode, uint64_t *ino);
+	int (*mkdir)(struct fsa_fs *fs, uint64_t dir, const char *name,
+		     uint32_t mode, uint64_t *ino);
+	int (*setattr)(struct fsa_fs *fs, uint64_t ino,
+		       const struct fsa_stat *st);
+	int (*setsize)(struct iomap_inode *inode, loff_t size);
+	int (*falloc)(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		      bool keep_size);
+	int (*punch)(struct iomap_inode *inode, loff_t pos, uint64_t len);
+	int (*sync)(struct fsa_fs *fs);
+	const struct fsa_iomap_ops *iomap;
+	unsigned int caps;
+};
+
+/**
+ * struct fsa_fs - an open image; adapters embed it first in their own.
+ * @ops:	the adapter.
+ * @path:	the image path as given.
+ * @blkbits:	log2 of the block size.
+ * @rdwr:	opened for writing.
+ * @stats:	where the engine counts this filesystem's work.
+ */
+struct fsa_fs {
+	const struct fsa_ops *ops;
+	const char *path;
+	unsigned int blkbits;
+	bool rdwr;
+	struct iomap_stats *stats;
+};
+
+/* Registry (fsadapters/registry.c). */
+
+/* The adapters, NULL-terminated, in probe order. */
+extern const struct fsa_ops *const fsa_adapters[];
+
+/**
+ * fsa_probe() - which adapter claims the image at @path.
+ * Returns the adapter (filling @info) or NULL with *@err set: -ENODATA when
+ * none recognises it, or the error met opening it.
+ */
+const struct fsa_ops *fsa_probe(const char *path, struct fsa_info *info,
+				int *err);
+
+/* Probe and open in one go; returns 0 or a negative errno. */
+int fsa_open(const char *path, unsigned int flags, struct iomap_stats *stats,
+	     struct fsa_fs **fsp);
+
+#endif /* IOMAPCTL_FSA_H */
