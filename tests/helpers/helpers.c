@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/* helpers.c - test helpers: temporary directories, commands, images. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+char *t_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+
+	cr_assert(asprintf(&dir, "%s/iomapctl-test-XXXXXX",
+			   base ? base : "/tmp") > 0);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s", dir);
+	return dir;
+}
+
+void t_tmpdir_remove(char *dir)
+{
+	if (!dir)
+		return;
+	t_sh("rm -rf '%s'", dir);
+	free(dir);
+}
+
+static int t_vsh(char **out, const char *fmt, va_list ap)
+{
+	char *cmd;
+	FILE *p;
+	size_t len = 0, cap = 4096;
+	char *buf;
+	int status;
+
+	cr_assert(vasprintf(&cmd, fmt, ap) > 0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	buf = malloc(cap);
+	cr_assert_not_null(buf);
+	for (;;) {
+		size_t n = fread(buf + len, 1, cap - len - 1, p);
+
+		len += n;
+		if (n == 0)
+			break;
+		if (len + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+	}
+	buf[len] = '\0';
+	status = pclose(p);
+	free(cmd);
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int t_sh(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = t_vsh(NULL, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int t_sh_out(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = t_vsh(out, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int t_can_loop_mount(void)
+{
+	char *dir;
+	int ok;
+
+	if (geteuid() != 0)
+		return 0;
+	dir = t_tmpdir();
+	ok = t_sh("cd '%s' && truncate -s 8M img && mke2fs -q -t ext4 img && "
+		  "mkdir m && mount -o loop,ro img m 2>/dev/null && umount m",
+		  dir) == 0;
+	t_tmpdir_remove(dir);
+	return ok;
+}
