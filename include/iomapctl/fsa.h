@@ -9,36 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "iomapctl/bh.h"
-#include "iomapctl/iomap.h"
 #include "iomapctl/ioops.h"
-
-/**
- * struct fsa_iomap_ops - the mapping tables of one filesystem, one per
- * operation, as the kernel's filesystems pass different ops to each entry
- * point.  Every member is Optional: NULL means the filesystem cannot do that
- * operation and the engine returns -EOPNOTSUPP.
- * @read:	buffered and direct reads (flags 0 or IOMAP_DIRECT).
- * @report:	fiemap, seek, bmap and `map` (IOMAP_REPORT).
- * @xattr:	where the extended attributes live (FIEMAP_FLAG_XATTR).
- * @buffered_write: buffered writes, zero-range and truncate-page.
- * @direct_write: direct writes (IOMAP_DIRECT | IOMAP_WRITE).
- * @dax_write:	DAX writes (IOMAP_DAX | IOMAP_WRITE).
- * @dio:	hooks around direct I/O.
- * @writeback:	hooks of page-cache writeback.
- * @get_block:	the block-at-a-time mapper of the buffer-head emulation.
- */
-struct fsa_iomap_ops {
-	const struct iomap_ops *read;
-	const struct iomap_ops *report;
-	const struct iomap_ops *xattr;
-	const struct iomap_ops *buffered_write;
-	const struct iomap_ops *direct_write;
-	const struct iomap_ops *dax_write;
-	const struct iomap_dio_ops *dio;
-	const struct iomap_writeback_ops *writeback;
-	iomap_get_block_t get_block;
-};
 
 /* fsa_ops.open flags */
 #define FSA_OPEN_RDWR (1U << 0) /* open for mutating commands */
@@ -160,7 +131,7 @@ struct fsa_ops {
 		      bool keep_size);
 	int (*punch)(struct iomap_inode *inode, loff_t pos, uint64_t len);
 	int (*sync)(struct fsa_fs *fs);
-	const struct fsa_iomap_ops *iomap;
+	const struct iomap_opset *iomap;
 	unsigned int caps;
 };
 

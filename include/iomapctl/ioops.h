@@ -3,6 +3,7 @@
 #ifndef IOMAPCTL_IOOPS_H
 #define IOMAPCTL_IOOPS_H
 
+#include "iomapctl/bh.h"
 #include "iomapctl/iomap.h"
 
 /* dio_flags passed to iomap_dio_ops.end_io */
@@ -88,6 +89,33 @@ struct iomap_writeback_ops {
 			  uint64_t len);
 	int (*submit)(struct iomap_writepage_ctx *wpc,
 		      const struct iomap_ioend *ioend, int status);
+};
+
+/**
+ * struct iomap_opset - the mapping tables of one filesystem, one per
+ * operation, as the kernel's filesystems pass different ops to each entry
+ * point.  Every member is Optional: NULL means the filesystem cannot do that
+ * operation and the engine returns -EOPNOTSUPP.
+ * @read:	buffered and direct reads (flags 0 or IOMAP_DIRECT).
+ * @report:	fiemap, seek, bmap and `map` (IOMAP_REPORT).
+ * @xattr:	where the extended attributes live (FIEMAP_FLAG_XATTR).
+ * @buffered_write: buffered writes, zero-range and truncate-page.
+ * @direct_write: direct writes (IOMAP_DIRECT | IOMAP_WRITE).
+ * @dax_write:	DAX writes (IOMAP_DAX | IOMAP_WRITE).
+ * @dio:	hooks around direct I/O.
+ * @writeback:	hooks of page-cache writeback.
+ * @get_block:	the block-at-a-time mapper of the buffer-head emulation.
+ */
+struct iomap_opset {
+	const struct iomap_ops *read;
+	const struct iomap_ops *report;
+	const struct iomap_ops *xattr;
+	const struct iomap_ops *buffered_write;
+	const struct iomap_ops *direct_write;
+	const struct iomap_ops *dax_write;
+	const struct iomap_dio_ops *dio;
+	const struct iomap_writeback_ops *writeback;
+	iomap_get_block_t get_block;
 };
 
 #endif /* IOMAPCTL_IOOPS_H */

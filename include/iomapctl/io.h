@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* io.h - the data paths: move file bytes between memory and the image
+ * through the filesystem's mappings (direct, buffered, DAX), or block at a
+ * time through the buffer-head emulation. */
+#ifndef IOMAPCTL_IO_H
+#define IOMAPCTL_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "iomapctl/ioops.h"
+
+enum iomap_io_path {
+	IOMAP_IO_BUFFERED = 0, /* our page cache over the image */
+	IOMAP_IO_DIRECT, /* O_DIRECT on the image through io_uring */
+	IOMAP_IO_DAX, /* the image mapped with libpmem2 */
+};
+
+enum iomap_mapper {
+	IOMAP_MAPPER_IOMAP = 0, /* one ->iomap_begin per extent */
+	IOMAP_MAPPER_BH, /* one get_block per block */
+};
+
+/**
+ * struct iomap_io_params - how to open a data path.
+ * @path:	direct, buffered or DAX.
+ * @mapper:	iomap or buffer heads.
+ * @queue_depth: direct: requests in flight (0 = default 32).
+ * @cache_bytes: buffered: memory bound of the page cache (0 = default).
+ * @max_folio_order: buffered: largest folio is 4 KiB << order.
+ * @verbose:	say on stderr when a path falls back (no io_uring, no
+ *		O_DIRECT on the host filesystem).
+ */
+struct iomap_io_params {
+	enum iomap_io_path path;
+	enum iomap_mapper mapper;
+	unsigned int queue_depth;
+	size_t cache_bytes;
+	unsigned int max_folio_order;
+	bool verbose;
+};
+
+struct iomap_dev;
+struct iomap_file;
+
+/* Open the image at @path for data I/O; returns 0 or a negative errno. */
+int iomap_dev_open(const char *path, bool rdwr,
+		   const struct iomap_io_params *params,
+		   struct iomap_dev **devp);
+/* Flush and close; returns the first error met. */
+int iomap_dev_close(struct iomap_dev *dev);
+
+/* Bind @inode (mapped by @ops) to @dev; returns 0 or a negative errno. */
+int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
+		    const struct iomap_opset *ops, struct iomap_file **filep);
+/* Write back everything dirty and release; returns the first error. */
+int iomap_file_close(struct iomap_file *file);
+
+/* Bytes read (short at EOF, 0 past it) or a negative errno. */
+ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos);
+/* Bytes written or a negative errno; extends the size as needed. */
+ssize_t iomap_file_write(struct iomap_file *file, const void *buf,
+			 size_t len, loff_t pos);
+/* Afterwards [pos, pos + len) reads as zeros. */
+int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len);
+/* Zero from @pos to the end of its block (before a truncate to @pos). */
+int iomap_file_truncate_page(struct iomap_file *file, loff_t pos);
+/* Drop cached data at and past @pos (after the filesystem truncated). */
+void iomap_file_invalidate(struct iomap_file *file, loff_t pos);
+/* Write back dirty data and wait for it. */
+int iomap_file_sync(struct iomap_file *file);
+
+#endif /* IOMAPCTL_IO_H */
