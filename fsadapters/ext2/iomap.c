@@ -103,6 +103,7 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 
 struct fsa_ext2_ind_walk {
 	struct fsa_ext2_inode *ei;
+	blk64_t visits;
 	int ret;
 };
 
@@ -115,11 +116,15 @@ static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
 	struct fsa_ext2_cursor *cur = &w->ei->cur;
 	struct fsa_ext2_run *last = cur->nr ? &cur->runs[cur->nr - 1] : NULL;
 
-	(void)fs;
 	(void)ref_blk;
 	(void)ref_offset;
 	if (blockcnt < 0)
 		return 0;
+	/* More data blocks than the filesystem has: looping indirect blocks. */
+	if (++w->visits > ext2fs_blocks_count(fs->super)) {
+		w->ret = -EFSCORRUPTED;
+		return BLOCK_ABORT;
+	}
 	if (last && last->lblk + last->len == (blk64_t)blockcnt &&
 	    last->pblk + last->len == *blocknr && last->len < UINT32_MAX &&
 	    *blocknr < ext2fs_blocks_count(fs->super)) {
@@ -135,7 +140,7 @@ static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
  * once, then to runs for every mapping. */
 static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
 {
-	struct fsa_ext2_ind_walk w = { ei, 0 };
+	struct fsa_ext2_ind_walk w = { ei, 0, 0 };
 	errcode_t err;
 
 	err = ext2fs_block_iterate3(ei->fs->fs, ei->ino,
