@@ -84,7 +84,16 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 	efs->base.rdwr = flags & FSA_OPEN_RDWR;
 	efs->base.stats = stats ? stats : &efs->own_stats;
 	if (efs->base.rdwr) {
-		ret = fsa_ext2_check_writable(efs);
+		/*
+		 * The engine reads and writes file data through its own
+		 * descriptor: libext2fs must not keep blocks in a cache of its
+		 * own, or a dirty cached block written later (or a stale one
+		 * read back) would undo the engine's data.
+		 */
+		ret = fsa_ext2_errno(io_channel_set_options(efs->fs->io,
+							    "cache=off"));
+		if (!ret)
+			ret = fsa_ext2_check_writable(efs);
 		if (!ret)
 			ret = fsa_ext2_errno(ext2fs_read_bitmaps(efs->fs));
 		if (ret)
@@ -463,6 +472,14 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 
 	if (!inode)
 		return;
+	/* Paths that grow the file after ->iomap_end (DAX) leave the new
+	 * size only in the engine's inode: persist it. */
+	if (ei->fs->base.rdwr && fsa_ext2_read_inode(ei->fs, ei->ino,
+						     &ei->inode) == 0 &&
+	    inode->size > (loff_t)EXT2_I_SIZE(&ei->inode) &&
+	    ext2fs_inode_size_set(ei->fs->fs, (struct ext2_inode *)&ei->inode,
+				  (ext2_off64_t)inode->size) == 0)
+		fsa_ext2_write_inode(ei);
 	fsa_ext2_cursor_reset(ei);
 	free(ei->inline_buf);
 	free(ei);

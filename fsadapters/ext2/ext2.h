@@ -86,6 +86,10 @@ int fsa_ext2_errno(errcode_t err);
 extern const struct iomap_opset fsa_ext2_iomap_opset;
 void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei);
 int fsa_ext2_load_inline(struct fsa_ext2_inode *ei);
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap);
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte);
 int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 		       struct iomap_bh *bh, int create);
 

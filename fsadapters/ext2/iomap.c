@@ -225,7 +225,7 @@ static blk64_t fsa_ext2_eof_blk(const struct fsa_ext2_inode *ei)
 	return ((uint64_t)ei->vfs.size + (1ULL << bits) - 1) >> bits;
 }
 
-static void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
 			      blk64_t lblk, uint64_t end_byte)
 {
 	iomap->type = IOMAP_HOLE;
@@ -234,13 +234,16 @@ static void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
 	iomap->length = end_byte - (uint64_t)iomap->offset;
 }
 
-/* The mapping of block @lblk from the run list, cut at EOF. */
-static int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk,
-			     struct iomap *iomap)
+/*
+ * The mapping of block @lblk from the run list, cut at block @eof (the
+ * end of the file for reads, the end of the address space for writes).
+ */
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
 	unsigned int bits = ei->vfs.blkbits;
-	blk64_t eof = fsa_ext2_eof_blk(ei), end = eof;
+	blk64_t end = eof;
 	const struct fsa_ext2_run *r;
 	size_t i;
 	int ret;
@@ -260,6 +263,7 @@ static int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk,
 	if (r->lblk + r->len < end)
 		end = r->lblk + r->len;
 	iomap->type = r->uninit ? IOMAP_UNWRITTEN : IOMAP_MAPPED;
+	iomap->flags = 0;
 	iomap->offset = (loff_t)(lblk << bits);
 	iomap->addr = (r->pblk + (lblk - r->lblk)) << bits;
 	iomap->length = (end - lblk) << bits;
@@ -305,7 +309,7 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 							     (lblk + 1) << bits);
 		return 0;
 	}
-	return fsa_ext2_map_runs(ei, lblk, iomap);
+	return fsa_ext2_map_runs(ei, lblk, fsa_ext2_eof_blk(ei), iomap);
 }
 
 static const struct iomap_ops fsa_ext2_read_ops = {
