@@ -282,6 +282,11 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	last = (end - 1) >> bits;
 	if (last >= FSA_EXT2_MAX_LBLK)
 		return -EFBIG;
+	/* Blocks past EOF are only legal as unwritten extents (e2fsck
+	 * flags them otherwise): the kernel refuses these files too. */
+	if (keep_size && !fsa_ext2_can_unwritten(ei) &&
+	    end > (((uint64_t)inode->size + (1ULL << bits) - 1) & ~((1ULL << bits) - 1)))
+		return -EOPNOTSUPP;
 	ret = fsa_ext2_alloc(ei, first, last - first + 1,
 			     fsa_ext2_can_unwritten(ei));
 	if (ret)

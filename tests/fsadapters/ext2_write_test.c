@@ -224,3 +224,244 @@ Test(ext2_write, write_ext4_1k) { write_case("ext4", 1024); }
 Test(ext2_write, write_ext4_4k) { write_case("ext4", 4096); }
 
 TestSuite(ext2_write, .timeout = 120);
+
+static uint64_t blocks_of(struct t_file *f)
+{
+	struct fsa_stat st;
+
+	cr_assert_eq(fsa_ext2_ops.stat(f->fs, f->ino, &st), 0);
+	return st.blocks;
+}
+
+static void host_op(const struct ctx *c, int mode, loff_t a, loff_t b)
+{
+	int fd = open(c->host, O_RDWR);
+
+	cr_assert(fd >= 0);
+	if (mode < 0)
+		cr_assert_eq(ftruncate(fd, a), 0);
+	else if (fallocate(fd, mode, a, b) != 0) {
+		/* A host filesystem without punch: write the zeros. */
+		char *z = calloc(1, (size_t)b);
+
+		cr_assert(mode & FALLOC_FL_PUNCH_HOLE);
+		cr_assert_eq(pwrite(fd, z, (size_t)b, a), b);
+		free(z);
+	}
+	close(fd);
+}
+
+/* Kinds of the file's blocks: how many of each type the report sees. */
+static void kinds(struct t_file *f, uint64_t *count)
+{
+	struct t_bmap m;
+
+	memset(count, 0, 4 * sizeof(*count));
+	cr_assert_eq(t_fiemap_bmap(f, &m, 0), 0);
+	for (uint64_t i = 0; i < m.n; i++)
+		count[m.kind[i]]++;
+	t_bmap_free(&m);
+}
+
+static void size_case(const char *type, unsigned int bs)
+{
+	struct ctx c;
+	struct t_file f;
+	char *p = pattern(100000, 9);
+	uint64_t before, k[4];
+	bool ext4 = !strcmp(type, "ext4");
+
+	ctx_init(&c, type, bs, "16M");
+	t_open(&f, c.img, NULL, 1);
+	{
+		uint64_t root;
+
+		cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0600, &f.ino), 0);
+		cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	}
+	cr_assert_eq(mini_write(&f, W_DIRECT, 0, p, 100000), 100000);
+	host_pwrite(&c, 0, p, 100000);
+	reopen(&f, &c, "/f");
+	before = blocks_of(&f);
+
+	/* shrink into the middle of a block: blocks freed, tail zero */
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 40000), 0);
+	host_op(&c, -1, 40000, 0);
+	reopen(&f, &c, "/f");
+	cr_assert_lt(blocks_of(&f), before);
+	compare_host(&f, &c);
+	/* grow: a hole, the old tail still zero */
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 90000), 0);
+	host_op(&c, -1, 90000, 0);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+
+	/* punch, unaligned edges zeroed, whole blocks freed */
+	before = blocks_of(&f);
+	cr_assert_eq(fsa_ext2_ops.punch(f.inode, 5000, 20000), 0);
+	host_op(&c, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 5000, 20000);
+	reopen(&f, &c, "/f");
+	cr_assert_lt(blocks_of(&f), before);
+	compare_host(&f, &c);
+
+	/* falloc over holes and past EOF: zeros, size as the host's */
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 120000, false), 0);
+	host_op(&c, 0, 0, 120000);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_assert_eq(k[T_HOLE], 0, "falloc left holes");
+	if (ext4)
+		cr_assert_gt(k[T_UNWRITTEN], 0);
+	else
+		cr_assert_eq(k[T_UNWRITTEN], 0);
+	/* keep_size past EOF: unwritten extents on ext4, refused elsewhere */
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 120000, 50000, true),
+		     ext4 ? 0 : -EOPNOTSUPP);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	/* writes into unwritten extents convert only what they cover */
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 30001, p, 10), 10);
+	host_pwrite(&c, 30001, p, 10);
+	cr_assert_eq(mini_write(&f, W_DAX, 60001, p, 10), 10);
+	host_pwrite(&c, 60001, p, 10);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, size_ext2_1k) { size_case("ext2", 1024); }
+Test(ext2_write, size_ext3_4k) { size_case("ext3", 4096); }
+Test(ext2_write, size_ext4_1k) { size_case("ext4", 1024); }
+Test(ext2_write, size_ext4_4k) { size_case("ext4", 4096); }
+
+static int count_entries(const struct fsa_dirent *de, void *priv)
+{
+	(void)de;
+	(*(int *)priv)++;
+	return 0;
+}
+
+Test(ext2_write, mkdir_create_setattr)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, d, sub, ino, got;
+	struct fsa_stat st = { .mode = 0751, .uid = 70000, .gid = 1234,
+			       .atime = { 1000000000, 5 },
+			       .mtime = { 1200000000, 123456789 },
+			       .ctime = { 1300000000, 0 } }, back;
+	int n = 0;
+	char name[64];
+
+	ctx_init(&c, "ext4", 1024, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), -EEXIST);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, d, "sub", 0755, &sub), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "a/b", 0644, &ino), -EINVAL);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "", 0644, &ino), -EINVAL);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "..", 0644, &ino), -EEXIST);
+	/* Enough names to need more directory blocks than one. */
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%03d", i);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, sub, name, 0644, &ino), 0);
+	}
+	cr_assert_eq(fsa_ext2_ops.setattr(f.fs, ino, &st), 0);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d/sub/file-with-a-long-name-149", &got), 0);
+	cr_assert_eq(got, ino);
+	cr_assert_eq(fsa_ext2_ops.stat(f.fs, ino, &back), 0);
+	cr_expect_eq(back.mode, 0100751);
+	cr_expect_eq(back.uid, 70000);
+	cr_expect_eq(back.gid, 1234);
+	cr_expect_eq(back.mtime.tv_sec, 1200000000);
+	cr_expect_eq(back.mtime.tv_nsec, 123456789);
+	cr_expect_eq(back.atime.tv_nsec, 5);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d", &d), 0);
+	cr_assert_eq(fsa_ext2_ops.stat(f.fs, d, &back), 0);
+	cr_expect_eq(back.mode, 040700);
+	cr_expect_eq(back.nlink, 3);
+	cr_assert_eq(fsa_ext2_ops.readdir(f.fs, sub, count_entries, &n), 0);
+	cr_expect_eq(n, 152);
+	/* read-only handles refuse every mutation */
+	cr_expect_eq(fsa_ext2_ops.create(f.fs, root, "ro", 0644, &ino), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.mkdir(f.fs, root, "ro", 0755, &ino), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.setattr(f.fs, ino, &st), -EROFS);
+	t_close(&f);
+	t_open(&f, c.img, "/small", 0);
+	cr_expect_eq(fsa_ext2_ops.setsize(f.inode, 0), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.punch(f.inode, 0, 1), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.falloc(f.inode, 0, 1, false), -EROFS);
+	t_close(&f);
+	ctx_fini(&c);
+}
+
+/* Run out of space part way: the write is short or fails, never leaves
+ * the image inconsistent, and what was written reads back. */
+static void enospc_case(const char *type, enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	size_t len = 8 << 20;
+	char *p = pattern(len, 1);
+	ssize_t n;
+
+	ctx_init(&c, type, 1024, "4M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	n = mini_write(&f, mode, 0, p, len);
+	cr_assert(n == -ENOSPC || (n > 0 && (size_t)n < len), "write: %zd", n);
+	if (n > 0)
+		host_pwrite(&c, 0, p, (size_t)n);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, len, false), -ENOSPC);
+	reopen(&f, &c, "/big");
+	if (n > 0 && f.inode->size == n)
+		compare_host(&f, &c);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, enospc_ext2_direct) { enospc_case("ext2", W_DIRECT); }
+Test(ext2_write, enospc_ext4_buffered) { enospc_case("ext4", W_BUFFERED); }
+
+/* Features we cannot write safely: read-only opens only. */
+Test(ext2_write, refuse_unsafe_features)
+{
+	static const struct { const char *mkfs, *debugfs; int err; } t[] = {
+		{ "-O casefold", NULL, -EROFS },
+		{ "-O bigalloc", NULL, -EROFS },
+		{ "-O encrypt", NULL, -EROFS },
+		{ "-O verity", NULL, -EROFS },
+		{ "", "feature needs_recovery", -EROFS },
+	};
+	char *dir = t_tmpdir();
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char img[600];
+		struct fsa_fs *fs;
+
+		snprintf(img, sizeof(img), "%s/img%zu", dir, i);
+		cr_assert_eq(t_sh("mke2fs -q -F -t ext4 %s %s 16M 2>/dev/null",
+				  t[i].mkfs, img), 0);
+		if (t[i].debugfs)
+			cr_assert_eq(t_sh("debugfs -w -R '%s' %s >/dev/null 2>&1",
+					  t[i].debugfs, img), 0);
+		cr_expect_eq(fsa_ext2_ops.open(img, FSA_OPEN_RDWR, NULL, &fs),
+			     t[i].err, "%s%s", t[i].mkfs, t[i].debugfs ? t[i].debugfs : "");
+		cr_assert_eq(fsa_ext2_ops.open(img, 0, NULL, &fs), 0);
+		cr_assert_eq(fsa_ext2_ops.close(fs), 0);
+	}
+	t_tmpdir_remove(dir);
+}
