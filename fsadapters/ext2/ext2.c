@@ -44,7 +44,7 @@ static int fsa_ext2_blkid_type(const char *path, char *type, size_t size)
 
 static int fsa_ext2_probe(const char *path, struct fsa_info *info)
 {
-	struct fsa_fs *fs;
+	struct fsa_fs *fs = NULL;
 	char type[16];
 	int ret = fsa_ext2_blkid_type(path, type, sizeof(type));
 
