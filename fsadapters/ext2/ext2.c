@@ -482,6 +482,7 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 		fsa_ext2_write_inode(ei);
 	fsa_ext2_cursor_reset(ei);
 	free(ei->inline_buf);
+	free(ei->raw_inode);
 	free(ei);
 }
 

@@ -56,6 +56,7 @@ struct fsa_ext2_cursor {
  * @cur:	run-list cursor for extent and indirect mapped files.
  * @inline_buf:	inline data, page-aligned as IOMAP_INLINE requires.
  * @inline_size: bytes in @inline_buf.
+ * @raw_inode:	the whole on-disk inode (in-inode xattrs), page-aligned.
  * @seq:	bumped on every mapping change (iomap.validity_cookie).
  */
 struct fsa_ext2_inode {
@@ -66,6 +67,7 @@ struct fsa_ext2_inode {
 	struct fsa_ext2_cursor cur;
 	void *inline_buf;
 	size_t inline_size;
+	void *raw_inode;
 	uint64_t seq;
 };
 

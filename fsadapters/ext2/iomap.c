@@ -316,11 +316,47 @@ static const struct iomap_ops fsa_ext2_read_ops = {
 	.iomap_begin = fsa_ext2_iomap_begin,
 };
 
+/* Byte address of inode @ino in its inode table. */
+static uint64_t fsa_ext2_inode_addr(ext2_filsys fs, ext2_ino_t ino)
+{
+	dgrp_t group = (ino - 1) / fs->super->s_inodes_per_group;
+	uint64_t index = (ino - 1) % fs->super->s_inodes_per_group;
+
+	return ext2fs_inode_table_loc(fs, group) * fs->blocksize +
+	       index * EXT2_INODE_SIZE(fs->super);
+}
+
 /*
  * Where the extended attributes live, as ext4_iomap_xattr_fiemap: the
- * space after the inode's fixed fields when it holds xattrs, else the
- * external EA block; -ENOENT when there are none.
+ * space after the inode's fixed fields when it holds xattrs (INLINE, with
+ * its disk address as the kernel reports it), else the external EA block;
+ * -ENOENT when there are none.
  */
+/*
+ * The whole on-disk inode, in a page-aligned buffer the inode owns
+ * (struct ext2_inode_large stops before the in-inode attributes).
+ * Returns the buffer or NULL with *@ret set.
+ */
+static char *fsa_ext2_raw_inode(struct fsa_ext2_inode *ei, int *ret)
+{
+	ext2_filsys fs = ei->fs->fs;
+	unsigned int isize = EXT2_INODE_SIZE(fs->super);
+
+	*ret = 0;
+	if (isize > 4096) {
+		*ret = -EFSCORRUPTED;
+		return NULL;
+	}
+	if (!ei->raw_inode && posix_memalign(&ei->raw_inode, 4096, 4096)) {
+		ei->raw_inode = NULL;
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	*ret = fsa_ext2_errno(ext2fs_read_inode_full(fs, ei->ino,
+				ei->raw_inode, (int)isize));
+	return *ret ? NULL : ei->raw_inode;
+}
+
 static int fsa_ext2_xattr_begin(struct iomap_inode *inode, loff_t pos,
 				loff_t length, unsigned int flags,
 				struct iomap *iomap, struct iomap *srcmap)
@@ -331,17 +367,25 @@ static int fsa_ext2_xattr_begin(struct iomap_inode *inode, loff_t pos,
 	blk64_t blk = ext2fs_file_acl_block(fs, (struct ext2_inode *)in);
 	unsigned int isize = EXT2_INODE_SIZE(fs->super);
 	unsigned int ibody = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
+	uint32_t magic = 0;
+	char *raw = NULL;
+	int ret;
 
-	(void)length;
 	(void)flags;
 	(void)srcmap;
-	if (isize > EXT2_GOOD_OLD_INODE_SIZE && ibody + 4 <= isize &&
-	    *(uint32_t *)((char *)in + ibody) == EXT2_EXT_ATTR_MAGIC) {
+	if (isize > EXT2_GOOD_OLD_INODE_SIZE && ibody + 4 <= isize) {
+		raw = fsa_ext2_raw_inode(ei, &ret);
+		if (!raw)
+			return ret;
+		memcpy(&magic, raw + ibody, sizeof(magic));
+	}
+	if (magic == EXT2_EXT_ATTR_MAGIC) {
 		iomap->type = IOMAP_INLINE;
-		iomap->addr = IOMAP_NULL_ADDR;
+		/* Where the kernel says it is: fiemap --xattr shows it. */
+		iomap->addr = fsa_ext2_inode_addr(fs, ei->ino) + ibody;
 		iomap->offset = 0;
 		iomap->length = isize - ibody;
-		iomap->inline_data = (char *)in + ibody;
+		iomap->inline_data = raw + ibody;
 	} else if (blk && blk < ext2fs_blocks_count(fs->super)) {
 		iomap->type = IOMAP_MAPPED;
 		iomap->addr = blk << inode->blkbits;
