@@ -100,12 +100,31 @@ int fsa_ext2_read_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 			struct ext2_inode_large *inode);
 int fsa_ext2_write_inode(struct fsa_ext2_inode *ei);
 
-/* write.c */
+/* The largest run one allocation asks for: one uninitialised extent. */
+#define FSA_EXT2_MAX_ALLOC 32767U
+/* ext4's logical block limit: mapping for writes ends there. */
+#define FSA_EXT2_MAX_LBLK (1ULL << 32)
+
+/* write.c: inode-level helpers shared with write-iomap.c */
+int fsa_ext2_writable(struct fsa_ext2_fs *efs);
+int fsa_ext2_refresh(struct fsa_ext2_inode *ei);
+void fsa_ext2_touch(struct ext2_inode_large *in);
+int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size);
+int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first,
+			 blk64_t last);
+int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
+		   bool uninit);
+bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei);
+int fsa_ext2_uninline(struct fsa_ext2_inode *ei);
+
+/* write-iomap.c */
 extern const struct iomap_ops fsa_ext2_buffered_write_ops;
 extern const struct iomap_ops fsa_ext2_direct_write_ops;
 extern const struct iomap_ops fsa_ext2_dax_write_ops;
 extern const struct iomap_dio_ops fsa_ext2_dio_ops;
 extern const struct iomap_writeback_ops fsa_ext2_writeback_ops;
+
+/* write.c: the fsa_ops mutations */
 int fsa_ext2_check_writable(struct fsa_ext2_fs *efs);
 int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		    uint32_t mode, uint64_t *ino);

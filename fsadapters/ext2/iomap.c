@@ -131,8 +131,8 @@ static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
 		last->len++;
 		return 0;
 	}
-	w->ret = fsa_ext2_run_push(w->ei, (blk64_t)blockcnt, *blocknr, 1,
-				   false);
+	w->ret =
+		fsa_ext2_run_push(w->ei, (blk64_t)blockcnt, *blocknr, 1, false);
 	return w->ret ? BLOCK_ABORT : 0;
 }
 
@@ -154,14 +154,15 @@ static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
 
 /* Index of the first run ending after @lblk, or cur->nr; sequential
  * callers hit the run after the last one found without a search. */
-static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur,
-				blk64_t lblk, size_t hint)
+static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
+				size_t hint)
 {
 	size_t lo = 0, hi = cur->nr;
 
 	for (size_t i = hint; i < cur->nr && i < hint + 2; i++) {
 		if (cur->runs[i].lblk + cur->runs[i].len > lblk &&
-		    (i == 0 || cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
+		    (i == 0 ||
+		     cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
 			return i;
 	}
 	while (lo < hi) {
@@ -188,7 +189,8 @@ static int fsa_ext2_cursor_fill(struct fsa_ext2_inode *ei, blk64_t lblk)
 	}
 	while (!ret && !cur->done &&
 	       (cur->nr == 0 ||
-		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <= lblk))
+		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <=
+			lblk))
 		ret = fsa_ext2_extent_next(ei);
 	return ret;
 }
@@ -210,10 +212,11 @@ int fsa_ext2_load_inline(struct fsa_ext2_inode *ei)
 	if (posix_memalign(&ei->inline_buf, 4096, 4096))
 		return -ENOMEM;
 	memset(ei->inline_buf, 0, 4096);
-	ret = fsa_ext2_errno(ext2fs_inline_data_get(fs, ei->ino,
-					(struct ext2_inode *)&ei->inode,
-					ei->inline_buf, &size));
-	ei->inline_size = size < (size_t)ei->vfs.size ? size : (size_t)ei->vfs.size;
+	ret = fsa_ext2_errno(ext2fs_inline_data_get(
+		fs, ei->ino, (struct ext2_inode *)&ei->inode, ei->inline_buf,
+		&size));
+	ei->inline_size = size < (size_t)ei->vfs.size ? size :
+							(size_t)ei->vfs.size;
 	return ret;
 }
 
@@ -225,8 +228,8 @@ static blk64_t fsa_ext2_eof_blk(const struct fsa_ext2_inode *ei)
 	return ((uint64_t)ei->vfs.size + (1ULL << bits) - 1) >> bits;
 }
 
-void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
-			      blk64_t lblk, uint64_t end_byte)
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte)
 {
 	iomap->type = IOMAP_HOLE;
 	iomap->addr = IOMAP_NULL_ADDR;
@@ -304,9 +307,9 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	if (lblk >= fsa_ext2_eof_blk(ei) ||
 	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
 					    (struct ext2_inode *)&ei->inode)) {
-		fsa_ext2_set_hole(iomap, bits, lblk,
-				  end > (lblk + 1) << bits ? end :
-							     (lblk + 1) << bits);
+		fsa_ext2_set_hole(
+			iomap, bits, lblk,
+			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
 		return 0;
 	}
 	return fsa_ext2_map_runs(ei, lblk, fsa_ext2_eof_blk(ei), iomap);
@@ -352,8 +355,8 @@ static char *fsa_ext2_raw_inode(struct fsa_ext2_inode *ei, int *ret)
 		*ret = -ENOMEM;
 		return NULL;
 	}
-	*ret = fsa_ext2_errno(ext2fs_read_inode_full(fs, ei->ino,
-				ei->raw_inode, (int)isize));
+	*ret = fsa_ext2_errno(
+		ext2fs_read_inode_full(fs, ei->ino, ei->raw_inode, (int)isize));
 	return *ret ? NULL : ei->raw_inode;
 }
 
@@ -437,9 +440,9 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  0, iblock, &ret_flags, &pblk));
 	if (!ret && !pblk && create) {
-		ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
-					(struct ext2_inode *)&ei->inode, NULL,
-					BMAP_ALLOC, iblock, &ret_flags, &pblk));
+		ret = fsa_ext2_errno(ext2fs_bmap2(
+			ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
+			NULL, BMAP_ALLOC, iblock, &ret_flags, &pblk));
 		bh->state |= IOMAP_BH_NEW;
 		fsa_ext2_cursor_reset(ei);
 	}

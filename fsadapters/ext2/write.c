@@ -43,20 +43,14 @@ int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
 	return ret;
 }
 
-
-/* The largest run one allocation asks for: one uninitialised extent. */
-#define FSA_EXT2_MAX_ALLOC 32767U
-/* ext4's logical block limit: mapping for writes ends there. */
-#define FSA_EXT2_MAX_LBLK (1ULL << 32)
-
-static int fsa_ext2_writable(struct fsa_ext2_fs *efs)
+int fsa_ext2_writable(struct fsa_ext2_fs *efs)
 {
 	return efs->base.rdwr ? 0 : -EROFS;
 }
 
 /* Re-read the inode: another handle on the same file may have changed it,
  * and libext2fs calls below update this copy in place. */
-static int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
+int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
 {
 	return fsa_ext2_read_inode(ei->fs, ei->ino, &ei->inode);
 }
@@ -64,9 +58,9 @@ static int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
 int fsa_ext2_write_inode(struct fsa_ext2_inode *ei)
 {
 	fsa_ext2_cursor_reset(ei);
-	return fsa_ext2_errno(ext2fs_write_inode_full(ei->fs->fs, ei->ino,
-				(struct ext2_inode *)&ei->inode,
-				sizeof(ei->inode)));
+	return fsa_ext2_errno(ext2fs_write_inode_full(
+		ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
+		sizeof(ei->inode)));
 }
 
 /* Store @ts in a timestamp and its extra word (epoch bits + ns). */
@@ -81,7 +75,7 @@ static void fsa_ext2_set_time(struct ext2_inode_large *in, uint32_t *secs,
 			 ((uint32_t)ts.tv_nsec << 2);
 }
 
-static void fsa_ext2_touch(struct ext2_inode_large *in)
+void fsa_ext2_touch(struct ext2_inode_large *in)
 {
 	struct timespec now;
 
@@ -90,11 +84,11 @@ static void fsa_ext2_touch(struct ext2_inode_large *in)
 	fsa_ext2_set_time(in, &in->i_ctime, &in->i_ctime_extra, now);
 }
 
-static int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size)
+int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size)
 {
-	int ret = fsa_ext2_errno(ext2fs_inode_size_set(ei->fs->fs,
-				(struct ext2_inode *)&ei->inode,
-				(ext2_off64_t)size));
+	int ret = fsa_ext2_errno(ext2fs_inode_size_set(
+		ei->fs->fs, (struct ext2_inode *)&ei->inode,
+		(ext2_off64_t)size));
 
 	if (!ret)
 		ei->vfs.size = size;
@@ -124,12 +118,12 @@ static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
 	buf = malloc(fs->blocksize);
 	if (!buf)
 		return -ENOMEM;
-	ret = fsa_ext2_errno(io_channel_read_blk64(fs->io,
-				iomap_addr(&map, pos) >> bits, 1, buf));
+	ret = fsa_ext2_errno(io_channel_read_blk64(
+		fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
 	if (!ret) {
 		memset(buf + (pos & (fs->blocksize - 1)), 0, len);
-		ret = fsa_ext2_errno(io_channel_write_blk64(fs->io,
-					iomap_addr(&map, pos) >> bits, 1, buf));
+		ret = fsa_ext2_errno(io_channel_write_blk64(
+			fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
 	}
 	free(buf);
 	return ret;
@@ -137,16 +131,15 @@ static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
 
 /* Free whole blocks [@first, @last] (libext2fs updates bitmaps, group
  * descriptors, i_blocks and the extent tree or indirect blocks). */
-static int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first,
-				blk64_t last)
+int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 {
 	int ret;
 
 	if (first > last)
 		return 0;
 	ret = fsa_ext2_errno(ext2fs_punch(ei->fs->fs, ei->ino,
-					  (struct ext2_inode *)&ei->inode,
-					  NULL, first, last));
+					  (struct ext2_inode *)&ei->inode, NULL,
+					  first, last));
 	fsa_ext2_cursor_reset(ei);
 	return ret;
 }
@@ -157,11 +150,12 @@ static int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first,
  * stale data is ever exposed.  The goal is left to libext2fs, which grows
  * the neighbouring extent or follows the previous block.
  */
-static int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk,
-			  blk64_t len, bool uninit)
+int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
+		   bool uninit)
 {
 	int flags = uninit ? EXT2_FALLOCATE_FORCE_UNINIT :
-			     EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_ZERO_BLOCKS;
+			     EXT2_FALLOCATE_FORCE_INIT |
+				     EXT2_FALLOCATE_ZERO_BLOCKS;
 	int ret, wret;
 
 	flags |= EXT2_FALLOCATE_INIT_BEYOND_EOF;
@@ -173,7 +167,7 @@ static int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk,
 	return ret ? ret : wret;
 }
 
-static bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei)
+bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei)
 {
 	return ei->inode.i_flags & EXT4_EXTENTS_FL;
 }
@@ -182,7 +176,7 @@ static bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei)
  * Move inline data out to a real block before the file is written
  * through block mappings (the kernel converts the same way).
  */
-static int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
+int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
 {
 	ext2_filsys fs = ei->fs->fs;
 	loff_t size = ei->vfs.size;
@@ -200,8 +194,8 @@ static int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
 	if (ext2fs_has_feature_extents(fs->super)) {
 		ext2_extent_handle_t h;
 
-		ret = fsa_ext2_errno(ext2fs_extent_open2(fs, ei->ino,
-					(struct ext2_inode *)&ei->inode, &h));
+		ret = fsa_ext2_errno(ext2fs_extent_open2(
+			fs, ei->ino, (struct ext2_inode *)&ei->inode, &h));
 		if (!ret)
 			ext2fs_extent_free(h);
 	}
@@ -216,8 +210,8 @@ static int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
 		if (!ret)
 			ret = fsa_ext2_map_runs(ei, 0, 1, &map);
 		if (!ret && map.type == IOMAP_MAPPED)
-			ret = fsa_ext2_errno(io_channel_write_byte(fs->io,
-					(unsigned long)map.addr, (int)n, data));
+			ret = fsa_ext2_errno(io_channel_write_byte(
+				fs->io, (unsigned long)map.addr, (int)n, data));
 	}
 	free(data);
 	return ret;
@@ -248,9 +242,9 @@ int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size)
 	}
 	if (!ret && ei->inline_buf && size < inode->size) {
 		ei->inline_size = (size_t)size;
-		ret = fsa_ext2_errno(ext2fs_inline_data_set(ei->fs->fs, ei->ino,
-					(struct ext2_inode *)&ei->inode,
-					ei->inline_buf, (size_t)size));
+		ret = fsa_ext2_errno(ext2fs_inline_data_set(
+			ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
+			ei->inline_buf, (size_t)size));
 		if (!ret)
 			ret = fsa_ext2_refresh(ei);
 	}
@@ -285,7 +279,8 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	/* Blocks past EOF are only legal as unwritten extents (e2fsck
 	 * flags them otherwise): the kernel refuses these files too. */
 	if (keep_size && !fsa_ext2_can_unwritten(ei) &&
-	    end > (((uint64_t)inode->size + (1ULL << bits) - 1) & ~((1ULL << bits) - 1)))
+	    end > (((uint64_t)inode->size + (1ULL << bits) - 1) &
+		   ~((1ULL << bits) - 1)))
 		return -EOPNOTSUPP;
 	ret = fsa_ext2_alloc(ei, first, last - first + 1,
 			     fsa_ext2_can_unwritten(ei));
@@ -375,8 +370,8 @@ static int fsa_ext2_touch_dir(struct fsa_ext2_fs *efs, ext2_ino_t dir)
 	if (ret)
 		return ret;
 	fsa_ext2_touch(&in);
-	return fsa_ext2_errno(ext2fs_write_inode_full(efs->fs, dir,
-				(struct ext2_inode *)&in, sizeof(in)));
+	return fsa_ext2_errno(ext2fs_write_inode_full(
+		efs->fs, dir, (struct ext2_inode *)&in, sizeof(in)));
 }
 
 /* The inode of a new empty regular file, extent-mapped on ext4. */
@@ -401,7 +396,8 @@ static int fsa_ext2_init_file(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 		ext2_extent_handle_t h;
 
 		/* Opening a handle on an empty inode writes the header. */
-		err = ext2fs_extent_open2(fs, ino, (struct ext2_inode *)&in, &h);
+		err = ext2fs_extent_open2(fs, ino, (struct ext2_inode *)&in,
+					  &h);
 		if (err)
 			return fsa_ext2_errno(err);
 		ext2fs_extent_free(h);
@@ -427,9 +423,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
 		return ret;
-	ret = fsa_ext2_errno(ext2fs_new_inode(efs->fs, (ext2_ino_t)dir,
-					      LINUX_S_IFREG | 0600, NULL,
-					      &ino));
+	ret = fsa_ext2_errno(ext2fs_new_inode(
+		efs->fs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600, NULL, &ino));
 	if (ret)
 		return ret;
 	/* Inode first, then the name: a failure leaves no dangling entry. */
@@ -476,8 +471,8 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (ret)
 		return ret;
 	in.i_mode = (uint16_t)(LINUX_S_IFDIR | (mode & 07777));
-	ret = fsa_ext2_errno(ext2fs_write_inode_full(efs->fs, ino,
-				(struct ext2_inode *)&in, sizeof(in)));
+	ret = fsa_ext2_errno(ext2fs_write_inode_full(
+		efs->fs, ino, (struct ext2_inode *)&in, sizeof(in)));
 	if (!ret)
 		ret = fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
 	if (!ret)
@@ -490,8 +485,7 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
  * times in @st; a zero crtime is left alone.  ctime is taken from @st too,
  * so copies between images keep it.
  */
-int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino,
-		     const struct fsa_stat *st)
+int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino, const struct fsa_stat *st)
 {
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
 	struct ext2_inode_large in;
@@ -515,317 +509,6 @@ int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino,
 		fsa_ext2_set_time(&in, &in.i_crtime, &in.i_crtime_extra,
 				  st->crtime);
 	return fsa_ext2_errno(ext2fs_write_inode_full(efs->fs, (ext2_ino_t)ino,
-				(struct ext2_inode *)&in, sizeof(in)));
+						      (struct ext2_inode *)&in,
+						      sizeof(in)));
 }
-
-/* ---- iomap_ops for writes ---- */
-
-enum fsa_ext2_wmode { FSA_EXT2_BUFFERED, FSA_EXT2_DIRECT, FSA_EXT2_DAX };
-
-/*
- * Turn unwritten blocks [@lblk, @lblk + @len) into written ones.  A whole
- * extent only loses its flag; a part of one is remapped block by block,
- * letting libext2fs split and merge extents.
- */
-static int fsa_ext2_convert(struct fsa_ext2_inode *ei, blk64_t lblk,
-			    blk64_t len)
-{
-	ext2_extent_handle_t h;
-	blk64_t end = lblk + len;
-	errcode_t err;
-
-	if (!fsa_ext2_can_unwritten(ei))
-		return 0;
-	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
-				  (struct ext2_inode *)&ei->inode, &h);
-	while (!err && lblk < end) {
-		struct ext2fs_extent ext;
-
-		err = ext2fs_extent_goto(h, lblk);
-		if (err == EXT2_ET_EXTENT_NOT_FOUND) {
-			err = 0; /* a hole: nothing to convert */
-			lblk++;
-			continue;
-		}
-		if (!err)
-			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
-		if (err)
-			break;
-		if (!(ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
-			lblk = ext.e_lblk + ext.e_len;
-		} else if (ext.e_lblk >= lblk && ext.e_lblk + ext.e_len <= end) {
-			ext.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
-			err = ext2fs_extent_replace(h, 0, &ext);
-			lblk = ext.e_lblk + ext.e_len;
-		} else {
-			err = ext2fs_extent_set_bmap(h, lblk,
-					ext.e_pblk + (lblk - ext.e_lblk), 0);
-			lblk++;
-		}
-	}
-	if (h)
-		ext2fs_extent_free(h);
-	fsa_ext2_cursor_reset(ei);
-	return fsa_ext2_errno(err);
-}
-
-/* Map an existing UNWRITTEN range for DAX: zero it, then mark written,
- * since a DAX write must land on MAPPED blocks. */
-static int fsa_ext2_dax_prepare(struct fsa_ext2_inode *ei, struct iomap *map)
-{
-	unsigned int bits = ei->vfs.blkbits;
-	int ret;
-
-	ret = fsa_ext2_errno(ext2fs_zero_blocks2(ei->fs->fs, map->addr >> bits,
-				(int)(map->length >> bits), NULL, NULL));
-	if (!ret)
-		ret = fsa_ext2_convert(ei, (uint64_t)map->offset >> bits,
-				       map->length >> bits);
-	if (!ret)
-		ret = fsa_ext2_write_inode(ei);
-	map->type = IOMAP_MAPPED;
-	map->flags |= IOMAP_F_NEW;
-	return ret;
-}
-
-/* Cut @map to at most @nblocks blocks. */
-static void fsa_ext2_trim(struct iomap *map, unsigned int bits,
-			  uint64_t nblocks)
-{
-	if (map->length > nblocks << bits)
-		map->length = nblocks << bits;
-}
-
-static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
-			      uint64_t length, enum fsa_ext2_wmode mode,
-			      struct iomap *map)
-{
-	unsigned int bits = ei->vfs.blkbits;
-	blk64_t lblk = (uint64_t)pos >> bits;
-	uint64_t want = (((uint64_t)pos + length - 1) >> bits) - lblk + 1;
-	bool fresh = false;
-	int ret;
-
-	if (lblk >= FSA_EXT2_MAX_LBLK)
-		return -EFBIG;
-	if (want > FSA_EXT2_MAX_ALLOC)
-		want = FSA_EXT2_MAX_ALLOC;
-	ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
-	if (!ret && map->type == IOMAP_HOLE) {
-		uint64_t n = map->length >> bits;
-
-		ret = fsa_ext2_alloc(ei, lblk, n < want ? n : want,
-				     mode != FSA_EXT2_DAX &&
-					     fsa_ext2_can_unwritten(ei));
-		/* ENOSPC part way: use what was allocated, if any. */
-		if (ret == -ENOSPC || !ret) {
-			int mret = fsa_ext2_map_runs(ei, lblk,
-						     FSA_EXT2_MAX_LBLK, map);
-
-			if (!mret && map->type != IOMAP_HOLE)
-				ret = 0;
-			else if (!ret)
-				ret = mret ? mret : -EIO;
-		}
-		fresh = true;
-	}
-	if (ret)
-		return ret;
-	fsa_ext2_trim(map, bits, want);
-	if (fresh)
-		map->flags |= IOMAP_F_NEW;
-	if (mode == FSA_EXT2_DAX && map->type == IOMAP_UNWRITTEN)
-		ret = fsa_ext2_dax_prepare(ei, map);
-	map->validity_cookie = ei->seq;
-	return ret;
-}
-
-static int fsa_ext2_write_begin(struct iomap_inode *inode, loff_t pos,
-				loff_t length, unsigned int flags,
-				struct iomap *iomap, enum fsa_ext2_wmode mode)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(inode);
-	int ret = fsa_ext2_writable(ei->fs);
-
-	if (!ret && (pos < 0 || length <= 0))
-		ret = -EINVAL;
-	if (!ret && !(flags & (IOMAP_WRITE | IOMAP_ZERO)))
-		return fsa_ext2_iomap_opset.read->iomap_begin(inode, pos, length,
-							      flags, iomap,
-							      NULL);
-	if (!ret && ei->inline_buf)
-		ret = fsa_ext2_uninline(ei);
-	if (ret)
-		return ret;
-	/* Zeroing needs no allocation: holes and unwritten stay as they
-	 * are; an overwrite-only request may not allocate either. */
-	if (flags & IOMAP_OVERWRITE_ONLY) {
-		ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> inode->blkbits,
-					FSA_EXT2_MAX_LBLK, iomap);
-		if (!ret && (iomap->type == IOMAP_HOLE || pos >= inode->size))
-			ret = -EAGAIN;
-		return ret;
-	}
-	if (!(flags & IOMAP_WRITE)) {
-		ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> inode->blkbits,
-					FSA_EXT2_MAX_LBLK, iomap);
-		return ret;
-	}
-	return fsa_ext2_write_map(ei, pos, (uint64_t)length, mode, iomap);
-}
-
-/*
- * After each mapping: persist a size the engine grew, and give back blocks
- * allocated past EOF that no byte was written to (a short write), so the
- * image never holds blocks beyond i_size that e2fsck would flag.
- */
-static int fsa_ext2_write_end(struct iomap_inode *inode, loff_t pos,
-			      loff_t length, ssize_t written,
-			      unsigned int flags, struct iomap *iomap)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(inode);
-	unsigned int bits = inode->blkbits;
-	uint64_t bs = 1ULL << bits, keep, map_end;
-	loff_t size = inode->size;
-	int ret;
-
-	(void)length;
-	if (!(flags & IOMAP_WRITE) || !ei->fs->base.rdwr)
-		return 0;
-	ret = fsa_ext2_refresh(ei);
-	if (ret)
-		return ret;
-	if ((loff_t)EXT2_I_SIZE(&ei->inode) > size)
-		size = (loff_t)EXT2_I_SIZE(&ei->inode);
-	keep = (uint64_t)pos + (uint64_t)(written > 0 ? written : 0);
-	if (keep < (uint64_t)size)
-		keep = (uint64_t)size;
-	keep = (keep + bs - 1) & ~(bs - 1);
-	map_end = (uint64_t)iomap->offset + iomap->length;
-	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end)
-		ret = fsa_ext2_free_blocks(ei, keep >> bits,
-					   (map_end >> bits) - 1);
-	if (!ret && size != (loff_t)EXT2_I_SIZE(&ei->inode))
-		ret = fsa_ext2_set_size(ei, size);
-	if (!ret && written > 0)
-		fsa_ext2_touch(&ei->inode);
-	if (!ret)
-		ret = fsa_ext2_write_inode(ei);
-	return ret;
-}
-
-static int fsa_ext2_buffered_begin(struct iomap_inode *inode, loff_t pos,
-				   loff_t length, unsigned int flags,
-				   struct iomap *iomap, struct iomap *srcmap)
-{
-	(void)srcmap;
-	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
-				    FSA_EXT2_BUFFERED);
-}
-
-static int fsa_ext2_direct_begin(struct iomap_inode *inode, loff_t pos,
-				 loff_t length, unsigned int flags,
-				 struct iomap *iomap, struct iomap *srcmap)
-{
-	(void)srcmap;
-	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
-				    FSA_EXT2_DIRECT);
-}
-
-static int fsa_ext2_dax_begin(struct iomap_inode *inode, loff_t pos,
-			      loff_t length, unsigned int flags,
-			      struct iomap *iomap, struct iomap *srcmap)
-{
-	(void)srcmap;
-	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
-				    FSA_EXT2_DAX);
-}
-
-const struct iomap_ops fsa_ext2_buffered_write_ops = {
-	.iomap_begin = fsa_ext2_buffered_begin,
-	.iomap_end = fsa_ext2_write_end,
-};
-
-const struct iomap_ops fsa_ext2_direct_write_ops = {
-	.iomap_begin = fsa_ext2_direct_begin,
-	.iomap_end = fsa_ext2_write_end,
-};
-
-const struct iomap_ops fsa_ext2_dax_write_ops = {
-	.iomap_begin = fsa_ext2_dax_begin,
-	.iomap_end = fsa_ext2_write_end,
-};
-
-/*
- * Convert what a completed write covered and, for direct writes, persist
- * the new size (writeback never moves it: its last block may run past EOF).
- */
-static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
-			     uint64_t size, bool unwritten, bool grow)
-{
-	unsigned int bits = ei->vfs.blkbits;
-	uint64_t end = (uint64_t)pos + size;
-	int ret = fsa_ext2_refresh(ei);
-
-	if (!ret && unwritten && size)
-		ret = fsa_ext2_convert(ei, (uint64_t)pos >> bits,
-				       ((end + (1ULL << bits) - 1) >> bits) -
-					       ((uint64_t)pos >> bits));
-	if (!ret && grow && (loff_t)end > (loff_t)EXT2_I_SIZE(&ei->inode) &&
-	    (loff_t)end >= ei->vfs.size)
-		ret = fsa_ext2_set_size(ei, (loff_t)end);
-	if (!ret)
-		ret = fsa_ext2_write_inode(ei);
-	return ret;
-}
-
-/* A failed direct write leaves its unwritten extents unwritten: they
- * still read as zeros. */
-static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
-			       ssize_t size, int error, unsigned int dio_flags)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(inode);
-
-	if (error || size <= 0)
-		return 0;
-	return fsa_ext2_complete(ei, pos, (uint64_t)size,
-				 dio_flags & IOMAP_DIO_UNWRITTEN, true);
-}
-
-const struct iomap_dio_ops fsa_ext2_dio_ops = {
-	.end_io = fsa_ext2_dio_end_io,
-};
-
-/* Blocks were allocated when the data was dirtied, so writeback only
- * looks them up (allocating for ranges dirtied some other way). */
-static int fsa_ext2_map_blocks(struct iomap_writepage_ctx *wpc,
-			       struct iomap_inode *inode, loff_t offset,
-			       uint64_t len)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(inode);
-	int ret = fsa_ext2_writable(ei->fs);
-
-	if (!ret && ei->inline_buf)
-		ret = fsa_ext2_uninline(ei);
-	if (ret)
-		return ret;
-	memset(&wpc->iomap, 0, sizeof(wpc->iomap));
-	return fsa_ext2_write_map(ei, offset, len ? len : 1,
-				  FSA_EXT2_BUFFERED, &wpc->iomap);
-}
-
-static int fsa_ext2_wb_submit(struct iomap_writepage_ctx *wpc,
-			      const struct iomap_ioend *ioend, int status)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(wpc->inode);
-
-	if (status || !(ioend->io_flags & IOMAP_IOEND_UNWRITTEN))
-		return 0;
-	return fsa_ext2_complete(ei, ioend->io_offset, ioend->io_size, true,
-				 false);
-}
-
-const struct iomap_writeback_ops fsa_ext2_writeback_ops = {
-	.map_blocks = fsa_ext2_map_blocks,
-	.submit = fsa_ext2_wb_submit,
-};

@@ -24,7 +24,8 @@ static double ns_per(uint64_t ns, uint64_t n)
 /* One pass of report mappings over the file; returns the ns it took. */
 static uint64_t walk(struct t_file *f, uint64_t *calls)
 {
-	struct iomap_iter it = { .inode = f->inode, .len = (uint64_t)f->inode->size,
+	struct iomap_iter it = { .inode = f->inode,
+				 .len = (uint64_t)f->inode->size,
 				 .flags = IOMAP_REPORT };
 	uint64_t t0 = iomap_stats_now_ns(), before = f->stats.map_calls;
 	int ret;
@@ -46,8 +47,12 @@ static uint64_t raw_walk(const char *img, const char *path, uint64_t *n)
 	uint64_t t0;
 	errcode_t err;
 
-	cr_assert_eq(ext2fs_open(img, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs), 0);
-	cr_assert_eq(ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path + 1, &ino), 0);
+	cr_assert_eq(ext2fs_open(img, EXT2_FLAG_64BITS, 0, 0, unix_io_manager,
+				 &fs),
+		     0);
+	cr_assert_eq(ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path + 1,
+				  &ino),
+		     0);
 	t0 = iomap_stats_now_ns();
 	cr_assert_eq(ext2fs_extent_open(fs, ino, &h), 0);
 	*n = 0;
@@ -71,21 +76,27 @@ Test(ext2_perf, fragmented_extent_cursor)
 	uint64_t t0, iomap_ns, bh_ns, iomap_calls, bh_calls;
 
 	snprintf(img, sizeof(img), "%s/img", d);
-	cr_assert_eq(t_sh("cd %s && mkdir src && head -c 16M /dev/zero | tr '\\0' x > src/f && "
-			  "mke2fs -q -F -t ext4 -b 1024 -d src img 64M && "
-			  "for i in $(seq 1 2 16383); do echo \"punch /f $i $i\"; done > cmds && "
-			  "debugfs -w -f cmds img >/dev/null 2>&1", d), 0);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && head -c 16M /dev/zero | tr '\\0' x > src/f && "
+		     "mke2fs -q -F -t ext4 -b 1024 -d src img 64M && "
+		     "for i in $(seq 1 2 16383); do echo \"punch /f $i $i\"; done > cmds && "
+		     "debugfs -w -f cmds img >/dev/null 2>&1",
+		     d),
+		0);
 	t_open(&f, img, "/f", 0);
 	{
 		uint64_t cold_calls, warm_calls;
 		uint64_t raw_n, raw = raw_walk(img, "/f", &raw_n);
-		uint64_t cold = walk(&f, &cold_calls), warm = walk(&f, &warm_calls);
+		uint64_t cold = walk(&f, &cold_calls),
+			 warm = walk(&f, &warm_calls);
 
-		cr_log_info("fragmented 8192 extents: libext2fs NEXT_LEAF walk alone "
-			    "%.0f ns/extent; iomap_iter walk, first (reads the tree) "
-			    "%.0f ns/mapping, again %.0f ns/mapping (%llu mappings)",
-			    ns_per(raw, raw_n), ns_per(cold, cold_calls),
-			    ns_per(warm, warm_calls), (unsigned long long)cold_calls);
+		cr_log_info(
+			"fragmented 8192 extents: libext2fs NEXT_LEAF walk alone "
+			"%.0f ns/extent; iomap_iter walk, first (reads the tree) "
+			"%.0f ns/mapping, again %.0f ns/mapping (%llu mappings)",
+			ns_per(raw, raw_n), ns_per(cold, cold_calls),
+			ns_per(warm, warm_calls),
+			(unsigned long long)cold_calls);
 		cr_expect_eq(raw_n, 8192);
 		fsa_ext2_ops.iput(f.inode);
 		cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
@@ -105,11 +116,13 @@ Test(ext2_perf, fragmented_extent_cursor)
 	t_bmap_init(&deb, ours.n);
 	t_bmap_from_debugfs(&deb, img, "/f", 1);
 	cr_assert_eq(t_bmap_diff(&ours, &deb), -1);
-	cr_log_info("fragmented 8192 extents: iomap %llu calls %.0f ns/call (%.2f ms); "
-		    "bh %llu calls %.0f ns/call (%.2f ms); %.1fx",
-		    (unsigned long long)iomap_calls, ns_per(iomap_ns, iomap_calls),
-		    iomap_ns / 1e6, (unsigned long long)bh_calls,
-		    ns_per(bh_ns, bh_calls), bh_ns / 1e6, (double)bh_ns / (double)iomap_ns);
+	cr_log_info(
+		"fragmented 8192 extents: iomap %llu calls %.0f ns/call (%.2f ms); "
+		"bh %llu calls %.0f ns/call (%.2f ms); %.1fx",
+		(unsigned long long)iomap_calls, ns_per(iomap_ns, iomap_calls),
+		iomap_ns / 1e6, (unsigned long long)bh_calls,
+		ns_per(bh_ns, bh_calls), bh_ns / 1e6,
+		(double)bh_ns / (double)iomap_ns);
 	cr_expect_leq(iomap_calls, 16384 + 2);
 	cr_expect_eq(bh_calls, 16384);
 	/* A re-descent per mapping would be as slow as bh; the cursor is not. */
@@ -131,12 +144,17 @@ Test(ext2_perf, contiguous_indirect_runs)
 	struct t_bmap ours, deb;
 
 	snprintf(img, sizeof(img), "%s/img", d);
-	cr_assert_eq(t_sh("cd %s && mkdir src && head -c 40M /dev/zero | tr '\\0' y > src/f && "
-			  "mke2fs -q -F -t ext2 -b 4096 -d src img 64M", d), 0);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && head -c 40M /dev/zero | tr '\\0' y > src/f && "
+		     "mke2fs -q -F -t ext2 -b 4096 -d src img 64M",
+		     d),
+		0);
 	t_open(&f, img, "/f", 0);
 	cr_assert_eq(t_fiemap_bmap(&f, &ours, 0), 0);
-	cr_log_info("contiguous 40 MiB indirect: %llu iomap calls for %llu blocks",
-		    (unsigned long long)f.stats.map_calls, (unsigned long long)ours.n);
+	cr_log_info(
+		"contiguous 40 MiB indirect: %llu iomap calls for %llu blocks",
+		(unsigned long long)f.stats.map_calls,
+		(unsigned long long)ours.n);
 	cr_expect_leq(f.stats.map_calls, 16);
 	t_bmap_init(&deb, ours.n);
 	t_bmap_from_debugfs(&deb, img, "/f", 0);

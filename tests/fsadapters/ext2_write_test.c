@@ -38,7 +38,8 @@ static void ctx_init(struct ctx *c, const char *type, unsigned int bs,
 	snprintf(c->host, sizeof(c->host), "%s/host", c->dir);
 	cr_assert_eq(t_sh("cd %s && mkdir src && echo hi > src/small && "
 			  "mke2fs -q -F -t %s -b %u -d src img %s && : > host",
-			  c->dir, type, bs, size), 0);
+			  c->dir, type, bs, size),
+		     0);
 }
 
 static void ctx_fini(struct ctx *c)
@@ -67,10 +68,12 @@ static ssize_t mini_write(struct t_file *f, enum wmode mode, loff_t pos,
 	const struct iomap_ops *ops = mode == W_DIRECT ? os->direct_write :
 				      mode == W_DAX    ? os->dax_write :
 							 os->buffered_write;
-	unsigned int flags = IOMAP_WRITE | (mode == W_DIRECT ? IOMAP_DIRECT : 0) |
+	unsigned int flags = IOMAP_WRITE |
+			     (mode == W_DIRECT ? IOMAP_DIRECT : 0) |
 			     (mode == W_DAX ? IOMAP_DAX : 0);
-	struct iomap_iter it = { .inode = f->inode, .pos = pos, .len = len,
-				 .flags = flags };
+	struct iomap_iter it = {
+		.inode = f->inode, .pos = pos, .len = len, .flags = flags
+	};
 	uint64_t bs = iomap_blocksize(f->inode);
 	char *blk = malloc(bs);
 	bool unwritten = false;
@@ -82,21 +85,24 @@ static ssize_t mini_write(struct t_file *f, enum wmode mode, loff_t pos,
 		loff_t b0 = it.pos & ~(loff_t)(bs - 1);
 
 		cr_assert(it.iomap.type == IOMAP_MAPPED ||
-			  it.iomap.type == IOMAP_UNWRITTEN, "write got type %u",
-			  it.iomap.type);
+				  it.iomap.type == IOMAP_UNWRITTEN,
+			  "write got type %u", it.iomap.type);
 		if (mode == W_DAX)
 			cr_assert_eq(it.iomap.type, IOMAP_MAPPED);
 		unwritten |= it.iomap.type == IOMAP_UNWRITTEN;
 		for (loff_t b = b0; b < it.pos + (loff_t)n; b += (loff_t)bs) {
 			loff_t s = b > it.pos ? b : it.pos;
-			loff_t e = b + (loff_t)bs < it.pos + (loff_t)n ? b + (loff_t)bs :
-									 it.pos + (loff_t)n;
+			loff_t e = b + (loff_t)bs < it.pos + (loff_t)n ?
+					   b + (loff_t)bs :
+					   it.pos + (loff_t)n;
 			off_t a = (off_t)iomap_addr(&it.iomap, b);
 
-			if (it.iomap.type == IOMAP_UNWRITTEN || (it.iomap.flags & IOMAP_F_NEW))
+			if (it.iomap.type == IOMAP_UNWRITTEN ||
+			    (it.iomap.flags & IOMAP_F_NEW))
 				memset(blk, 0, bs);
 			else
-				cr_assert_eq(pread(fd, blk, bs, a), (ssize_t)bs);
+				cr_assert_eq(pread(fd, blk, bs, a),
+					     (ssize_t)bs);
 			memcpy(blk + (s - b), buf + (s - pos), (size_t)(e - s));
 			cr_assert_eq(pwrite(fd, blk, bs, a), (ssize_t)bs);
 		}
@@ -111,13 +117,17 @@ static ssize_t mini_write(struct t_file *f, enum wmode mode, loff_t pos,
 	len = (size_t)(it.pos - pos);
 	if (mode == W_DIRECT && os->dio->end_io)
 		cr_assert_eq(os->dio->end_io(f->inode, pos, (ssize_t)len, 0,
-					     unwritten ? IOMAP_DIO_UNWRITTEN : 0), 0);
+					     unwritten ? IOMAP_DIO_UNWRITTEN :
+							 0),
+			     0);
 	if (mode == W_BUFFERED && unwritten) {
 		struct iomap_writepage_ctx wpc = { .inode = f->inode };
-		struct iomap_ioend io = { .io_offset = pos, .io_size = len,
+		struct iomap_ioend io = { .io_offset = pos,
+					  .io_size = len,
 					  .io_flags = IOMAP_IOEND_UNWRITTEN };
 
-		cr_assert_eq(os->writeback->map_blocks(&wpc, f->inode, pos, len), 0);
+		cr_assert_eq(
+			os->writeback->map_blocks(&wpc, f->inode, pos, len), 0);
 		cr_assert_eq(os->writeback->submit(&wpc, &io, 0), 0);
 	}
 	if (pos + (loff_t)len > f->inode->size)
@@ -144,10 +154,13 @@ static void compare_host(struct t_file *f, const struct ctx *c)
 		uint64_t n = iomap_length(&it);
 
 		if (it.iomap.type == IOMAP_MAPPED)
-			cr_assert_eq(pread(fd, got + it.pos, n,
-					   (off_t)iomap_addr(&it.iomap, it.pos)), (ssize_t)n);
+			cr_assert_eq(
+				pread(fd, got + it.pos, n,
+				      (off_t)iomap_addr(&it.iomap, it.pos)),
+				(ssize_t)n);
 		else if (it.iomap.type == IOMAP_INLINE)
-			memcpy(got + it.pos, (char *)it.iomap.inline_data + it.pos, n);
+			memcpy(got + it.pos,
+			       (char *)it.iomap.inline_data + it.pos, n);
 		it.status = iomap_iter_advance(&it, n);
 	}
 	cr_assert_eq(ret, 0);
@@ -160,7 +173,8 @@ static void compare_host(struct t_file *f, const struct ctx *c)
 	close(fd);
 }
 
-static void host_pwrite(const struct ctx *c, loff_t pos, const char *buf, size_t len)
+static void host_pwrite(const struct ctx *c, loff_t pos, const char *buf,
+			size_t len)
 {
 	int fd = open(c->host, O_RDWR);
 
@@ -192,19 +206,24 @@ static void write_case(const char *type, unsigned int bs)
 	struct t_file f;
 	uint64_t root, ino;
 	char *p = pattern(70100, 3);
-	static const struct { enum wmode m; loff_t pos; size_t len; } w[] = {
-		{ W_DIRECT, 3000, 10000 },	/* unaligned, into a hole */
-		{ W_BUFFERED, 50000, 5000 },	/* past EOF, leaving a hole */
-		{ W_DAX, 200000, 3 },		/* DAX, far past EOF */
-		{ W_DIRECT, 0, 70000 },		/* over all of it */
-		{ W_BUFFERED, 65000, 700 },	/* overwrite inside */
+	static const struct {
+		enum wmode m;
+		loff_t pos;
+		size_t len;
+	} w[] = {
+		{ W_DIRECT, 3000, 10000 }, /* unaligned, into a hole */
+		{ W_BUFFERED, 50000, 5000 }, /* past EOF, leaving a hole */
+		{ W_DAX, 200000, 3 }, /* DAX, far past EOF */
+		{ W_DIRECT, 0, 70000 }, /* over all of it */
+		{ W_BUFFERED, 65000, 700 }, /* overwrite inside */
 	};
 
 	ctx_init(&c, type, bs, "16M");
 	t_open(&f, c.img, NULL, 1);
 	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
 	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "new", 0644, &ino), 0);
-	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "new", 0644, &ino), -EEXIST);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "new", 0644, &ino),
+		     -EEXIST);
 	cr_assert_eq(fsa_ext2_ops.iget(f.fs, ino, &f.inode), 0);
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		cr_assert_eq(mini_write(&f, w[i].m, w[i].pos, p + i, w[i].len),
@@ -218,10 +237,22 @@ static void write_case(const char *type, unsigned int bs)
 	ctx_fini(&c);
 }
 
-Test(ext2_write, write_ext2_1k) { write_case("ext2", 1024); }
-Test(ext2_write, write_ext3_4k) { write_case("ext3", 4096); }
-Test(ext2_write, write_ext4_1k) { write_case("ext4", 1024); }
-Test(ext2_write, write_ext4_4k) { write_case("ext4", 4096); }
+Test(ext2_write, write_ext2_1k)
+{
+	write_case("ext2", 1024);
+}
+Test(ext2_write, write_ext3_4k)
+{
+	write_case("ext3", 4096);
+}
+Test(ext2_write, write_ext4_1k)
+{
+	write_case("ext4", 1024);
+}
+Test(ext2_write, write_ext4_4k)
+{
+	write_case("ext4", 4096);
+}
 
 TestSuite(ext2_write, .timeout = 120);
 
@@ -277,7 +308,8 @@ static void size_case(const char *type, unsigned int bs)
 		uint64_t root;
 
 		cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
-		cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0600, &f.ino), 0);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0600, &f.ino),
+			     0);
 		cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
 	}
 	cr_assert_eq(mini_write(&f, W_DIRECT, 0, p, 100000), 100000);
@@ -333,10 +365,22 @@ static void size_case(const char *type, unsigned int bs)
 	ctx_fini(&c);
 }
 
-Test(ext2_write, size_ext2_1k) { size_case("ext2", 1024); }
-Test(ext2_write, size_ext3_4k) { size_case("ext3", 4096); }
-Test(ext2_write, size_ext4_1k) { size_case("ext4", 1024); }
-Test(ext2_write, size_ext4_4k) { size_case("ext4", 4096); }
+Test(ext2_write, size_ext2_1k)
+{
+	size_case("ext2", 1024);
+}
+Test(ext2_write, size_ext3_4k)
+{
+	size_case("ext3", 4096);
+}
+Test(ext2_write, size_ext4_1k)
+{
+	size_case("ext4", 1024);
+}
+Test(ext2_write, size_ext4_4k)
+{
+	size_case("ext4", 4096);
+}
 
 static int count_entries(const struct fsa_dirent *de, void *priv)
 {
@@ -350,10 +394,13 @@ Test(ext2_write, mkdir_create_setattr)
 	struct ctx c;
 	struct t_file f;
 	uint64_t root, d, sub, ino, got;
-	struct fsa_stat st = { .mode = 0751, .uid = 70000, .gid = 1234,
+	struct fsa_stat st = { .mode = 0751,
+			       .uid = 70000,
+			       .gid = 1234,
 			       .atime = { 1000000000, 5 },
 			       .mtime = { 1200000000, 123456789 },
-			       .ctime = { 1300000000, 0 } }, back;
+			       .ctime = { 1300000000, 0 } },
+			back;
 	int n = 0;
 	char name[64];
 
@@ -363,19 +410,24 @@ Test(ext2_write, mkdir_create_setattr)
 	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), 0);
 	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), -EEXIST);
 	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, d, "sub", 0755, &sub), 0);
-	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "a/b", 0644, &ino), -EINVAL);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "a/b", 0644, &ino),
+		     -EINVAL);
 	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "", 0644, &ino), -EINVAL);
-	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "..", 0644, &ino), -EEXIST);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "..", 0644, &ino),
+		     -EEXIST);
 	/* Enough names to need more directory blocks than one. */
 	for (int i = 0; i < 150; i++) {
 		snprintf(name, sizeof(name), "file-with-a-long-name-%03d", i);
-		cr_assert_eq(fsa_ext2_ops.create(f.fs, sub, name, 0644, &ino), 0);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, sub, name, 0644, &ino),
+			     0);
 	}
 	cr_assert_eq(fsa_ext2_ops.setattr(f.fs, ino, &st), 0);
 	t_close(&f);
 	fsck(&c);
 	t_open(&f, c.img, NULL, 0);
-	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d/sub/file-with-a-long-name-149", &got), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(
+			     f.fs, "/d/sub/file-with-a-long-name-149", &got),
+		     0);
 	cr_assert_eq(got, ino);
 	cr_assert_eq(fsa_ext2_ops.stat(f.fs, ino, &back), 0);
 	cr_expect_eq(back.mode, 0100751);
@@ -433,13 +485,22 @@ static void enospc_case(const char *type, enum wmode mode)
 	ctx_fini(&c);
 }
 
-Test(ext2_write, enospc_ext2_direct) { enospc_case("ext2", W_DIRECT); }
-Test(ext2_write, enospc_ext4_buffered) { enospc_case("ext4", W_BUFFERED); }
+Test(ext2_write, enospc_ext2_direct)
+{
+	enospc_case("ext2", W_DIRECT);
+}
+Test(ext2_write, enospc_ext4_buffered)
+{
+	enospc_case("ext4", W_BUFFERED);
+}
 
 /* Features we cannot write safely: read-only opens only. */
 Test(ext2_write, refuse_unsafe_features)
 {
-	static const struct { const char *mkfs, *debugfs; int err; } t[] = {
+	static const struct {
+		const char *mkfs, *debugfs;
+		int err;
+	} t[] = {
 		{ "-O casefold", NULL, -EROFS },
 		{ "-O bigalloc", NULL, -EROFS },
 		{ "-O encrypt", NULL, -EROFS },
@@ -454,12 +515,16 @@ Test(ext2_write, refuse_unsafe_features)
 
 		snprintf(img, sizeof(img), "%s/img%zu", dir, i);
 		cr_assert_eq(t_sh("mke2fs -q -F -t ext4 %s %s 16M 2>/dev/null",
-				  t[i].mkfs, img), 0);
+				  t[i].mkfs, img),
+			     0);
 		if (t[i].debugfs)
-			cr_assert_eq(t_sh("debugfs -w -R '%s' %s >/dev/null 2>&1",
-					  t[i].debugfs, img), 0);
+			cr_assert_eq(
+				t_sh("debugfs -w -R '%s' %s >/dev/null 2>&1",
+				     t[i].debugfs, img),
+				0);
 		cr_expect_eq(fsa_ext2_ops.open(img, FSA_OPEN_RDWR, NULL, &fs),
-			     t[i].err, "%s%s", t[i].mkfs, t[i].debugfs ? t[i].debugfs : "");
+			     t[i].err, "%s%s", t[i].mkfs,
+			     t[i].debugfs ? t[i].debugfs : "");
 		cr_assert_eq(fsa_ext2_ops.open(img, 0, NULL, &fs), 0);
 		cr_assert_eq(fsa_ext2_ops.close(fs), 0);
 	}
