@@ -123,6 +123,8 @@ extern const struct iomap_ops fsa_ext2_direct_write_ops;
 extern const struct iomap_ops fsa_ext2_dax_write_ops;
 extern const struct iomap_dio_ops fsa_ext2_dio_ops;
 extern const struct iomap_writeback_ops fsa_ext2_writeback_ops;
+int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
+			      struct iomap_bh *bh);
 
 /* write.c: the fsa_ops mutations */
 int fsa_ext2_check_writable(struct fsa_ext2_fs *efs);

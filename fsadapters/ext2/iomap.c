@@ -424,36 +424,24 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 
 	bh->state = 0;
 	bh->size = iomap_blocksize(inode);
+	if (create)
+		return fsa_ext2_get_block_create(ei, iblock, bh);
 	if (ei->inline_buf) {
 		if (pos < ei->inline_size)
 			bh->inline_data = (char *)ei->inline_buf + pos;
 		return 0;
 	}
-	if (!create && pos >= (uint64_t)inode->size)
-		return 0;
-	if (!ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+	if (pos >= (uint64_t)inode->size ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
 					    (struct ext2_inode *)&ei->inode))
-		return create ? -EINVAL : 0;
-	if (create && !ei->fs->base.rdwr)
-		return -EROFS;
+		return 0;
 	ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  0, iblock, &ret_flags, &pblk));
-	if (!ret && !pblk && create) {
-		ret = fsa_ext2_errno(ext2fs_bmap2(
-			ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
-			NULL, BMAP_ALLOC, iblock, &ret_flags, &pblk));
-		bh->state |= IOMAP_BH_NEW;
-		fsa_ext2_cursor_reset(ei);
-	}
-	if (ret)
+	if (ret || !pblk)
 		return ret;
-	if (!pblk) {
-		bh->state = 0;
-		return 0;
-	}
 	bh->blocknr = pblk;
-	bh->state |= IOMAP_BH_MAPPED;
+	bh->state = IOMAP_BH_MAPPED;
 	if (ret_flags & BMAP_RET_UNINIT)
 		bh->state |= IOMAP_BH_UNWRITTEN;
 	return 0;

@@ -317,3 +317,50 @@ const struct iomap_writeback_ops fsa_ext2_writeback_ops = {
 	.map_blocks = fsa_ext2_map_blocks,
 	.submit = fsa_ext2_wb_submit,
 };
+
+/*
+ * get_block(create): one block, mapped written.  A new block is zeroed
+ * on disk as it is allocated and an unwritten one is zeroed and converted,
+ * so the block-at-a-time path never exposes stale data either.
+ */
+int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
+			      struct iomap_bh *bh)
+{
+	ext2_filsys fs = ei->fs->fs;
+	struct ext2_inode *in = (struct ext2_inode *)&ei->inode;
+	blk64_t pblk = 0;
+	int ret_flags = 0;
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && iblock >= FSA_EXT2_MAX_LBLK)
+		ret = -EFBIG;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL, 0,
+						  iblock, &ret_flags, &pblk));
+	if (ret)
+		return ret;
+	if (pblk && (ret_flags & BMAP_RET_UNINIT)) {
+		ret = fsa_ext2_errno(
+			ext2fs_zero_blocks2(fs, pblk, 1, NULL, NULL));
+		if (!ret)
+			ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL,
+							  BMAP_SET, iblock,
+							  NULL, &pblk));
+		bh->state |= IOMAP_BH_NEW;
+	} else if (!pblk) {
+		ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL,
+						  BMAP_ALLOC | BMAP_ZERO,
+						  iblock, NULL, &pblk));
+		bh->state |= IOMAP_BH_NEW;
+	}
+	fsa_ext2_cursor_reset(ei);
+	if (ret)
+		return ret;
+	bh->blocknr = pblk;
+	bh->state |= IOMAP_BH_MAPPED;
+	return 0;
+}

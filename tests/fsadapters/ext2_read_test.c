@@ -140,6 +140,19 @@ static void check_file(const char *d, const char *type, const char *name)
 		      "%s iomap calls %llu for %llu extents", name,
 		      (unsigned long long)iomap_calls,
 		      (unsigned long long)extents);
+	/* bh seek agrees with iomap seek (neither sees a page cache) */
+	for (loff_t off = 0; off < f.inode->size;
+	     off += f.inode->size / 7 + 1) {
+		const struct iomap_ops *r = fsa_ext2_ops.iomap->report;
+		iomap_get_block_t gb = fsa_ext2_ops.iomap->get_block;
+
+		cr_expect_eq(iomap_seek_data(f.inode, off, r),
+			     iomap_bh_seek_data(f.inode, off, gb), "%s %lld",
+			     name, (long long)off);
+		cr_expect_eq(iomap_seek_hole(f.inode, off, r),
+			     iomap_bh_seek_hole(f.inode, off, gb), "%s %lld",
+			     name, (long long)off);
+	}
 	check_bytes(&f, img, exp);
 	t_bmap_free(&ours);
 	t_bmap_free(&bh);

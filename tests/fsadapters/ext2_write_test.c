@@ -233,6 +233,16 @@ static void write_case(const char *type, unsigned int bs)
 		compare_host(&f, &c);
 	}
 	t_close(&f);
+	/* The kernel must read what we wrote (checksums, extents, size). */
+	if (t_can_loop_mount()) {
+		cr_assert_eq(
+			t_sh("cd %s && mkdir mnt && mount -o loop,ro img mnt",
+			     c.dir),
+			0);
+		cr_expect_eq(t_sh("cmp %s/mnt/new %s", c.dir, c.host), 0,
+			     "kernel reads other bytes");
+		t_sh("umount %s/mnt", c.dir);
+	}
 	free(p);
 	ctx_fini(&c);
 }
@@ -529,4 +539,104 @@ Test(ext2_write, refuse_unsafe_features)
 		cr_assert_eq(fsa_ext2_ops.close(fs), 0);
 	}
 	t_tmpdir_remove(dir);
+}
+
+/* get_block(create), the buffer-head write path: holes and unwritten
+ * blocks come back NEW, MAPPED, zeroed, and the image stays clean. */
+static void bh_case(const char *type)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, k[4];
+	char *p = pattern(4096, 5);
+	int fd;
+
+	ctx_init(&c, type, 1024, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "bh", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 20480), 0);
+	host_op(&c, -1, 20480, 0);
+	if (!strcmp(type, "ext4"))
+		cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 8192, 4096, true), 0);
+	fd = open(c.img, O_RDWR);
+	cr_assert(fd >= 0);
+	for (uint64_t b = 3; b < 20; b += 3) {
+		struct iomap_bh bh = { .size = 1024 };
+
+		cr_assert_eq(fsa_ext2_ops.iomap->get_block(f.inode, b, &bh, 1),
+			     0);
+		cr_assert(bh.state & IOMAP_BH_MAPPED);
+		cr_assert(bh.state & IOMAP_BH_NEW);
+		cr_assert(!(bh.state & IOMAP_BH_UNWRITTEN));
+		cr_assert_eq(pwrite(fd, p + b, 100,
+				    (off_t)(bh.blocknr * 1024 + 7)),
+			     100);
+		host_pwrite(&c, (loff_t)(b * 1024 + 7), p + b, 100);
+	}
+	close(fd);
+	reopen(&f, &c, "/bh");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_expect_eq(k[T_MAPPED], 6);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, bh_create_ext2)
+{
+	bh_case("ext2");
+}
+Test(ext2_write, bh_create_ext4)
+{
+	bh_case("ext4");
+}
+
+/* Writes and truncates of inline-data files move the data to a block
+ * when it no longer fits, as the kernel does. */
+Test(ext2_write, inline_data)
+{
+	struct ctx c;
+	struct t_file f;
+	char *p = pattern(6000, 11);
+	uint64_t k[4];
+
+	c.dir = t_tmpdir();
+	c.type = "ext4";
+	c.bs = 4096;
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	snprintf(c.host, sizeof(c.host), "%s/host", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && printf 'inline bytes here' > src/a && "
+		     "printf 'second inline file' > src/b && cp src/a host && "
+		     "mke2fs -q -F -t ext4 -O inline_data -b 4096 -d src img 16M",
+		     c.dir),
+		0);
+	t_open(&f, c.img, "/a", 1);
+	kinds(&f, k);
+	cr_assert_eq(k[T_INLINE], 1);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 6), 0);
+	host_op(&c, -1, 6, 0);
+	reopen(&f, &c, "/a");
+	compare_host(&f, &c);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 100, p, 6000), 6000);
+	host_pwrite(&c, 100, p, 6000);
+	reopen(&f, &c, "/a");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_assert_eq(k[T_INLINE], 0);
+	t_close(&f);
+	/* grow past the inline area by truncate */
+	snprintf(c.host, sizeof(c.host), "%s/src/b", c.dir);
+	t_open(&f, c.img, "/b", 1);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 10000), 0);
+	host_op(&c, -1, 10000, 0);
+	reopen(&f, &c, "/b");
+	compare_host(&f, &c);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	ctx_fini(&c);
 }
