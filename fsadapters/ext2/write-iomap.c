@@ -85,6 +85,36 @@ static void fsa_ext2_trim(struct iomap *map, unsigned int bits,
 		map->length = nblocks << bits;
 }
 
+/*
+ * Allocate the hole at @lblk (at most @want blocks of it) and map what
+ * was allocated.  After ENOSPC part way, what was allocated is used.
+ */
+static int fsa_ext2_fill_hole(struct fsa_ext2_inode *ei, blk64_t lblk,
+			      uint64_t *want, enum fsa_ext2_wmode mode,
+			      struct iomap *map)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t n = map->length >> bits;
+	int ret, mret;
+
+	/* Never past the hole: fallocate may merge the new blocks with the
+	 * next extent, whose data must not be marked NEW. */
+	if (*want > n)
+		*want = n;
+	ret = fsa_ext2_alloc(ei, lblk, *want,
+			     mode != FSA_EXT2_DAX &&
+				     fsa_ext2_can_unwritten(ei));
+	if (ret && ret != -ENOSPC)
+		return ret;
+	mret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
+	if (mret)
+		return mret;
+	if (map->type == IOMAP_HOLE)
+		return ret ? ret : -EIO;
+	map->flags |= IOMAP_F_NEW;
+	return 0;
+}
+
 static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 			      uint64_t length, enum fsa_ext2_wmode mode,
 			      struct iomap *map)
@@ -92,7 +122,6 @@ static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 	unsigned int bits = ei->vfs.blkbits;
 	blk64_t lblk = (uint64_t)pos >> bits;
 	uint64_t want = (((uint64_t)pos + length - 1) >> bits) - lblk + 1;
-	bool fresh = false;
 	int ret;
 
 	if (lblk >= FSA_EXT2_MAX_LBLK)
@@ -100,29 +129,11 @@ static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 	if (want > FSA_EXT2_MAX_ALLOC)
 		want = FSA_EXT2_MAX_ALLOC;
 	ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
-	if (!ret && map->type == IOMAP_HOLE) {
-		uint64_t n = map->length >> bits;
-
-		ret = fsa_ext2_alloc(ei, lblk, n < want ? n : want,
-				     mode != FSA_EXT2_DAX &&
-					     fsa_ext2_can_unwritten(ei));
-		/* ENOSPC part way: use what was allocated, if any. */
-		if (ret == -ENOSPC || !ret) {
-			int mret = fsa_ext2_map_runs(ei, lblk,
-						     FSA_EXT2_MAX_LBLK, map);
-
-			if (!mret && map->type != IOMAP_HOLE)
-				ret = 0;
-			else if (!ret)
-				ret = mret ? mret : -EIO;
-		}
-		fresh = true;
-	}
+	if (!ret && map->type == IOMAP_HOLE)
+		ret = fsa_ext2_fill_hole(ei, lblk, &want, mode, map);
 	if (ret)
 		return ret;
 	fsa_ext2_trim(map, bits, want);
-	if (fresh)
-		map->flags |= IOMAP_F_NEW;
 	if (mode == FSA_EXT2_DAX && map->type == IOMAP_UNWRITTEN)
 		ret = fsa_ext2_dax_prepare(ei, map);
 	map->validity_cookie = ei->seq;

@@ -30,6 +30,14 @@ int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
 		feature = "casefold";
 	else if (ext2fs_has_feature_bigalloc(sb))
 		feature = "bigalloc";
+	else if (ext2fs_has_feature_quota(sb) || ext2fs_has_feature_project(sb))
+		feature = "quota"; /* usage would go stale */
+	else if (ext2fs_has_feature_readonly(sb))
+		feature = "readonly";
+	else if (ext2fs_has_feature_shared_blocks(sb))
+		feature = "shared_blocks";
+	else if (ext2fs_has_feature_orphan_present(sb))
+		feature = "orphan_present";
 	else if (sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP)
 		feature = "unknown incompat", ret = -EOPNOTSUPP;
 	else if (sb->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP)

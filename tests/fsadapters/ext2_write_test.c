@@ -515,6 +515,7 @@ Test(ext2_write, refuse_unsafe_features)
 		{ "-O bigalloc", NULL, -EROFS },
 		{ "-O encrypt", NULL, -EROFS },
 		{ "-O verity", NULL, -EROFS },
+		{ "-O quota", NULL, -EROFS },
 		{ "", "feature needs_recovery", -EROFS },
 	};
 	char *dir = t_tmpdir();
@@ -639,4 +640,47 @@ Test(ext2_write, inline_data)
 	fsck(&c);
 	free(p);
 	ctx_fini(&c);
+}
+
+/*
+ * A write that starts in a hole and ends inside data: the allocation may
+ * merge with the next extent, but only the hole may come back NEW (the
+ * data after it must not be zeroed around the written bytes).
+ */
+static void hole_then_data_case(enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(40960, 21), *q = pattern(40960, 77);
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "m", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(mini_write(&f, W_DIRECT, 0, p, 40960), 40960);
+	host_pwrite(&c, 0, p, 40960);
+	cr_assert_eq(fsa_ext2_ops.punch(f.inode, 3 * 4096, 2 * 4096), 0);
+	host_op(&c, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 3 * 4096,
+		2 * 4096);
+	reopen(&f, &c, "/m");
+	cr_assert_eq(mini_write(&f, mode, 3 * 4096 + 100, q, 3 * 4096),
+		     3 * 4096);
+	host_pwrite(&c, 3 * 4096 + 100, q, 3 * 4096);
+	reopen(&f, &c, "/m");
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	free(q);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, hole_then_data_dax)
+{
+	hole_then_data_case(W_DAX);
+}
+Test(ext2_write, hole_then_data_direct)
+{
+	hole_then_data_case(W_DIRECT);
 }
