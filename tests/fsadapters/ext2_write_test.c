@@ -346,6 +346,15 @@ static void size_case(const char *type, unsigned int bs)
 	reopen(&f, &c, "/f");
 	cr_assert_lt(blocks_of(&f), before);
 	compare_host(&f, &c);
+	{
+		struct t_bmap m;
+
+		cr_assert_eq(t_fiemap_bmap(&f, &m, 0), 0);
+		for (uint64_t b = (5000 + bs - 1) / bs; b < 25000 / bs; b++)
+			cr_assert_eq(m.kind[b], T_HOLE, "block %llu not punched",
+				     (unsigned long long)b);
+		t_bmap_free(&m);
+	}
 
 	/* falloc over holes and past EOF: zeros, size as the host's */
 	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 120000, false), 0);
