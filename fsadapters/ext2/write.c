@@ -65,7 +65,6 @@ int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
 
 int fsa_ext2_write_inode(struct fsa_ext2_inode *ei)
 {
-	fsa_ext2_cursor_reset(ei);
 	return fsa_ext2_errno(ext2fs_write_inode_full(
 		ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
 		sizeof(ei->inode)));
@@ -148,7 +147,7 @@ int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 	ret = fsa_ext2_errno(ext2fs_punch(ei->fs->fs, ei->ino,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  first, last));
-	fsa_ext2_cursor_reset(ei);
+	fsa_ext2_cursor_invalidate(ei, first);
 	return ret;
 }
 
@@ -171,6 +170,7 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 					      (struct ext2_inode *)&ei->inode,
 					      ~0ULL, lblk, len));
 	/* Whatever was allocated before an error is recorded. */
+	fsa_ext2_cursor_invalidate(ei, lblk);
 	wret = fsa_ext2_write_inode(ei);
 	return ret ? ret : wret;
 }
@@ -211,6 +211,7 @@ int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
 		ret = fsa_ext2_set_size(ei, size);
 	if (!ret)
 		ret = fsa_ext2_write_inode(ei);
+	fsa_ext2_cursor_reset(ei);
 	if (!ret && n) {
 		struct iomap map = { 0 };
 

@@ -351,7 +351,8 @@ static void size_case(const char *type, unsigned int bs)
 
 		cr_assert_eq(t_fiemap_bmap(&f, &m, 0), 0);
 		for (uint64_t b = (5000 + bs - 1) / bs; b < 25000 / bs; b++)
-			cr_assert_eq(m.kind[b], T_HOLE, "block %llu not punched",
+			cr_assert_eq(m.kind[b], T_HOLE,
+				     "block %llu not punched",
 				     (unsigned long long)b);
 		t_bmap_free(&m);
 	}
@@ -692,4 +693,52 @@ Test(ext2_write, hole_then_data_dax)
 Test(ext2_write, hole_then_data_direct)
 {
 	hole_then_data_case(W_DIRECT);
+}
+
+/* Small appends: each allocates an unwritten extent converted on
+ * completion and folded into the previous one, so the file stays a few
+ * extents, and the cursor resumes instead of re-walking the file. */
+static void append_case(enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(8192 * 64, 8);
+	struct fiemap_extent fe[256];
+	struct iomap_fiemap_info fi = { .fi_extents_max = 256,
+					.fi_extents_start = fe };
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "log", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	for (int i = 0; i < 64; i++) {
+		cr_assert_eq(mini_write(&f, mode, i * 8192, p + i * 8192, 8192),
+			     8192);
+		/* the mapping seen between writes must stay right */
+		cr_assert_eq(iomap_bmap(f.inode, (uint64_t)i * 2,
+					fsa_ext2_ops.iomap->report) != 0,
+			     true);
+	}
+	host_pwrite(&c, 0, p, 8192 * 64);
+	reopen(&f, &c, "/log");
+	compare_host(&f, &c);
+	cr_assert_eq(iomap_fiemap(f.inode, &fi, 0, FIEMAP_MAX_OFFSET, 0,
+				  fsa_ext2_ops.iomap->report),
+		     0);
+	cr_expect_leq(fi.fi_extents_mapped, 4, "%u extents after 64 appends",
+		      fi.fi_extents_mapped);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, append_direct)
+{
+	append_case(W_DIRECT);
+}
+Test(ext2_write, append_buffered)
+{
+	append_case(W_BUFFERED);
 }
