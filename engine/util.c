@@ -9,10 +9,8 @@
 const char *iomap_type_name(unsigned int type)
 {
 	static const char *const names[IOMAP_TYPE_COUNT] = {
-		[IOMAP_HOLE] = "HOLE",
-		[IOMAP_DELALLOC] = "DELALLOC",
-		[IOMAP_MAPPED] = "MAPPED",
-		[IOMAP_UNWRITTEN] = "UNWRITTEN",
+		[IOMAP_HOLE] = "HOLE",	   [IOMAP_DELALLOC] = "DELALLOC",
+		[IOMAP_MAPPED] = "MAPPED", [IOMAP_UNWRITTEN] = "UNWRITTEN",
 		[IOMAP_INLINE] = "INLINE",
 	};
 

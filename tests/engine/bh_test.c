@@ -71,8 +71,7 @@ Test(bh, fiemap_matches_iomap_with_block_cost)
 					.fi_extents_start = b };
 
 	memfs_init(&fs, 12, 52 * K, layout, 4);
-	cr_assert_eq(iomap_fiemap(&fs.inode, &fa, 0, UINT64_MAX, 0,
-				  &memfs_ops),
+	cr_assert_eq(iomap_fiemap(&fs.inode, &fa, 0, UINT64_MAX, 0, &memfs_ops),
 		     0);
 	uint64_t iomap_calls = fs.stats.map_calls;
 
@@ -98,17 +97,19 @@ Test(bh, seek_and_bmap_match_iomap)
 
 	memfs_init(&fs, 12, 52 * K, layout, 4);
 	for (loff_t off = 0; off < 52 * K; off += 2 * K) {
-		cr_expect_eq(iomap_bh_seek_data(&fs.inode, off, memfs_get_block),
+		cr_expect_eq(iomap_bh_seek_data(&fs.inode, off,
+						memfs_get_block),
 			     iomap_seek_data(&fs.inode, off, &memfs_ops),
 			     "SEEK_DATA %lld", (long long)off);
-		cr_expect_eq(iomap_bh_seek_hole(&fs.inode, off, memfs_get_block),
+		cr_expect_eq(iomap_bh_seek_hole(&fs.inode, off,
+						memfs_get_block),
 			     iomap_seek_hole(&fs.inode, off, &memfs_ops),
 			     "SEEK_HOLE %lld", (long long)off);
 	}
 	for (uint64_t bno = 0; bno < 13; bno++)
 		cr_expect_eq(iomap_bh_bmap(&fs.inode, bno, memfs_get_block),
-			     iomap_bmap(&fs.inode, bno, &memfs_ops), "block %llu",
-			     (unsigned long long)bno);
+			     iomap_bmap(&fs.inode, bno, &memfs_ops),
+			     "block %llu", (unsigned long long)bno);
 	cr_assert_eq(iomap_bh_seek_data(&fs.inode, 52 * K, memfs_get_block),
 		     -ENXIO);
 }

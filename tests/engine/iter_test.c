@@ -14,7 +14,10 @@ static int walk(struct memfs *fs, loff_t pos, uint64_t len, unsigned flags,
 		struct iomap *seen, int max, int *nseen)
 {
 	struct iomap_iter iter = {
-		.inode = &fs->inode, .pos = pos, .len = len, .flags = flags,
+		.inode = &fs->inode,
+		.pos = pos,
+		.len = len,
+		.flags = flags,
 	};
 	int ret;
 
@@ -82,7 +85,8 @@ Test(iter, short_mappings_loop_until_done)
 Test(iter, mapping_starting_before_pos_is_trimmed)
 {
 	struct memfs fs;
-	struct iomap_iter iter = { .inode = &fs.inode, .pos = 5 * K,
+	struct iomap_iter iter = { .inode = &fs.inode,
+				   .pos = 5 * K,
 				   .len = 2 * K };
 
 	memfs_init(&fs, 12, 32 * K, three, 3);
@@ -98,8 +102,7 @@ Test(iter, mapping_starting_before_pos_is_trimmed)
 Test(iter, partial_progress_maps_the_rest_again)
 {
 	struct memfs fs;
-	struct iomap_iter iter = { .inode = &fs.inode, .pos = 0,
-				   .len = 8 * K };
+	struct iomap_iter iter = { .inode = &fs.inode, .pos = 0, .len = 8 * K };
 
 	memfs_init(&fs, 12, 32 * K, three, 3);
 	cr_assert_eq(iomap_iter(&iter, &memfs_ops), 1);
@@ -233,8 +236,10 @@ Test(iter, zero_length_mapping_is_eio)
 Test(iter, hole_for_write_is_eio)
 {
 	struct memfs fs;
-	struct iomap_iter iter = { .inode = &fs.inode, .pos = 8 * K,
-				   .len = 4 * K, .flags = IOMAP_WRITE };
+	struct iomap_iter iter = { .inode = &fs.inode,
+				   .pos = 8 * K,
+				   .len = 4 * K,
+				   .flags = IOMAP_WRITE };
 	static const struct iomap_ops hole_ops = {
 		.iomap_begin = NULL,
 	};
@@ -254,8 +259,10 @@ static int hole_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 	(void)inode;
 	(void)flags;
 	(void)srcmap;
-	*iomap = (struct iomap){ .offset = pos, .length = (uint64_t)length,
-				 .type = IOMAP_HOLE, .addr = IOMAP_NULL_ADDR };
+	*iomap = (struct iomap){ .offset = pos,
+				 .length = (uint64_t)length,
+				 .type = IOMAP_HOLE,
+				 .addr = IOMAP_NULL_ADDR };
 	return 0;
 }
 
@@ -263,7 +270,8 @@ Test(iter, fs_returning_hole_for_write_is_eio)
 {
 	struct memfs fs;
 	const struct iomap_ops ops = { .iomap_begin = hole_begin };
-	struct iomap_iter iter = { .inode = &fs.inode, .len = 4 * K,
+	struct iomap_iter iter = { .inode = &fs.inode,
+				   .len = 4 * K,
 				   .flags = IOMAP_WRITE };
 
 	memfs_init(&fs, 12, 32 * K, NULL, 0);
@@ -317,11 +325,15 @@ static int cow_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 	(void)length;
 	(void)flags;
 	/* New blocks for 16 KiB; the old data is shared for only 6 KiB. */
-	*iomap = (struct iomap){ .offset = pos, .length = 16 * K,
-				 .type = IOMAP_MAPPED, .addr = 1 << 20,
+	*iomap = (struct iomap){ .offset = pos,
+				 .length = 16 * K,
+				 .type = IOMAP_MAPPED,
+				 .addr = 1 << 20,
 				 .flags = IOMAP_F_NEW };
-	*srcmap = (struct iomap){ .offset = pos, .length = 6 * K,
-				  .type = IOMAP_MAPPED, .addr = 9 << 20,
+	*srcmap = (struct iomap){ .offset = pos,
+				  .length = 6 * K,
+				  .type = IOMAP_MAPPED,
+				  .addr = 9 << 20,
 				  .flags = IOMAP_F_SHARED };
 	return 0;
 }
@@ -330,7 +342,8 @@ Test(iter, srcmap_is_filled_and_clamps_length)
 {
 	struct memfs fs;
 	const struct iomap_ops ops = { .iomap_begin = cow_begin };
-	struct iomap_iter iter = { .inode = &fs.inode, .len = 32 * K,
+	struct iomap_iter iter = { .inode = &fs.inode,
+				   .len = 32 * K,
 				   .flags = IOMAP_WRITE };
 
 	memfs_init(&fs, 12, 32 * K, NULL, 0);
@@ -365,6 +378,7 @@ Test(iter, type_and_flag_names)
 					   buf, sizeof(buf)),
 			 "NEW,SHARED,MERGED");
 	cr_assert_str_eq(iomap_flags_names(0, buf, sizeof(buf)), "");
-	cr_assert_str_eq(iomap_flags_names(IOMAP_F_NEW | IOMAP_F_SHARED, buf, 6),
+	cr_assert_str_eq(iomap_flags_names(IOMAP_F_NEW | IOMAP_F_SHARED, buf,
+					   6),
 			 "NEW", "truncated at a name boundary");
 }

@@ -66,8 +66,8 @@ Test(pagecache, seek_by_uptodate_blocks)
 	cr_assert_eq(iomap_cache_seek(&c, (1 << 20) + 4096, 4 << 20, SEEK_HOLE),
 		     (1 << 20) + 12288);
 	cr_assert_eq(iomap_cache_seek(&c, 0, 1 << 20, SEEK_DATA), -ENOENT);
-	cr_assert_eq(iomap_cache_seek(&c, (1 << 20) + 4096,
-				      (1 << 20) + 12288, SEEK_HOLE),
+	cr_assert_eq(iomap_cache_seek(&c, (1 << 20) + 4096, (1 << 20) + 12288,
+				      SEEK_HOLE),
 		     -ENOENT);
 	iomap_cache_destroy(&c);
 }

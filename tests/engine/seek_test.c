@@ -93,18 +93,24 @@ Test(seek, every_boundary_of_a_sparse_file)
 	const struct {
 		loff_t off, data, hole;
 	} rows[] = {
-		{ 0, 4 * K, 0 },	  { 4 * K - 1, 4 * K, 4 * K - 1 },
-		{ 4 * K, 4 * K, 8 * K },  { 8 * K - 1, 8 * K - 1, 8 * K },
-		{ 8 * K, 12 * K, 8 * K }, { 12 * K, 12 * K, 16 * K },
-		{ 16 * K, -ENXIO, 16 * K }, { 19 * K, -ENXIO, 19 * K },
+		{ 0, 4 * K, 0 },
+		{ 4 * K - 1, 4 * K, 4 * K - 1 },
+		{ 4 * K, 4 * K, 8 * K },
+		{ 8 * K - 1, 8 * K - 1, 8 * K },
+		{ 8 * K, 12 * K, 8 * K },
+		{ 12 * K, 12 * K, 16 * K },
+		{ 16 * K, -ENXIO, 16 * K },
+		{ 19 * K, -ENXIO, 19 * K },
 	};
 
 	memfs_init(&fs, 12, 20 * K, sparse, 2);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		cr_expect_eq(iomap_seek_data(&fs.inode, rows[i].off, &memfs_ops),
-			     rows[i].data, "SEEK_DATA %lld", (long long)rows[i].off);
-		cr_expect_eq(iomap_seek_hole(&fs.inode, rows[i].off, &memfs_ops),
-			     rows[i].hole, "SEEK_HOLE %lld", (long long)rows[i].off);
+		cr_expect_eq(
+			iomap_seek_data(&fs.inode, rows[i].off, &memfs_ops),
+			rows[i].data, "SEEK_DATA %lld", (long long)rows[i].off);
+		cr_expect_eq(
+			iomap_seek_hole(&fs.inode, rows[i].off, &memfs_ops),
+			rows[i].hole, "SEEK_HOLE %lld", (long long)rows[i].off);
 	}
 }
 
