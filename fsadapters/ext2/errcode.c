@@ -77,7 +77,8 @@ int fsa_ext2_errno(errcode_t err)
 		fprintf(stderr, "iomapctl: ext2: %s\n", error_message(err));
 	if (err > 0 && err < 256)
 		return -(int)err;
-	for (size_t i = 0; i < sizeof(fsa_ext2_errtab) / sizeof(fsa_ext2_errtab[0]); i++)
+	for (size_t i = 0;
+	     i < sizeof(fsa_ext2_errtab) / sizeof(fsa_ext2_errtab[0]); i++)
 		if (fsa_ext2_errtab[i].code == err)
 			return -fsa_ext2_errtab[i].err;
 	return -EIO;

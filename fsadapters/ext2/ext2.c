@@ -44,7 +44,7 @@ static int fsa_ext2_blkid_type(const char *path, char *type, size_t size)
 
 static int fsa_ext2_probe(const char *path, struct fsa_info *info)
 {
-	struct fsa_fs *fs;
+	struct fsa_fs *fs = NULL;
 	char type[16];
 	int ret = fsa_ext2_blkid_type(path, type, sizeof(type));
 
@@ -80,11 +80,21 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 	}
 	efs->base.ops = &fsa_ext2_ops;
 	efs->base.path = efs->fs->device_name;
-	efs->base.blkbits = (unsigned int)(EXT2_BLOCK_SIZE_BITS(efs->fs->super));
+	efs->base.blkbits =
+		(unsigned int)(EXT2_BLOCK_SIZE_BITS(efs->fs->super));
 	efs->base.rdwr = flags & FSA_OPEN_RDWR;
 	efs->base.stats = stats ? stats : &efs->own_stats;
 	if (efs->base.rdwr) {
-		ret = fsa_ext2_check_writable(efs);
+		/*
+		 * The engine reads and writes file data through its own
+		 * descriptor: libext2fs must not keep blocks in a cache of its
+		 * own, or a dirty cached block written later (or a stale one
+		 * read back) would undo the engine's data.
+		 */
+		ret = fsa_ext2_errno(
+			io_channel_set_options(efs->fs->io, "cache=off"));
+		if (!ret)
+			ret = fsa_ext2_check_writable(efs);
 		if (!ret)
 			ret = fsa_ext2_errno(ext2fs_read_bitmaps(efs->fs));
 		if (ret)
@@ -153,9 +163,8 @@ int fsa_ext2_read_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 	if (ino == 0 || ino > efs->fs->super->s_inodes_count)
 		return -ENOENT;
 	memset(inode, 0, sizeof(*inode));
-	return fsa_ext2_errno(ext2fs_read_inode_full(efs->fs, ino,
-						     (struct ext2_inode *)inode,
-						     sizeof(*inode)));
+	return fsa_ext2_errno(ext2fs_read_inode_full(
+		efs->fs, ino, (struct ext2_inode *)inode, sizeof(*inode)));
 }
 
 /*
@@ -185,12 +194,12 @@ static int fsa_ext2_symlink_target(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 			return -EFSCORRUPTED;
 		memcpy(buf, inode.i_block, len);
 	} else {
-		ret = fsa_ext2_errno(ext2fs_file_open2(efs->fs, ino,
-					(struct ext2_inode *)&inode, 0, &file));
+		ret = fsa_ext2_errno(ext2fs_file_open2(
+			efs->fs, ino, (struct ext2_inode *)&inode, 0, &file));
 		if (ret)
 			return ret;
-		ret = fsa_ext2_errno(ext2fs_file_read(file, buf,
-						      (unsigned int)len, &got));
+		ret = fsa_ext2_errno(
+			ext2fs_file_read(file, buf, (unsigned int)len, &got));
 		ext2fs_file_close(file);
 		if (ret)
 			return ret;
@@ -225,22 +234,43 @@ static int fsa_ext2_lookup_one(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 		return -ENOTDIR;
 	if (len > EXT2_NAME_LEN)
 		return -ENAMETOOLONG;
-	ret = fsa_ext2_errno(ext2fs_lookup(efs->fs, dir, name, (int)len, NULL,
-					   ino));
+	ret = fsa_ext2_errno(
+		ext2fs_lookup(efs->fs, dir, name, (int)len, NULL, ino));
 	if (ret)
 		return ret;
 	return fsa_ext2_read_inode(efs, *ino, inode);
 }
 
 /*
- * The kernel's path walk, inside the image: the rest of the path lives in
- * @path; a symlink met on the way replaces the component by its target
- * (from the root when absolute), at most FSA_EXT2_MAXSYMLINKS times.
+ * Replace the component of @path at @p (@len bytes) by the target of
+ * symlink @ino: the walk goes on with "target + rest", from the root when
+ * the target is absolute, else from the symlink's directory.
  */
-static int fsa_ext2_walk(struct fsa_ext2_fs *efs, const char *name,
-			 bool follow, uint64_t *inop)
+static int fsa_ext2_splice_link(struct fsa_ext2_fs *efs, ext2_ino_t ino,
+				char *path, const char *p, size_t len)
 {
-	char path[FSA_EXT2_PATH_MAX], target[FSA_EXT2_PATH_MAX];
+	char target[FSA_EXT2_PATH_MAX];
+	int tlen = fsa_ext2_symlink_target(efs, ino, target, sizeof(target));
+
+	if (tlen < 0)
+		return tlen;
+	if ((size_t)tlen + strlen(p + len) >= FSA_EXT2_PATH_MAX)
+		return -ENAMETOOLONG;
+	strcat(target, p + len);
+	strcpy(path, target);
+	return 0;
+}
+
+/*
+ * The kernel's path walk, inside the image: a symlink met on the way is
+ * spliced into the rest of the path, at most FSA_EXT2_MAXSYMLINKS times,
+ * so "../" above the root stays at the root and nothing resolves on the
+ * host.
+ */
+static int fsa_ext2_walk(struct fsa_ext2_fs *efs, const char *name, bool follow,
+			 uint64_t *inop)
+{
+	char path[FSA_EXT2_PATH_MAX];
 	ext2_ino_t dir = EXT2_ROOT_INO, ino = EXT2_ROOT_INO;
 	struct ext2_inode_large inode;
 	char *p = path;
@@ -265,19 +295,11 @@ static int fsa_ext2_walk(struct fsa_ext2_fs *efs, const char *name,
 		if (ret)
 			return ret;
 		if (LINUX_S_ISLNK(inode.i_mode) && (follow || !last)) {
-			int tlen;
-
 			if (++links > FSA_EXT2_MAXSYMLINKS)
 				return -ELOOP;
-			tlen = fsa_ext2_symlink_target(efs, ino, target,
-						       sizeof(target));
-			if (tlen < 0)
-				return tlen;
-			if ((size_t)tlen + 1 + strlen(p + len) >= sizeof(path))
-				return -ENAMETOOLONG;
-			/* target + rest, built in @target then copied back */
-			strcat(target, p + len);
-			strcpy(path, target);
+			ret = fsa_ext2_splice_link(efs, ino, path, p, len);
+			if (ret)
+				return ret;
 			p = path;
 			if (*p == '/')
 				dir = EXT2_ROOT_INO;
@@ -351,14 +373,15 @@ static int fsa_ext2_stat(struct fsa_fs *fs, uint64_t ino, struct fsa_stat *st)
 	st->uid = inode_uid(in);
 	st->gid = inode_gid(in);
 	st->size = (loff_t)EXT2_I_SIZE(&in);
-	st->blocks = ext2fs_get_stat_i_blocks(efs->fs, (struct ext2_inode *)&in);
+	st->blocks =
+		ext2fs_get_stat_i_blocks(efs->fs, (struct ext2_inode *)&in);
 	st->atime = fsa_ext2_time(&in, in.i_atime, &in.i_atime_extra);
 	st->mtime = fsa_ext2_time(&in, in.i_mtime, &in.i_mtime_extra);
 	st->ctime = fsa_ext2_time(&in, in.i_ctime, &in.i_ctime_extra);
 	if ((size_t)EXT2_GOOD_OLD_INODE_SIZE + in.i_extra_isize >=
 	    offsetof(struct ext2_inode_large, i_crtime_extra) + 4)
-		st->crtime = fsa_ext2_time(&in, in.i_crtime,
-					   &in.i_crtime_extra);
+		st->crtime =
+			fsa_ext2_time(&in, in.i_crtime, &in.i_crtime_extra);
 	return 0;
 }
 
@@ -463,8 +486,17 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 
 	if (!inode)
 		return;
+	/* Paths that grow the file after ->iomap_end (DAX) leave the new
+	 * size only in the engine's inode: persist it. */
+	if (ei->fs->base.rdwr &&
+	    fsa_ext2_read_inode(ei->fs, ei->ino, &ei->inode) == 0 &&
+	    inode->size > (loff_t)EXT2_I_SIZE(&ei->inode) &&
+	    ext2fs_inode_size_set(ei->fs->fs, (struct ext2_inode *)&ei->inode,
+				  (ext2_off64_t)inode->size) == 0)
+		fsa_ext2_write_inode(ei);
 	fsa_ext2_cursor_reset(ei);
 	free(ei->inline_buf);
+	free(ei->raw_inode);
 	free(ei);
 }
 

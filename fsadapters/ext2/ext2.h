@@ -56,6 +56,7 @@ struct fsa_ext2_cursor {
  * @cur:	run-list cursor for extent and indirect mapped files.
  * @inline_buf:	inline data, page-aligned as IOMAP_INLINE requires.
  * @inline_size: bytes in @inline_buf.
+ * @raw_inode:	the whole on-disk inode (in-inode xattrs), page-aligned.
  * @seq:	bumped on every mapping change (iomap.validity_cookie).
  */
 struct fsa_ext2_inode {
@@ -66,6 +67,7 @@ struct fsa_ext2_inode {
 	struct fsa_ext2_cursor cur;
 	void *inline_buf;
 	size_t inline_size;
+	void *raw_inode;
 	uint64_t seq;
 };
 
@@ -86,6 +88,10 @@ int fsa_ext2_errno(errcode_t err);
 extern const struct iomap_opset fsa_ext2_iomap_opset;
 void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei);
 int fsa_ext2_load_inline(struct fsa_ext2_inode *ei);
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap);
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte);
 int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 		       struct iomap_bh *bh, int create);
 
@@ -94,12 +100,33 @@ int fsa_ext2_read_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 			struct ext2_inode_large *inode);
 int fsa_ext2_write_inode(struct fsa_ext2_inode *ei);
 
-/* write.c */
+/* The largest run one allocation asks for: one uninitialised extent. */
+#define FSA_EXT2_MAX_ALLOC 32767U
+/* ext4's logical block limit: mapping for writes ends there. */
+#define FSA_EXT2_MAX_LBLK (1ULL << 32)
+
+/* write.c: inode-level helpers shared with write-iomap.c */
+int fsa_ext2_writable(struct fsa_ext2_fs *efs);
+int fsa_ext2_refresh(struct fsa_ext2_inode *ei);
+void fsa_ext2_touch(struct ext2_inode_large *in);
+int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size);
+int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first,
+			 blk64_t last);
+int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
+		   bool uninit);
+bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei);
+int fsa_ext2_uninline(struct fsa_ext2_inode *ei);
+
+/* write-iomap.c */
 extern const struct iomap_ops fsa_ext2_buffered_write_ops;
 extern const struct iomap_ops fsa_ext2_direct_write_ops;
 extern const struct iomap_ops fsa_ext2_dax_write_ops;
 extern const struct iomap_dio_ops fsa_ext2_dio_ops;
 extern const struct iomap_writeback_ops fsa_ext2_writeback_ops;
+int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
+			      struct iomap_bh *bh);
+
+/* write.c: the fsa_ops mutations */
 int fsa_ext2_check_writable(struct fsa_ext2_fs *efs);
 int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		    uint32_t mode, uint64_t *ino);

@@ -131,8 +131,8 @@ static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
 		last->len++;
 		return 0;
 	}
-	w->ret = fsa_ext2_run_push(w->ei, (blk64_t)blockcnt, *blocknr, 1,
-				   false);
+	w->ret =
+		fsa_ext2_run_push(w->ei, (blk64_t)blockcnt, *blocknr, 1, false);
 	return w->ret ? BLOCK_ABORT : 0;
 }
 
@@ -154,14 +154,15 @@ static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
 
 /* Index of the first run ending after @lblk, or cur->nr; sequential
  * callers hit the run after the last one found without a search. */
-static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur,
-				blk64_t lblk, size_t hint)
+static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
+				size_t hint)
 {
 	size_t lo = 0, hi = cur->nr;
 
 	for (size_t i = hint; i < cur->nr && i < hint + 2; i++) {
 		if (cur->runs[i].lblk + cur->runs[i].len > lblk &&
-		    (i == 0 || cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
+		    (i == 0 ||
+		     cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
 			return i;
 	}
 	while (lo < hi) {
@@ -188,7 +189,8 @@ static int fsa_ext2_cursor_fill(struct fsa_ext2_inode *ei, blk64_t lblk)
 	}
 	while (!ret && !cur->done &&
 	       (cur->nr == 0 ||
-		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <= lblk))
+		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <=
+			lblk))
 		ret = fsa_ext2_extent_next(ei);
 	return ret;
 }
@@ -210,10 +212,11 @@ int fsa_ext2_load_inline(struct fsa_ext2_inode *ei)
 	if (posix_memalign(&ei->inline_buf, 4096, 4096))
 		return -ENOMEM;
 	memset(ei->inline_buf, 0, 4096);
-	ret = fsa_ext2_errno(ext2fs_inline_data_get(fs, ei->ino,
-					(struct ext2_inode *)&ei->inode,
-					ei->inline_buf, &size));
-	ei->inline_size = size < (size_t)ei->vfs.size ? size : (size_t)ei->vfs.size;
+	ret = fsa_ext2_errno(ext2fs_inline_data_get(
+		fs, ei->ino, (struct ext2_inode *)&ei->inode, ei->inline_buf,
+		&size));
+	ei->inline_size = size < (size_t)ei->vfs.size ? size :
+							(size_t)ei->vfs.size;
 	return ret;
 }
 
@@ -225,8 +228,8 @@ static blk64_t fsa_ext2_eof_blk(const struct fsa_ext2_inode *ei)
 	return ((uint64_t)ei->vfs.size + (1ULL << bits) - 1) >> bits;
 }
 
-static void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
-			      blk64_t lblk, uint64_t end_byte)
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte)
 {
 	iomap->type = IOMAP_HOLE;
 	iomap->addr = IOMAP_NULL_ADDR;
@@ -234,13 +237,16 @@ static void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits,
 	iomap->length = end_byte - (uint64_t)iomap->offset;
 }
 
-/* The mapping of block @lblk from the run list, cut at EOF. */
-static int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk,
-			     struct iomap *iomap)
+/*
+ * The mapping of block @lblk from the run list, cut at block @eof (the
+ * end of the file for reads, the end of the address space for writes).
+ */
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
 	unsigned int bits = ei->vfs.blkbits;
-	blk64_t eof = fsa_ext2_eof_blk(ei), end = eof;
+	blk64_t end = eof;
 	const struct fsa_ext2_run *r;
 	size_t i;
 	int ret;
@@ -260,6 +266,7 @@ static int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk,
 	if (r->lblk + r->len < end)
 		end = r->lblk + r->len;
 	iomap->type = r->uninit ? IOMAP_UNWRITTEN : IOMAP_MAPPED;
+	iomap->flags = 0;
 	iomap->offset = (loff_t)(lblk << bits);
 	iomap->addr = (r->pblk + (lblk - r->lblk)) << bits;
 	iomap->length = (end - lblk) << bits;
@@ -300,23 +307,59 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	if (lblk >= fsa_ext2_eof_blk(ei) ||
 	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
 					    (struct ext2_inode *)&ei->inode)) {
-		fsa_ext2_set_hole(iomap, bits, lblk,
-				  end > (lblk + 1) << bits ? end :
-							     (lblk + 1) << bits);
+		fsa_ext2_set_hole(
+			iomap, bits, lblk,
+			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
 		return 0;
 	}
-	return fsa_ext2_map_runs(ei, lblk, iomap);
+	return fsa_ext2_map_runs(ei, lblk, fsa_ext2_eof_blk(ei), iomap);
 }
 
 static const struct iomap_ops fsa_ext2_read_ops = {
 	.iomap_begin = fsa_ext2_iomap_begin,
 };
 
+/* Byte address of inode @ino in its inode table. */
+static uint64_t fsa_ext2_inode_addr(ext2_filsys fs, ext2_ino_t ino)
+{
+	dgrp_t group = (ino - 1) / fs->super->s_inodes_per_group;
+	uint64_t index = (ino - 1) % fs->super->s_inodes_per_group;
+
+	return ext2fs_inode_table_loc(fs, group) * fs->blocksize +
+	       index * EXT2_INODE_SIZE(fs->super);
+}
+
 /*
  * Where the extended attributes live, as ext4_iomap_xattr_fiemap: the
- * space after the inode's fixed fields when it holds xattrs, else the
- * external EA block; -ENOENT when there are none.
+ * space after the inode's fixed fields when it holds xattrs (INLINE, with
+ * its disk address as the kernel reports it), else the external EA block;
+ * -ENOENT when there are none.
  */
+/*
+ * The whole on-disk inode, in a page-aligned buffer the inode owns
+ * (struct ext2_inode_large stops before the in-inode attributes).
+ * Returns the buffer or NULL with *@ret set.
+ */
+static char *fsa_ext2_raw_inode(struct fsa_ext2_inode *ei, int *ret)
+{
+	ext2_filsys fs = ei->fs->fs;
+	unsigned int isize = EXT2_INODE_SIZE(fs->super);
+
+	*ret = 0;
+	if (isize > 4096) {
+		*ret = -EFSCORRUPTED;
+		return NULL;
+	}
+	if (!ei->raw_inode && posix_memalign(&ei->raw_inode, 4096, 4096)) {
+		ei->raw_inode = NULL;
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	*ret = fsa_ext2_errno(
+		ext2fs_read_inode_full(fs, ei->ino, ei->raw_inode, (int)isize));
+	return *ret ? NULL : ei->raw_inode;
+}
+
 static int fsa_ext2_xattr_begin(struct iomap_inode *inode, loff_t pos,
 				loff_t length, unsigned int flags,
 				struct iomap *iomap, struct iomap *srcmap)
@@ -327,17 +370,25 @@ static int fsa_ext2_xattr_begin(struct iomap_inode *inode, loff_t pos,
 	blk64_t blk = ext2fs_file_acl_block(fs, (struct ext2_inode *)in);
 	unsigned int isize = EXT2_INODE_SIZE(fs->super);
 	unsigned int ibody = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
+	uint32_t magic = 0;
+	char *raw = NULL;
+	int ret;
 
-	(void)length;
 	(void)flags;
 	(void)srcmap;
-	if (isize > EXT2_GOOD_OLD_INODE_SIZE && ibody + 4 <= isize &&
-	    *(uint32_t *)((char *)in + ibody) == EXT2_EXT_ATTR_MAGIC) {
+	if (isize > EXT2_GOOD_OLD_INODE_SIZE && ibody + 4 <= isize) {
+		raw = fsa_ext2_raw_inode(ei, &ret);
+		if (!raw)
+			return ret;
+		memcpy(&magic, raw + ibody, sizeof(magic));
+	}
+	if (magic == EXT2_EXT_ATTR_MAGIC) {
 		iomap->type = IOMAP_INLINE;
-		iomap->addr = IOMAP_NULL_ADDR;
+		/* Where the kernel says it is: fiemap --xattr shows it. */
+		iomap->addr = fsa_ext2_inode_addr(fs, ei->ino) + ibody;
 		iomap->offset = 0;
 		iomap->length = isize - ibody;
-		iomap->inline_data = (char *)in + ibody;
+		iomap->inline_data = raw + ibody;
 	} else if (blk && blk < ext2fs_blocks_count(fs->super)) {
 		iomap->type = IOMAP_MAPPED;
 		iomap->addr = blk << inode->blkbits;
@@ -373,36 +424,24 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 
 	bh->state = 0;
 	bh->size = iomap_blocksize(inode);
+	if (create)
+		return fsa_ext2_get_block_create(ei, iblock, bh);
 	if (ei->inline_buf) {
 		if (pos < ei->inline_size)
 			bh->inline_data = (char *)ei->inline_buf + pos;
 		return 0;
 	}
-	if (!create && pos >= (uint64_t)inode->size)
-		return 0;
-	if (!ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+	if (pos >= (uint64_t)inode->size ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
 					    (struct ext2_inode *)&ei->inode))
-		return create ? -EINVAL : 0;
-	if (create && !ei->fs->base.rdwr)
-		return -EROFS;
+		return 0;
 	ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  0, iblock, &ret_flags, &pblk));
-	if (!ret && !pblk && create) {
-		ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
-					(struct ext2_inode *)&ei->inode, NULL,
-					BMAP_ALLOC, iblock, &ret_flags, &pblk));
-		bh->state |= IOMAP_BH_NEW;
-		fsa_ext2_cursor_reset(ei);
-	}
-	if (ret)
+	if (ret || !pblk)
 		return ret;
-	if (!pblk) {
-		bh->state = 0;
-		return 0;
-	}
 	bh->blocknr = pblk;
-	bh->state |= IOMAP_BH_MAPPED;
+	bh->state = IOMAP_BH_MAPPED;
 	if (ret_flags & BMAP_RET_UNINIT)
 		bh->state |= IOMAP_BH_UNWRITTEN;
 	return 0;

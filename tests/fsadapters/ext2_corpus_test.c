@@ -54,7 +54,8 @@ static void check_regular(struct walk *w, uint64_t ino)
 					 .fi_extents_max = 64,
 					 .fi_extents_start = fe };
 	cr_assert_leq(iomap_fiemap(inode, &fi, 0, FIEMAP_MAX_OFFSET,
-				   FIEMAP_FLAG_XATTR, ops->xattr), 0);
+				   FIEMAP_FLAG_XATTR, ops->xattr),
+		      0);
 	r = iomap_seek_data(inode, 0, ops->report);
 	cr_assert(r >= 0 || r < 0);
 	r = iomap_seek_hole(inode, inode->size / 2, ops->report);
@@ -62,7 +63,8 @@ static void check_regular(struct walk *w, uint64_t ino)
 	fi = (struct iomap_fiemap_info){ .fi_extents_max = 64,
 					 .fi_extents_start = fe };
 	cr_assert_leq(iomap_bh_fiemap(inode, &fi, 0, 64ULL << inode->blkbits,
-				      ops->get_block), 0);
+				      ops->get_block),
+		      0);
 	/* A read's mappings over the first MiB must keep the contract. */
 	it = (struct iomap_iter){ .inode = inode, .len = 1 << 20 };
 	while ((ret = iomap_iter(&it, ops->read)) > 0)
@@ -134,9 +136,13 @@ static void check_image(const char *tmp, const char *src, struct tally *t)
 	uint64_t ino;
 	int ret;
 
-	snprintf(img, sizeof(img), "%s/%.*s", tmp, (int)strcspn(base, "."), base);
-	cr_assert_eq(t_sh("case '%s' in *.gz) zcat '%s' ;; *.bz2) bzcat '%s' ;; "
-			  "*) cat '%s' ;; esac > '%s'", src, src, src, src, img), 0);
+	snprintf(img, sizeof(img), "%s/%.*s", tmp, (int)strcspn(base, "."),
+		 base);
+	cr_assert_eq(
+		t_sh("case '%s' in *.gz) zcat '%s' ;; *.bz2) bzcat '%s' ;; "
+		     "*) cat '%s' ;; esac > '%s'",
+		     src, src, src, src, img),
+		0);
 	cr_assert_eq(t_sh_out(&before, "sha256sum < '%s'", img), 0);
 	cr_assert_not_null(w);
 	ret = fsa_ext2_ops.open(img, 0, NULL, &w->fs);
@@ -174,14 +180,26 @@ static void run_shard(int shard)
 		check_image(tmp, g.gl_pathv[i], &t);
 	globfree(&g);
 	cr_log_info("shard %d: %d images, %d opened, %d files mapped, "
-		    "%d clean errors", shard, t.images, t.opened, t.files,
-		    t.errors);
+		    "%d clean errors",
+		    shard, t.images, t.opened, t.files, t.errors);
 	t_tmpdir_remove(tmp);
 }
 
 TestSuite(ext2_corpus, .timeout = 300);
 
-Test(ext2_corpus, shard0) { run_shard(0); }
-Test(ext2_corpus, shard1) { run_shard(1); }
-Test(ext2_corpus, shard2) { run_shard(2); }
-Test(ext2_corpus, shard3) { run_shard(3); }
+Test(ext2_corpus, shard0)
+{
+	run_shard(0);
+}
+Test(ext2_corpus, shard1)
+{
+	run_shard(1);
+}
+Test(ext2_corpus, shard2)
+{
+	run_shard(2);
+}
+Test(ext2_corpus, shard3)
+{
+	run_shard(3);
+}

@@ -20,18 +20,21 @@ static void setup(void)
 {
 	dir = t_tmpdir();
 	snprintf(img, sizeof(img), "%s/img", dir);
-	cr_assert_eq(t_sh("cd %s && mkdir -p src/dir/sub && echo hi > src/small && "
-			  "echo inner > src/dir/inner && ln -s small src/lnk && "
-			  "ln -s /dir/inner src/abs && ln -s ../small src/dir/up && "
-			  "ln -s ../../../../../../small src/dir/esc && "
-			  "ln -s /../../.. src/dir/rootesc && "
-			  "ln -s loop2 src/loop1 && ln -s loop1 src/loop2 && "
-			  "ln -s dir/./../dir/../dir/./../dir/./../dir/./../dir/./../dir/inner src/slow && "
-			  "ln -s sub src/dir/sublnk && "
-			  "for i in $(seq 0 40); do ln -s c$((i+1)) src/c$i; done && "
-			  "echo end > src/c41 && "
-			  "mke2fs -q -F -t ext4 -L mylabel -U 0b6ad4cc-2f4c-4a6b-9d7a-3c6f2d6f1e01 "
-			  "-b 4096 -d src img 8M", dir), 0);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir -p src/dir/sub && echo hi > src/small && "
+		     "echo inner > src/dir/inner && ln -s small src/lnk && "
+		     "ln -s /dir/inner src/abs && ln -s ../small src/dir/up && "
+		     "ln -s ../../../../../../small src/dir/esc && "
+		     "ln -s /../../.. src/dir/rootesc && "
+		     "ln -s loop2 src/loop1 && ln -s loop1 src/loop2 && "
+		     "ln -s dir/./../dir/../dir/./../dir/./../dir/./../dir/./../dir/inner src/slow && "
+		     "ln -s sub src/dir/sublnk && "
+		     "for i in $(seq 0 40); do ln -s c$((i+1)) src/c$i; done && "
+		     "echo end > src/c41 && "
+		     "mke2fs -q -F -t ext4 -L mylabel -U 0b6ad4cc-2f4c-4a6b-9d7a-3c6f2d6f1e01 "
+		     "-b 4096 -d src img 8M",
+		     dir),
+		0);
 }
 
 static void teardown(void)
@@ -85,8 +88,10 @@ Test(ext2_lookup, kernel_errors)
 			     cases[i].path, ret, cases[i].err);
 		if (cases[i].same_as && !ret) {
 			cr_assert_eq(fsa_ext2_ops.lookup(f.fs, cases[i].same_as,
-							 &want), 0);
-			cr_expect_eq(ino, want, "'%s' resolved to %llu, want %llu",
+							 &want),
+				     0);
+			cr_expect_eq(ino, want,
+				     "'%s' resolved to %llu, want %llu",
 				     cases[i].path, (unsigned long long)ino,
 				     (unsigned long long)want);
 		}
@@ -114,10 +119,13 @@ Test(ext2_lookup, nofollow_stat_readlink)
 	cr_expect_str_eq(buf, "../small");
 	cr_assert_eq(fsa_ext2_ops.lookup_link(f.fs, "/slow", &ino), 0);
 	cr_assert_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, sizeof(buf)), 0);
-	cr_expect_str_eq(buf, "dir/./../dir/../dir/./../dir/./../dir/./../dir/./../dir/inner");
+	cr_expect_str_eq(
+		buf,
+		"dir/./../dir/../dir/./../dir/./../dir/./../dir/./../dir/inner");
 	cr_expect_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, 8), -ENAMETOOLONG);
 	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/small", &ino), 0);
-	cr_expect_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, sizeof(buf)), -EINVAL);
+	cr_expect_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, sizeof(buf)),
+		     -EINVAL);
 	cr_assert_eq(fsa_ext2_ops.stat(f.fs, ino, &st), 0);
 	cr_expect(S_ISREG(st.mode));
 	cr_expect_eq(st.size, 3);
@@ -192,7 +200,10 @@ Test(ext2_lookup, probe_info)
 	cr_expect_eq(err, -ENODATA);
 	snprintf(other, sizeof(other), "%s/missing", dir);
 	cr_expect_eq(fsa_ext2_ops.probe(other, &info), -ENOENT);
-	cr_assert_eq(t_sh("cd %s && mke2fs -q -F -t ext2 e2 8M && mke2fs -q -F -t ext3 e3 8M", dir), 0);
+	cr_assert_eq(
+		t_sh("cd %s && mke2fs -q -F -t ext2 e2 8M && mke2fs -q -F -t ext3 e3 8M",
+		     dir),
+		0);
 	snprintf(other, sizeof(other), "%s/e2", dir);
 	cr_assert_eq(fsa_ext2_ops.probe(other, &info), 0);
 	cr_expect_str_eq(info.type, "ext2");
