@@ -208,12 +208,13 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 	ssize_t done;
 	int ret, err;
 
+	/* As the kernel: a read at or past EOF ends before any check. */
+	if (!write && pos >= size)
+		return 0;
 	ret = iomap_dio_check(file, buf, len, pos);
 	if (ret < 0 || len == 0)
 		return ret;
 	if (!write) {
-		if (pos >= size)
-			return 0;
 		/* Whole logical blocks up to EOF, the result short at EOF. */
 		if ((uint64_t)(size - pos) < len)
 			len = round_up_u64((uint64_t)(size - pos),
