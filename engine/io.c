@@ -149,6 +149,16 @@ int iomap_dev_close(struct iomap_dev *dev)
 	return ret;
 }
 
+const char *iomap_dev_backend(const struct iomap_dev *dev)
+{
+	return dev->io ? dev->io->name : "pmem2";
+}
+
+bool iomap_dev_is_direct(const struct iomap_dev *dev)
+{
+	return dev->dio_ok;
+}
+
 int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		    const struct iomap_opset *ops, struct iomap_file **filep)
 {
