@@ -73,27 +73,38 @@ static void iomap_cache_make_room(struct iomap_dev *dev, size_t need)
 	}
 }
 
+struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
+					   loff_t hint_end, int *errp)
+{
+	struct iomap_folio *folio = iomap_cache_find(&file->cache, pos);
+
+	if (!folio) {
+		loff_t p = pos & ~(loff_t)(IOMAP_PAGE_SIZE - 1);
+		unsigned int order = iomap_folio_order(file, p, hint_end);
+
+		iomap_cache_make_room(file->dev, IOMAP_PAGE_SIZE << order);
+		*errp = iomap_cache_add(&file->cache, p, order, &folio);
+		if (*errp < 0)
+			return NULL;
+	}
+	folio->pins++;
+	iomap_folio_touch(folio);
+	return folio;
+}
+
 int iomap__cache_grab(struct iomap_file *file, loff_t start, loff_t end)
 {
-	loff_t p = start & ~(loff_t)(IOMAP_PAGE_SIZE - 1);
+	loff_t p = start;
+	int ret = 0;
 
 	while (p < end) {
-		struct iomap_folio *folio = iomap_cache_find(&file->cache, p);
+		struct iomap_folio *folio =
+			iomap__cache_grab_one(file, p, end, &ret);
 
 		if (!folio) {
-			unsigned int order = iomap_folio_order(file, p, end);
-			int ret;
-
-			iomap_cache_make_room(file->dev,
-					      IOMAP_PAGE_SIZE << order);
-			ret = iomap_cache_add(&file->cache, p, order, &folio);
-			if (ret < 0) {
-				iomap__cache_unpin(file, start, p);
-				return ret;
-			}
+			iomap__cache_unpin(file, start, p);
+			return ret;
 		}
-		folio->pins++;
-		iomap_folio_touch(folio);
 		p = folio->pos + (loff_t)iomap_folio_size(folio);
 	}
 	return 0;
@@ -356,12 +367,18 @@ static void iomap_cache_copy_out(struct iomap_file *file, uint8_t *buf,
 	}
 }
 
-/* Grow the window while the reader is sequential, as ondemand readahead. */
+/*
+ * Grow the window while the reader is sequential, as ondemand readahead,
+ * ending on a boundary of the largest folio the window can hold so large
+ * folios fit as the window grows.
+ */
 static loff_t iomap_readahead_end(struct iomap_file *file, loff_t pos,
 				  loff_t end)
 {
 	size_t max = iomap_cache_budget(file);
 	loff_t eof = round_up_pos(file->inode->size, IOMAP_PAGE_SIZE);
+	loff_t align = (loff_t)IOMAP_PAGE_SIZE
+		       << file->dev->params.max_folio_order;
 
 	if (max > IOMAP_RA_MAX)
 		max = IOMAP_RA_MAX;
@@ -372,7 +389,9 @@ static loff_t iomap_readahead_end(struct iomap_file *file, loff_t pos,
 	file->ra_size = file->ra_size ? file->ra_size * 2 : 128UL << 10;
 	if (file->ra_size > max)
 		file->ra_size = max;
-	end = round_up_pos(end, IOMAP_PAGE_SIZE) + (loff_t)file->ra_size;
+	while (align > (loff_t)IOMAP_PAGE_SIZE && (size_t)align > file->ra_size)
+		align >>= 1;
+	end = round_up_pos(end + (loff_t)file->ra_size, align);
 	return end < eof ? end : eof;
 }
 
@@ -465,7 +484,8 @@ struct iomap_writectx {
 	loff_t pos;
 };
 
-/* Largest piece of [pos, pos + len) in one folio, grabbed and pinned. */
+/* The folio holding @pos, grabbed and pinned, and how much of
+ * [pos, pos + len) it holds. */
 static struct iomap_folio *iomap_write_folio(struct iomap_file *file,
 					     loff_t pos, uint64_t len,
 					     size_t *np)
@@ -473,10 +493,13 @@ static struct iomap_folio *iomap_write_folio(struct iomap_file *file,
 	uint64_t max = IOMAP_PAGE_SIZE << file->dev->params.max_folio_order;
 	struct iomap_folio *folio;
 	size_t off;
+	int err;
 
-	if (iomap__cache_grab(file, pos, pos + (loff_t)(len < max ? len : max)))
+	folio = iomap__cache_grab_one(file, pos,
+				      pos + (loff_t)(len < max ? len : max),
+				      &err);
+	if (!folio)
 		return NULL;
-	folio = iomap_cache_find(&file->cache, pos);
 	off = (size_t)(pos - folio->pos);
 	*np = iomap_folio_size(folio) - off;
 	if (*np > len)

@@ -123,6 +123,7 @@ struct iomap__io {
 	struct iomap__seg seg[IOMAP__MAX_IOV];
 	unsigned int nseg;
 	struct iomap__ioq *q;
+	bool counted;
 	bool busy;
 };
 
@@ -166,6 +167,9 @@ int iomap__ioq_destroy(struct iomap__ioq *q);
  */
 int iomap__cache_grab(struct iomap_file *file, loff_t start, loff_t end);
 void iomap__cache_unpin(struct iomap_file *file, loff_t start, loff_t end);
+/* The folio holding @pos, pinned; a new one is sized for [pos, hint_end). */
+struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
+					   loff_t hint_end, int *errp);
 /* Write back and drop the folios over [start, end) (before direct I/O). */
 int iomap__cache_flush_invalidate(struct iomap_file *file, loff_t start,
 				  loff_t end);

@@ -147,8 +147,10 @@ int iomap__ioq_submit(struct iomap__ioq *q, struct iomap__io *io)
 	int ret;
 
 	io->q = q;
-	if (!io->len) {
+	if (!io->counted) {
 		/* First submission; a resent remainder is the same request. */
+		io->counted = true;
+		io->len = 0;
 		for (unsigned int i = 0; i < io->req.niov; i++)
 			io->len += io->req.iov[i].iov_len;
 		q->stats->io_requests++;
