@@ -137,7 +137,8 @@ struct iomap__io *iomap__ioq_get(struct iomap__ioq *q)
 				return io;
 			}
 		}
-		if (iomap__ioq_reap(q) < 0)
+		/* Every slot taken and none in flight: a caller bug, not a wait. */
+		if (IOMAP_WARN_ON(!q->inflight) || iomap__ioq_reap(q) < 0)
 			return NULL;
 	}
 }
