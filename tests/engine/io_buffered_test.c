@@ -442,3 +442,32 @@ Test(io_buffered, map_calls_extents_vs_blocks)
 	cr_assert_eq(fs.stats.io_requests, 256, "one request per dirty block");
 	free(buf);
 }
+
+/* §10.2: MAPPED -> HOLE -> UNWRITTEN; only the MAPPED edge block is read. */
+Test(io_buffered, write_across_mapped_hole_unwritten)
+{
+	static const struct memfs_extent t[] = {
+		{ 0, 16 << 10, IOMAP_MAPPED, 0, 1 << 20 },
+		{ 32 << 10, 16 << 10, IOMAP_UNWRITTEN, 0, 2 << 20 },
+	};
+	uint8_t want[48 << 10], buf[37000];
+
+	for (int m = 0; m < 2; m++) {
+		start(12, 48 << 10, t, 2, m, 2, 0);
+		memfs_expected(&fs, want, 1);
+		memfs_pattern(buf, sizeof(buf), 3000, 12);
+		cr_assert_eq(iomap_file_write(file, buf, sizeof(buf), 3000),
+			     (ssize_t)sizeof(buf));
+		memcpy(want + 3000, buf, sizeof(buf));
+		cr_assert_eq(fs.stats.bytes_read, 4096, "mapper %d", m);
+		cr_assert_eq(fs.stats.blocks_zeroed, 1, "unwritten tail block");
+		for (int i = 0; i < fs.nr_begin && i < MEMFS_MAX_CALLS; i++)
+			cr_assert(fs.begins[i].flags & IOMAP_WRITE);
+		check_file(want, 48 << 10);
+		stop();
+		open_file(IOMAP_MAPPER_IOMAP, 0, 0, NULL);
+		check_file(want, 48 << 10);
+		stop();
+		memfs_destroy(&fs);
+	}
+}
