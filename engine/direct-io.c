@@ -39,16 +39,29 @@ static int iomap_dio_submit(struct iomap__dio *dio,
 
 /*
  * Zero the part of the block around [pos, end) the write does not cover,
- * so a new or unwritten block never shows what the disk held before.
+ * so a new or unwritten block never shows what the disk held before.  The
+ * zeros go the way of the data (->submit_io included).
  */
-static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap *m,
+static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
 			  loff_t from, loff_t to)
 {
+	const struct iomap *m = &iter->iomap;
+
 	if (from >= to)
 		return 0;
 	dio->q.stats->blocks_zeroed++;
-	return iomap__ioq_zero(&dio->q, iomap_addr(m, from),
-			       (uint64_t)(to - from));
+	while (from < to) {
+		size_t n = (uint64_t)(to - from) < IOMAP__ZERO_SIZE ?
+				   (size_t)(to - from) :
+				   IOMAP__ZERO_SIZE;
+		int ret = iomap_dio_submit(dio, iter, iomap_addr(m, from), from,
+					   dio->file->dev->zero, n);
+
+		if (ret < 0)
+			return ret;
+		from += (loff_t)n;
+	}
+	return 0;
 }
 
 static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
@@ -69,8 +82,8 @@ static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
 	if (dio->write && (m->flags & IOMAP_F_SHARED))
 		dio->dio_flags |= IOMAP_DIO_COW;
 	if (zero_head) {
-		ret = iomap_dio_zero(dio, m, (loff_t)round_down_u64(
-						     (uint64_t)pos, bs), pos);
+		ret = iomap_dio_zero(dio, iter, (loff_t)round_down_u64(
+							(uint64_t)pos, bs), pos);
 		if (ret < 0)
 			return ret;
 	}
@@ -86,7 +99,7 @@ static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
 		p += (loff_t)n;
 	}
 	if (zero_tail)
-		return iomap_dio_zero(dio, m, end,
+		return iomap_dio_zero(dio, iter, end,
 				      (loff_t)round_up_u64((uint64_t)end, bs));
 	return 0;
 }

@@ -149,8 +149,6 @@ int iomap__ioq_submit(struct iomap__ioq *q, struct iomap__io *io);
 /* One contiguous request; @done may be NULL. */
 int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 		  bool write, iomap__io_done_t done, void *priv, size_t off);
-/* Write zeros to [addr, addr + len). */
-int iomap__ioq_zero(struct iomap__ioq *q, uint64_t addr, uint64_t len);
 /* One synchronous request outside any queue (read-modify-write). */
 int iomap__dev_rw_sync(struct iomap_dev *dev, struct iomap_stats *stats,
 		       uint64_t addr, void *buf, size_t len, bool write);

@@ -190,22 +190,6 @@ int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 	return iomap__ioq_submit(q, io);
 }
 
-int iomap__ioq_zero(struct iomap__ioq *q, uint64_t addr, uint64_t len)
-{
-	while (len) {
-		size_t n = len < IOMAP__ZERO_SIZE ? (size_t)len :
-						    IOMAP__ZERO_SIZE;
-		int ret = iomap__ioq_rw(q, addr, q->dev->zero, n, true, NULL,
-					NULL, 0);
-
-		if (ret < 0)
-			return ret;
-		addr += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int iomap__ioq_wait(struct iomap__ioq *q)
 {
 	while (q->inflight)

@@ -471,3 +471,40 @@ Test(io_buffered, write_across_mapped_hole_unwritten)
 		memfs_destroy(&fs);
 	}
 }
+
+/* Two files under one bound: evicting one's folios writes them back. */
+Test(io_buffered, two_files_share_the_bound)
+{
+	struct iomap_io_params p = { .path = IOMAP_IO_BUFFERED,
+				     .cache_bytes = 32 << 10 };
+	struct memfs fs2;
+	struct iomap_file *file2;
+	uint8_t a[100000], b[100000], got[100000];
+
+	memfs_init(&fs, 12, 0, NULL, 0);
+	memfs_set_backed(&fs, ALLOC_START);
+	memfs_init(&fs2, 12, 0, NULL, 0);
+	memfs_set_backed(&fs2, ALLOC_START + (4 << 20));
+	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
+	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
+	cr_assert_eq(iomap_file_open(dev, &fs2.inode, &memfs_opset, &file2),
+		     0);
+	memfs_pattern(a, sizeof(a), 0, 21);
+	memfs_pattern(b, sizeof(b), 0, 22);
+	for (size_t pos = 0; pos < sizeof(a); pos += 5000) {
+		cr_assert_eq(iomap_file_write(file, a + pos, 5000, (loff_t)pos),
+			     5000);
+		cr_assert_eq(iomap_file_write(file2, b + pos, 5000,
+					      (loff_t)pos),
+			     5000);
+		cr_assert_leq(fs.inode.cache->lru->bytes, 32 << 10);
+	}
+	cr_assert_gt(fs.stats.bytes_written_back, 0);
+	cr_assert_gt(fs2.stats.bytes_written_back, 0);
+	cr_assert_eq(iomap_file_read(file, got, sizeof(got), 0), sizeof(got));
+	cr_assert_arr_eq(got, a, sizeof(a));
+	cr_assert_eq(iomap_file_read(file2, got, sizeof(got), 0), sizeof(got));
+	cr_assert_arr_eq(got, b, sizeof(b));
+	cr_assert_eq(iomap_file_close(file2), 0);
+	memfs_destroy(&fs2);
+}

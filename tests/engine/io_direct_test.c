@@ -314,3 +314,30 @@ Test(io_direct, flushes_the_page_cache_first)
 	cr_assert_eq(fs.inode.cache->nr, 0, "cache invalidated");
 	free(buf);
 }
+
+/* The sub-block zeroing goes through ->submit_io like the data. */
+Test(io_direct, submit_io_sees_the_zeroing)
+{
+	static const struct iomap_dio_ops dops = {
+		.submit_io = test_submit_io,
+	};
+	struct iomap_opset ops = memfs_opset;
+	struct iomap_io_params p = { .path = IOMAP_IO_DIRECT };
+	uint8_t *buf = abuf(512), blk[4096];
+
+	ops.dio = &dops;
+	memfs_init(&fs, 12, 0, NULL, 0);
+	memfs_set_backed(&fs, ALLOC_START);
+	submit_fd = open(img, O_RDWR);
+	nr_submit = 0;
+	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
+	cr_assert_eq(iomap_file_open(dev, &fs.inode, &ops, &file), 0);
+	memfs_pattern(buf, 512, 1024, 5);
+	cr_assert_eq(iomap_file_write(file, buf, 512, 1024), 512);
+	cr_assert_eq(nr_submit, 3, "head zeros, data, tail zeros");
+	cr_assert_eq(pread(submit_fd, blk, 4096, ALLOC_START), 4096);
+	for (int i = 0; i < 4096; i++)
+		cr_assert_eq(blk[i], i >= 1024 && i < 1536 ? buf[i - 1024] : 0);
+	close(submit_fd);
+	free(buf);
+}
