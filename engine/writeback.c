@@ -229,22 +229,19 @@ static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
 {
 	struct iomap_inode *inode = wb->file->inode;
 	loff_t size = inode->size, fsize = (loff_t)iomap_folio_size(folio);
-	unsigned int b = 0, nb;
+	unsigned int b = 0, nb = folio->nblocks;
 	int ret = 0;
 
-	if (folio->pos >= size) {
-		/* Wholly past EOF (truncated): nothing to write. */
-		iomap_folio_clear_dirty(folio, 0, (size_t)fsize, inode->blkbits);
-		return 0;
-	}
-	/* The part past EOF goes out as zeros, as on every writeback. */
-	if (folio->pos + fsize > size)
+	/*
+	 * The part past EOF goes out as zeros, as on every writeback.  Unlike
+	 * the kernel, dirty blocks wholly past EOF are written too: truncated
+	 * data was invalidated, so they are zeros a zero_range put there
+	 * before an extending write, and an eviction between the zeroing and
+	 * the size update must not lose them (stale blocks would show).
+	 */
+	if (folio->pos < size && folio->pos + fsize > size)
 		memset(folio->data + (size - folio->pos), 0,
 		       (size_t)(folio->pos + fsize - size));
-	nb = (unsigned int)(((size - folio->pos) + (1 << inode->blkbits) - 1) >>
-			    inode->blkbits);
-	if (nb > folio->nblocks)
-		nb = folio->nblocks;
 	while (!ret && b < nb) {
 		unsigned int e = b;
 
