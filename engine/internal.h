@@ -47,6 +47,7 @@ void iomap__warn(const char *file, int line, const char *cond);
  * @pmem:	the DAX mapping (path DAX only).
  * @lru:	all cached folios of the files of this device.
  * @zero:	IOMAP__ZERO_SIZE aligned zero bytes, never written to.
+ * @zero_fixed:	1 + registered-buffer index of @zero, or 0.
  */
 struct iomap_dev {
 	struct iomap_io_params params;
@@ -61,6 +62,7 @@ struct iomap_dev {
 	struct iodev_pmem2 pmem;
 	struct iomap_lru lru;
 	void *zero;
+	unsigned int zero_fixed;
 };
 
 /**

@@ -61,7 +61,15 @@ static int iodev_uring_submit(void *priv, struct iodev_req *req)
 		if (!sqe)
 			return -EBUSY;
 	}
-	if (req->write)
+	if (req->fixed && req->niov == 1 && req->write)
+		io_uring_prep_write_fixed(sqe, u->fd, req->iov->iov_base,
+					  (unsigned int)req->iov->iov_len,
+					  req->addr, (int)req->fixed - 1);
+	else if (req->fixed && req->niov == 1)
+		io_uring_prep_read_fixed(sqe, u->fd, req->iov->iov_base,
+					 (unsigned int)req->iov->iov_len,
+					 req->addr, (int)req->fixed - 1);
+	else if (req->write)
 		io_uring_prep_writev(sqe, u->fd, req->iov, req->niov,
 				     req->addr);
 	else
@@ -99,6 +107,15 @@ static int iodev_uring_reap(void *priv, struct iodev_req **reqp, bool wait)
 	return 1;
 }
 
+static int iodev_uring_register(void *priv, void *buf, size_t len)
+{
+	struct iodev_uring *u = priv;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	int ret = io_uring_register_buffers(&u->ring, &iov, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
 static int iodev_uring_flush(void *priv)
 {
 	struct iodev_uring *u = priv;
@@ -122,4 +139,5 @@ const struct iodev_ops iodev_uring_ops = {
 	.flush = iodev_uring_flush,
 	.close = iodev_uring_close,
 	.caps = IODEV_CAP_ASYNC,
+	.register_buffer = iodev_uring_register,
 };

@@ -82,9 +82,17 @@ static int iomap_dev_open_backend(struct iomap_dev *dev, const char *path)
 		dev->io = &iodev_sync_ops;
 		ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
 	}
-	if (ret < 0)
+	if (ret < 0) {
 		dev->io = NULL;
-	return ret;
+		return ret;
+	}
+	/* Zeroing around new blocks reuses one buffer: register it once. */
+	if (dev->io->register_buffer) {
+		ret = dev->io->register_buffer(dev->io_priv, dev->zero,
+					       IOMAP__ZERO_SIZE);
+		dev->zero_fixed = ret >= 0 ? (unsigned int)ret + 1 : 0;
+	}
+	return 0;
 }
 
 int iomap_dev_open(const char *path, bool rdwr,

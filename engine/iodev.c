@@ -184,6 +184,8 @@ int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 	io->req.write = write;
 	io->iov[0] = (struct iovec){ .iov_base = buf, .iov_len = len };
 	io->req.niov = 1;
+	if (buf == q->dev->zero)
+		io->req.fixed = q->dev->zero_fixed;
 	io->done = done;
 	io->priv = priv;
 	io->off = off;

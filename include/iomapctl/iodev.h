@@ -19,6 +19,8 @@
  * @write:	true for a write.
  * @res:	on completion: bytes transferred (possibly fewer than asked)
  *		or a negative errno.
+ * @fixed:	1 + the index ->register_buffer returned for the buffer that
+ *		holds the single segment, or 0 for ordinary memory.
  */
 struct iodev_req {
 	uint64_t addr;
@@ -26,6 +28,7 @@ struct iodev_req {
 	unsigned int niov;
 	bool write;
 	ssize_t res;
+	unsigned int fixed;
 };
 
 /* iodev_ops.caps bits */
@@ -46,6 +49,9 @@ struct iodev_req {
  * @flush:	Required.  Make completed writes durable.  0 or -errno.
  * @close:	Required.  Release the backend; nothing may be in flight.
  * @caps:	IODEV_CAP_* bits.
+ * @register_buffer: Optional.  Pin [@buf, @buf + @len) for requests with
+ *		@fixed set (io_uring registered buffers: no page pinning per
+ *		request).  Called at most once; returns the index or -errno.
  */
 struct iodev_ops {
 	const char *name;
@@ -55,6 +61,7 @@ struct iodev_ops {
 	int (*flush)(void *priv);
 	void (*close)(void *priv);
 	unsigned int caps;
+	int (*register_buffer)(void *priv, void *buf, size_t len);
 };
 
 /* Requests submitted through liburing (io-uring.c). */
