@@ -48,6 +48,7 @@ void iomap__warn(const char *file, int line, const char *cond);
  * @lru:	all cached folios of the files of this device.
  * @zero:	IOMAP__ZERO_SIZE aligned zero bytes, never written to.
  * @zero_fixed:	1 + registered-buffer index of @zero, or 0.
+ * @spare_slots: request slots of a finished operation, kept for the next.
  */
 struct iomap_dev {
 	struct iomap_io_params params;
@@ -63,6 +64,7 @@ struct iomap_dev {
 	struct iomap_lru lru;
 	void *zero;
 	unsigned int zero_fixed;
+	struct iomap__io *spare_slots;
 };
 
 /**
@@ -116,12 +118,13 @@ typedef void (*iomap__io_done_t)(struct iomap__io *io, int error);
  */
 struct iomap__io {
 	struct iodev_req req;
-	struct iovec iov[IOMAP__MAX_IOV];
 	size_t len;
 	iomap__io_done_t done;
 	void *priv;
 	size_t off;
 	struct iomap_ioend ioend;
+	/* reset by iomap__ioq_get() up to here */
+	struct iovec iov[IOMAP__MAX_IOV];
 	struct iomap__seg seg[IOMAP__MAX_IOV];
 	unsigned int nseg;
 	struct iomap__ioq *q;

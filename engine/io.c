@@ -148,6 +148,7 @@ int iomap_dev_close(struct iomap_dev *dev)
 		dev->io->close(dev->io_priv);
 	}
 	iodev_pmem2_close(&dev->pmem);
+	free(dev->spare_slots);
 	if (dev->fd != dev->bfd && close(dev->fd) && !ret)
 		ret = -errno;
 	if (close(dev->bfd) && !ret)

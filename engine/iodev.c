@@ -2,6 +2,7 @@
 /* iodev.c - the request queue of one operation: slots, up to the device's
  * depth in flight, short transfers resubmitted, the first error kept. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,12 @@ int iomap__ioq_init(struct iomap__ioq *q, struct iomap_dev *dev,
 	q->dev = dev;
 	q->stats = stats;
 	q->nslots = dev->depth;
+	/* Reuse the device's spare slots: small I/Os should not calloc. */
+	if (dev->spare_slots) {
+		q->slots = dev->spare_slots;
+		dev->spare_slots = NULL;
+		return 0;
+	}
 	q->slots = calloc(q->nslots, sizeof(*q->slots));
 	return q->slots ? 0 : -ENOMEM;
 }
@@ -131,7 +138,12 @@ struct iomap__io *iomap__ioq_get(struct iomap__ioq *q)
 			struct iomap__io *io = &q->slots[i];
 
 			if (!io->busy) {
-				memset(io, 0, sizeof(*io));
+				/* Only the header: iov[] and seg[] are filled
+				 * up to req.niov and nseg. */
+				memset(io, 0, offsetof(struct iomap__io, iov));
+				io->nseg = 0;
+				io->q = NULL;
+				io->counted = false;
 				io->busy = true;
 				io->req.iov = io->iov;
 				return io;
@@ -204,7 +216,14 @@ int iomap__ioq_destroy(struct iomap__ioq *q)
 {
 	int ret = iomap__ioq_wait(q);
 
-	free(q->slots);
+	if (!q->dev->spare_slots && !q->inflight) {
+		/* A request built but never submitted (an error) is free. */
+		for (unsigned int i = 0; i < q->nslots; i++)
+			q->slots[i].busy = false;
+		q->dev->spare_slots = q->slots;
+	}
+	else
+		free(q->slots);
 	q->slots = NULL;
 	return ret;
 }
