@@ -99,8 +99,11 @@ static int bh_fiemap_actor(struct iomap_inode *inode, loff_t pos,
 	}
 	if (type == IOMAP_HOLE)
 		return 0;
-	*m = (struct iomap){ .offset = pos, .length = bsize, .type = type,
-			     .addr = addr, .flags = IOMAP_F_MERGED };
+	*m = (struct iomap){ .offset = pos,
+			     .length = bsize,
+			     .type = type,
+			     .addr = addr,
+			     .flags = IOMAP_F_MERGED };
 	if (type == IOMAP_INLINE)
 		m->length = (uint64_t)(inode->size - pos);
 	return 0;
@@ -109,9 +112,11 @@ static int bh_fiemap_actor(struct iomap_inode *inode, loff_t pos,
 int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		    loff_t start, uint64_t len, iomap_get_block_t get_block)
 {
-	struct bh_fiemap bf = { .fi = fi, .inode = inode,
+	struct bh_fiemap bf = { .fi = fi,
+				.inode = inode,
 				.pending = { .type = IOMAP_HOLE } };
-	uint64_t size = inode->size > start ? (uint64_t)(inode->size - start) : 0;
+	uint64_t size = inode->size > start ? (uint64_t)(inode->size - start) :
+					      0;
 	int ret;
 
 	if (len == 0)
@@ -123,8 +128,8 @@ int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		return -EBADR;
 	}
 	/* Blocks past EOF are never mapped: stop at the size. */
-	ret = iomap_bh_walk(inode, start, len < size ? len : size, 0,
-			    get_block, bh_fiemap_actor, &bf);
+	ret = iomap_bh_walk(inode, start, len < size ? len : size, 0, get_block,
+			    bh_fiemap_actor, &bf);
 	if (ret < 0 || bf.full)
 		return ret;
 	bh_fiemap_flush(&bf, FIEMAP_EXTENT_LAST);

@@ -11,12 +11,12 @@
 
 /* Flags implied by others, as fs/ioctl.c adds them. */
 #define FIEMAP_FLAGS_IMPLY_ENCODED FIEMAP_EXTENT_DATA_ENCRYPTED
-#define FIEMAP_FLAGS_IMPLY_NOT_ALIGNED                                         \
+#define FIEMAP_FLAGS_IMPLY_NOT_ALIGNED \
 	(FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_DATA_TAIL)
 
 int iomap_fiemap_fill_next_extent(struct iomap_fiemap_info *fi,
-				  uint64_t logical, uint64_t phys,
-				  uint64_t len, uint32_t flags)
+				  uint64_t logical, uint64_t phys, uint64_t len,
+				  uint32_t flags)
 {
 	struct fiemap_extent *fe;
 
@@ -49,11 +49,13 @@ int iomap_fiemap_fill_next_extent(struct iomap_fiemap_info *fi,
 uint32_t iomap_to_fiemap_flags(const struct iomap *iomap)
 {
 	static const uint32_t by_type[IOMAP_TYPE_COUNT] = {
-		[IOMAP_DELALLOC] = FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNKNOWN,
+		[IOMAP_DELALLOC] = FIEMAP_EXTENT_DELALLOC |
+				   FIEMAP_EXTENT_UNKNOWN,
 		[IOMAP_UNWRITTEN] = FIEMAP_EXTENT_UNWRITTEN,
 		[IOMAP_INLINE] = FIEMAP_EXTENT_DATA_INLINE,
 	};
-	uint32_t flags = iomap->type < IOMAP_TYPE_COUNT ? by_type[iomap->type] : 0;
+	uint32_t flags = iomap->type < IOMAP_TYPE_COUNT ? by_type[iomap->type] :
+							  0;
 
 	if (iomap->flags & IOMAP_F_MERGED)
 		flags |= FIEMAP_EXTENT_MERGED;
@@ -67,9 +69,9 @@ static int iomap_to_fiemap(struct iomap_fiemap_info *fi,
 {
 	uint64_t phys = iomap->addr == IOMAP_NULL_ADDR ? 0 : iomap->addr;
 
-	return iomap_fiemap_fill_next_extent(fi, (uint64_t)iomap->offset, phys,
-					     iomap->length,
-					     flags | iomap_to_fiemap_flags(iomap));
+	return iomap_fiemap_fill_next_extent(
+		fi, (uint64_t)iomap->offset, phys, iomap->length,
+		flags | iomap_to_fiemap_flags(iomap));
 }
 
 /* fs/ioctl.c fiemap_prep(): check flags and trim the range. */

@@ -12,8 +12,8 @@ uint64_t iomap_length(const struct iomap_iter *iter)
 	uint64_t left = end - (uint64_t)iter->pos;
 
 	if (iter->srcmap.type != IOMAP_HOLE) {
-		uint64_t send = (uint64_t)iter->srcmap.offset +
-				iter->srcmap.length;
+		uint64_t send =
+			(uint64_t)iter->srcmap.offset + iter->srcmap.length;
 		if (send - (uint64_t)iter->pos < left)
 			left = send - (uint64_t)iter->pos;
 	}
@@ -39,20 +39,18 @@ static int iomap_iter_check(const struct iomap_iter *iter)
 	if (IOMAP_WARN_ON(m->offset > iter->pos))
 		return -EIO;
 	if (IOMAP_WARN_ON((uint64_t)m->offset + m->length <=
-			       (uint64_t)iter->pos))
+			  (uint64_t)iter->pos))
 		return -EIO;
 	if (IOMAP_WARN_ON(m->type >= IOMAP_TYPE_COUNT))
 		return -EIO;
-	if (IOMAP_WARN_ON((iter->flags & IOMAP_WRITE) &&
-			       m->type == IOMAP_HOLE))
+	if (IOMAP_WARN_ON((iter->flags & IOMAP_WRITE) && m->type == IOMAP_HOLE))
 		return -EIO;
 	if (IOMAP_WARN_ON(m->type == IOMAP_INLINE && !m->inline_data))
 		return -EIO;
 	if (iter->srcmap.type != IOMAP_HOLE &&
 	    IOMAP_WARN_ON(iter->srcmap.offset > iter->pos ||
-			       (uint64_t)iter->srcmap.offset +
-					       iter->srcmap.length <=
-				       (uint64_t)iter->pos))
+			  (uint64_t)iter->srcmap.offset + iter->srcmap.length <=
+				  (uint64_t)iter->pos))
 		return -EIO;
 	return 0;
 }
@@ -69,8 +67,9 @@ static int iomap_iter_check_range(const struct iomap_iter *iter)
 
 static int iomap_iter_end(struct iomap_iter *iter, const struct iomap_ops *ops)
 {
-	uint64_t trimmed = (uint64_t)(iter->iomap.offset - iter->iter_start_pos) +
-			   iter->iomap.length;
+	uint64_t trimmed =
+		(uint64_t)(iter->iomap.offset - iter->iter_start_pos) +
+		iter->iomap.length;
 	uint64_t done = (uint64_t)(iter->pos - iter->iter_start_pos);
 
 	if (!ops->iomap_end)

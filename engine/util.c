@@ -9,10 +9,8 @@
 const char *iomap_type_name(unsigned int type)
 {
 	static const char *const names[IOMAP_TYPE_COUNT] = {
-		[IOMAP_HOLE] = "HOLE",
-		[IOMAP_DELALLOC] = "DELALLOC",
-		[IOMAP_MAPPED] = "MAPPED",
-		[IOMAP_UNWRITTEN] = "UNWRITTEN",
+		[IOMAP_HOLE] = "HOLE",	   [IOMAP_DELALLOC] = "DELALLOC",
+		[IOMAP_MAPPED] = "MAPPED", [IOMAP_UNWRITTEN] = "UNWRITTEN",
 		[IOMAP_INLINE] = "INLINE",
 	};
 
@@ -47,8 +45,10 @@ char *iomap_flags_names(unsigned int flags, char *buf, size_t size)
 			continue;
 		n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
 			     names[i].name);
-		if (n < 0 || (size_t)n >= size - used)
+		if (n < 0 || (size_t)n >= size - used) {
+			buf[used] = '\0'; /* drop the name that did not fit */
 			break;
+		}
 		used += (size_t)n;
 	}
 	return buf;

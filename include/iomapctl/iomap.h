@@ -30,19 +30,23 @@
  * bits 14-15 are set by the engine and seen by ->iomap_end.  The engine keeps
  * its own numbering: the kernel moved the core bits between releases.
  */
-#define IOMAP_F_NEW (1U << 0) /* blocks newly allocated: zero what is not written */
+#define IOMAP_F_NEW \
+	(1U << 0) /* blocks newly allocated: zero what is not written */
 #define IOMAP_F_DIRTY (1U << 1) /* metadata to reach the data is uncommitted */
 #define IOMAP_F_SHARED (1U << 2) /* blocks shared with another file (COW) */
-#define IOMAP_F_MERGED (1U << 3) /* merges several block mappings (fiemap only) */
+#define IOMAP_F_MERGED \
+	(1U << 3) /* merges several block mappings (fiemap only) */
 #define IOMAP_F_BUFFER_HEAD (1U << 4) /* use the buffer-head emulation */
 #define IOMAP_F_XATTR (1U << 5) /* mapping is an xattr extent (fiemap only) */
-#define IOMAP_F_BOUNDARY (1U << 6) /* never merge I/O with the previous mapping */
+#define IOMAP_F_BOUNDARY \
+	(1U << 6) /* never merge I/O with the previous mapping */
 #define IOMAP_F_PRIVATE (1U << 12) /* first of the filesystem-private bits */
 #define IOMAP_F_SIZE_CHANGED (1U << 14) /* engine: a write extended the size */
 #define IOMAP_F_STALE (1U << 15) /* engine: mapping failed revalidation */
 
 /* Operation flags, passed to ->iomap_begin and ->iomap_end.  No flag = read. */
-#define IOMAP_WRITE (1U << 0) /* writing: must allocate or reserve, never HOLE */
+#define IOMAP_WRITE \
+	(1U << 0) /* writing: must allocate or reserve, never HOLE */
 #define IOMAP_ZERO (1U << 1) /* zeroing: holes may be returned */
 #define IOMAP_REPORT (1U << 2) /* fiemap, seek, bmap: report only */
 #define IOMAP_FAULT (1U << 3) /* mapping for a page fault */
@@ -220,8 +224,8 @@ int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 
 /* Kernel's fiemap_fill_next_extent(): 1 when the walk should stop. */
 int iomap_fiemap_fill_next_extent(struct iomap_fiemap_info *fi,
-				  uint64_t logical, uint64_t phys,
-				  uint64_t len, uint32_t flags);
+				  uint64_t logical, uint64_t phys, uint64_t len,
+				  uint32_t flags);
 
 /* FIEMAP_EXTENT_* flags for a mapping, as fs/iomap/fiemap.c sets them. */
 uint32_t iomap_to_fiemap_flags(const struct iomap *iomap);

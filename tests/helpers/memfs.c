@@ -97,19 +97,26 @@ static void memfs_fill(const struct memfs *fs, int i, loff_t pos,
 	m->addr = IOMAP_NULL_ADDR;
 }
 
+/* Cut @m to the max_map-aligned piece holding pos, as a filesystem with
+ * small allocation units would. */
 static void memfs_trim(const struct memfs *fs, loff_t pos, struct iomap *m)
 {
-	uint64_t end = (uint64_t)m->offset + m->length;
+	loff_t start, end;
 
-	if (!fs->max_map || end - (uint64_t)pos <= fs->max_map)
+	if (!fs->max_map)
 		return;
-	/* A short mapping that starts at pos, as filesystems often do. */
+	start = pos - pos % (loff_t)fs->max_map;
+	if (start < m->offset)
+		start = m->offset;
+	end = start + (loff_t)fs->max_map;
+	if (end > m->offset + (loff_t)m->length)
+		end = m->offset + (loff_t)m->length;
 	if (m->addr != IOMAP_NULL_ADDR)
-		m->addr += (uint64_t)(pos - m->offset);
+		m->addr += (uint64_t)(start - m->offset);
 	if (m->inline_data)
-		m->inline_data = (char *)m->inline_data + (pos - m->offset);
-	m->offset = pos;
-	m->length = fs->max_map;
+		m->inline_data = (char *)m->inline_data + (start - m->offset);
+	m->offset = start;
+	m->length = (uint64_t)(end - start);
 }
 
 static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
