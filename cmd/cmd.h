@@ -8,6 +8,8 @@
 extern const struct imc_cmd imc_cmd_cat;
 extern const struct imc_cmd imc_cmd_fiemap;
 extern const struct imc_cmd imc_cmd_help;
+extern const struct imc_cmd imc_cmd_ls;
+extern const struct imc_cmd imc_cmd_map;
 extern const struct imc_cmd imc_cmd_probe;
 extern const struct imc_cmd imc_cmd_seek;
 extern const struct imc_cmd imc_cmd_stat;

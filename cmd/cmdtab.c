@@ -9,6 +9,8 @@ const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_cat,
 	&imc_cmd_fiemap,
 	&imc_cmd_help,
+	&imc_cmd_ls,
+	&imc_cmd_map,
 	&imc_cmd_probe,
 	&imc_cmd_seek,
 	&imc_cmd_stat,

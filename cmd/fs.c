@@ -199,3 +199,65 @@ int imc_file_fiemap(struct imc_ctx *ctx, struct imc_file *f, uint32_t flags,
 	*n = fi.fi_extents_mapped;
 	return ret;
 }
+
+/* Copies the data segments of @in to @out, keeping holes. */
+static int copy_sparse_fd(int in, int out, loff_t size)
+{
+	loff_t pos = 0;
+
+	while (pos < size) {
+		loff_t data = lseek(in, pos, SEEK_DATA), hole;
+
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		for (loff_t at = data; at < hole;) {
+			loff_t src = at, dst = at;
+			ssize_t n = copy_file_range(in, &src, out, &dst,
+						    (size_t)(hole - at), 0);
+
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			at += n;
+		}
+		pos = hole;
+	}
+	return 0;
+}
+
+int imc_image_tmpcopy(const char *image, char **tmp)
+{
+	const char *base = getenv("TMPDIR");
+	struct stat st;
+	int in, out, ret = 0;
+
+	in = open(image, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	if (asprintf(tmp, "%s/iomapctl-XXXXXX", base ? base : "/tmp") < 0) {
+		close(in);
+		return -ENOMEM;
+	}
+	out = mkstemp(*tmp);
+	if (out < 0 || fstat(in, &st) < 0) {
+		ret = -errno;
+	} else if (ioctl(out, FICLONE, in) < 0) {
+		/* No reflink here: copy the data, keep the holes. */
+		if (ftruncate(out, st.st_size) < 0)
+			ret = -errno;
+		else
+			ret = copy_sparse_fd(in, out, st.st_size);
+	}
+	if (ret && out >= 0)
+		unlink(*tmp);
+	if (out >= 0)
+		close(out);
+	close(in);
+	if (ret) {
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return ret;
+}

@@ -4,7 +4,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat fiemap help probe seek stat'
+	local cmds='cat fiemap help ls map probe seek stat'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -30,6 +30,8 @@ _iomapctl()
 	cat) opts=""; kind=f ;;
 	fiemap) opts="-l --xattr --sync --length "; kind=f ;;
 	help) opts="--names --options --completion= "; kind=c ;;
+	ls) opts="-l "; kind=f ;;
+	map) opts="--op= "; kind=f ;;
 	probe) opts=""; kind=i ;;
 	seek) opts="-a -d -h -r -s "; kind=f ;;
 	stat) opts=""; kind=f ;;

@@ -151,6 +151,12 @@ int imc_path_join(const char *cwd, const char *path, char *out, size_t size);
 /* Opens (or reuses) @image in ctx->fs; returns 0 or a negative errno. */
 int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr);
 void imc_fs_close(struct imc_ctx *ctx);
+/*
+ * Copies @image (sparse, or by reflink) to a new temporary file whose
+ * malloc'd name goes in *@tmp, so an operation can mutate the copy.
+ * Returns 0 or a negative errno.
+ */
+int imc_image_tmpcopy(const char *image, char **tmp);
 
 /**
  * struct imc_file - an open file argument, on the host or in an image.
