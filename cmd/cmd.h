@@ -12,6 +12,7 @@ extern const struct imc_cmd imc_cmd_ls;
 extern const struct imc_cmd imc_cmd_map;
 extern const struct imc_cmd imc_cmd_probe;
 extern const struct imc_cmd imc_cmd_seek;
+extern const struct imc_cmd imc_cmd_shell;
 extern const struct imc_cmd imc_cmd_stat;
 
 #endif /* IOMAPCTL_CMD_CMD_H */

@@ -13,6 +13,7 @@ const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_map,
 	&imc_cmd_probe,
 	&imc_cmd_seek,
+	&imc_cmd_shell,
 	&imc_cmd_stat,
 	NULL,
 };

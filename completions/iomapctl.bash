@@ -4,7 +4,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat fiemap help ls map probe seek stat'
+	local cmds='cat fiemap help ls map probe seek shell stat'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -34,6 +34,7 @@ _iomapctl()
 	map) opts="--op= "; kind=f ;;
 	probe) opts=""; kind=i ;;
 	seek) opts="-a -d -h -r -s "; kind=f ;;
+	shell) opts="-c -k --command= --keep-going "; kind=i ;;
 	stat) opts=""; kind=f ;;
 	esac
 	if [[ $cur == -* ]]; then
