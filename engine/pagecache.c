@@ -21,15 +21,73 @@ int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits)
 
 static void iomap_folio_free(struct iomap_folio *folio)
 {
+	free(folio->bhs);
 	free(folio->data);
 	free(folio->state);
 	free(folio);
 }
 
+static void iomap_lru_unlink(struct iomap_folio *folio)
+{
+	struct iomap_lru *lru = folio->cache->lru;
+
+	if (!lru)
+		return;
+	if (folio->lru_prev)
+		folio->lru_prev->lru_next = folio->lru_next;
+	else
+		lru->head = folio->lru_next;
+	if (folio->lru_next)
+		folio->lru_next->lru_prev = folio->lru_prev;
+	else
+		lru->tail = folio->lru_prev;
+	folio->lru_prev = folio->lru_next = NULL;
+}
+
+static void iomap_lru_link_head(struct iomap_folio *folio)
+{
+	struct iomap_lru *lru = folio->cache->lru;
+
+	if (!lru)
+		return;
+	folio->lru_prev = NULL;
+	folio->lru_next = lru->head;
+	if (lru->head)
+		lru->head->lru_prev = folio;
+	else
+		lru->tail = folio;
+	lru->head = folio;
+}
+
+void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru)
+{
+	cache->lru = lru;
+}
+
+void iomap_folio_touch(struct iomap_folio *folio)
+{
+	if (!folio->cache->lru || folio->cache->lru->head == folio)
+		return;
+	iomap_lru_unlink(folio);
+	iomap_lru_link_head(folio);
+}
+
+struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru)
+{
+	for (struct iomap_folio *f = lru->tail; f; f = f->lru_prev)
+		if (!f->pins)
+			return f;
+	return NULL;
+}
+
 void iomap_cache_destroy(struct iomap_cache *cache)
 {
-	for (size_t i = 0; i < cache->nr; i++)
+	for (size_t i = 0; i < cache->nr; i++) {
+		iomap_lru_unlink(cache->folios[i]);
+		if (cache->lru)
+			cache->lru->bytes -= iomap_folio_size(cache->folios[i]);
 		iomap_folio_free(cache->folios[i]);
+	}
 	free(cache->folios);
 	memset(cache, 0, sizeof(*cache));
 }
@@ -49,6 +107,14 @@ static size_t iomap_cache_index(const struct iomap_cache *cache, loff_t pos)
 			hi = mid;
 	}
 	return lo;
+}
+
+struct iomap_folio *iomap_cache_next(const struct iomap_cache *cache,
+				     loff_t pos)
+{
+	size_t i = iomap_cache_index(cache, pos);
+
+	return i < cache->nr ? cache->folios[i] : NULL;
 }
 
 struct iomap_folio *iomap_cache_find(const struct iomap_cache *cache,
@@ -115,6 +181,10 @@ int iomap_cache_add(struct iomap_cache *cache, loff_t pos, unsigned int order,
 	cache->folios[i] = folio;
 	cache->nr++;
 	cache->bytes += size;
+	folio->cache = cache;
+	iomap_lru_link_head(folio);
+	if (cache->lru)
+		cache->lru->bytes += size;
 	*foliop = folio;
 	return 0;
 }
@@ -129,6 +199,9 @@ void iomap_cache_remove(struct iomap_cache *cache, struct iomap_folio *folio)
 		(cache->nr - i - 1) * sizeof(*cache->folios));
 	cache->nr--;
 	cache->bytes -= iomap_folio_size(folio);
+	iomap_lru_unlink(folio);
+	if (cache->lru)
+		cache->lru->bytes -= iomap_folio_size(folio);
 	iomap_folio_free(folio);
 }
 
@@ -190,6 +263,23 @@ void iomap_folio_clear_dirty(struct iomap_folio *folio, size_t off,
 	unsigned int n = folio_blocks(folio, off, len, blkbits, &first);
 
 	assign_bits(folio->state, folio->nblocks + first, n, false);
+}
+
+void iomap_folio_clear_uptodate(struct iomap_folio *folio, size_t off,
+				size_t len, unsigned int blkbits)
+{
+	unsigned int first = 0;
+	unsigned int n = folio_blocks(folio, off, len, blkbits, &first);
+
+	assign_bits(folio->state, first, n, false);
+}
+
+bool iomap_folio_is_dirty(const struct iomap_folio *folio)
+{
+	for (unsigned int b = 0; b < folio->nblocks; b++)
+		if (iomap_folio_block_dirty(folio, b))
+			return true;
+	return false;
 }
 
 bool iomap_folio_block_uptodate(const struct iomap_folio *folio,

@@ -6,6 +6,7 @@
 #include "iomapctl/fsa.h"
 
 const struct fsa_ops *const fsa_adapters[] = {
+	&fsa_ext2_ops,
 	NULL,
 };
 

@@ -103,6 +103,10 @@ struct fsa_fs;
  * @sync:	Optional.  Write all metadata to the image.
  * @iomap:	Required.  The mapping tables.
  * @caps:	FSA_CAP_* bits.
+ * @lookup_link: Optional.  As @lookup, but a symlink in the last component
+ *		is returned itself, not followed (lstat, readlink, ls -l).
+ *		Symlinks before the last component are followed.  Callers
+ *		fall back to @lookup when NULL.
  */
 struct fsa_ops {
 	const char *name;
@@ -133,6 +137,8 @@ struct fsa_ops {
 	int (*sync)(struct fsa_fs *fs);
 	const struct iomap_opset *iomap;
 	unsigned int caps;
+	int (*lookup_link)(struct fsa_fs *fs, const char *path,
+			   uint64_t *ino);
 };
 
 /**
@@ -152,6 +158,9 @@ struct fsa_fs {
 };
 
 /* Registry (fsadapters/registry.c). */
+
+/* ext2, ext3 and ext4 through libext2fs (fsadapters/ext2/). */
+extern const struct fsa_ops fsa_ext2_ops;
 
 /* The adapters, NULL-terminated, in probe order. */
 extern const struct fsa_ops *const fsa_adapters[];

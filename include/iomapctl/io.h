@@ -50,6 +50,13 @@ int iomap_dev_open(const char *path, bool rdwr,
 		   struct iomap_dev **devp);
 /* Flush and close; returns the first error met. */
 int iomap_dev_close(struct iomap_dev *dev);
+/*
+ * What moves the bytes: "io_uring", "sync" (the pread/pwrite fallback) or
+ * "pmem2" (DAX), for -v output and tests.
+ */
+const char *iomap_dev_backend(const struct iomap_dev *dev);
+/* True when the image is read and written with O_DIRECT. */
+bool iomap_dev_is_direct(const struct iomap_dev *dev);
 
 /* Bind @inode (mapped by @ops) to @dev; returns 0 or a negative errno. */
 int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,

@@ -13,6 +13,9 @@
 #define IOMAP_PAGE_SIZE (1UL << IOMAP_PAGE_SHIFT)
 #define IOMAP_MAX_FOLIO_ORDER 9 /* 2 MiB folios */
 
+struct iomap_bh;
+struct iomap_cache;
+
 /**
  * struct iomap_folio - one cached, naturally aligned piece of a file.
  * @pos:	file offset of the first byte; a multiple of the folio size.
@@ -21,6 +24,13 @@
  * @data:	the bytes.
  * @state:	2 bits per block: bits [0, nblocks) uptodate, bits
  *		[nblocks, 2 * nblocks) dirty, as iomap_folio_state.
+ * @cache:	the cache holding the folio.
+ * @lru_prev, @lru_next: position in the LRU of @cache->lru (prev is the
+ *		more recently used side); NULL when the cache has no LRU.
+ * @pins:	operations using the folio now; a pinned folio is never
+ *		evicted.
+ * @bhs:	buffer heads of the blocks (the buffer-head emulation), or
+ *		NULL; freed with the folio.
  */
 struct iomap_folio {
 	loff_t pos;
@@ -28,6 +38,26 @@ struct iomap_folio {
 	unsigned int nblocks;
 	uint8_t *data;
 	unsigned long *state;
+	struct iomap_cache *cache;
+	struct iomap_folio *lru_prev;
+	struct iomap_folio *lru_next;
+	unsigned int pins;
+	struct iomap_bh *bhs;
+};
+
+/**
+ * struct iomap_lru - least-recently-used order of the folios of several
+ * caches, for a memory bound shared by the files of one device.
+ * @head:	most recently used folio.
+ * @tail:	least recently used folio.
+ * @bytes:	memory held by the folios on the list.
+ * @limit:	the bound the owner of the list keeps @bytes under.
+ */
+struct iomap_lru {
+	struct iomap_folio *head;
+	struct iomap_folio *tail;
+	size_t bytes;
+	size_t limit;
 };
 
 /**
@@ -36,6 +66,9 @@ struct iomap_folio {
  * @blkbits:	log2 of the filesystem block size (at most the page size).
  * @folios:	array of @nr folio pointers (capacity @cap).
  * @bytes:	memory held by folio data.
+ * @lru:	LRU list the folios are kept on, or NULL (see
+ *		iomap_cache_set_lru()).
+ * @owner:	for the user of the cache (the engine: its file).
  */
 struct iomap_cache {
 	unsigned int blkbits;
@@ -43,6 +76,8 @@ struct iomap_cache {
 	size_t nr;
 	size_t cap;
 	size_t bytes;
+	struct iomap_lru *lru;
+	void *owner;
 };
 
 static inline size_t iomap_folio_size(const struct iomap_folio *folio)
@@ -67,6 +102,26 @@ int iomap_cache_add(struct iomap_cache *cache, loff_t pos, unsigned int order,
 		    struct iomap_folio **foliop);
 /* Drops @folio from the cache and frees it. */
 void iomap_cache_remove(struct iomap_cache *cache, struct iomap_folio *folio);
+
+/* The first folio ending after @pos (it may contain @pos), or NULL. */
+struct iomap_folio *iomap_cache_next(const struct iomap_cache *cache,
+				     loff_t pos);
+
+/*
+ * Keep the folios of @cache on @lru from now on; call on an empty cache.
+ * Adding a folio puts it at the head, removing unlinks it.
+ */
+void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru);
+/* Mark @folio most recently used. */
+void iomap_folio_touch(struct iomap_folio *folio);
+/* The least recently used folio that is not pinned, or NULL. */
+struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
+
+/* True when any block of @folio is dirty. */
+bool iomap_folio_is_dirty(const struct iomap_folio *folio);
+/* Clear uptodate over a byte range of the folio (rounded out to blocks). */
+void iomap_folio_clear_uptodate(struct iomap_folio *folio, size_t off,
+				size_t len, unsigned int blkbits);
 
 /* Per-block state over a byte range of the folio (rounded out to blocks). */
 void iomap_folio_set_uptodate(struct iomap_folio *folio, size_t off,

@@ -6,6 +6,7 @@
 
 #include "iomapctl/bh.h"
 #include "iomapctl/iomap.h"
+#include "iomapctl/ioops.h"
 #include "iomapctl/pagecache.h"
 
 #define MEMFS_MAX_EXTENTS 256
@@ -26,6 +27,7 @@ struct memfs_call {
 	loff_t length;
 	ssize_t written;
 	unsigned int flags;
+	uint16_t map_flags; /* ->iomap_end: the mapping's flags (SIZE_CHANGED) */
 };
 
 struct memfs {
@@ -44,6 +46,18 @@ struct memfs {
 	loff_t error_at;
 	loff_t bad_offset; /* if non-zero, mappings start here (contract bug) */
 	uint64_t bad_length; /* if non-zero, mappings have this length */
+	/*
+	 * Behave like a real filesystem over a backing image (see
+	 * memfs_set_backed): block-aligned allocation, IOMAP_F_NEW only from
+	 * the call that allocated, get_block(create) allocates, end_io and
+	 * writeback convert unwritten extents.
+	 */
+	bool backed;
+	int nr_end_io; /* ->end_io calls, and the last one's arguments */
+	loff_t end_io_pos;
+	ssize_t end_io_size;
+	unsigned int end_io_flags;
+	int nr_map_blocks, nr_wb_submit;
 
 	/* record */
 	int nr_begin, nr_end, nr_get_block;
@@ -58,9 +72,32 @@ void memfs_destroy(struct memfs *fs);
 /* Attach the page cache to the inode (seek then consults it). */
 void memfs_enable_cache(struct memfs *fs);
 
+/* Backed mode: allocations start at disk byte @alloc_start. */
+void memfs_set_backed(struct memfs *fs, uint64_t alloc_start);
+
 extern const struct iomap_ops memfs_ops;
+extern const struct iomap_dio_ops memfs_dio_ops;
+extern const struct iomap_writeback_ops memfs_writeback_ops;
+/* Every table of memfs (memfs_ops for each operation). */
+extern const struct iomap_opset memfs_opset;
 int memfs_get_block(struct iomap_inode *inode, uint64_t iblock,
 		    struct iomap_bh *bh, int create);
+
+/* ---- backing images ---- */
+
+#define MEMFS_MARKER 0xA5 /* what free space of a fresh image holds */
+
+/* The test pattern: a byte per file offset, never 0 nor MEMFS_MARKER. */
+uint8_t memfs_pattern_byte(loff_t pos, unsigned int seed);
+void memfs_pattern(uint8_t *buf, size_t len, loff_t pos, unsigned int seed);
+/* @dir/@name of @size bytes, all MEMFS_MARKER; returns the path (free it). */
+char *memfs_image_create(const char *dir, const char *name, uint64_t size);
+/* Write the pattern of each MAPPED extent of @fs at its address (markers
+ * into UNWRITTEN ones). */
+void memfs_image_fill(const struct memfs *fs, const char *path,
+		      unsigned int seed);
+/* What the file reads as after memfs_image_fill: i_size bytes. */
+void memfs_expected(const struct memfs *fs, uint8_t *buf, unsigned int seed);
 
 static inline struct memfs *memfs_of(struct iomap_inode *inode)
 {

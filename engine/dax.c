@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/* dax.c - dax_iomap_rw: copy between user memory and the image mapped with
+ * libpmem2; no page cache, every store persisted. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Where device address @addr is mapped, or NULL if [addr, +len) is not. */
+static uint8_t *iomap_dax_ptr(struct iomap_dev *dev, uint64_t addr,
+			      uint64_t len)
+{
+	if (addr > dev->pmem.size || len > dev->pmem.size - addr)
+		return NULL;
+	return dev->pmem.base + addr;
+}
+
+static void iomap_dax_account(struct iomap__dax *dx, uint64_t len, bool write)
+{
+	struct iomap_stats *st = dx->file->inode->stats;
+
+	st->io_requests++;
+	if (write)
+		st->bytes_written += len;
+	else
+		st->bytes_read += len;
+}
+
+static int iomap_dax_read(struct iomap__dax *dx, const struct iomap_iter *iter,
+			  uint64_t len)
+{
+	const struct iomap *m = &iter->iomap;
+	uint8_t *buf = dx->buf + (iter->pos - dx->pos);
+	uint8_t *p;
+
+	switch (m->type) {
+	case IOMAP_MAPPED:
+		p = iomap_dax_ptr(dx->file->dev, iomap_addr(m, iter->pos), len);
+		if (!p)
+			return -EIO;
+		memcpy(buf, p, len);
+		iomap_dax_account(dx, len, false);
+		return 0;
+	case IOMAP_INLINE:
+		memcpy(buf, (uint8_t *)m->inline_data + (iter->pos - m->offset),
+		       len);
+		return 0;
+	default:
+		/* HOLE, UNWRITTEN (and DELALLOC) read as zeros. */
+		memset(buf, 0, len);
+		return 0;
+	}
+}
+
+/* Zero the parts of new blocks around [pos, end) the write leaves alone. */
+static int iomap_dax_zero_edges(struct iomap__dax *dx, const struct iomap *m,
+				loff_t pos, loff_t end)
+{
+	struct iodev_pmem2 *pm = &dx->file->dev->pmem;
+	loff_t bmask = (loff_t)iomap_blocksize(dx->file->inode) - 1;
+	loff_t head = pos & ~bmask, tail = (end + bmask) & ~bmask;
+	uint8_t *p;
+
+	if (head < pos) {
+		p = iomap_dax_ptr(dx->file->dev, iomap_addr(m, head),
+				  (uint64_t)(pos - head));
+		if (!p)
+			return -EIO;
+		pm->memset_fn(p, 0, (size_t)(pos - head), 0);
+		dx->file->inode->stats->blocks_zeroed++;
+	}
+	if (end < tail) {
+		p = iomap_dax_ptr(dx->file->dev, iomap_addr(m, end),
+				  (uint64_t)(tail - end));
+		if (!p)
+			return -EIO;
+		pm->memset_fn(p, 0, (size_t)(tail - end), 0);
+		dx->file->inode->stats->blocks_zeroed++;
+	}
+	return 0;
+}
+
+static int iomap_dax_write(struct iomap__dax *dx,
+			   const struct iomap_iter *iter, uint64_t len)
+{
+	const struct iomap *m = &iter->iomap;
+	struct iodev_pmem2 *pm = &dx->file->dev->pmem;
+	uint8_t *p;
+	int ret;
+
+	if (dx->zero && (m->type == IOMAP_HOLE || m->type == IOMAP_UNWRITTEN))
+		return 0; /* reads as zeros already */
+	if (IOMAP_WARN_ON(m->type != IOMAP_MAPPED))
+		return -EIO;
+	p = iomap_dax_ptr(dx->file->dev, iomap_addr(m, iter->pos), len);
+	if (!p)
+		return -EIO;
+	if (!dx->zero && (m->flags & IOMAP_F_NEW)) {
+		ret = iomap_dax_zero_edges(dx, m, iter->pos,
+					   iter->pos + (loff_t)len);
+		if (ret < 0)
+			return ret;
+	}
+	if (dx->zero) {
+		pm->memset_fn(p, 0, len, 0);
+		dx->file->inode->stats->blocks_zeroed +=
+			(len + iomap_blocksize(iter->inode) - 1) >>
+			iter->inode->blkbits;
+	} else {
+		pm->memcpy_fn(p, dx->buf + (iter->pos - dx->pos), len, 0);
+	}
+	iomap_dax_account(dx, len, true);
+	return 0;
+}
+
+int iomap__dax_range(struct iomap__dax *dx, const struct iomap_iter *iter)
+{
+	uint64_t len = iomap_length(iter);
+
+	if (dx->write)
+		return iomap_dax_write(dx, iter, len);
+	return iomap_dax_read(dx, iter, len);
+}
+
+static int iomap_dax_iter(struct iomap_iter *iter, struct iomap__dax *dx)
+{
+	uint64_t len = iomap_length(iter);
+	int ret = iomap__dax_range(dx, iter);
+
+	if (ret < 0)
+		return ret;
+	return iomap_iter_advance(iter, len);
+}
+
+static ssize_t iomap_dax_iomap(struct iomap__dax *dx, size_t len,
+			       const struct iomap_ops *ops, unsigned int flags)
+{
+	struct iomap_iter iter = { .inode = dx->file->inode, .pos = dx->pos,
+				   .len = len, .flags = flags };
+	int ret;
+
+	while ((ret = iomap_iter(&iter, ops)) > 0)
+		iter.status = iomap_dax_iter(&iter, dx);
+	if (iter.pos > dx->pos)
+		return (ssize_t)(iter.pos - dx->pos);
+	return ret;
+}
+
+static ssize_t iomap_dax_do(struct iomap__dax *dx, size_t len,
+			    const struct iomap_ops *ops, unsigned int flags)
+{
+	/* No page cache on DAX: drop anything another path left. */
+	iomap__cache_drop(dx->file, dx->pos, dx->pos + (loff_t)len);
+	if (iomap__bh_mode(dx->file))
+		return iomap__bh_dax_rw(dx, len);
+	return iomap_dax_iomap(dx, len, ops, flags);
+}
+
+ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
+		      loff_t pos, bool write)
+{
+	struct iomap__dax dx = { .file = file, .buf = buf, .pos = pos,
+				 .write = write };
+	loff_t size = file->inode->size;
+	ssize_t done;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (!write) {
+		if (pos >= size)
+			return 0;
+		if ((uint64_t)(size - pos) < len)
+			len = (size_t)(size - pos);
+		return iomap_dax_do(&dx, len, file->ops->read,
+				    IOMAP_DAX);
+	}
+	if (pos > size) {
+		ret = iomap__dax_zero(file, size, (uint64_t)(pos - size));
+		if (ret < 0)
+			return ret;
+	}
+	done = iomap_dax_do(&dx, len, file->ops->dax_write,
+			    IOMAP_DAX | IOMAP_WRITE);
+	if (done > 0 && pos + done > file->inode->size)
+		file->inode->size = pos + done;
+	return done;
+}
+
+int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len)
+{
+	struct iomap__dax dx = { .file = file, .pos = pos, .write = true,
+				 .zero = true };
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	ret = iomap_dax_do(&dx, len, file->ops->buffered_write,
+			   IOMAP_DAX | IOMAP_ZERO);
+	return ret < 0 ? (int)ret : 0;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* direct-io.c - iomap_dio_rw: user memory straight to and from the image,
+ * one request per mapping chunk, many in flight. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint64_t round_down_u64(uint64_t x, uint64_t a)
+{
+	return x & ~(a - 1);
+}
+
+static uint64_t round_up_u64(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/* Let the filesystem take the request, or queue it ourselves. */
+static int iomap_dio_submit(struct iomap__dio *dio,
+			    const struct iomap_iter *iter, uint64_t addr,
+			    loff_t pos, uint8_t *buf, size_t len)
+{
+	const struct iomap_dio_ops *dops = dio->file->ops->dio;
+	struct iomap_bio bio = { .addr = addr, .file_offset = pos, .buf = buf,
+				 .len = len, .write = dio->write };
+
+	if (dops && dops->submit_io) {
+		dio->q.stats->io_requests++;
+		if (dio->write)
+			dio->q.stats->bytes_written += len;
+		else
+			dio->q.stats->bytes_read += len;
+		return dops->submit_io(iter, &bio, pos);
+	}
+	return iomap__ioq_rw(&dio->q, addr, buf, len, dio->write, NULL, NULL,
+			     0);
+}
+
+/*
+ * Zero the part of the block around [pos, end) the write does not cover,
+ * so a new or unwritten block never shows what the disk held before.  The
+ * zeros go the way of the data (->submit_io included).
+ */
+static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
+			  loff_t from, loff_t to)
+{
+	const struct iomap *m = &iter->iomap;
+
+	if (from >= to)
+		return 0;
+	dio->q.stats->blocks_zeroed++;
+	while (from < to) {
+		size_t n = (uint64_t)(to - from) < IOMAP__ZERO_SIZE ?
+				   (size_t)(to - from) :
+				   IOMAP__ZERO_SIZE;
+		int ret = iomap_dio_submit(dio, iter, iomap_addr(m, from), from,
+					   dio->file->dev->zero, n);
+
+		if (ret < 0)
+			return ret;
+		from += (loff_t)n;
+	}
+	return 0;
+}
+
+static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
+			 uint64_t length)
+{
+	const struct iomap *m = &iter->iomap;
+	struct iomap_inode *inode = iter->inode;
+	uint64_t bs = iomap_blocksize(inode);
+	loff_t pos = iter->pos, end = pos + (loff_t)length;
+	bool zero_head = dio->write && (m->type == IOMAP_UNWRITTEN ||
+					(m->flags & IOMAP_F_NEW));
+	bool zero_tail = zero_head || (dio->write && end > inode->size);
+	uint8_t *buf = dio->buf + (pos - dio->pos);
+	int ret;
+
+	if (dio->write && m->type == IOMAP_UNWRITTEN)
+		dio->dio_flags |= IOMAP_DIO_UNWRITTEN;
+	if (dio->write && (m->flags & IOMAP_F_SHARED))
+		dio->dio_flags |= IOMAP_DIO_COW;
+	if (zero_head) {
+		ret = iomap_dio_zero(dio, iter, (loff_t)round_down_u64(
+							(uint64_t)pos, bs), pos);
+		if (ret < 0)
+			return ret;
+	}
+	for (loff_t p = pos; p < end;) {
+		size_t n = (uint64_t)(end - p) < IOMAP__MAX_IO ?
+				   (size_t)(end - p) :
+				   IOMAP__MAX_IO;
+
+		ret = iomap_dio_submit(dio, iter, iomap_addr(m, p), p,
+				       buf + (p - pos), n);
+		if (ret < 0)
+			return ret;
+		p += (loff_t)n;
+	}
+	if (zero_tail)
+		return iomap_dio_zero(dio, iter, end,
+				      (loff_t)round_up_u64((uint64_t)end, bs));
+	return 0;
+}
+
+int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
+{
+	const struct iomap *m = &iter->iomap;
+	uint64_t length = iomap_length(iter);
+	uint8_t *buf = dio->buf + (iter->pos - dio->pos);
+
+	switch (m->type) {
+	case IOMAP_HOLE:
+		if (IOMAP_WARN_ON(dio->write))
+			return -EIO;
+		/* fall through */
+	case IOMAP_UNWRITTEN:
+		if (dio->write)
+			return iomap_dio_bio(dio, iter, length);
+		memset(buf, 0, length);
+		return 0;
+	case IOMAP_MAPPED:
+		return iomap_dio_bio(dio, iter, length);
+	case IOMAP_INLINE:
+		if (dio->write)
+			return -EOPNOTSUPP;
+		memcpy(buf, (uint8_t *)m->inline_data + (iter->pos - m->offset),
+		       length);
+		return 0;
+	default:
+		/* DELALLOC: a buffered write raced us (the kernel says so). */
+		return -EIO;
+	}
+}
+
+static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
+{
+	uint64_t length = iomap_length(iter);
+	int ret = iomap__dio_range(dio, iter);
+
+	if (ret < 0)
+		return ret;
+	return iomap_iter_advance(iter, length);
+}
+
+static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
+{
+	const struct iomap_opset *ops = dio->file->ops;
+	struct iomap_iter iter = {
+		.inode = dio->file->inode,
+		.pos = dio->pos,
+		.len = len,
+		.flags = IOMAP_DIRECT | (dio->write ? IOMAP_WRITE : 0),
+	};
+	int ret;
+
+	while ((ret = iomap_iter(&iter, dio->write ? ops->direct_write :
+						    ops->read)) > 0)
+		iter.status = iomap_dio_iter(&iter, dio);
+	if (ret < 0)
+		return ret;
+	return (ssize_t)(iter.pos - dio->pos);
+}
+
+/* Zero [i_size, pos) through the page cache before a write past EOF. */
+static int iomap_dio_extend(struct iomap_file *file, loff_t pos)
+{
+	loff_t size = file->inode->size;
+	int ret;
+
+	if (pos <= size)
+		return 0;
+	ret = iomap__buffered_zero(file, size, (uint64_t)(pos - size));
+	if (ret < 0)
+		return ret;
+	return iomap__cache_flush_invalidate(file, size, pos);
+}
+
+/* Completion: ->end_io converts unwritten extents, then the size moves. */
+static ssize_t iomap_dio_complete(struct iomap__dio *dio, ssize_t done,
+				  int error)
+{
+	struct iomap_file *file = dio->file;
+	const struct iomap_dio_ops *dops = file->ops->dio;
+	int ret;
+
+	if (done < 0 && !error)
+		error = (int)done;
+	if (dio->write && dops && dops->end_io) {
+		ret = dops->end_io(file->inode, dio->pos,
+				   error ? 0 : done, error, dio->dio_flags);
+		if (ret < 0 && !error)
+			error = ret;
+	}
+	if (!error && dio->write && dio->pos + done > file->inode->size)
+		file->inode->size = dio->pos + done;
+	/* After ->end_io, so a racing read cannot cache unconverted zeros. */
+	if (dio->write)
+		iomap__cache_drop(file, dio->pos, dio->pos + (loff_t)done);
+	return error ? error : done;
+}
+
+static int iomap_dio_check(struct iomap_file *file, const void *buf,
+			   size_t len, loff_t pos)
+{
+	uint64_t mask = file->dev->lbs - 1;
+
+	if (((uint64_t)pos | len | (uintptr_t)buf) & mask)
+		return -EINVAL;
+	return 0;
+}
+
+ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
+		      loff_t pos, bool write)
+{
+	struct iomap__dio dio = { .file = file, .buf = buf, .pos = pos,
+				  .write = write };
+	loff_t size = file->inode->size;
+	size_t want = len;
+	ssize_t done;
+	int ret, err;
+
+	/* As the kernel: a read at or past EOF ends before any check. */
+	if (!write && pos >= size)
+		return 0;
+	ret = iomap_dio_check(file, buf, len, pos);
+	if (ret < 0 || len == 0)
+		return ret;
+	if (!write) {
+		/* Whole logical blocks up to EOF, the result short at EOF. */
+		if ((uint64_t)(size - pos) < len)
+			len = round_up_u64((uint64_t)(size - pos),
+					   file->dev->lbs);
+		want = len < (uint64_t)(size - pos) ? len : (size_t)(size - pos);
+	}
+	ret = iomap__cache_flush_invalidate(file, pos, pos + (loff_t)len);
+	if (!ret && write)
+		ret = iomap_dio_extend(file, pos);
+	if (ret < 0)
+		return ret;
+	ret = iomap__ioq_init(&dio.q, file->dev, file->inode->stats);
+	if (ret < 0)
+		return ret;
+	if (iomap__bh_mode(file))
+		done = iomap__bh_dio_rw(&dio, len);
+	else
+		done = iomap_dio_iomap(&dio, len);
+	err = iomap__ioq_destroy(&dio.q);
+	if (!write)
+		return err ? err : (done < 0 ? done :
+				    ((size_t)done < want ? done : (ssize_t)want));
+	return iomap_dio_complete(&dio, done, err);
+}

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/* io.c - open an image for a data path, bind files, dispatch each file
+ * operation to its path (buffered, direct, DAX). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The alignment O_DIRECT needs: the device's, or the file's DIO limits. */
+static unsigned int iomap_dev_lbs(int fd)
+{
+	struct statx stx;
+	struct stat st;
+	int ssz;
+
+	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0)
+		return (unsigned int)ssz;
+#ifdef STATX_DIOALIGN
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align)
+		return stx.stx_dio_offset_align;
+#else
+	(void)stx;
+#endif
+	return 512;
+}
+
+static int iomap_dev_open_fds(struct iomap_dev *dev, const char *path)
+{
+	int flags = (dev->rdwr ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+
+	dev->bfd = open(path, flags);
+	if (dev->bfd < 0)
+		return -errno;
+	if (dev->params.path == IOMAP_IO_DAX) {
+		dev->fd = dev->bfd;
+		return 0;
+	}
+	dev->fd = open(path, flags | O_DIRECT);
+	if (dev->fd >= 0) {
+		dev->dio_ok = true;
+		dev->lbs = iomap_dev_lbs(dev->fd);
+		return 0;
+	}
+	if (errno != EINVAL)
+		return -errno;
+	/* The host filesystem (tmpfs, ...) refuses O_DIRECT: say so once. */
+	if (dev->params.verbose)
+		fprintf(stderr, "iomapctl: %s: no O_DIRECT here, using "
+				"buffered I/O on the image\n", path);
+	dev->fd = dev->bfd;
+	dev->lbs = 512;
+	return 0;
+}
+
+static int iomap_dev_open_backend(struct iomap_dev *dev, const char *path)
+{
+	char err[256] = "";
+	int ret;
+
+	if (dev->params.path == IOMAP_IO_DAX) {
+		ret = iodev_pmem2_open(&dev->pmem, dev->fd, dev->rdwr, err,
+				       sizeof(err));
+		if (ret < 0 && dev->params.verbose)
+			fprintf(stderr, "iomapctl: %s: DAX unavailable: %s\n",
+				path, err);
+		return ret;
+	}
+	dev->io = &iodev_uring_ops;
+	ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
+	if (ret == -ENOSYS || ret == -EPERM) {
+		if (dev->params.verbose)
+			fprintf(stderr, "iomapctl: io_uring unavailable (%s), "
+					"using pread/pwrite\n", strerror(-ret));
+		dev->io = &iodev_sync_ops;
+		ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
+	}
+	if (ret < 0) {
+		dev->io = NULL;
+		return ret;
+	}
+	/* Zeroing around new blocks reuses one buffer: register it once. */
+	if (dev->io->register_buffer) {
+		ret = dev->io->register_buffer(dev->io_priv, dev->zero,
+					       IOMAP__ZERO_SIZE);
+		dev->zero_fixed = ret >= 0 ? (unsigned int)ret + 1 : 0;
+	}
+	return 0;
+}
+
+int iomap_dev_open(const char *path, bool rdwr,
+		   const struct iomap_io_params *params,
+		   struct iomap_dev **devp)
+{
+	struct iomap_dev *dev = calloc(1, sizeof(*dev));
+	int ret;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->params = *params;
+	dev->rdwr = rdwr;
+	dev->fd = dev->bfd = -1;
+	dev->lbs = 512;
+	dev->depth = params->queue_depth ? params->queue_depth :
+					   IOMAP__DEFAULT_DEPTH;
+	if (dev->params.max_folio_order > IOMAP_MAX_FOLIO_ORDER)
+		dev->params.max_folio_order = IOMAP_MAX_FOLIO_ORDER;
+	dev->lru.limit = params->cache_bytes ? params->cache_bytes :
+					       IOMAP__DEFAULT_CACHE;
+	ret = -ENOMEM;
+	if (posix_memalign(&dev->zero, IOMAP_PAGE_SIZE, IOMAP__ZERO_SIZE))
+		goto out_free;
+	memset(dev->zero, 0, IOMAP__ZERO_SIZE);
+	ret = iomap_dev_open_fds(dev, path);
+	if (ret < 0)
+		goto out_free;
+	ret = iomap_dev_open_backend(dev, path);
+	if (ret < 0)
+		goto out_free;
+	*devp = dev;
+	return 0;
+out_free:
+	if (dev->fd >= 0 && dev->fd != dev->bfd)
+		close(dev->fd);
+	if (dev->bfd >= 0)
+		close(dev->bfd);
+	free(dev->zero);
+	free(dev);
+	return ret;
+}
+
+int iomap_dev_close(struct iomap_dev *dev)
+{
+	int ret = 0;
+
+	if (!dev)
+		return 0;
+	if (dev->io) {
+		if (dev->rdwr)
+			ret = dev->io->flush(dev->io_priv);
+		dev->io->close(dev->io_priv);
+	}
+	iodev_pmem2_close(&dev->pmem);
+	free(dev->spare_slots);
+	if (dev->fd != dev->bfd && close(dev->fd) && !ret)
+		ret = -errno;
+	if (close(dev->bfd) && !ret)
+		ret = -errno;
+	free(dev->zero);
+	free(dev);
+	return ret;
+}
+
+const char *iomap_dev_backend(const struct iomap_dev *dev)
+{
+	return dev->io ? dev->io->name : "pmem2";
+}
+
+bool iomap_dev_is_direct(const struct iomap_dev *dev)
+{
+	return dev->dio_ok;
+}
+
+int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
+		    const struct iomap_opset *ops, struct iomap_file **filep)
+{
+	struct iomap_file *file;
+	int ret;
+
+	if (dev->params.mapper == IOMAP_MAPPER_BH && !ops->get_block)
+		return -EOPNOTSUPP;
+	file = calloc(1, sizeof(*file));
+	if (!file)
+		return -ENOMEM;
+	/* Blocks larger than a page are not cached: iomap_cache_init says. */
+	ret = iomap_cache_init(&file->cache, inode->blkbits);
+	if (ret < 0) {
+		free(file);
+		return ret;
+	}
+	iomap_cache_set_lru(&file->cache, &dev->lru);
+	file->cache.owner = file;
+	file->dev = dev;
+	file->inode = inode;
+	file->ops = ops;
+	file->saved_cache = inode->cache;
+	inode->cache = &file->cache;
+	*filep = file;
+	return 0;
+}
+
+int iomap_file_close(struct iomap_file *file)
+{
+	int ret;
+
+	if (!file)
+		return 0;
+	ret = iomap_file_sync(file);
+	iomap_cache_destroy(&file->cache);
+	file->inode->cache = file->saved_cache;
+	free(file);
+	return ret;
+}
+
+/* Adds the wall time of one operation to the file's statistics. */
+#define IOMAP_TIMED(file, expr)                                                \
+	({                                                                     \
+		uint64_t iomap__t0 = iomap_stats_now_ns();                     \
+		__typeof__(expr) iomap__r = (expr);                            \
+		(file)->inode->stats->wall_ns +=                               \
+			iomap_stats_now_ns() - iomap__t0;                      \
+		iomap__r;                                                      \
+	})
+
+ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos)
+{
+	if (pos < 0)
+		return -EINVAL;
+	if (!file->ops->read)
+		return -EOPNOTSUPP;
+	switch (file->dev->params.path) {
+	case IOMAP_IO_DIRECT:
+		return IOMAP_TIMED(file,
+				   iomap__dio_rw(file, buf, len, pos, false));
+	case IOMAP_IO_DAX:
+		return IOMAP_TIMED(file,
+				   iomap__dax_rw(file, buf, len, pos, false));
+	default:
+		return IOMAP_TIMED(file,
+				   iomap__buffered_read(file, buf, len, pos));
+	}
+}
+
+ssize_t iomap_file_write(struct iomap_file *file, const void *buf,
+			 size_t len, loff_t pos)
+{
+	const struct iomap_opset *ops = file->ops;
+
+	if (pos < 0 || len > (size_t)(INT64_MAX - pos))
+		return -EINVAL;
+	if (!file->dev->rdwr)
+		return -EBADF;
+	switch (file->dev->params.path) {
+	case IOMAP_IO_DIRECT:
+		if (!ops->direct_write || !ops->buffered_write)
+			return -EOPNOTSUPP;
+		return IOMAP_TIMED(file, iomap__dio_rw(file, (void *)buf, len,
+						       pos, true));
+	case IOMAP_IO_DAX:
+		if (!ops->dax_write || !ops->buffered_write)
+			return -EOPNOTSUPP;
+		return IOMAP_TIMED(file, iomap__dax_rw(file, (void *)buf, len,
+						       pos, true));
+	default:
+		if (!ops->buffered_write)
+			return -EOPNOTSUPP;
+		return IOMAP_TIMED(file,
+				   iomap__buffered_write(file, buf, len, pos));
+	}
+}
+
+int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len)
+{
+	int ret;
+
+	if (pos < 0 || len > (uint64_t)(INT64_MAX - pos))
+		return -EINVAL;
+	if (!file->dev->rdwr)
+		return -EBADF;
+	if (!file->ops->buffered_write)
+		return -EOPNOTSUPP;
+	if (file->dev->params.path == IOMAP_IO_DAX)
+		return IOMAP_TIMED(file, iomap__dax_zero(file, pos, len));
+	ret = IOMAP_TIMED(file, iomap__buffered_zero(file, pos, len));
+	/* A direct-I/O file keeps nothing dirty behind an operation. */
+	if (!ret && file->dev->params.path == IOMAP_IO_DIRECT)
+		ret = iomap__cache_flush_invalidate(file, pos,
+						    pos + (loff_t)len);
+	return ret;
+}
+
+int iomap_file_truncate_page(struct iomap_file *file, loff_t pos)
+{
+	unsigned int bs = iomap_blocksize(file->inode);
+	loff_t off = pos & (loff_t)(bs - 1);
+
+	if (pos < 0)
+		return -EINVAL;
+	if (!off)
+		return 0;
+	return iomap_file_zero_range(file, pos, bs - (uint64_t)off);
+}
+
+void iomap_file_invalidate(struct iomap_file *file, loff_t pos)
+{
+	if (pos < 0)
+		pos = 0;
+	iomap__cache_drop(file, pos, INT64_MAX);
+}
+
+int iomap_file_sync(struct iomap_file *file)
+{
+	struct iomap_dev *dev = file->dev;
+	int ret = 0, err;
+
+	if (dev->params.path != IOMAP_IO_DAX)
+		ret = iomap__writeback(file, 0, INT64_MAX);
+	if (!ret && file->wb_error)
+		ret = file->wb_error;
+	file->wb_error = 0;
+	if (!dev->rdwr)
+		return ret;
+	/* libpmem2 persisted every store already; the file needs no flush. */
+	err = dev->io ? dev->io->flush(dev->io_priv) : 0;
+	return ret ? ret : err;
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/* writeback.c - write dirty blocks back through ->map_blocks, merging
+ * contiguous ones into ioends, one device request each. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define IOMAP_IOEND_MAX (8U << 20) /* bytes of one ioend at most */
+
+/**
+ * struct iomap_wb - one writeback pass.
+ * @file:	the file.
+ * @wpc:	what ->map_blocks sees.
+ * @q:		the requests.
+ * @cur:	ioend being built (a queue slot), or NULL.
+ * @new_map:	@wpc->iomap changed since the last block added: a BOUNDARY
+ *		mapping then starts a new ioend.
+ * @mapped:	@wpc->iomap is valid.
+ */
+struct iomap_wb {
+	struct iomap_file *file;
+	struct iomap_writepage_ctx wpc;
+	struct iomap__ioq q;
+	struct iomap__io *cur;
+	bool new_map;
+	bool mapped;
+};
+
+static void iomap_ioend_done(struct iomap__io *io, int error)
+{
+	struct iomap_wb *wb = io->priv;
+	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
+	int ret = 0;
+
+	if (!error)
+		wb->file->inode->stats->bytes_written_back += io->ioend.io_size;
+	/* The filesystem converts unwritten extents once the data is there. */
+	if (wops && wops->submit)
+		ret = wops->submit(&wb->wpc, &io->ioend, error);
+	if (!error)
+		error = ret;
+	if (error && !wb->file->wb_error)
+		wb->file->wb_error = error;
+}
+
+static int iomap_ioend_submit(struct iomap_wb *wb)
+{
+	struct iomap__io *io = wb->cur;
+
+	if (!io)
+		return 0;
+	wb->cur = NULL;
+	return iomap__ioq_submit(&wb->q, io);
+}
+
+static unsigned int iomap_ioend_flags(const struct iomap *m)
+{
+	unsigned int flags = 0;
+
+	if (m->type == IOMAP_UNWRITTEN)
+		flags |= IOMAP_IOEND_UNWRITTEN;
+	if (m->flags & IOMAP_F_SHARED)
+		flags |= IOMAP_IOEND_SHARED;
+	return flags;
+}
+
+/* Kernel's iomap_can_add_to_ioend(): same kind, file and disk contiguous. */
+static bool iomap_can_add(const struct iomap_wb *wb, loff_t pos,
+			  uint64_t addr, size_t len)
+{
+	const struct iomap__io *io = wb->cur;
+	const struct iomap_ioend *e = &io->ioend;
+	const struct iomap *m = &wb->wpc.iomap;
+
+	if (wb->new_map && (m->flags & IOMAP_F_BOUNDARY))
+		return false;
+	if ((e->io_flags & ~IOMAP_IOEND_BOUNDARY) != iomap_ioend_flags(m))
+		return false;
+	if (e->io_offset + (loff_t)e->io_size != pos ||
+	    e->io_addr + e->io_size != addr)
+		return false;
+	return io->req.niov < IOMAP__MAX_IOV &&
+	       e->io_size + len <= IOMAP_IOEND_MAX;
+}
+
+static int iomap_add_to_ioend(struct iomap_wb *wb, uint8_t *mem, loff_t pos,
+			      size_t len)
+{
+	const struct iomap *m = &wb->wpc.iomap;
+	uint64_t addr = iomap_addr(m, pos);
+	struct iomap__io *io = wb->cur;
+	int ret;
+
+	if (io && !iomap_can_add(wb, pos, addr, len)) {
+		ret = iomap_ioend_submit(wb);
+		if (ret < 0)
+			return ret;
+		io = NULL;
+	}
+	if (!io) {
+		io = wb->cur = iomap__ioq_get(&wb->q);
+		if (!io)
+			return wb->q.error ? wb->q.error : -ENOMEM;
+		io->req.addr = addr;
+		io->req.write = true;
+		io->done = iomap_ioend_done;
+		io->priv = wb;
+		io->ioend = (struct iomap_ioend){
+			.io_offset = pos, .io_addr = addr,
+			.io_flags = iomap_ioend_flags(m) |
+				    ((m->flags & IOMAP_F_BOUNDARY) ?
+					     IOMAP_IOEND_BOUNDARY :
+					     0),
+		};
+	}
+	wb->new_map = false;
+	if (io->req.niov &&
+	    (uint8_t *)io->iov[io->req.niov - 1].iov_base +
+			    io->iov[io->req.niov - 1].iov_len == mem)
+		io->iov[io->req.niov - 1].iov_len += len;
+	else
+		io->iov[io->req.niov++] = (struct iovec){ mem, len };
+	io->ioend.io_size += len;
+	return 0;
+}
+
+/* Without writeback ops, a buffered-write mapping allocates the blocks. */
+static int iomap_wb_map_write(struct iomap_wb *wb, loff_t pos, uint64_t len)
+{
+	const struct iomap_ops *ops = wb->file->ops->buffered_write;
+	struct iomap_inode *inode = wb->file->inode;
+	struct iomap srcmap = { .type = IOMAP_HOLE, .addr = IOMAP_NULL_ADDR };
+	int ret;
+
+	memset(&wb->wpc.iomap, 0, sizeof(wb->wpc.iomap));
+	ret = ops->iomap_begin(inode, pos, (loff_t)len, IOMAP_WRITE,
+			       &wb->wpc.iomap, &srcmap);
+	if (ret < 0)
+		return ret;
+	if (ops->iomap_end)
+		ret = ops->iomap_end(inode, pos, (loff_t)len, (ssize_t)len,
+				     IOMAP_WRITE, &wb->wpc.iomap);
+	return ret;
+}
+
+/* Make wpc->iomap cover @pos, asking the filesystem only when it does not. */
+static int iomap_wb_map(struct iomap_wb *wb, loff_t pos, uint64_t len)
+{
+	const struct iomap *m = &wb->wpc.iomap;
+	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
+	int ret;
+
+	if (wb->mapped && m->offset <= pos &&
+	    (uint64_t)(pos - m->offset) < m->length)
+		return 0;
+	wb->file->inode->stats->map_calls++;
+	if (wops)
+		ret = wops->map_blocks(&wb->wpc, wb->file->inode, pos, len);
+	else
+		ret = iomap_wb_map_write(wb, pos, len);
+	wb->mapped = ret == 0;
+	wb->new_map = true;
+	if (ret < 0)
+		return ret;
+	if (IOMAP_WARN_ON(m->offset > pos || !m->length ||
+			  (uint64_t)(pos - m->offset) >= m->length))
+		return -EIO;
+	return 0;
+}
+
+/* Write the dirty run [pos, pos + len) of @folio through iomap mappings. */
+static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
+			loff_t pos, uint64_t len)
+{
+	while (len) {
+		const struct iomap *m = &wb->wpc.iomap;
+		uint64_t n;
+		int ret = iomap_wb_map(wb, pos, len);
+
+		if (ret < 0)
+			return ret;
+		n = m->offset + m->length - (uint64_t)pos;
+		if (n > len)
+			n = len;
+		switch (m->type) {
+		case IOMAP_HOLE:
+			break; /* nothing to write to: the kernel skips it */
+		case IOMAP_MAPPED:
+		case IOMAP_UNWRITTEN:
+			ret = iomap_add_to_ioend(wb, folio->data +
+						 (pos - folio->pos), pos,
+						 (size_t)n);
+			if (ret < 0)
+				return ret;
+			break;
+		default:
+			/* DELALLOC must be allocated by ->map_blocks. */
+			IOMAP_WARN_ON(1);
+			return -EIO;
+		}
+		pos += (loff_t)n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Buffer heads: one block at a time, each its own ioend. */
+static int iomap_wb_run_bh(struct iomap_wb *wb, struct iomap_folio *folio,
+			   unsigned int b)
+{
+	int ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
+	loff_t pos = folio->pos + ((loff_t)b << wb->file->inode->blkbits);
+
+	if (ret < 0)
+		return ret;
+	wb->mapped = false;
+	wb->new_map = true;
+	if (wb->wpc.iomap.type == IOMAP_HOLE)
+		return 0;
+	ret = iomap_add_to_ioend(wb, folio->data + (pos - folio->pos), pos,
+				 iomap_blocksize(wb->file->inode));
+	if (!ret)
+		iomap__bh_wb_done(wb->file, folio, b);
+	return ret;
+}
+
+static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
+{
+	struct iomap_inode *inode = wb->file->inode;
+	loff_t size = inode->size, fsize = (loff_t)iomap_folio_size(folio);
+	unsigned int b = 0, nb = folio->nblocks;
+	int ret = 0;
+
+	/*
+	 * The part past EOF goes out as zeros, as on every writeback.  Unlike
+	 * the kernel, dirty blocks wholly past EOF are written too: truncated
+	 * data was invalidated, so they are zeros a zero_range put there
+	 * before an extending write, and an eviction between the zeroing and
+	 * the size update must not lose them (stale blocks would show).
+	 */
+	if (folio->pos < size && folio->pos + fsize > size)
+		memset(folio->data + (size - folio->pos), 0,
+		       (size_t)(folio->pos + fsize - size));
+	while (!ret && b < nb) {
+		unsigned int e = b;
+
+		if (!iomap_folio_block_dirty(folio, b)) {
+			b++;
+			continue;
+		}
+		while (e < nb && iomap_folio_block_dirty(folio, e))
+			e++;
+		if (iomap__bh_mode(wb->file))
+			for (unsigned int i = b; !ret && i < e; i++)
+				ret = iomap_wb_run_bh(wb, folio, i);
+		else
+			ret = iomap_wb_run(wb, folio,
+					   folio->pos + ((loff_t)b << inode->blkbits),
+					   (uint64_t)(e - b) << inode->blkbits);
+		b = e;
+	}
+	/* Cleared even on error, so a failing folio cannot clog the cache. */
+	iomap_folio_clear_dirty(folio, 0, (size_t)fsize, inode->blkbits);
+	return ret;
+}
+
+int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
+{
+	struct iomap_cache *cache = &file->cache;
+	struct iomap_wb wb = { .file = file,
+			       .wpc = { .inode = file->inode } };
+	struct iomap_folio *f;
+	int ret, err;
+
+	if (!cache->nr)
+		return 0;
+	ret = iomap__ioq_init(&wb.q, file->dev, file->inode->stats);
+	if (ret < 0)
+		return ret;
+	for (f = iomap_cache_next(cache, start); f && f->pos < end;
+	     f = iomap_cache_next(cache, f->pos + (loff_t)iomap_folio_size(f))) {
+		if (!iomap_folio_is_dirty(f))
+			continue;
+		f->pins++;
+		ret = iomap_wb_folio(&wb, f);
+		f->pins--;
+		if (ret < 0)
+			break;
+	}
+	if (!ret)
+		ret = iomap_ioend_submit(&wb);
+	else if (wb.cur)
+		iomap_ioend_submit(&wb);
+	err = iomap__ioq_destroy(&wb.q);
+	if (!ret && file->wb_error) {
+		ret = file->wb_error;
+		file->wb_error = 0;
+	}
+	return ret ? ret : err;
+}

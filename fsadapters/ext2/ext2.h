@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ext2.h - internals shared by the files of the ext2/ext3/ext4 adapter. */
+#ifndef IOMAPCTL_FSA_EXT2_H
+#define IOMAPCTL_FSA_EXT2_H
+
+#include <ext2fs/ext2fs.h>
+
+#include "iomapctl/fsa.h"
+
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+/* What the kernel's ext4 returns for on-disk damage. */
+#define EFSCORRUPTED EUCLEAN
+
+/* An open image: the libext2fs handle carries everything else. */
+struct fsa_ext2_fs {
+	struct fsa_fs base;
+	ext2_filsys fs;
+	char type[16]; /* "ext2", "ext3" or "ext4" */
+	struct iomap_stats own_stats; /* when the caller passes none */
+};
+
+/*
+ * One physically contiguous run of blocks, the unit of the run list that
+ * both extent-mapped and indirect-mapped files are read into.
+ */
+struct fsa_ext2_run {
+	blk64_t lblk;
+	blk64_t pblk;
+	uint32_t len;
+	bool uninit;
+};
+
+/*
+ * The per-inode mapping cursor.  Runs are appended in logical order as the
+ * extent tree is walked leaf after leaf with one handle (never re-descended
+ * from the root), so mapping a whole file costs one walk; indirect-mapped
+ * files are read in one block_iterate3 pass.  A mutation drops it.
+ */
+struct fsa_ext2_cursor {
+	struct fsa_ext2_run *runs;
+	size_t nr, cap;
+	ext2_extent_handle_t handle; /* positioned on the last run read */
+	size_t hint; /* run the last lookup found */
+	bool started;
+	bool done; /* every run of the file is in @runs */
+};
+
+/**
+ * struct fsa_ext2_inode - an open file of an ext2/3/4 image.
+ * @vfs:	what the engine sees; first so container_of is a cast.
+ * @fs:		the image.
+ * @ino:	inode number.
+ * @inode:	the on-disk inode as last read or written.
+ * @cur:	run-list cursor for extent and indirect mapped files.
+ * @inline_buf:	inline data, page-aligned as IOMAP_INLINE requires.
+ * @inline_size: bytes in @inline_buf.
+ * @raw_inode:	the whole on-disk inode (in-inode xattrs), page-aligned.
+ * @seq:	bumped on every mapping change (iomap.validity_cookie).
+ */
+struct fsa_ext2_inode {
+	struct iomap_inode vfs;
+	struct fsa_ext2_fs *fs;
+	ext2_ino_t ino;
+	struct ext2_inode_large inode;
+	struct fsa_ext2_cursor cur;
+	void *inline_buf;
+	size_t inline_size;
+	void *raw_inode;
+	uint64_t seq;
+};
+
+static inline struct fsa_ext2_inode *EXT2_I(struct iomap_inode *inode)
+{
+	return (struct fsa_ext2_inode *)inode;
+}
+
+static inline struct fsa_ext2_fs *EXT2_FS(struct fsa_fs *fs)
+{
+	return (struct fsa_ext2_fs *)fs;
+}
+
+/* errcode.c */
+int fsa_ext2_errno(errcode_t err);
+
+/* iomap.c */
+extern const struct iomap_opset fsa_ext2_iomap_opset;
+void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei);
+int fsa_ext2_load_inline(struct fsa_ext2_inode *ei);
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap);
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte);
+int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
+		       struct iomap_bh *bh, int create);
+
+/* ext2.c */
+int fsa_ext2_read_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino,
+			struct ext2_inode_large *inode);
+int fsa_ext2_write_inode(struct fsa_ext2_inode *ei);
+
+/* The largest run one allocation asks for: one uninitialised extent. */
+#define FSA_EXT2_MAX_ALLOC 32767U
+/* ext4's logical block limit: mapping for writes ends there. */
+#define FSA_EXT2_MAX_LBLK (1ULL << 32)
+
+/* write.c: inode-level helpers shared with write-iomap.c */
+int fsa_ext2_writable(struct fsa_ext2_fs *efs);
+int fsa_ext2_refresh(struct fsa_ext2_inode *ei);
+void fsa_ext2_touch(struct ext2_inode_large *in);
+int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size);
+int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first,
+			 blk64_t last);
+int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
+		   bool uninit);
+bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei);
+int fsa_ext2_uninline(struct fsa_ext2_inode *ei);
+
+/* write-iomap.c */
+extern const struct iomap_ops fsa_ext2_buffered_write_ops;
+extern const struct iomap_ops fsa_ext2_direct_write_ops;
+extern const struct iomap_ops fsa_ext2_dax_write_ops;
+extern const struct iomap_dio_ops fsa_ext2_dio_ops;
+extern const struct iomap_writeback_ops fsa_ext2_writeback_ops;
+int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
+			      struct iomap_bh *bh);
+
+/* write.c: the fsa_ops mutations */
+int fsa_ext2_check_writable(struct fsa_ext2_fs *efs);
+int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
+		    uint32_t mode, uint64_t *ino);
+int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
+		   uint32_t mode, uint64_t *ino);
+int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino,
+		     const struct fsa_stat *st);
+int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size);
+int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		    bool keep_size);
+int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
+
+#endif /* IOMAPCTL_FSA_EXT2_H */

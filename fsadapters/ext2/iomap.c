@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/* iomap.c - ext2/3/4 mappings for reading and reporting: extent trees and
+ * indirect blocks read into a per-inode run list, inline data, the xattr
+ * block, and the block-at-a-time get_block of the buffer-head emulation. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ext2.h"
+
+void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+
+	if (cur->handle)
+		ext2fs_extent_free(cur->handle);
+	free(cur->runs);
+	memset(cur, 0, sizeof(*cur));
+	ei->seq++;
+}
+
+/* A run must lie inside the filesystem and after the previous one. */
+static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
+			      blk64_t pblk, uint64_t len)
+{
+	ext2_filsys fs = ei->fs->fs;
+	const struct fsa_ext2_cursor *cur = &ei->cur;
+	blk64_t nblocks = ext2fs_blocks_count(fs->super);
+
+	if (len == 0 || pblk < fs->super->s_first_data_block ||
+	    pblk >= nblocks || len > nblocks - pblk)
+		return -EFSCORRUPTED;
+	if (cur->nr) {
+		const struct fsa_ext2_run *prev = &cur->runs[cur->nr - 1];
+
+		if (lblk < prev->lblk + prev->len)
+			return -EFSCORRUPTED;
+	}
+	/* More runs than blocks in the filesystem: a looping tree. */
+	if (cur->nr >= nblocks)
+		return -EFSCORRUPTED;
+	return 0;
+}
+
+static int fsa_ext2_run_push(struct fsa_ext2_inode *ei, blk64_t lblk,
+			     blk64_t pblk, uint32_t len, bool uninit)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	int ret = fsa_ext2_run_check(ei, lblk, pblk, len);
+
+	if (ret)
+		return ret;
+	if (cur->nr == cur->cap) {
+		size_t cap = cur->cap ? cur->cap * 2 : 16;
+		void *runs = realloc(cur->runs, cap * sizeof(*cur->runs));
+
+		if (!runs)
+			return -ENOMEM;
+		cur->runs = runs;
+		cur->cap = cap;
+	}
+	cur->runs[cur->nr++] = (struct fsa_ext2_run){ lblk, pblk, len, uninit };
+	return 0;
+}
+
+/*
+ * Read the next leaf extent into the run list.  The handle stays on the
+ * last extent read, so EXT2_EXTENT_NEXT_LEAF continues from there (reading
+ * the next leaf block only when this one is exhausted) instead of going
+ * down from the root again.
+ */
+static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	struct ext2fs_extent ext;
+	errcode_t err;
+
+	if (!cur->handle) {
+		err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
+					  (struct ext2_inode *)&ei->inode,
+					  &cur->handle);
+		if (err)
+			return fsa_ext2_errno(err);
+		err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_ROOT, &ext);
+		if (!err && !(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
+			err = ext2fs_extent_get(cur->handle,
+						EXT2_EXTENT_NEXT_LEAF, &ext);
+	} else {
+		err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_NEXT_LEAF,
+					&ext);
+	}
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_NO_CURRENT_NODE) {
+		cur->done = true;
+		return 0;
+	}
+	if (err)
+		return fsa_ext2_errno(err);
+	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
+		return -EFSCORRUPTED;
+	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
+				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
+}
+
+struct fsa_ext2_ind_walk {
+	struct fsa_ext2_inode *ei;
+	blk64_t visits;
+	int ret;
+};
+
+/* Merge physically contiguous blocks into one run as they come. */
+static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
+			      e2_blkcnt_t blockcnt, blk64_t ref_blk,
+			      int ref_offset, void *priv)
+{
+	struct fsa_ext2_ind_walk *w = priv;
+	struct fsa_ext2_cursor *cur = &w->ei->cur;
+	struct fsa_ext2_run *last = cur->nr ? &cur->runs[cur->nr - 1] : NULL;
+
+	(void)ref_blk;
+	(void)ref_offset;
+	if (blockcnt < 0)
+		return 0;
+	/* More data blocks than the filesystem has: looping indirect blocks. */
+	if (++w->visits > ext2fs_blocks_count(fs->super)) {
+		w->ret = -EFSCORRUPTED;
+		return BLOCK_ABORT;
+	}
+	if (last && last->lblk + last->len == (blk64_t)blockcnt &&
+	    last->pblk + last->len == *blocknr && last->len < UINT32_MAX &&
+	    *blocknr < ext2fs_blocks_count(fs->super)) {
+		last->len++;
+		return 0;
+	}
+	w->ret =
+		fsa_ext2_run_push(w->ei, (blk64_t)blockcnt, *blocknr, 1, false);
+	return w->ret ? BLOCK_ABORT : 0;
+}
+
+/* Indirect-mapped files are read in one pass: cost proportional to blocks
+ * once, then to runs for every mapping. */
+static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
+{
+	struct fsa_ext2_ind_walk w = { ei, 0, 0 };
+	errcode_t err;
+
+	err = ext2fs_block_iterate3(ei->fs->fs, ei->ino,
+				    BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY,
+				    NULL, fsa_ext2_ind_block, &w);
+	ei->cur.done = true;
+	if (w.ret)
+		return w.ret;
+	return fsa_ext2_errno(err);
+}
+
+/* Index of the first run ending after @lblk, or cur->nr; sequential
+ * callers hit the run after the last one found without a search. */
+static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
+				size_t hint)
+{
+	size_t lo = 0, hi = cur->nr;
+
+	for (size_t i = hint; i < cur->nr && i < hint + 2; i++) {
+		if (cur->runs[i].lblk + cur->runs[i].len > lblk &&
+		    (i == 0 ||
+		     cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
+			return i;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cur->runs[mid].lblk + cur->runs[mid].len <= lblk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Make the run list cover @lblk (or hold every run of the file). */
+static int fsa_ext2_cursor_fill(struct fsa_ext2_inode *ei, blk64_t lblk)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	int ret = 0;
+
+	if (!cur->started) {
+		cur->started = true;
+		if (!(ei->inode.i_flags & EXT4_EXTENTS_FL))
+			return fsa_ext2_ind_load(ei);
+	}
+	while (!ret && !cur->done &&
+	       (cur->nr == 0 ||
+		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <=
+			lblk))
+		ret = fsa_ext2_extent_next(ei);
+	return ret;
+}
+
+int fsa_ext2_load_inline(struct fsa_ext2_inode *ei)
+{
+	ext2_filsys fs = ei->fs->fs;
+	size_t size;
+	int ret;
+
+	ret = fsa_ext2_errno(ext2fs_inline_data_size(fs, ei->ino, &size));
+	if (ret)
+		return ret;
+	/* IOMAP_INLINE data must not cross a page: give it one to itself. */
+	if (size > 4096)
+		return -EFSCORRUPTED;
+	free(ei->inline_buf);
+	ei->inline_buf = NULL;
+	if (posix_memalign(&ei->inline_buf, 4096, 4096))
+		return -ENOMEM;
+	memset(ei->inline_buf, 0, 4096);
+	ret = fsa_ext2_errno(ext2fs_inline_data_get(
+		fs, ei->ino, (struct ext2_inode *)&ei->inode, ei->inline_buf,
+		&size));
+	ei->inline_size = size < (size_t)ei->vfs.size ? size :
+							(size_t)ei->vfs.size;
+	return ret;
+}
+
+/* Blocks covering the file (i_size rounded up). */
+static blk64_t fsa_ext2_eof_blk(const struct fsa_ext2_inode *ei)
+{
+	unsigned int bits = ei->vfs.blkbits;
+
+	return ((uint64_t)ei->vfs.size + (1ULL << bits) - 1) >> bits;
+}
+
+void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
+		       uint64_t end_byte)
+{
+	iomap->type = IOMAP_HOLE;
+	iomap->addr = IOMAP_NULL_ADDR;
+	iomap->offset = (loff_t)(lblk << bits);
+	iomap->length = end_byte - (uint64_t)iomap->offset;
+}
+
+/*
+ * The mapping of block @lblk from the run list, cut at block @eof (the
+ * end of the file for reads, the end of the address space for writes).
+ */
+int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
+		      struct iomap *iomap)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	unsigned int bits = ei->vfs.blkbits;
+	blk64_t end = eof;
+	const struct fsa_ext2_run *r;
+	size_t i;
+	int ret;
+
+	ret = fsa_ext2_cursor_fill(ei, lblk);
+	if (ret)
+		return ret;
+	i = fsa_ext2_run_find(cur, lblk, cur->hint);
+	if (i == cur->nr || cur->runs[i].lblk > lblk) {
+		if (i < cur->nr && cur->runs[i].lblk < end)
+			end = cur->runs[i].lblk;
+		fsa_ext2_set_hole(iomap, bits, lblk, end << bits);
+		return 0;
+	}
+	cur->hint = i;
+	r = &cur->runs[i];
+	if (r->lblk + r->len < end)
+		end = r->lblk + r->len;
+	iomap->type = r->uninit ? IOMAP_UNWRITTEN : IOMAP_MAPPED;
+	iomap->flags = 0;
+	iomap->offset = (loff_t)(lblk << bits);
+	iomap->addr = (r->pblk + (lblk - r->lblk)) << bits;
+	iomap->length = (end - lblk) << bits;
+	return 0;
+}
+
+/*
+ * Read and report: one mapping per extent (or run of contiguous blocks),
+ * holes up to the next extent, everything at or past EOF a hole.
+ */
+static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
+				loff_t length, unsigned int flags,
+				struct iomap *iomap, struct iomap *srcmap)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	blk64_t lblk = (uint64_t)pos >> bits;
+	uint64_t end = (uint64_t)pos + (uint64_t)length;
+
+	(void)srcmap;
+	if (flags & IOMAP_WRITE)
+		return -EROFS;
+	iomap->validity_cookie = ei->seq;
+	if (ei->inline_buf) {
+		/* i_size beyond the inline bytes (a damaged or odd inode)
+		 * reads as a hole, never past the buffer. */
+		if ((uint64_t)pos < ei->inline_size) {
+			iomap->type = IOMAP_INLINE;
+			iomap->addr = IOMAP_NULL_ADDR;
+			iomap->offset = 0;
+			iomap->length = ei->inline_size;
+			iomap->inline_data = ei->inline_buf;
+			return 0;
+		}
+		fsa_ext2_set_hole(iomap, 0, (uint64_t)pos, end);
+		return 0;
+	}
+	if (lblk >= fsa_ext2_eof_blk(ei) ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+					    (struct ext2_inode *)&ei->inode)) {
+		fsa_ext2_set_hole(
+			iomap, bits, lblk,
+			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
+		return 0;
+	}
+	return fsa_ext2_map_runs(ei, lblk, fsa_ext2_eof_blk(ei), iomap);
+}
+
+static const struct iomap_ops fsa_ext2_read_ops = {
+	.iomap_begin = fsa_ext2_iomap_begin,
+};
+
+/* Byte address of inode @ino in its inode table. */
+static uint64_t fsa_ext2_inode_addr(ext2_filsys fs, ext2_ino_t ino)
+{
+	dgrp_t group = (ino - 1) / fs->super->s_inodes_per_group;
+	uint64_t index = (ino - 1) % fs->super->s_inodes_per_group;
+
+	return ext2fs_inode_table_loc(fs, group) * fs->blocksize +
+	       index * EXT2_INODE_SIZE(fs->super);
+}
+
+/*
+ * Where the extended attributes live, as ext4_iomap_xattr_fiemap: the
+ * space after the inode's fixed fields when it holds xattrs (INLINE, with
+ * its disk address as the kernel reports it), else the external EA block;
+ * -ENOENT when there are none.
+ */
+/*
+ * The whole on-disk inode, in a page-aligned buffer the inode owns
+ * (struct ext2_inode_large stops before the in-inode attributes).
+ * Returns the buffer or NULL with *@ret set.
+ */
+static char *fsa_ext2_raw_inode(struct fsa_ext2_inode *ei, int *ret)
+{
+	ext2_filsys fs = ei->fs->fs;
+	unsigned int isize = EXT2_INODE_SIZE(fs->super);
+
+	*ret = 0;
+	if (isize > 4096) {
+		*ret = -EFSCORRUPTED;
+		return NULL;
+	}
+	if (!ei->raw_inode && posix_memalign(&ei->raw_inode, 4096, 4096)) {
+		ei->raw_inode = NULL;
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	*ret = fsa_ext2_errno(
+		ext2fs_read_inode_full(fs, ei->ino, ei->raw_inode, (int)isize));
+	return *ret ? NULL : ei->raw_inode;
+}
+
+static int fsa_ext2_xattr_begin(struct iomap_inode *inode, loff_t pos,
+				loff_t length, unsigned int flags,
+				struct iomap *iomap, struct iomap *srcmap)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	ext2_filsys fs = ei->fs->fs;
+	struct ext2_inode_large *in = &ei->inode;
+	blk64_t blk = ext2fs_file_acl_block(fs, (struct ext2_inode *)in);
+	unsigned int isize = EXT2_INODE_SIZE(fs->super);
+	unsigned int ibody = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
+	uint32_t magic = 0;
+	char *raw = NULL;
+	int ret;
+
+	(void)flags;
+	(void)srcmap;
+	if (isize > EXT2_GOOD_OLD_INODE_SIZE && ibody + 4 <= isize) {
+		raw = fsa_ext2_raw_inode(ei, &ret);
+		if (!raw)
+			return ret;
+		memcpy(&magic, raw + ibody, sizeof(magic));
+	}
+	if (magic == EXT2_EXT_ATTR_MAGIC) {
+		iomap->type = IOMAP_INLINE;
+		/* Where the kernel says it is: fiemap --xattr shows it. */
+		iomap->addr = fsa_ext2_inode_addr(fs, ei->ino) + ibody;
+		iomap->offset = 0;
+		iomap->length = isize - ibody;
+		iomap->inline_data = raw + ibody;
+	} else if (blk && blk < ext2fs_blocks_count(fs->super)) {
+		iomap->type = IOMAP_MAPPED;
+		iomap->addr = blk << inode->blkbits;
+		iomap->offset = 0;
+		iomap->length = fs->blocksize;
+	} else {
+		return -ENOENT;
+	}
+	if (pos >= (loff_t)iomap->length) {
+		fsa_ext2_set_hole(iomap, 0, (uint64_t)pos,
+				  (uint64_t)pos + (uint64_t)length);
+		return 0;
+	}
+	iomap->flags = IOMAP_F_XATTR;
+	return 0;
+}
+
+static const struct iomap_ops fsa_ext2_xattr_ops = {
+	.iomap_begin = fsa_ext2_xattr_begin,
+};
+
+/*
+ * The buffer-head mapper: one ext2fs_bmap2() per block, which descends
+ * the extent tree (or indirect blocks) from the inode every time.
+ */
+int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
+		       struct iomap_bh *bh, int create)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	uint64_t pos = iblock << inode->blkbits;
+	blk64_t pblk = 0;
+	int ret_flags = 0, ret;
+
+	bh->state = 0;
+	bh->size = iomap_blocksize(inode);
+	if (create)
+		return fsa_ext2_get_block_create(ei, iblock, bh);
+	if (ei->inline_buf) {
+		if (pos < ei->inline_size)
+			bh->inline_data = (char *)ei->inline_buf + pos;
+		return 0;
+	}
+	if (pos >= (uint64_t)inode->size ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+					    (struct ext2_inode *)&ei->inode))
+		return 0;
+	ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
+					  (struct ext2_inode *)&ei->inode, NULL,
+					  0, iblock, &ret_flags, &pblk));
+	if (ret || !pblk)
+		return ret;
+	bh->blocknr = pblk;
+	bh->state = IOMAP_BH_MAPPED;
+	if (ret_flags & BMAP_RET_UNINIT)
+		bh->state |= IOMAP_BH_UNWRITTEN;
+	return 0;
+}
+
+const struct iomap_opset fsa_ext2_iomap_opset = {
+	.read = &fsa_ext2_read_ops,
+	.report = &fsa_ext2_read_ops,
+	.xattr = &fsa_ext2_xattr_ops,
+	.buffered_write = &fsa_ext2_buffered_write_ops,
+	.direct_write = &fsa_ext2_direct_write_ops,
+	.dax_write = &fsa_ext2_dax_write_ops,
+	.dio = &fsa_ext2_dio_ops,
+	.writeback = &fsa_ext2_writeback_ops,
+	.get_block = fsa_ext2_get_block,
+};

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/* write-iomap.c - ext2/3/4 mappings for writes: allocation for buffered,
+ * direct and DAX writes, unwritten extent conversion on completion, and
+ * writeback's map_blocks. */
+#include <errno.h>
+#include <string.h>
+
+#include "ext2.h"
+
+enum fsa_ext2_wmode { FSA_EXT2_BUFFERED, FSA_EXT2_DIRECT, FSA_EXT2_DAX };
+
+/*
+ * Turn unwritten blocks [@lblk, @lblk + @len) into written ones.  A whole
+ * extent only loses its flag; a part of one is remapped block by block,
+ * letting libext2fs split and merge extents.
+ */
+static int fsa_ext2_convert(struct fsa_ext2_inode *ei, blk64_t lblk,
+			    blk64_t len)
+{
+	ext2_extent_handle_t h;
+	blk64_t end = lblk + len;
+	errcode_t err;
+
+	if (!fsa_ext2_can_unwritten(ei))
+		return 0;
+	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
+				  (struct ext2_inode *)&ei->inode, &h);
+	while (!err && lblk < end) {
+		struct ext2fs_extent ext;
+
+		err = ext2fs_extent_goto(h, lblk);
+		if (err == EXT2_ET_EXTENT_NOT_FOUND) {
+			err = 0; /* a hole: nothing to convert */
+			lblk++;
+			continue;
+		}
+		if (!err)
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
+		if (err)
+			break;
+		if (!(ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
+			lblk = ext.e_lblk + ext.e_len;
+		} else if (ext.e_lblk >= lblk &&
+			   ext.e_lblk + ext.e_len <= end) {
+			ext.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = ext2fs_extent_replace(h, 0, &ext);
+			lblk = ext.e_lblk + ext.e_len;
+		} else {
+			err = ext2fs_extent_set_bmap(
+				h, lblk, ext.e_pblk + (lblk - ext.e_lblk), 0);
+			lblk++;
+		}
+	}
+	if (h)
+		ext2fs_extent_free(h);
+	fsa_ext2_cursor_reset(ei);
+	return fsa_ext2_errno(err);
+}
+
+/* Map an existing UNWRITTEN range for DAX: zero it, then mark written,
+ * since a DAX write must land on MAPPED blocks. */
+static int fsa_ext2_dax_prepare(struct fsa_ext2_inode *ei, struct iomap *map)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	int ret;
+
+	ret = fsa_ext2_errno(ext2fs_zero_blocks2(ei->fs->fs, map->addr >> bits,
+						 (int)(map->length >> bits),
+						 NULL, NULL));
+	if (!ret)
+		ret = fsa_ext2_convert(ei, (uint64_t)map->offset >> bits,
+				       map->length >> bits);
+	if (!ret)
+		ret = fsa_ext2_write_inode(ei);
+	map->type = IOMAP_MAPPED;
+	map->flags |= IOMAP_F_NEW;
+	return ret;
+}
+
+/* Cut @map to at most @nblocks blocks. */
+static void fsa_ext2_trim(struct iomap *map, unsigned int bits,
+			  uint64_t nblocks)
+{
+	if (map->length > nblocks << bits)
+		map->length = nblocks << bits;
+}
+
+static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
+			      uint64_t length, enum fsa_ext2_wmode mode,
+			      struct iomap *map)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	blk64_t lblk = (uint64_t)pos >> bits;
+	uint64_t want = (((uint64_t)pos + length - 1) >> bits) - lblk + 1;
+	bool fresh = false;
+	int ret;
+
+	if (lblk >= FSA_EXT2_MAX_LBLK)
+		return -EFBIG;
+	if (want > FSA_EXT2_MAX_ALLOC)
+		want = FSA_EXT2_MAX_ALLOC;
+	ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
+	if (!ret && map->type == IOMAP_HOLE) {
+		uint64_t n = map->length >> bits;
+
+		ret = fsa_ext2_alloc(ei, lblk, n < want ? n : want,
+				     mode != FSA_EXT2_DAX &&
+					     fsa_ext2_can_unwritten(ei));
+		/* ENOSPC part way: use what was allocated, if any. */
+		if (ret == -ENOSPC || !ret) {
+			int mret = fsa_ext2_map_runs(ei, lblk,
+						     FSA_EXT2_MAX_LBLK, map);
+
+			if (!mret && map->type != IOMAP_HOLE)
+				ret = 0;
+			else if (!ret)
+				ret = mret ? mret : -EIO;
+		}
+		fresh = true;
+	}
+	if (ret)
+		return ret;
+	fsa_ext2_trim(map, bits, want);
+	if (fresh)
+		map->flags |= IOMAP_F_NEW;
+	if (mode == FSA_EXT2_DAX && map->type == IOMAP_UNWRITTEN)
+		ret = fsa_ext2_dax_prepare(ei, map);
+	map->validity_cookie = ei->seq;
+	return ret;
+}
+
+static int fsa_ext2_write_begin(struct iomap_inode *inode, loff_t pos,
+				loff_t length, unsigned int flags,
+				struct iomap *iomap, enum fsa_ext2_wmode mode)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && (pos < 0 || length <= 0))
+		ret = -EINVAL;
+	if (!ret && !(flags & (IOMAP_WRITE | IOMAP_ZERO)))
+		return fsa_ext2_iomap_opset.read->iomap_begin(
+			inode, pos, length, flags, iomap, NULL);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (ret)
+		return ret;
+	/* Zeroing needs no allocation: holes and unwritten stay as they
+	 * are; an overwrite-only request may not allocate either. */
+	if (flags & IOMAP_OVERWRITE_ONLY) {
+		ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> inode->blkbits,
+					FSA_EXT2_MAX_LBLK, iomap);
+		if (!ret && (iomap->type == IOMAP_HOLE || pos >= inode->size))
+			ret = -EAGAIN;
+		return ret;
+	}
+	if (!(flags & IOMAP_WRITE)) {
+		ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> inode->blkbits,
+					FSA_EXT2_MAX_LBLK, iomap);
+		return ret;
+	}
+	return fsa_ext2_write_map(ei, pos, (uint64_t)length, mode, iomap);
+}
+
+/*
+ * After each mapping: persist a size the engine grew, and give back blocks
+ * allocated past EOF that no byte was written to (a short write), so the
+ * image never holds blocks beyond i_size that e2fsck would flag.
+ */
+static int fsa_ext2_write_end(struct iomap_inode *inode, loff_t pos,
+			      loff_t length, ssize_t written,
+			      unsigned int flags, struct iomap *iomap)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	uint64_t bs = 1ULL << bits, keep, map_end;
+	loff_t size = inode->size;
+	int ret;
+
+	(void)length;
+	if (!(flags & IOMAP_WRITE) || !ei->fs->base.rdwr)
+		return 0;
+	ret = fsa_ext2_refresh(ei);
+	if (ret)
+		return ret;
+	if ((loff_t)EXT2_I_SIZE(&ei->inode) > size)
+		size = (loff_t)EXT2_I_SIZE(&ei->inode);
+	keep = (uint64_t)pos + (uint64_t)(written > 0 ? written : 0);
+	if (keep < (uint64_t)size)
+		keep = (uint64_t)size;
+	keep = (keep + bs - 1) & ~(bs - 1);
+	map_end = (uint64_t)iomap->offset + iomap->length;
+	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end)
+		ret = fsa_ext2_free_blocks(ei, keep >> bits,
+					   (map_end >> bits) - 1);
+	if (!ret && size != (loff_t)EXT2_I_SIZE(&ei->inode))
+		ret = fsa_ext2_set_size(ei, size);
+	if (!ret && written > 0)
+		fsa_ext2_touch(&ei->inode);
+	if (!ret)
+		ret = fsa_ext2_write_inode(ei);
+	return ret;
+}
+
+static int fsa_ext2_buffered_begin(struct iomap_inode *inode, loff_t pos,
+				   loff_t length, unsigned int flags,
+				   struct iomap *iomap, struct iomap *srcmap)
+{
+	(void)srcmap;
+	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
+				    FSA_EXT2_BUFFERED);
+}
+
+static int fsa_ext2_direct_begin(struct iomap_inode *inode, loff_t pos,
+				 loff_t length, unsigned int flags,
+				 struct iomap *iomap, struct iomap *srcmap)
+{
+	(void)srcmap;
+	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
+				    FSA_EXT2_DIRECT);
+}
+
+static int fsa_ext2_dax_begin(struct iomap_inode *inode, loff_t pos,
+			      loff_t length, unsigned int flags,
+			      struct iomap *iomap, struct iomap *srcmap)
+{
+	(void)srcmap;
+	return fsa_ext2_write_begin(inode, pos, length, flags, iomap,
+				    FSA_EXT2_DAX);
+}
+
+const struct iomap_ops fsa_ext2_buffered_write_ops = {
+	.iomap_begin = fsa_ext2_buffered_begin,
+	.iomap_end = fsa_ext2_write_end,
+};
+
+const struct iomap_ops fsa_ext2_direct_write_ops = {
+	.iomap_begin = fsa_ext2_direct_begin,
+	.iomap_end = fsa_ext2_write_end,
+};
+
+const struct iomap_ops fsa_ext2_dax_write_ops = {
+	.iomap_begin = fsa_ext2_dax_begin,
+	.iomap_end = fsa_ext2_write_end,
+};
+
+/*
+ * Convert what a completed write covered and, for direct writes, persist
+ * the new size (writeback never moves it: its last block may run past EOF).
+ */
+static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
+			     uint64_t size, bool unwritten, bool grow)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t end = (uint64_t)pos + size;
+	int ret = fsa_ext2_refresh(ei);
+
+	if (!ret && unwritten && size)
+		ret = fsa_ext2_convert(ei, (uint64_t)pos >> bits,
+				       ((end + (1ULL << bits) - 1) >> bits) -
+					       ((uint64_t)pos >> bits));
+	if (!ret && grow && (loff_t)end > (loff_t)EXT2_I_SIZE(&ei->inode) &&
+	    (loff_t)end >= ei->vfs.size)
+		ret = fsa_ext2_set_size(ei, (loff_t)end);
+	if (!ret)
+		ret = fsa_ext2_write_inode(ei);
+	return ret;
+}
+
+/* A failed direct write leaves its unwritten extents unwritten: they
+ * still read as zeros. */
+static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
+			       ssize_t size, int error, unsigned int dio_flags)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+
+	if (error || size <= 0)
+		return 0;
+	return fsa_ext2_complete(ei, pos, (uint64_t)size,
+				 dio_flags & IOMAP_DIO_UNWRITTEN, true);
+}
+
+const struct iomap_dio_ops fsa_ext2_dio_ops = {
+	.end_io = fsa_ext2_dio_end_io,
+};
+
+/* Blocks were allocated when the data was dirtied, so writeback only
+ * looks them up (allocating for ranges dirtied some other way). */
+static int fsa_ext2_map_blocks(struct iomap_writepage_ctx *wpc,
+			       struct iomap_inode *inode, loff_t offset,
+			       uint64_t len)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (ret)
+		return ret;
+	memset(&wpc->iomap, 0, sizeof(wpc->iomap));
+	return fsa_ext2_write_map(ei, offset, len ? len : 1, FSA_EXT2_BUFFERED,
+				  &wpc->iomap);
+}
+
+static int fsa_ext2_wb_submit(struct iomap_writepage_ctx *wpc,
+			      const struct iomap_ioend *ioend, int status)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(wpc->inode);
+
+	if (status || !(ioend->io_flags & IOMAP_IOEND_UNWRITTEN))
+		return 0;
+	return fsa_ext2_complete(ei, ioend->io_offset, ioend->io_size, true,
+				 false);
+}
+
+const struct iomap_writeback_ops fsa_ext2_writeback_ops = {
+	.map_blocks = fsa_ext2_map_blocks,
+	.submit = fsa_ext2_wb_submit,
+};
+
+/*
+ * get_block(create): one block, mapped written.  A new block is zeroed
+ * on disk as it is allocated and an unwritten one is zeroed and converted,
+ * so the block-at-a-time path never exposes stale data either.
+ */
+int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
+			      struct iomap_bh *bh)
+{
+	ext2_filsys fs = ei->fs->fs;
+	struct ext2_inode *in = (struct ext2_inode *)&ei->inode;
+	blk64_t pblk = 0;
+	int ret_flags = 0;
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && iblock >= FSA_EXT2_MAX_LBLK)
+		ret = -EFBIG;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL, 0,
+						  iblock, &ret_flags, &pblk));
+	if (ret)
+		return ret;
+	if (pblk && (ret_flags & BMAP_RET_UNINIT)) {
+		ret = fsa_ext2_errno(
+			ext2fs_zero_blocks2(fs, pblk, 1, NULL, NULL));
+		if (!ret)
+			ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL,
+							  BMAP_SET, iblock,
+							  NULL, &pblk));
+		bh->state |= IOMAP_BH_NEW;
+	} else if (!pblk) {
+		ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL,
+						  BMAP_ALLOC | BMAP_ZERO,
+						  iblock, NULL, &pblk));
+		bh->state |= IOMAP_BH_NEW;
+	}
+	fsa_ext2_cursor_reset(ei);
+	if (ret)
+		return ret;
+	bh->blocknr = pblk;
+	bh->state |= IOMAP_BH_MAPPED;
+	return 0;
+}

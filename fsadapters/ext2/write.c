@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/* write.c - ext2/3/4 mutations: allocation for writes, size changes,
+ * preallocation, hole punching, new files and directories. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ext2.h"
+
+/*
+ * Features whose on-disk rules we do not implement: writing such an image
+ * with libext2fs alone could corrupt it (or a journal replay would undo
+ * our changes), so it opens read-only only.
+ */
+int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
+{
+	struct ext2_super_block *sb = efs->fs->super;
+	const char *feature = NULL;
+	int ret = -EROFS;
+
+	if (ext2fs_has_feature_journal_needs_recovery(sb))
+		feature = "needs_recovery";
+	else if (ext2fs_has_feature_encrypt(sb))
+		feature = "encrypt";
+	else if (ext2fs_has_feature_verity(sb))
+		feature = "verity";
+	else if (ext2fs_has_feature_casefold(sb))
+		feature = "casefold";
+	else if (ext2fs_has_feature_bigalloc(sb))
+		feature = "bigalloc";
+	else if (sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP)
+		feature = "unknown incompat", ret = -EOPNOTSUPP;
+	else if (sb->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP)
+		feature = "unknown ro_compat";
+	if (!feature)
+		return 0;
+	fprintf(stderr,
+		"iomapctl: %s: cannot write: the image has feature '%s' "
+		"(it can be opened read-only)\n",
+		efs->fs->device_name, feature);
+	return ret;
+}
+
+int fsa_ext2_writable(struct fsa_ext2_fs *efs)
+{
+	return efs->base.rdwr ? 0 : -EROFS;
+}
+
+/* Re-read the inode: another handle on the same file may have changed it,
+ * and libext2fs calls below update this copy in place. */
+int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
+{
+	return fsa_ext2_read_inode(ei->fs, ei->ino, &ei->inode);
+}
+
+int fsa_ext2_write_inode(struct fsa_ext2_inode *ei)
+{
+	fsa_ext2_cursor_reset(ei);
+	return fsa_ext2_errno(ext2fs_write_inode_full(
+		ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
+		sizeof(ei->inode)));
+}
+
+/* Store @ts in a timestamp and its extra word (epoch bits + ns). */
+static void fsa_ext2_set_time(struct ext2_inode_large *in, uint32_t *secs,
+			      uint32_t *extra, struct timespec ts)
+{
+	size_t end = (size_t)((char *)(extra + 1) - (char *)in);
+
+	*secs = (uint32_t)ts.tv_sec;
+	if ((size_t)EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize >= end)
+		*extra = (uint32_t)(((uint64_t)ts.tv_sec >> 32) & 3) |
+			 ((uint32_t)ts.tv_nsec << 2);
+}
+
+void fsa_ext2_touch(struct ext2_inode_large *in)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	fsa_ext2_set_time(in, &in->i_mtime, &in->i_mtime_extra, now);
+	fsa_ext2_set_time(in, &in->i_ctime, &in->i_ctime_extra, now);
+}
+
+int fsa_ext2_set_size(struct fsa_ext2_inode *ei, loff_t size)
+{
+	int ret = fsa_ext2_errno(ext2fs_inode_size_set(
+		ei->fs->fs, (struct ext2_inode *)&ei->inode,
+		(ext2_off64_t)size));
+
+	if (!ret)
+		ei->vfs.size = size;
+	return ret;
+}
+
+/*
+ * Zero [@pos, @pos + @len) inside one block on disk, when that block is
+ * written data: a punched or truncated edge must read back as zeros, now
+ * and after the file grows again.
+ */
+static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
+				 uint64_t len)
+{
+	ext2_filsys fs = ei->fs->fs;
+	unsigned int bits = ei->vfs.blkbits;
+	struct iomap map = { 0 };
+	char *buf;
+	int ret;
+
+	if (len == 0)
+		return 0;
+	ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> bits, FSA_EXT2_MAX_LBLK,
+				&map);
+	if (ret || map.type != IOMAP_MAPPED)
+		return ret;
+	buf = malloc(fs->blocksize);
+	if (!buf)
+		return -ENOMEM;
+	ret = fsa_ext2_errno(io_channel_read_blk64(
+		fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
+	if (!ret) {
+		memset(buf + (pos & (fs->blocksize - 1)), 0, len);
+		ret = fsa_ext2_errno(io_channel_write_blk64(
+			fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
+	}
+	free(buf);
+	return ret;
+}
+
+/* Free whole blocks [@first, @last] (libext2fs updates bitmaps, group
+ * descriptors, i_blocks and the extent tree or indirect blocks). */
+int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
+{
+	int ret;
+
+	if (first > last)
+		return 0;
+	ret = fsa_ext2_errno(ext2fs_punch(ei->fs->fs, ei->ino,
+					  (struct ext2_inode *)&ei->inode, NULL,
+					  first, last));
+	fsa_ext2_cursor_reset(ei);
+	return ret;
+}
+
+/*
+ * Allocate @len blocks from @lblk where there are none: unwritten extents
+ * when @uninit (ext4), else blocks zeroed before they are mapped, so no
+ * stale data is ever exposed.  The goal is left to libext2fs, which grows
+ * the neighbouring extent or follows the previous block.
+ */
+int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
+		   bool uninit)
+{
+	int flags = uninit ? EXT2_FALLOCATE_FORCE_UNINIT :
+			     EXT2_FALLOCATE_FORCE_INIT |
+				     EXT2_FALLOCATE_ZERO_BLOCKS;
+	int ret, wret;
+
+	flags |= EXT2_FALLOCATE_INIT_BEYOND_EOF;
+	ret = fsa_ext2_errno(ext2fs_fallocate(ei->fs->fs, flags, ei->ino,
+					      (struct ext2_inode *)&ei->inode,
+					      ~0ULL, lblk, len));
+	/* Whatever was allocated before an error is recorded. */
+	wret = fsa_ext2_write_inode(ei);
+	return ret ? ret : wret;
+}
+
+bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei)
+{
+	return ei->inode.i_flags & EXT4_EXTENTS_FL;
+}
+
+/*
+ * Move inline data out to a real block before the file is written
+ * through block mappings (the kernel converts the same way).
+ */
+int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
+{
+	ext2_filsys fs = ei->fs->fs;
+	loff_t size = ei->vfs.size;
+	void *data = ei->inline_buf;
+	size_t n = ei->inline_size;
+	int ret;
+
+	ret = fsa_ext2_free_blocks(ei, 0, ~0ULL);
+	if (ret)
+		return ret;
+	ei->inline_buf = NULL;
+	ei->inline_size = 0;
+	ei->inode.i_flags &= ~EXT4_INLINE_DATA_FL;
+	memset(ei->inode.i_block, 0, sizeof(ei->inode.i_block));
+	if (ext2fs_has_feature_extents(fs->super)) {
+		ext2_extent_handle_t h;
+
+		ret = fsa_ext2_errno(ext2fs_extent_open2(
+			fs, ei->ino, (struct ext2_inode *)&ei->inode, &h));
+		if (!ret)
+			ext2fs_extent_free(h);
+	}
+	if (!ret)
+		ret = fsa_ext2_set_size(ei, size);
+	if (!ret)
+		ret = fsa_ext2_write_inode(ei);
+	if (!ret && n) {
+		struct iomap map = { 0 };
+
+		ret = fsa_ext2_alloc(ei, 0, 1, false);
+		if (!ret)
+			ret = fsa_ext2_map_runs(ei, 0, 1, &map);
+		if (!ret && map.type == IOMAP_MAPPED)
+			ret = fsa_ext2_errno(io_channel_write_byte(
+				fs->io, (unsigned long)map.addr, (int)n, data));
+	}
+	free(data);
+	return ret;
+}
+
+int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	uint64_t bs = 1ULL << bits;
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && size < 0)
+		ret = -EINVAL;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (ret)
+		return ret;
+	if (ei->inline_buf && (uint64_t)size > ei->inline_size)
+		ret = fsa_ext2_uninline(ei);
+	if (!ret && size < inode->size && !ei->inline_buf) {
+		blk64_t first = ((uint64_t)size + bs - 1) >> bits;
+
+		ret = fsa_ext2_free_blocks(ei, first, ~0ULL);
+		if (!ret && (size & (bs - 1)))
+			ret = fsa_ext2_zero_partial(ei, size,
+						    bs - (size & (bs - 1)));
+	}
+	if (!ret && ei->inline_buf && size < inode->size) {
+		ei->inline_size = (size_t)size;
+		ret = fsa_ext2_errno(ext2fs_inline_data_set(
+			ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
+			ei->inline_buf, (size_t)size));
+		if (!ret)
+			ret = fsa_ext2_refresh(ei);
+	}
+	if (ret)
+		return ret;
+	ret = fsa_ext2_set_size(ei, size);
+	fsa_ext2_touch(&ei->inode);
+	return ret ? ret : fsa_ext2_write_inode(ei);
+}
+
+int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		    bool keep_size)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	uint64_t end = (uint64_t)pos + len;
+	blk64_t first, last;
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && (pos < 0 || len == 0 || end < len))
+		ret = -EINVAL;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (ret)
+		return ret;
+	first = (uint64_t)pos >> bits;
+	last = (end - 1) >> bits;
+	if (last >= FSA_EXT2_MAX_LBLK)
+		return -EFBIG;
+	/* Blocks past EOF are only legal as unwritten extents (e2fsck
+	 * flags them otherwise): the kernel refuses these files too. */
+	if (keep_size && !fsa_ext2_can_unwritten(ei) &&
+	    end > (((uint64_t)inode->size + (1ULL << bits) - 1) &
+		   ~((1ULL << bits) - 1)))
+		return -EOPNOTSUPP;
+	ret = fsa_ext2_alloc(ei, first, last - first + 1,
+			     fsa_ext2_can_unwritten(ei));
+	if (ret)
+		return ret;
+	if (!keep_size && (loff_t)end > inode->size)
+		ret = fsa_ext2_set_size(ei, (loff_t)end);
+	fsa_ext2_touch(&ei->inode);
+	return ret ? ret : fsa_ext2_write_inode(ei);
+}
+
+int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	uint64_t bs = 1ULL << bits, end = (uint64_t)pos + len;
+	uint64_t head_end, tail_start;
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && (pos < 0 || len == 0 || end < len))
+		ret = -EINVAL;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	if (ret)
+		return ret;
+	/* Partial blocks at the edges are zeroed, whole ones freed. */
+	head_end = ((uint64_t)pos + bs - 1) & ~(bs - 1);
+	tail_start = end & ~(bs - 1);
+	if (head_end > end || tail_start < (uint64_t)pos) {
+		ret = fsa_ext2_zero_partial(ei, pos, len);
+	} else {
+		ret = fsa_ext2_zero_partial(ei, pos, head_end - (uint64_t)pos);
+		if (!ret)
+			ret = fsa_ext2_zero_partial(ei, (loff_t)tail_start,
+						    end - tail_start);
+		if (!ret && tail_start > head_end)
+			ret = fsa_ext2_free_blocks(ei, head_end >> bits,
+						   (tail_start >> bits) - 1);
+	}
+	if (ret)
+		return ret;
+	fsa_ext2_touch(&ei->inode);
+	return fsa_ext2_write_inode(ei);
+}
+
+/* A new name in @dir: valid, not there yet. */
+static int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			       const char *name)
+{
+	size_t len = strlen(name);
+	ext2_ino_t ino;
+	errcode_t err;
+
+	if (len == 0 || strchr(name, '/'))
+		return -EINVAL;
+	if (len > EXT2_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return -EEXIST;
+	err = ext2fs_lookup(efs->fs, dir, name, (int)len, NULL, &ino);
+	if (!err)
+		return -EEXIST;
+	return err == EXT2_ET_FILE_NOT_FOUND ? 0 : fsa_ext2_errno(err);
+}
+
+/* Link, growing the directory by a block when it is full. */
+static int fsa_ext2_link(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			 const char *name, ext2_ino_t ino, int ft)
+{
+	errcode_t err = ext2fs_link(efs->fs, dir, name, ino, ft);
+
+	if (err == EXT2_ET_DIR_NO_SPACE) {
+		err = ext2fs_expand_dir(efs->fs, dir);
+		if (!err)
+			err = ext2fs_link(efs->fs, dir, name, ino, ft);
+	}
+	return fsa_ext2_errno(err);
+}
+
+static int fsa_ext2_touch_dir(struct fsa_ext2_fs *efs, ext2_ino_t dir)
+{
+	struct ext2_inode_large in;
+	int ret = fsa_ext2_read_inode(efs, dir, &in);
+
+	if (ret)
+		return ret;
+	fsa_ext2_touch(&in);
+	return fsa_ext2_errno(ext2fs_write_inode_full(
+		efs->fs, dir, (struct ext2_inode *)&in, sizeof(in)));
+}
+
+/* The inode of a new empty regular file, extent-mapped on ext4. */
+static int fsa_ext2_init_file(struct fsa_ext2_fs *efs, ext2_ino_t ino,
+			      uint32_t mode)
+{
+	ext2_filsys fs = efs->fs;
+	struct ext2_inode_large in = { 0 };
+	struct timespec now;
+	errcode_t err;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	in.i_mode = (uint16_t)(LINUX_S_IFREG | (mode & 07777));
+	in.i_links_count = 1;
+	if (EXT2_INODE_SIZE(fs->super) > EXT2_GOOD_OLD_INODE_SIZE)
+		in.i_extra_isize = sizeof(in) - EXT2_GOOD_OLD_INODE_SIZE;
+	fsa_ext2_set_time(&in, &in.i_atime, &in.i_atime_extra, now);
+	fsa_ext2_set_time(&in, &in.i_mtime, &in.i_mtime_extra, now);
+	fsa_ext2_set_time(&in, &in.i_ctime, &in.i_ctime_extra, now);
+	fsa_ext2_set_time(&in, &in.i_crtime, &in.i_crtime_extra, now);
+	if (ext2fs_has_feature_extents(fs->super)) {
+		ext2_extent_handle_t h;
+
+		/* Opening a handle on an empty inode writes the header. */
+		err = ext2fs_extent_open2(fs, ino, (struct ext2_inode *)&in,
+					  &h);
+		if (err)
+			return fsa_ext2_errno(err);
+		ext2fs_extent_free(h);
+	}
+	err = ext2fs_write_new_inode(fs, ino, (struct ext2_inode *)&in);
+	/* write_new_inode keeps only the first 128 bytes: add the rest. */
+	if (!err && EXT2_INODE_SIZE(fs->super) > EXT2_GOOD_OLD_INODE_SIZE)
+		err = ext2fs_write_inode_full(fs, ino, (struct ext2_inode *)&in,
+					      sizeof(in));
+	return fsa_ext2_errno(err);
+}
+
+int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
+		    uint32_t mode, uint64_t *inop)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	ext2_ino_t ino;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	if (!ret)
+		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
+	if (ret)
+		return ret;
+	ret = fsa_ext2_errno(ext2fs_new_inode(
+		efs->fs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600, NULL, &ino));
+	if (ret)
+		return ret;
+	/* Inode first, then the name: a failure leaves no dangling entry. */
+	ret = fsa_ext2_init_file(efs, ino, mode);
+	if (ret)
+		return ret;
+	ext2fs_inode_alloc_stats2(efs->fs, ino, +1, 0);
+	ret = fsa_ext2_link(efs, (ext2_ino_t)dir, name, ino, EXT2_FT_REG_FILE);
+	if (ret) {
+		ext2fs_inode_alloc_stats2(efs->fs, ino, -1, 0);
+		return ret;
+	}
+	*inop = ino;
+	return fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+}
+
+int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
+		   uint32_t mode, uint64_t *inop)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	errcode_t err;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	if (!ret)
+		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
+	if (ret)
+		return ret;
+	err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, 0, name);
+	if (err == EXT2_ET_DIR_NO_SPACE) {
+		err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
+		if (!err)
+			err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, 0, name);
+	}
+	if (!err)
+		err = ext2fs_lookup(efs->fs, (ext2_ino_t)dir, name,
+				    (int)strlen(name), NULL, &ino);
+	ret = fsa_ext2_errno(err);
+	if (!ret)
+		ret = fsa_ext2_read_inode(efs, ino, &in);
+	if (ret)
+		return ret;
+	in.i_mode = (uint16_t)(LINUX_S_IFDIR | (mode & 07777));
+	ret = fsa_ext2_errno(ext2fs_write_inode_full(
+		efs->fs, ino, (struct ext2_inode *)&in, sizeof(in)));
+	if (!ret)
+		ret = fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+	if (!ret)
+		*inop = ino;
+	return ret;
+}
+
+/*
+ * Mode (permission bits; the file type never changes), owner and the
+ * times in @st; a zero crtime is left alone.  ctime is taken from @st too,
+ * so copies between images keep it.
+ */
+int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino, const struct fsa_stat *st)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	struct ext2_inode_large in;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && ino > UINT32_MAX)
+		ret = -ENOENT;
+	if (!ret)
+		ret = fsa_ext2_read_inode(efs, (ext2_ino_t)ino, &in);
+	if (ret)
+		return ret;
+	in.i_mode = (uint16_t)((in.i_mode & LINUX_S_IFMT) | (st->mode & 07777));
+	in.i_uid = (uint16_t)st->uid;
+	in.osd2.linux2.l_i_uid_high = (uint16_t)(st->uid >> 16);
+	in.i_gid = (uint16_t)st->gid;
+	in.osd2.linux2.l_i_gid_high = (uint16_t)(st->gid >> 16);
+	fsa_ext2_set_time(&in, &in.i_atime, &in.i_atime_extra, st->atime);
+	fsa_ext2_set_time(&in, &in.i_mtime, &in.i_mtime_extra, st->mtime);
+	fsa_ext2_set_time(&in, &in.i_ctime, &in.i_ctime_extra, st->ctime);
+	if (st->crtime.tv_sec || st->crtime.tv_nsec)
+		fsa_ext2_set_time(&in, &in.i_crtime, &in.i_crtime_extra,
+				  st->crtime);
+	return fsa_ext2_errno(ext2fs_write_inode_full(efs->fs, (ext2_ino_t)ino,
+						      (struct ext2_inode *)&in,
+						      sizeof(in)));
+}

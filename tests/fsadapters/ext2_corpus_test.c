@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ext2_corpus_test.c - the damaged images of e2fsprogs' test suite: every
+ * one opens read-only and is walked, stat'ed, mapped and sought with an
+ * answer or a clear error, never a crash or a hang, and never a write. */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/fiemap.h>
+
+#include <criterion/criterion.h>
+
+#include "ext2_util.h"
+#include "helpers.h"
+
+#define CORPUS "/work/shared/corpus/e2fsprogs-test-images"
+#define SHARDS 4
+#define MAX_ENTRIES 3000 /* per image */
+#define MAX_DEPTH 32
+#define MAX_DIRS 1024
+
+struct walk {
+	struct fsa_fs *fs;
+	uint64_t dirs[MAX_DIRS]; /* directories entered: loop detection */
+	int ndirs;
+	int entries;
+	int errors;
+	int files;
+};
+
+static void check_regular(struct walk *w, uint64_t ino)
+{
+	struct iomap_inode *inode;
+	struct fiemap_extent fe[64];
+	struct iomap_fiemap_info fi = { .fi_extents_max = 64,
+					.fi_extents_start = fe };
+	const struct iomap_opset *ops = fsa_ext2_ops.iomap;
+	struct iomap_iter it;
+	loff_t r;
+	int ret;
+
+	if (fsa_ext2_ops.iget(w->fs, ino, &inode)) {
+		w->errors++;
+		return;
+	}
+	w->files++;
+	ret = iomap_fiemap(inode, &fi, 0, FIEMAP_MAX_OFFSET, FIEMAP_FLAG_XATTR,
+			   ops->report);
+	cr_assert_leq(ret, 0);
+	fi = (struct iomap_fiemap_info){ .fi_flags = FIEMAP_FLAG_XATTR,
+					 .fi_extents_max = 64,
+					 .fi_extents_start = fe };
+	cr_assert_leq(iomap_fiemap(inode, &fi, 0, FIEMAP_MAX_OFFSET,
+				   FIEMAP_FLAG_XATTR, ops->xattr),
+		      0);
+	r = iomap_seek_data(inode, 0, ops->report);
+	cr_assert(r >= 0 || r < 0);
+	r = iomap_seek_hole(inode, inode->size / 2, ops->report);
+	cr_assert(r <= inode->size);
+	fi = (struct iomap_fiemap_info){ .fi_extents_max = 64,
+					 .fi_extents_start = fe };
+	cr_assert_leq(iomap_bh_fiemap(inode, &fi, 0, 64ULL << inode->blkbits,
+				      ops->get_block),
+		      0);
+	/* A read's mappings over the first MiB must keep the contract. */
+	it = (struct iomap_iter){ .inode = inode, .len = 1 << 20 };
+	while ((ret = iomap_iter(&it, ops->read)) > 0)
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
+	cr_assert_leq(ret, 0);
+	fsa_ext2_ops.iput(inode);
+}
+
+static int visit(const struct fsa_dirent *de, void *priv);
+
+struct dirctx {
+	struct walk *w;
+	int depth;
+	uint64_t subdirs[256];
+	int nsub;
+};
+
+static void walk_dir(struct walk *w, uint64_t dir, int depth)
+{
+	struct dirctx ctx = { .w = w, .depth = depth };
+
+	for (int i = 0; i < w->ndirs; i++)
+		if (w->dirs[i] == dir)
+			return; /* a loop, or a hard-linked directory */
+	if (w->ndirs == MAX_DIRS || depth > MAX_DEPTH)
+		return;
+	w->dirs[w->ndirs++] = dir;
+	if (fsa_ext2_ops.readdir(w->fs, dir, visit, &ctx) < 0)
+		w->errors++;
+	for (int i = 0; i < ctx.nsub; i++)
+		walk_dir(w, ctx.subdirs[i], depth + 1);
+}
+
+static int visit(const struct fsa_dirent *de, void *priv)
+{
+	struct dirctx *ctx = priv;
+	struct walk *w = ctx->w;
+	struct fsa_stat st;
+	char buf[4096];
+
+	if (++w->entries > MAX_ENTRIES)
+		return 1;
+	if (!strcmp(de->name, ".") || !strcmp(de->name, ".."))
+		return 0;
+	if (fsa_ext2_ops.stat(w->fs, de->ino, &st)) {
+		w->errors++;
+		return 0;
+	}
+	if (S_ISDIR(st.mode) && ctx->nsub < 256)
+		ctx->subdirs[ctx->nsub++] = de->ino;
+	else if (S_ISREG(st.mode))
+		check_regular(w, de->ino);
+	else if (S_ISLNK(st.mode) &&
+		 fsa_ext2_ops.readlink(w->fs, de->ino, buf, sizeof(buf)))
+		w->errors++;
+	return 0;
+}
+
+struct tally {
+	int images, opened, files, errors;
+};
+
+static void check_image(const char *tmp, const char *src, struct tally *t)
+{
+	const char *base = strrchr(src, '/') + 1;
+	char *before, *after;
+	char img[1024];
+	struct walk *w = calloc(1, sizeof(*w));
+	uint64_t ino;
+	int ret;
+
+	snprintf(img, sizeof(img), "%s/%.*s", tmp, (int)strcspn(base, "."),
+		 base);
+	cr_assert_eq(
+		t_sh("case '%s' in *.gz) zcat '%s' ;; *.bz2) bzcat '%s' ;; "
+		     "*) cat '%s' ;; esac > '%s'",
+		     src, src, src, src, img),
+		0);
+	cr_assert_eq(t_sh_out(&before, "sha256sum < '%s'", img), 0);
+	cr_assert_not_null(w);
+	ret = fsa_ext2_ops.open(img, 0, NULL, &w->fs);
+	t->images++;
+	if (ret == 0) {
+		t->opened++;
+		/* lookup of a few paths, and the whole tree */
+		fsa_ext2_ops.lookup(w->fs, "/lost+found/../a/b/c", &ino);
+		if (fsa_ext2_ops.lookup(w->fs, "/", &ino) == 0)
+			walk_dir(w, ino, 0);
+		cr_assert_eq(fsa_ext2_ops.close(w->fs), 0);
+	} else {
+		cr_assert_lt(ret, 0);
+	}
+	t->files += w->files;
+	t->errors += w->errors;
+	cr_assert_eq(t_sh_out(&after, "sha256sum < '%s'", img), 0);
+	cr_assert_str_eq(before, after, "%s was modified", base);
+	free(before);
+	free(after);
+	free(w);
+	remove(img);
+}
+
+static void run_shard(int shard)
+{
+	char *tmp = t_tmpdir();
+	glob_t g;
+	struct tally t = { 0 };
+
+	cr_assert_eq(glob(CORPUS "/*.img*", 0, NULL, &g), 0);
+	if (g.gl_pathc == 0)
+		cr_skip_test("no corpus at " CORPUS);
+	for (size_t i = (size_t)shard; i < g.gl_pathc; i += SHARDS)
+		check_image(tmp, g.gl_pathv[i], &t);
+	globfree(&g);
+	cr_log_info("shard %d: %d images, %d opened, %d files mapped, "
+		    "%d clean errors",
+		    shard, t.images, t.opened, t.files, t.errors);
+	t_tmpdir_remove(tmp);
+}
+
+TestSuite(ext2_corpus, .timeout = 300);
+
+Test(ext2_corpus, shard0)
+{
+	run_shard(0);
+}
+Test(ext2_corpus, shard1)
+{
+	run_shard(1);
+}
+Test(ext2_corpus, shard2)
+{
+	run_shard(2);
+}
+Test(ext2_corpus, shard3)
+{
+	run_shard(3);
+}

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ext2_write_test.c - the ext2 adapter's write side: allocation through the
+ * write iomap_ops (driven here by a minimal engine), size changes,
+ * preallocation, punching, new files; each checked with e2fsck -fn and
+ * against the same operations on a host file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
+
+#include <criterion/criterion.h>
+
+#include "ext2_util.h"
+#include "helpers.h"
+
+enum wmode { W_BUFFERED, W_DIRECT, W_DAX };
+
+struct ctx {
+	char *dir;
+	char img[512];
+	char host[512];
+	const char *type;
+	unsigned int bs;
+};
+
+static void ctx_init(struct ctx *c, const char *type, unsigned int bs,
+		     const char *size)
+{
+	c->dir = t_tmpdir();
+	c->type = type;
+	c->bs = bs;
+	snprintf(c->img, sizeof(c->img), "%s/img", c->dir);
+	snprintf(c->host, sizeof(c->host), "%s/host", c->dir);
+	cr_assert_eq(t_sh("cd %s && mkdir src && echo hi > src/small && "
+			  "mke2fs -q -F -t %s -b %u -d src img %s && : > host",
+			  c->dir, type, bs, size),
+		     0);
+}
+
+static void ctx_fini(struct ctx *c)
+{
+	t_tmpdir_remove(c->dir);
+}
+
+static void fsck(const struct ctx *c)
+{
+	char *out;
+	int st = t_sh_out(&out, "e2fsck -fn %s 2>&1", c->img);
+
+	cr_assert_eq(st, 0, "e2fsck -fn (%s %u):\n%s", c->type, c->bs, out);
+	free(out);
+}
+
+/*
+ * Write @len bytes at @pos the way the engine would: map with the write
+ * ops, fill each block (zeros for NEW or UNWRITTEN, old bytes otherwise),
+ * then complete (end_io for direct, writeback for buffered).
+ */
+static ssize_t mini_write(struct t_file *f, enum wmode mode, loff_t pos,
+			  const char *buf, size_t len)
+{
+	const struct iomap_opset *os = fsa_ext2_ops.iomap;
+	const struct iomap_ops *ops = mode == W_DIRECT ? os->direct_write :
+				      mode == W_DAX    ? os->dax_write :
+							 os->buffered_write;
+	unsigned int flags = IOMAP_WRITE |
+			     (mode == W_DIRECT ? IOMAP_DIRECT : 0) |
+			     (mode == W_DAX ? IOMAP_DAX : 0);
+	struct iomap_iter it = {
+		.inode = f->inode, .pos = pos, .len = len, .flags = flags
+	};
+	uint64_t bs = iomap_blocksize(f->inode);
+	char *blk = malloc(bs);
+	bool unwritten = false;
+	int fd = open(f->fs->path, O_RDWR), ret;
+
+	cr_assert(fd >= 0 && blk);
+	while ((ret = iomap_iter(&it, ops)) > 0) {
+		uint64_t n = iomap_length(&it);
+		loff_t b0 = it.pos & ~(loff_t)(bs - 1);
+
+		cr_assert(it.iomap.type == IOMAP_MAPPED ||
+				  it.iomap.type == IOMAP_UNWRITTEN,
+			  "write got type %u", it.iomap.type);
+		if (mode == W_DAX)
+			cr_assert_eq(it.iomap.type, IOMAP_MAPPED);
+		unwritten |= it.iomap.type == IOMAP_UNWRITTEN;
+		for (loff_t b = b0; b < it.pos + (loff_t)n; b += (loff_t)bs) {
+			loff_t s = b > it.pos ? b : it.pos;
+			loff_t e = b + (loff_t)bs < it.pos + (loff_t)n ?
+					   b + (loff_t)bs :
+					   it.pos + (loff_t)n;
+			off_t a = (off_t)iomap_addr(&it.iomap, b);
+
+			if (it.iomap.type == IOMAP_UNWRITTEN ||
+			    (it.iomap.flags & IOMAP_F_NEW))
+				memset(blk, 0, bs);
+			else
+				cr_assert_eq(pread(fd, blk, bs, a),
+					     (ssize_t)bs);
+			memcpy(blk + (s - b), buf + (s - pos), (size_t)(e - s));
+			cr_assert_eq(pwrite(fd, blk, bs, a), (ssize_t)bs);
+		}
+		if (mode == W_BUFFERED && it.pos + (loff_t)n > f->inode->size)
+			f->inode->size = it.pos + (loff_t)n;
+		it.status = iomap_iter_advance(&it, n);
+	}
+	close(fd);
+	free(blk);
+	if (ret < 0 && it.pos == pos)
+		return ret;
+	len = (size_t)(it.pos - pos);
+	if (mode == W_DIRECT && os->dio->end_io)
+		cr_assert_eq(os->dio->end_io(f->inode, pos, (ssize_t)len, 0,
+					     unwritten ? IOMAP_DIO_UNWRITTEN :
+							 0),
+			     0);
+	if (mode == W_BUFFERED && unwritten) {
+		struct iomap_writepage_ctx wpc = { .inode = f->inode };
+		struct iomap_ioend io = { .io_offset = pos,
+					  .io_size = len,
+					  .io_flags = IOMAP_IOEND_UNWRITTEN };
+
+		cr_assert_eq(
+			os->writeback->map_blocks(&wpc, f->inode, pos, len), 0);
+		cr_assert_eq(os->writeback->submit(&wpc, &io, 0), 0);
+	}
+	if (pos + (loff_t)len > f->inode->size)
+		f->inode->size = pos + (loff_t)len;
+	return (ssize_t)len;
+}
+
+/* The file's bytes as the read mappings say, against the host file. */
+static void compare_host(struct t_file *f, const struct ctx *c)
+{
+	struct stat st;
+	int hfd = open(c->host, O_RDONLY), fd = open(c->img, O_RDONLY), ret;
+	struct iomap_iter it = { .inode = f->inode };
+	char *got, *want;
+
+	cr_assert(hfd >= 0 && fd >= 0 && fstat(hfd, &st) == 0);
+	cr_assert_eq(f->inode->size, st.st_size, "size %lld vs host %lld",
+		     (long long)f->inode->size, (long long)st.st_size);
+	got = calloc(1, (size_t)st.st_size + 1);
+	want = calloc(1, (size_t)st.st_size + 1);
+	cr_assert_eq(pread(hfd, want, (size_t)st.st_size, 0), st.st_size);
+	it.len = (uint64_t)st.st_size;
+	while ((ret = iomap_iter(&it, fsa_ext2_ops.iomap->read)) > 0) {
+		uint64_t n = iomap_length(&it);
+
+		if (it.iomap.type == IOMAP_MAPPED)
+			cr_assert_eq(
+				pread(fd, got + it.pos, n,
+				      (off_t)iomap_addr(&it.iomap, it.pos)),
+				(ssize_t)n);
+		else if (it.iomap.type == IOMAP_INLINE)
+			memcpy(got + it.pos,
+			       (char *)it.iomap.inline_data + it.pos, n);
+		it.status = iomap_iter_advance(&it, n);
+	}
+	cr_assert_eq(ret, 0);
+	for (off_t i = 0; i < st.st_size; i++)
+		cr_assert_eq(got[i], want[i], "byte %lld: %d vs host %d",
+			     (long long)i, got[i], want[i]);
+	free(got);
+	free(want);
+	close(hfd);
+	close(fd);
+}
+
+static void host_pwrite(const struct ctx *c, loff_t pos, const char *buf,
+			size_t len)
+{
+	int fd = open(c->host, O_RDWR);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, buf, len, pos), (ssize_t)len);
+	close(fd);
+}
+
+/* Reopen: everything must come from the image, not from memory. */
+static void reopen(struct t_file *f, const struct ctx *c, const char *path)
+{
+	t_close(f);
+	fsck(c);
+	t_open(f, c->img, path, 1);
+}
+
+static char *pattern(size_t len, int seed)
+{
+	char *b = malloc(len);
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (char)(seed + i * 7 + i / 251);
+	return b;
+}
+
+static void write_case(const char *type, unsigned int bs)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, ino;
+	char *p = pattern(70100, 3);
+	static const struct {
+		enum wmode m;
+		loff_t pos;
+		size_t len;
+	} w[] = {
+		{ W_DIRECT, 3000, 10000 }, /* unaligned, into a hole */
+		{ W_BUFFERED, 50000, 5000 }, /* past EOF, leaving a hole */
+		{ W_DAX, 200000, 3 }, /* DAX, far past EOF */
+		{ W_DIRECT, 0, 70000 }, /* over all of it */
+		{ W_BUFFERED, 65000, 700 }, /* overwrite inside */
+	};
+
+	ctx_init(&c, type, bs, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "new", 0644, &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "new", 0644, &ino),
+		     -EEXIST);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, ino, &f.inode), 0);
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		cr_assert_eq(mini_write(&f, w[i].m, w[i].pos, p + i, w[i].len),
+			     (ssize_t)w[i].len, "write %zu", i);
+		host_pwrite(&c, w[i].pos, p + i, w[i].len);
+		reopen(&f, &c, "/new");
+		compare_host(&f, &c);
+	}
+	t_close(&f);
+	/* The kernel must read what we wrote (checksums, extents, size). */
+	if (t_can_loop_mount()) {
+		cr_assert_eq(
+			t_sh("cd %s && mkdir mnt && mount -o loop,ro img mnt",
+			     c.dir),
+			0);
+		cr_expect_eq(t_sh("cmp %s/mnt/new %s", c.dir, c.host), 0,
+			     "kernel reads other bytes");
+		t_sh("umount %s/mnt", c.dir);
+	}
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, write_ext2_1k)
+{
+	write_case("ext2", 1024);
+}
+Test(ext2_write, write_ext3_4k)
+{
+	write_case("ext3", 4096);
+}
+Test(ext2_write, write_ext4_1k)
+{
+	write_case("ext4", 1024);
+}
+Test(ext2_write, write_ext4_4k)
+{
+	write_case("ext4", 4096);
+}
+
+TestSuite(ext2_write, .timeout = 120);
+
+static uint64_t blocks_of(struct t_file *f)
+{
+	struct fsa_stat st;
+
+	cr_assert_eq(fsa_ext2_ops.stat(f->fs, f->ino, &st), 0);
+	return st.blocks;
+}
+
+static void host_op(const struct ctx *c, int mode, loff_t a, loff_t b)
+{
+	int fd = open(c->host, O_RDWR);
+
+	cr_assert(fd >= 0);
+	if (mode < 0)
+		cr_assert_eq(ftruncate(fd, a), 0);
+	else if (fallocate(fd, mode, a, b) != 0) {
+		/* A host filesystem without punch: write the zeros. */
+		char *z = calloc(1, (size_t)b);
+
+		cr_assert(mode & FALLOC_FL_PUNCH_HOLE);
+		cr_assert_eq(pwrite(fd, z, (size_t)b, a), b);
+		free(z);
+	}
+	close(fd);
+}
+
+/* Kinds of the file's blocks: how many of each type the report sees. */
+static void kinds(struct t_file *f, uint64_t *count)
+{
+	struct t_bmap m;
+
+	memset(count, 0, 4 * sizeof(*count));
+	cr_assert_eq(t_fiemap_bmap(f, &m, 0), 0);
+	for (uint64_t i = 0; i < m.n; i++)
+		count[m.kind[i]]++;
+	t_bmap_free(&m);
+}
+
+static void size_case(const char *type, unsigned int bs)
+{
+	struct ctx c;
+	struct t_file f;
+	char *p = pattern(100000, 9);
+	uint64_t before, k[4];
+	bool ext4 = !strcmp(type, "ext4");
+
+	ctx_init(&c, type, bs, "16M");
+	t_open(&f, c.img, NULL, 1);
+	{
+		uint64_t root;
+
+		cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0600, &f.ino),
+			     0);
+		cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	}
+	cr_assert_eq(mini_write(&f, W_DIRECT, 0, p, 100000), 100000);
+	host_pwrite(&c, 0, p, 100000);
+	reopen(&f, &c, "/f");
+	before = blocks_of(&f);
+
+	/* shrink into the middle of a block: blocks freed, tail zero */
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 40000), 0);
+	host_op(&c, -1, 40000, 0);
+	reopen(&f, &c, "/f");
+	cr_assert_lt(blocks_of(&f), before);
+	compare_host(&f, &c);
+	/* grow: a hole, the old tail still zero */
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 90000), 0);
+	host_op(&c, -1, 90000, 0);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+
+	/* punch, unaligned edges zeroed, whole blocks freed */
+	before = blocks_of(&f);
+	cr_assert_eq(fsa_ext2_ops.punch(f.inode, 5000, 20000), 0);
+	host_op(&c, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 5000, 20000);
+	reopen(&f, &c, "/f");
+	cr_assert_lt(blocks_of(&f), before);
+	compare_host(&f, &c);
+
+	/* falloc over holes and past EOF: zeros, size as the host's */
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 120000, false), 0);
+	host_op(&c, 0, 0, 120000);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_assert_eq(k[T_HOLE], 0, "falloc left holes");
+	if (ext4)
+		cr_assert_gt(k[T_UNWRITTEN], 0);
+	else
+		cr_assert_eq(k[T_UNWRITTEN], 0);
+	/* keep_size past EOF: unwritten extents on ext4, refused elsewhere */
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 120000, 50000, true),
+		     ext4 ? 0 : -EOPNOTSUPP);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	/* writes into unwritten extents convert only what they cover */
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 30001, p, 10), 10);
+	host_pwrite(&c, 30001, p, 10);
+	cr_assert_eq(mini_write(&f, W_DAX, 60001, p, 10), 10);
+	host_pwrite(&c, 60001, p, 10);
+	reopen(&f, &c, "/f");
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, size_ext2_1k)
+{
+	size_case("ext2", 1024);
+}
+Test(ext2_write, size_ext3_4k)
+{
+	size_case("ext3", 4096);
+}
+Test(ext2_write, size_ext4_1k)
+{
+	size_case("ext4", 1024);
+}
+Test(ext2_write, size_ext4_4k)
+{
+	size_case("ext4", 4096);
+}
+
+static int count_entries(const struct fsa_dirent *de, void *priv)
+{
+	(void)de;
+	(*(int *)priv)++;
+	return 0;
+}
+
+Test(ext2_write, mkdir_create_setattr)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, d, sub, ino, got;
+	struct fsa_stat st = { .mode = 0751,
+			       .uid = 70000,
+			       .gid = 1234,
+			       .atime = { 1000000000, 5 },
+			       .mtime = { 1200000000, 123456789 },
+			       .ctime = { 1300000000, 0 } },
+			back;
+	int n = 0;
+	char name[64];
+
+	ctx_init(&c, "ext4", 1024, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0700, &d), -EEXIST);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, d, "sub", 0755, &sub), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "a/b", 0644, &ino),
+		     -EINVAL);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "", 0644, &ino), -EINVAL);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "..", 0644, &ino),
+		     -EEXIST);
+	/* Enough names to need more directory blocks than one. */
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%03d", i);
+		cr_assert_eq(fsa_ext2_ops.create(f.fs, sub, name, 0644, &ino),
+			     0);
+	}
+	cr_assert_eq(fsa_ext2_ops.setattr(f.fs, ino, &st), 0);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(
+			     f.fs, "/d/sub/file-with-a-long-name-149", &got),
+		     0);
+	cr_assert_eq(got, ino);
+	cr_assert_eq(fsa_ext2_ops.stat(f.fs, ino, &back), 0);
+	cr_expect_eq(back.mode, 0100751);
+	cr_expect_eq(back.uid, 70000);
+	cr_expect_eq(back.gid, 1234);
+	cr_expect_eq(back.mtime.tv_sec, 1200000000);
+	cr_expect_eq(back.mtime.tv_nsec, 123456789);
+	cr_expect_eq(back.atime.tv_nsec, 5);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d", &d), 0);
+	cr_assert_eq(fsa_ext2_ops.stat(f.fs, d, &back), 0);
+	cr_expect_eq(back.mode, 040700);
+	cr_expect_eq(back.nlink, 3);
+	cr_assert_eq(fsa_ext2_ops.readdir(f.fs, sub, count_entries, &n), 0);
+	cr_expect_eq(n, 152);
+	/* read-only handles refuse every mutation */
+	cr_expect_eq(fsa_ext2_ops.create(f.fs, root, "ro", 0644, &ino), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.mkdir(f.fs, root, "ro", 0755, &ino), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.setattr(f.fs, ino, &st), -EROFS);
+	t_close(&f);
+	t_open(&f, c.img, "/small", 0);
+	cr_expect_eq(fsa_ext2_ops.setsize(f.inode, 0), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.punch(f.inode, 0, 1), -EROFS);
+	cr_expect_eq(fsa_ext2_ops.falloc(f.inode, 0, 1, false), -EROFS);
+	t_close(&f);
+	ctx_fini(&c);
+}
+
+/* Run out of space part way: the write is short or fails, never leaves
+ * the image inconsistent, and what was written reads back. */
+static void enospc_case(const char *type, enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	size_t len = 8 << 20;
+	char *p = pattern(len, 1);
+	ssize_t n;
+
+	ctx_init(&c, type, 1024, "4M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	n = mini_write(&f, mode, 0, p, len);
+	cr_assert(n == -ENOSPC || (n > 0 && (size_t)n < len), "write: %zd", n);
+	if (n > 0)
+		host_pwrite(&c, 0, p, (size_t)n);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, len, false), -ENOSPC);
+	reopen(&f, &c, "/big");
+	if (n > 0 && f.inode->size == n)
+		compare_host(&f, &c);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, enospc_ext2_direct)
+{
+	enospc_case("ext2", W_DIRECT);
+}
+Test(ext2_write, enospc_ext4_buffered)
+{
+	enospc_case("ext4", W_BUFFERED);
+}
+
+/* Features we cannot write safely: read-only opens only. */
+Test(ext2_write, refuse_unsafe_features)
+{
+	static const struct {
+		const char *mkfs, *debugfs;
+		int err;
+	} t[] = {
+		{ "-O casefold", NULL, -EROFS },
+		{ "-O bigalloc", NULL, -EROFS },
+		{ "-O encrypt", NULL, -EROFS },
+		{ "-O verity", NULL, -EROFS },
+		{ "", "feature needs_recovery", -EROFS },
+	};
+	char *dir = t_tmpdir();
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char img[600];
+		struct fsa_fs *fs;
+
+		snprintf(img, sizeof(img), "%s/img%zu", dir, i);
+		cr_assert_eq(t_sh("mke2fs -q -F -t ext4 %s %s 16M 2>/dev/null",
+				  t[i].mkfs, img),
+			     0);
+		if (t[i].debugfs)
+			cr_assert_eq(
+				t_sh("debugfs -w -R '%s' %s >/dev/null 2>&1",
+				     t[i].debugfs, img),
+				0);
+		cr_expect_eq(fsa_ext2_ops.open(img, FSA_OPEN_RDWR, NULL, &fs),
+			     t[i].err, "%s%s", t[i].mkfs,
+			     t[i].debugfs ? t[i].debugfs : "");
+		cr_assert_eq(fsa_ext2_ops.open(img, 0, NULL, &fs), 0);
+		cr_assert_eq(fsa_ext2_ops.close(fs), 0);
+	}
+	t_tmpdir_remove(dir);
+}
+
+/* get_block(create), the buffer-head write path: holes and unwritten
+ * blocks come back NEW, MAPPED, zeroed, and the image stays clean. */
+static void bh_case(const char *type)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, k[4];
+	char *p = pattern(4096, 5);
+	int fd;
+
+	ctx_init(&c, type, 1024, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "bh", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 20480), 0);
+	host_op(&c, -1, 20480, 0);
+	if (!strcmp(type, "ext4"))
+		cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 8192, 4096, true), 0);
+	fd = open(c.img, O_RDWR);
+	cr_assert(fd >= 0);
+	for (uint64_t b = 3; b < 20; b += 3) {
+		struct iomap_bh bh = { .size = 1024 };
+
+		cr_assert_eq(fsa_ext2_ops.iomap->get_block(f.inode, b, &bh, 1),
+			     0);
+		cr_assert(bh.state & IOMAP_BH_MAPPED);
+		cr_assert(bh.state & IOMAP_BH_NEW);
+		cr_assert(!(bh.state & IOMAP_BH_UNWRITTEN));
+		cr_assert_eq(pwrite(fd, p + b, 100,
+				    (off_t)(bh.blocknr * 1024 + 7)),
+			     100);
+		host_pwrite(&c, (loff_t)(b * 1024 + 7), p + b, 100);
+	}
+	close(fd);
+	reopen(&f, &c, "/bh");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_expect_eq(k[T_MAPPED], 6);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, bh_create_ext2)
+{
+	bh_case("ext2");
+}
+Test(ext2_write, bh_create_ext4)
+{
+	bh_case("ext4");
+}
+
+/* Writes and truncates of inline-data files move the data to a block
+ * when it no longer fits, as the kernel does. */
+Test(ext2_write, inline_data)
+{
+	struct ctx c;
+	struct t_file f;
+	char *p = pattern(6000, 11);
+	uint64_t k[4];
+
+	c.dir = t_tmpdir();
+	c.type = "ext4";
+	c.bs = 4096;
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	snprintf(c.host, sizeof(c.host), "%s/host", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && printf 'inline bytes here' > src/a && "
+		     "printf 'second inline file' > src/b && cp src/a host && "
+		     "mke2fs -q -F -t ext4 -O inline_data -b 4096 -d src img 16M",
+		     c.dir),
+		0);
+	t_open(&f, c.img, "/a", 1);
+	kinds(&f, k);
+	cr_assert_eq(k[T_INLINE], 1);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 6), 0);
+	host_op(&c, -1, 6, 0);
+	reopen(&f, &c, "/a");
+	compare_host(&f, &c);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 100, p, 6000), 6000);
+	host_pwrite(&c, 100, p, 6000);
+	reopen(&f, &c, "/a");
+	compare_host(&f, &c);
+	kinds(&f, k);
+	cr_assert_eq(k[T_INLINE], 0);
+	t_close(&f);
+	/* grow past the inline area by truncate */
+	snprintf(c.host, sizeof(c.host), "%s/src/b", c.dir);
+	t_open(&f, c.img, "/b", 1);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 10000), 0);
+	host_op(&c, -1, 10000, 0);
+	reopen(&f, &c, "/b");
+	compare_host(&f, &c);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	ctx_fini(&c);
+}
