@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shell.c - `shell`: the commands with paths inside one image, with line
+ * editing, history and completion (libedit), or read from -c and stdin. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <editline/readline.h>
+
+#include "cmd.h"
+
+/* shell_complete.c */
+void imc_shell_complete_init(struct imc_ctx *ctx);
+
+#define SHELL_MAX_CMDS 64
+#define SHELL_HISTORY_LINES 1000
+
+struct shell {
+	struct imc_ctx *ctx;
+	const char *cmds[SHELL_MAX_CMDS];
+	int ncmds;
+	bool keep_going;
+	bool quit;
+	int failed; /* exit status of the last failure */
+};
+
+static const struct option shell_longopts[] = {
+	{ "command", required_argument, NULL, 'c' },
+	{ "keep-going", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void shell_help(FILE *out)
+{
+	fputs("\nRuns commands on IMAGE: every FILE argument is a path inside "
+	      "it, relative to\nthe current directory.  Besides the commands, "
+	      "the shell knows:\n  cd [DIR]   change directory (default /)\n"
+	      "  pwd        print the current directory\n"
+	      "  quit, exit leave\n\n"
+	      "On a terminal: line editing, history in "
+	      "$XDG_STATE_HOME/iomapctl/history\n(~/.local/state/iomapctl/"
+	      "history), Tab completes commands, options and\npaths in the "
+	      "image.  Otherwise commands are read from stdin, one per line.\n"
+	      "An error is printed and the shell goes on; a script (-c or "
+	      "stdin) stops at\nthe first error with exit status 1 unless -k.\n\n"
+	      "  -c CMD   run CMD (repeatable, in order), then exit\n"
+	      "  -k       keep going after errors\n\n"
+	      "Examples:\n  iomapctl shell disk.img\n"
+	      "  iomapctl shell -c 'cd /etc' -c 'fiemap -v passwd' disk.img\n"
+	      "  printf 'ls /\\nstat /etc\\n' | iomapctl shell disk.img\n",
+	      out);
+}
+
+static int builtin_cd(struct shell *sh, int argc, char **argv)
+{
+	struct imc_ctx *ctx = sh->ctx;
+	char path[PATH_MAX];
+	struct fsa_stat st;
+	uint64_t ino;
+	int ret;
+
+	ctx->cmdname = "cd";
+	if (argc > 2) {
+		fputs("usage: cd [DIR]\n", ctx->err);
+		return IMC_EXIT_USAGE;
+	}
+	/* Reopen: map --op write works on a copy and closes the image. */
+	ret = imc_fs_open(ctx, ctx->shell_image, false);
+	if (!ret)
+		ret = imc_path_join(ctx->cwd, argc > 1 ? argv[1] : "/", path,
+				    sizeof(path));
+	if (!ret)
+		ret = ctx->fs->ops->lookup(ctx->fs, path, &ino);
+	if (!ret)
+		ret = ctx->fs->ops->stat(ctx->fs, ino, &st);
+	if (!ret && !S_ISDIR(st.mode))
+		ret = -ENOTDIR;
+	if (ret)
+		return imc_err(ctx, argc > 1 ? argv[1] : "/", ret);
+	strcpy(ctx->cwd, path);
+	return IMC_EXIT_OK;
+}
+
+/* Built-ins first, then the table through the same dispatcher as the CLI. */
+static int shell_exec(struct shell *sh, const char *line)
+{
+	struct imc_ctx *ctx = sh->ctx, saved = *ctx;
+	char **argv, **full;
+	int argc, ret;
+
+	if (imc_split_line(line, &argv, &argc)) {
+		fprintf(ctx->err, "iomapctl: unbalanced quotes: %s\n", line);
+		return IMC_EXIT_USAGE;
+	}
+	if (argc == 0) {
+		imc_free_argv(argv);
+		return IMC_EXIT_OK;
+	}
+	if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit")) {
+		sh->quit = true;
+		ret = IMC_EXIT_OK;
+	} else if (!strcmp(argv[0], "pwd")) {
+		fprintf(ctx->out, "%s\n", ctx->cwd);
+		ret = IMC_EXIT_OK;
+	} else if (!strcmp(argv[0], "cd")) {
+		ret = builtin_cd(sh, argc, argv);
+	} else {
+		full = calloc((size_t)argc + 2, sizeof(*full));
+		if (!full) {
+			imc_free_argv(argv);
+			return imc_err(ctx, "line", -ENOMEM);
+		}
+		full[0] = (char *)"iomapctl";
+		memcpy(full + 1, argv, (size_t)argc * sizeof(*argv));
+		ret = imc_run(ctx, argc + 1, full, false);
+		free(full);
+	}
+	/* Global options on one line apply to that line only. */
+	ctx->io = saved.io;
+	ctx->json = saved.json;
+	ctx->quiet = saved.quiet;
+	ctx->verbose = saved.verbose;
+	ctx->progress = saved.progress;
+	ctx->cmdname = "iomapctl";
+	fflush(ctx->out);
+	imc_free_argv(argv);
+	return ret;
+}
+
+/* A script line: returns false when the script must stop. */
+static bool shell_script_line(struct shell *sh, const char *line)
+{
+	int ret = shell_exec(sh, line);
+
+	if (ret != IMC_EXIT_OK) {
+		sh->failed = IMC_EXIT_FAIL;
+		if (!sh->keep_going)
+			return false;
+	}
+	return !sh->quit;
+}
+
+static int shell_stdin(struct shell *sh)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, stdin) >= 0)
+		if (!shell_script_line(sh, line))
+			break;
+	free(line);
+	return sh->failed;
+}
+
+static char *history_path(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *path = NULL, *file;
+
+	if (state && state[0] == '/') {
+		if (asprintf(&path, "%s/iomapctl", state) < 0)
+			return NULL;
+	} else if (home) {
+		if (asprintf(&path, "%s/.local/state/iomapctl", home) < 0)
+			return NULL;
+	} else {
+		return NULL;
+	}
+	/* mkdir -p: the state directory may not exist yet. */
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(path, 0700);
+		*s = '/';
+	}
+	mkdir(path, 0700);
+	if (asprintf(&file, "%s/history", path) < 0)
+		file = NULL;
+	free(path);
+	return file;
+}
+
+static int shell_tty(struct shell *sh)
+{
+	char *hist = history_path(), *line, prompt[PATH_MAX + 16];
+
+	rl_readline_name = "iomapctl";
+	imc_shell_complete_init(sh->ctx);
+	stifle_history(SHELL_HISTORY_LINES);
+	if (hist)
+		read_history(hist);
+	while (!sh->quit) {
+		snprintf(prompt, sizeof(prompt), "iomapctl:%s> ", sh->ctx->cwd);
+		line = readline(prompt);
+		if (!line) {
+			fputc('\n', sh->ctx->out);
+			break;
+		}
+		if (line[strspn(line, " \t")]) {
+			add_history(line);
+			/* Written at once: a crash must not lose the session. */
+			if (hist)
+				write_history(hist);
+			shell_exec(sh, line);
+		}
+		free(line);
+	}
+	free(hist);
+	return IMC_EXIT_OK;
+}
+
+static int cmd_shell(struct imc_ctx *ctx, int argc, char **argv)
+{
+	struct shell sh = { .ctx = ctx };
+	const char *image;
+	int c, ret;
+
+	while ((c = imc_getopt(argc, argv, &imc_cmd_shell)) != -1) {
+		if (c == 'k') {
+			sh.keep_going = true;
+		} else if (sh.ncmds == SHELL_MAX_CMDS) {
+			fprintf(ctx->err, "iomapctl: shell: at most %d -c\n",
+				SHELL_MAX_CMDS);
+			return IMC_EXIT_USAGE;
+		} else {
+			sh.cmds[sh.ncmds++] = optarg;
+		}
+	}
+	image = argv[optind];
+	ret = imc_fs_open(ctx, image, false);
+	if (ret)
+		return imc_err(ctx, image, ret);
+	ctx->shell_image = image;
+	strcpy(ctx->cwd, "/");
+	if (sh.ncmds) {
+		for (int i = 0; i < sh.ncmds && !sh.quit; i++)
+			if (!shell_script_line(&sh, sh.cmds[i]))
+				break;
+		ret = sh.failed;
+	} else if (isatty(STDIN_FILENO)) {
+		ret = shell_tty(&sh);
+	} else {
+		ret = shell_stdin(&sh);
+	}
+	ctx->shell_image = NULL;
+	return ret;
+}
+
+const struct imc_cmd imc_cmd_shell = {
+	.name = "shell",
+	.args = "[-c CMD]... [-k] IMAGE",
+	.oneline = "interactive shell (or script) on the files of an image",
+	.help = shell_help,
+	.fn = cmd_shell,
+	.argmin = 1,
+	.argmax = 1,
+	.flags = IMC_CMD_NEEDS_FS | IMC_CMD_ONESHOT,
+	.shortopts = "c:k",
+	.longopts = shell_longopts,
+	.complete = 'i',
+};

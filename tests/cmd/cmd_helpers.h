@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* cmd_helpers.h - helpers for the end-to-end tests of the iomapctl binary. */
+#ifndef IOMAPCTL_TESTS_CMD_HELPERS_H
+#define IOMAPCTL_TESTS_CMD_HELPERS_H
+
+#include "helpers.h"
+
+/*
+ * Run `iomapctl ARGS` (ARGS built from @fmt, shell syntax) in @dir; stdout
+ * into *@out, stderr into *@err (either may be NULL).  Returns the exit
+ * status.
+ */
+int tc_run(const char *dir, char **out, char **err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Exit status of python3 checking JSON @doc with the expression @check
+ * (the document is `d`): 0 when it parses and @check is true. */
+int tc_json(const char *doc, const char *check);
+
+/* True when the filesystem holding @dir answers FIEMAP (tmpfs does not). */
+int tc_has_fiemap(const char *dir);
+
+/* Makes @dir/img (16 MiB ext4) from the tree @dir/src; 0 on success. */
+int tc_mkimage(const char *dir);
+
+#endif /* IOMAPCTL_TESTS_CMD_HELPERS_H */
