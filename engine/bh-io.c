@@ -190,6 +190,14 @@ int iomap__bh_wb_map(struct iomap_file *file, struct iomap_folio *folio,
 	return iomap_bh_map_cached(file, folio, pos, m);
 }
 
+bool iomap__bh_wb_mapped(const struct iomap_folio *folio, unsigned int block)
+{
+	const struct iomap_bh *bh = folio->bhs ? &folio->bhs[block] : NULL;
+
+	return bh && (bh->state & IOMAP_BH_MAPPED) &&
+	       !(bh->state & IOMAP_BH_DELAY);
+}
+
 void iomap__bh_wb_done(struct iomap_file *file, struct iomap_folio *folio,
 		       unsigned int block)
 {
@@ -237,6 +245,8 @@ ssize_t iomap__bh_dio_rw(struct iomap__dio *dio, size_t len)
 					   1),
 				   &bh, &iter.iomap);
 		ret = iomap__dio_range(dio, &iter);
+		if (!ret)
+			ret = iomap__dio_settle(dio);
 		if (ret < 0)
 			return ret;
 		pos += (loff_t)iter.len;

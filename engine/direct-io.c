@@ -134,11 +134,25 @@ int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
 	}
 }
 
+/*
+ * The filesystem may write the image itself while mapping (zeroing new
+ * blocks through its own buffered channel): the kernel cannot invalidate a
+ * page that such a write dirties while an O_DIRECT write to the same page
+ * is in flight, and reports EIO on the file.  So writes of one mapping
+ * complete before the next mapping call; within a mapping they overlap.
+ */
+int iomap__dio_settle(struct iomap__dio *dio)
+{
+	return dio->write ? iomap__ioq_wait(&dio->q) : 0;
+}
+
 static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
 {
 	uint64_t length = iomap_length(iter);
 	int ret = iomap__dio_range(dio, iter);
 
+	if (!ret)
+		ret = iomap__dio_settle(dio);
 	if (ret < 0)
 		return ret;
 	return iomap_iter_advance(iter, length);

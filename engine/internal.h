@@ -232,6 +232,8 @@ struct iomap__dio {
 	unsigned int dio_flags;
 };
 
+/* Wait for a direct write's requests before the next mapping call. */
+int iomap__dio_settle(struct iomap__dio *dio);
 /* Do the part of a direct I/O the current mapping of @iter covers. */
 int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter);
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
@@ -264,6 +266,8 @@ int iomap__bh_write_chunk(struct iomap_file *file, struct iomap_folio *folio,
 int iomap__bh_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 int iomap__bh_wb_map(struct iomap_file *file, struct iomap_folio *folio,
 		     unsigned int block, struct iomap *m);
+/* True when writeback of @block needs no get_block call. */
+bool iomap__bh_wb_mapped(const struct iomap_folio *folio, unsigned int block);
 void iomap__bh_wb_done(struct iomap_file *file, struct iomap_folio *folio,
 		       unsigned int block);
 ssize_t iomap__bh_dio_rw(struct iomap__dio *dio, size_t len);

@@ -154,6 +154,11 @@ static int iomap_wb_map(struct iomap_wb *wb, loff_t pos, uint64_t len)
 	if (wb->mapped && m->offset <= pos &&
 	    (uint64_t)(pos - m->offset) < m->length)
 		return 0;
+	/* No O_DIRECT write in flight while the filesystem may write the
+	 * image itself (see iomap__dio_settle()). */
+	ret = iomap__ioq_wait(&wb->q);
+	if (ret < 0)
+		return ret;
 	wb->file->inode->stats->map_calls++;
 	if (wops)
 		ret = wops->map_blocks(&wb->wpc, wb->file->inode, pos, len);
@@ -209,9 +214,13 @@ static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 static int iomap_wb_run_bh(struct iomap_wb *wb, struct iomap_folio *folio,
 			   unsigned int b)
 {
-	int ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
 	loff_t pos = folio->pos + ((loff_t)b << wb->file->inode->blkbits);
+	int ret = 0;
 
+	if (!iomap__bh_wb_mapped(folio, b))
+		ret = iomap__ioq_wait(&wb->q);
+	if (!ret)
+		ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
 	if (ret < 0)
 		return ret;
 	wb->mapped = false;
