@@ -172,7 +172,7 @@ int iomap__cache_grab(struct iomap_file *file, loff_t start, loff_t end);
 void iomap__cache_unpin(struct iomap_file *file, loff_t start, loff_t end);
 /* The folio holding @pos, pinned; a new one is sized for [pos, hint_end). */
 struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
-					   loff_t hint_end, int *errp);
+					  loff_t hint_end, int *errp);
 /* Write back and drop the folios over [start, end) (before direct I/O). */
 int iomap__cache_flush_invalidate(struct iomap_file *file, loff_t start,
 				  loff_t end);
@@ -259,8 +259,7 @@ int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 /* A one-block mapping describing @bh (for the shared per-type helpers). */
 void iomap__bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
 			const struct iomap_bh *bh, struct iomap *m);
-int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start,
-			  loff_t end);
+int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start, loff_t end);
 int iomap__bh_write_chunk(struct iomap_file *file, struct iomap_folio *folio,
 			  const uint8_t *buf, loff_t pos, size_t len);
 int iomap__bh_zero(struct iomap_file *file, loff_t pos, uint64_t len);

@@ -48,7 +48,8 @@ static void start(unsigned int blkbits, loff_t size,
 		  const struct memfs_extent *t, int n, enum iomap_mapper mapper,
 		  unsigned int depth)
 {
-	struct iomap_io_params p = { .path = IOMAP_IO_DIRECT, .mapper = mapper,
+	struct iomap_io_params p = { .path = IOMAP_IO_DIRECT,
+				     .mapper = mapper,
 				     .queue_depth = depth };
 
 	memfs_init(&fs, blkbits, size, t, n);
@@ -147,14 +148,14 @@ Test(io_direct, stale_data_never_returns)
 		cr_assert_eq(fs.inode.size, 5632);
 		cr_assert_eq(fs.nr, 1, "mapper %d: one allocation", m);
 		fd = open(img, O_RDONLY);
-		cr_assert_eq(pread(fd, blk, 4096, (off_t)fs.ext[0].addr +
-						    (fs.ext[0].offset == 0 ?
-							     4096 : 0)),
+		cr_assert_eq(pread(fd, blk, 4096,
+				   (off_t)fs.ext[0].addr +
+					   (fs.ext[0].offset == 0 ? 4096 : 0)),
 			     4096);
 		close(fd);
 		for (int i = 0; i < 4096; i++)
-			cr_assert_eq(blk[i], i >= 1024 && i < 1536 ?
-						     buf[i - 1024] : 0,
+			cr_assert_eq(blk[i],
+				     i >= 1024 && i < 1536 ? buf[i - 1024] : 0,
 				     "mapper %d: disk byte %d", m, i);
 		iomap_file_close(file);
 		iomap_dev_close(dev);
@@ -234,15 +235,17 @@ Test(io_direct, requests_per_extent_vs_per_block)
 
 static int submit_fd = -1, nr_submit;
 
-static int test_submit_io(const struct iomap_iter *iter,
-			  struct iomap_bio *bio, loff_t file_offset)
+static int test_submit_io(const struct iomap_iter *iter, struct iomap_bio *bio,
+			  loff_t file_offset)
 {
 	(void)iter;
 	nr_submit++;
 	cr_assert_eq(bio->file_offset, file_offset);
 	if (bio->write)
 		return pwrite(submit_fd, bio->buf, bio->len,
-			      (off_t)bio->addr) == (ssize_t)bio->len ? 0 : -EIO;
+			      (off_t)bio->addr) == (ssize_t)bio->len ?
+			       0 :
+			       -EIO;
 	return pread(submit_fd, bio->buf, bio->len, (off_t)bio->addr) ==
 			       (ssize_t)bio->len ?
 		       0 :
@@ -281,7 +284,8 @@ Test(io_direct, io_uring_many_in_flight)
 
 	if (ret < 0)
 		cr_skip_test("io_uring unavailable here (%s): the engine "
-			     "falls back to pread/pwrite", strerror(-ret));
+			     "falls back to pread/pwrite",
+			     strerror(-ret));
 	io_uring_queue_exit(&ring);
 	for (unsigned int depth = 1; depth <= 64; depth *= 8) {
 		start(12, (loff_t)len, dense, 1, IOMAP_MAPPER_BH, depth);

@@ -23,7 +23,7 @@ static const char *const mapper_names[] = { "iomap", "bh" };
 
 enum layout { L_DENSE, L_SPARSE, L_UNWRITTEN, L_FRAG, L_COUNT };
 static const char *const layout_names[] = { "dense", "sparse", "unwritten",
-					     "fragmented" };
+					    "fragmented" };
 
 /* Build a layout of about 256 KiB with an EOF inside a block. */
 static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
@@ -42,7 +42,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 		for (int i = 0; i < 8; i++)
 			t[n++] = (struct memfs_extent){
 				(loff_t)i * (32 << 10), 16 << 10, IOMAP_MAPPED,
-				0, (1 << 20) + (uint64_t)i * (64 << 10) };
+				0, (1 << 20) + (uint64_t)i * (64 << 10)
+			};
 		break;
 	case L_UNWRITTEN:
 		t[n++] = (struct memfs_extent){ 0, 64 << 10, IOMAP_MAPPED, 0,
@@ -57,7 +58,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 		for (int i = 0; i < 64; i++)
 			t[n++] = (struct memfs_extent){
 				(loff_t)(i * 2 * bs), 2 * bs, IOMAP_MAPPED, 0,
-				(4 << 20) - (uint64_t)(i + 1) * 4 * bs };
+				(4 << 20) - (uint64_t)(i + 1) * 4 * bs
+			};
 		size = (loff_t)(128 * bs) - 100;
 		break;
 	}
@@ -68,7 +70,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 static int open_path(const char *img, enum iomap_io_path path,
 		     enum iomap_mapper mapper, struct iomap_dev **dev)
 {
-	struct iomap_io_params p = { .path = path, .mapper = mapper,
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .max_folio_order = 4 };
 
 	return iomap_dev_open(img, true, &p, dev);
@@ -145,7 +148,8 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 			 layout_names[l], 1U << blkbits, chunks[c]);
 		cr_assert_eq(open_path(img, path, mapper, &dev), 0, "%s", what);
 		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
-					     &file), 0);
+					     &file),
+			     0);
 		memset(&fs.stats, 0, sizeof(fs.stats));
 		read_compare(file, want, fs.inode.size, chunks[c], what);
 		if (mapper == IOMAP_MAPPER_BH)
@@ -194,13 +198,12 @@ struct wr {
 
 /* Sector-aligned writes that still hit partial blocks (for direct I/O). */
 static const struct wr aligned_writes[] = {
-	{ 512, 1024 },	    { 15872, 1024 },	    { 20992, 512 },
-	{ 31744, 1536 },    { 41984, 512 },	    { 65536, 4096 },
-	{ 81920 + 512, 512 }, { 8192, 16384 },
+	{ 512, 1024 },	{ 15872, 1024 }, { 20992, 512 },       { 31744, 1536 },
+	{ 41984, 512 }, { 65536, 4096 }, { 81920 + 512, 512 }, { 8192, 16384 },
 };
 /* Anything goes for buffered and DAX. */
 static const struct wr odd_writes[] = {
-	{ 1, 1 },	   { 15000, 3000 },  { 20001, 77 }, { 31000, 2000 },
+	{ 1, 1 },	{ 15000, 3000 }, { 20001, 77 }, { 31000, 2000 },
 	{ 41000, 100 }, { 65526, 4106 }, { 90001, 33 }, { 4095, 2 },
 };
 
@@ -227,9 +230,9 @@ static void apply(uint8_t *ref, loff_t *ref_size, const struct wr *w,
 		*ref_size = w->pos + (loff_t)w->len;
 }
 
-static void write_list(struct iomap_file *file, uint8_t *ref,
-		       loff_t *ref_size, const struct wr *ws, size_t n,
-		       unsigned int seed, const char *what)
+static void write_list(struct iomap_file *file, uint8_t *ref, loff_t *ref_size,
+		       const struct wr *ws, size_t n, unsigned int seed,
+		       const char *what)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *data = abuf(ws[i].len);

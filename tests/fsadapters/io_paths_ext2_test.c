@@ -46,8 +46,8 @@ static char *mkimg(const char *type, unsigned int bs)
 	char *img;
 
 	cr_assert(asprintf(&img, "%s/%s-%u.img", dir, type, bs) > 0);
-	cr_assert_eq(t_sh("mke2fs -q -F -t %s -b %u -d %s/src %s 64M", type,
-			  bs, dir, img),
+	cr_assert_eq(t_sh("mke2fs -q -F -t %s -b %u -d %s/src %s 64M", type, bs,
+			  dir, img),
 		     0, "mke2fs %s", img);
 	return img;
 }
@@ -70,7 +70,8 @@ static uint8_t *slurp(const char *path, size_t *n)
 static int open_dev(const char *img, bool rw, int path, int mapper,
 		    struct iomap_dev **dev)
 {
-	struct iomap_io_params p = { .path = path, .mapper = mapper,
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .max_folio_order = 4,
 				     .cache_bytes = 256 << 10 };
 
@@ -156,7 +157,8 @@ static loff_t write_one(const char *img, int path, int mapper, uint8_t *ref)
 	struct t_file f;
 	struct iomap_dev *dev;
 	struct iomap_file *file;
-	struct rng r = { 0x2545F4914F6CDD1DULL + (uint64_t)(path * 2 + mapper) };
+	struct rng r = { 0x2545F4914F6CDD1DULL +
+			 (uint64_t)(path * 2 + mapper) };
 	unsigned int align = path == IOMAP_IO_DIRECT ? 512 : 1;
 	uint64_t root, ino;
 	loff_t size = 0;
@@ -198,8 +200,8 @@ static loff_t write_one(const char *img, int path, int mapper, uint8_t *ref)
 }
 
 /* Read it back through a fresh open of the filesystem and the direct path. */
-static void check_one(const char *img, int path, int mapper,
-		      const uint8_t *ref, loff_t size)
+static void check_one(const char *img, int path, int mapper, const uint8_t *ref,
+		      loff_t size)
 {
 	struct t_file f;
 	struct iomap_dev *dev;
@@ -251,8 +253,8 @@ static void write_img(const char *type, unsigned int bs, int npaths)
 			size = write_one(img, p, m, ref);
 			check_one(img, p, m, ref, size);
 		}
-	cr_assert_eq(t_sh("e2fsck -fn %s >/dev/null 2>&1", img), 0,
-		     "e2fsck %s", img);
+	cr_assert_eq(t_sh("e2fsck -fn %s >/dev/null 2>&1", img), 0, "e2fsck %s",
+		     img);
 	free(ref);
 	free(img);
 }
