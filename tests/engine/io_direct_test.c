@@ -345,3 +345,34 @@ Test(io_direct, submit_io_sees_the_zeroing)
 	close(submit_fd);
 	free(buf);
 }
+
+/* §10.7: a sector write into an UNWRITTEN extent zeroes the rest of its
+ * block, and ->end_io converts it (whole blocks) afterwards. */
+Test(io_direct, write_into_unwritten_zeroes_and_converts)
+{
+	static const struct memfs_extent t[] = {
+		{ 0, 16384, IOMAP_UNWRITTEN, 0, 2 << 20 },
+	};
+	uint8_t *buf = abuf(1024), *got = abuf(16384);
+
+	start(12, 16384, t, 1, IOMAP_MAPPER_IOMAP, 0);
+	memfs_pattern(buf, 1024, 5120, 6);
+	cr_assert_eq(iomap_file_write(file, buf, 1024, 5120), 1024);
+	cr_assert_eq(fs.nr_end_io, 1);
+	cr_assert(fs.end_io_flags & IOMAP_DIO_UNWRITTEN);
+	cr_assert_eq(fs.end_io_pos, 5120);
+	cr_assert_eq(fs.end_io_size, 1024);
+	cr_assert_eq(fs.stats.blocks_zeroed, 2, "head and tail of block 1");
+	/* [4096, 8192) is written now, the rest still unwritten. */
+	cr_assert_eq(fs.nr, 3);
+	cr_assert_eq(fs.ext[1].offset, 4096);
+	cr_assert_eq(fs.ext[1].type, IOMAP_MAPPED);
+	cr_assert_eq(fs.ext[0].type, IOMAP_UNWRITTEN);
+	cr_assert_eq(fs.ext[2].type, IOMAP_UNWRITTEN);
+	cr_assert_eq(iomap_file_read(file, got, 16384, 0), 16384);
+	for (int i = 0; i < 16384; i++)
+		cr_assert_eq(got[i], i >= 5120 && i < 6144 ? buf[i - 5120] : 0,
+			     "byte %d", i);
+	free(buf);
+	free(got);
+}

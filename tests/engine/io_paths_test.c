@@ -230,9 +230,10 @@ static void apply(uint8_t *ref, loff_t *ref_size, const struct wr *w,
 		*ref_size = w->pos + (loff_t)w->len;
 }
 
-static void write_list(struct iomap_file *file, uint8_t *ref, loff_t *ref_size,
-		       const struct wr *ws, size_t n, unsigned int seed,
-		       const char *what)
+/* The same writes go to @host with pwrite: the oracle. */
+static void write_list(struct iomap_file *file, int host, uint8_t *ref,
+		       loff_t *ref_size, const struct wr *ws, size_t n,
+		       unsigned int seed, const char *what)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *data = abuf(ws[i].len);
@@ -240,6 +241,8 @@ static void write_list(struct iomap_file *file, uint8_t *ref, loff_t *ref_size,
 		memfs_pattern(data, ws[i].len, ws[i].pos, seed + (unsigned)i);
 		cr_assert_eq(iomap_file_write(file, data, ws[i].len, ws[i].pos),
 			     (ssize_t)ws[i].len, "%s: write %zu", what, i);
+		cr_assert_eq(pwrite(host, data, ws[i].len, ws[i].pos),
+			     (ssize_t)ws[i].len);
 		apply(ref, ref_size, &ws[i], data);
 		free(data);
 	}
@@ -253,7 +256,9 @@ static void write_one(const char *img, unsigned int blkbits,
 	struct iomap_file *file;
 	uint8_t *ref = calloc(1, 1 << 20);
 	loff_t ref_size;
-	char what[96];
+	char what[96], *hpath;
+	uint8_t *hbuf;
+	int host;
 
 	snprintf(what, sizeof(what), "%s/%s/bs%u", path_names[path],
 		 mapper_names[mapper], 1U << blkbits);
@@ -261,16 +266,27 @@ static void write_one(const char *img, unsigned int blkbits,
 	memfs_image_fill(&fs, img, SEED);
 	memfs_expected(&fs, ref, SEED);
 	ref_size = fs.inode.size;
+	cr_assert(asprintf(&hpath, "%s.host", img) > 0);
+	host = open(hpath, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	cr_assert(host >= 0);
+	cr_assert_eq(pwrite(host, ref, (size_t)ref_size, 0), ref_size);
+	free(hpath);
 	cr_assert_eq(open_path(img, path, mapper, &dev), 0, "%s", what);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
-	write_list(file, ref, &ref_size, aligned_writes,
+	write_list(file, host, ref, &ref_size, aligned_writes,
 		   sizeof(aligned_writes) / sizeof(aligned_writes[0]), 100,
 		   what);
 	if (path != IOMAP_IO_DIRECT)
-		write_list(file, ref, &ref_size, odd_writes,
+		write_list(file, host, ref, &ref_size, odd_writes,
 			   sizeof(odd_writes) / sizeof(odd_writes[0]), 200,
 			   what);
 	cr_assert_eq(fs.inode.size, ref_size, "%s: size", what);
+	/* The model agrees with the host file the same pwrites built. */
+	hbuf = malloc((size_t)ref_size + 1);
+	cr_assert_eq(pread(host, hbuf, (size_t)ref_size + 1, 0), ref_size);
+	cr_assert_arr_eq(hbuf, ref, (size_t)ref_size, "%s: host file", what);
+	free(hbuf);
+	close(host);
 	/* Through the same path, then from the disk through another. */
 	read_compare(file, ref, ref_size, path == IOMAP_IO_DIRECT ? 4096 : 5000,
 		     what);
