@@ -87,6 +87,7 @@ int fsa_ext2_errno(errcode_t err);
 /* iomap.c */
 extern const struct iomap_opset fsa_ext2_iomap_opset;
 void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei);
+void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from);
 int fsa_ext2_load_inline(struct fsa_ext2_inode *ei);
 int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
 		      struct iomap *iomap);

@@ -19,6 +19,36 @@ void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
 	ei->seq++;
 }
 
+/*
+ * The mapping from block @from on changed.  Extent-mapped files keep the
+ * runs that end before @from - 1 (the one ending there may have grown)
+ * and resume the walk after them with one descent, so a sequence of
+ * appends costs O(depth) each, not a re-walk of the file; indirect files
+ * start over.
+ */
+static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
+				size_t hint);
+
+void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	size_t keep = 0;
+
+	if (cur->started && (ei->inode.i_flags & EXT4_EXTENTS_FL) && from)
+		keep = fsa_ext2_run_find(cur, from - 1, 0);
+	if (keep == 0) {
+		fsa_ext2_cursor_reset(ei);
+		return;
+	}
+	if (cur->handle)
+		ext2fs_extent_free(cur->handle);
+	cur->handle = NULL;
+	cur->nr = keep;
+	cur->hint = 0;
+	cur->done = false;
+	ei->seq++;
+}
+
 /* A run must lie inside the filesystem and after the previous one. */
 static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
 			      blk64_t pblk, uint64_t len)
@@ -81,7 +111,17 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 					  &cur->handle);
 		if (err)
 			return fsa_ext2_errno(err);
-		err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_ROOT, &ext);
+		/* Resuming after an invalidation: go to the last run kept. */
+		if (cur->nr &&
+		    ext2fs_extent_goto(cur->handle,
+				       cur->runs[cur->nr - 1].lblk) == 0) {
+			err = ext2fs_extent_get(cur->handle,
+						EXT2_EXTENT_NEXT_LEAF, &ext);
+		} else {
+			cur->nr = 0; /* not there any more: start over */
+			err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_ROOT,
+						&ext);
+		}
 		if (!err && !(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
 			err = ext2fs_extent_get(cur->handle,
 						EXT2_EXTENT_NEXT_LEAF, &ext);

@@ -10,50 +10,83 @@
 enum fsa_ext2_wmode { FSA_EXT2_BUFFERED, FSA_EXT2_DIRECT, FSA_EXT2_DAX };
 
 /*
- * Turn unwritten blocks [@lblk, @lblk + @len) into written ones.  A whole
- * extent only loses its flag; a part of one is remapped block by block,
- * letting libext2fs split and merge extents.
+ * @ext, current in @h, has just become written: fold it into the previous
+ * extent when they are contiguous (as ext4 does), so a file written by
+ * appends does not grow by one extent per write.
  */
+static errcode_t fsa_ext2_merge_prev(ext2_extent_handle_t h,
+				     const struct ext2fs_extent *ext)
+{
+	struct ext2fs_extent prev;
+	errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev);
+
+	if (err)
+		return err == EXT2_ET_EXTENT_NO_PREV ? 0 : err;
+	if ((prev.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    prev.e_lblk + prev.e_len != ext->e_lblk ||
+	    prev.e_pblk + prev.e_len != ext->e_pblk ||
+	    prev.e_len + ext->e_len > EXT_INIT_MAX_LEN)
+		return 0;
+	prev.e_len += ext->e_len;
+	err = ext2fs_extent_replace(h, 0, &prev);
+	if (!err)
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &prev);
+	if (!err)
+		err = ext2fs_extent_delete(h, 0);
+	if (!err)
+		err = ext2fs_extent_fix_parents(h);
+	return err;
+}
+
+/* One step of the conversion at @lblk; returns the next block to look at. */
+static errcode_t fsa_ext2_convert_one(ext2_extent_handle_t h, blk64_t *lblk,
+				      blk64_t end)
+{
+	struct ext2fs_extent ext;
+	errcode_t err = ext2fs_extent_goto(h, *lblk);
+
+	if (err == EXT2_ET_EXTENT_NOT_FOUND) {
+		(*lblk)++; /* a hole: nothing to convert */
+		return 0;
+	}
+	if (!err)
+		err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
+	if (err)
+		return err;
+	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
+		*lblk = ext.e_lblk + ext.e_len;
+	} else if (ext.e_lblk >= *lblk && ext.e_lblk + ext.e_len <= end) {
+		ext.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		err = ext2fs_extent_replace(h, 0, &ext);
+		if (!err)
+			err = fsa_ext2_merge_prev(h, &ext);
+		*lblk = ext.e_lblk + ext.e_len;
+	} else {
+		/* Part of an extent: libext2fs splits (and merges) it. */
+		err = ext2fs_extent_set_bmap(
+			h, *lblk, ext.e_pblk + (*lblk - ext.e_lblk), 0);
+		(*lblk)++;
+	}
+	return err;
+}
+
+/* Turn unwritten blocks [@lblk, @lblk + @len) into written ones. */
 static int fsa_ext2_convert(struct fsa_ext2_inode *ei, blk64_t lblk,
 			    blk64_t len)
 {
-	ext2_extent_handle_t h;
-	blk64_t end = lblk + len;
+	ext2_extent_handle_t h = NULL;
+	blk64_t start = lblk, end = lblk + len;
 	errcode_t err;
 
 	if (!fsa_ext2_can_unwritten(ei))
 		return 0;
 	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
 				  (struct ext2_inode *)&ei->inode, &h);
-	while (!err && lblk < end) {
-		struct ext2fs_extent ext;
-
-		err = ext2fs_extent_goto(h, lblk);
-		if (err == EXT2_ET_EXTENT_NOT_FOUND) {
-			err = 0; /* a hole: nothing to convert */
-			lblk++;
-			continue;
-		}
-		if (!err)
-			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
-		if (err)
-			break;
-		if (!(ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
-			lblk = ext.e_lblk + ext.e_len;
-		} else if (ext.e_lblk >= lblk &&
-			   ext.e_lblk + ext.e_len <= end) {
-			ext.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
-			err = ext2fs_extent_replace(h, 0, &ext);
-			lblk = ext.e_lblk + ext.e_len;
-		} else {
-			err = ext2fs_extent_set_bmap(
-				h, lblk, ext.e_pblk + (lblk - ext.e_lblk), 0);
-			lblk++;
-		}
-	}
+	while (!err && lblk < end)
+		err = fsa_ext2_convert_one(h, &lblk, end);
 	if (h)
 		ext2fs_extent_free(h);
-	fsa_ext2_cursor_reset(ei);
+	fsa_ext2_cursor_invalidate(ei, start);
 	return fsa_ext2_errno(err);
 }
 
@@ -85,6 +118,36 @@ static void fsa_ext2_trim(struct iomap *map, unsigned int bits,
 		map->length = nblocks << bits;
 }
 
+/*
+ * Allocate the hole at @lblk (at most @want blocks of it) and map what
+ * was allocated.  After ENOSPC part way, what was allocated is used.
+ */
+static int fsa_ext2_fill_hole(struct fsa_ext2_inode *ei, blk64_t lblk,
+			      uint64_t *want, enum fsa_ext2_wmode mode,
+			      struct iomap *map)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t n = map->length >> bits;
+	int ret, mret;
+
+	/* Never past the hole: fallocate may merge the new blocks with the
+	 * next extent, whose data must not be marked NEW. */
+	if (*want > n)
+		*want = n;
+	ret = fsa_ext2_alloc(ei, lblk, *want,
+			     mode != FSA_EXT2_DAX &&
+				     fsa_ext2_can_unwritten(ei));
+	if (ret && ret != -ENOSPC)
+		return ret;
+	mret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
+	if (mret)
+		return mret;
+	if (map->type == IOMAP_HOLE)
+		return ret ? ret : -EIO;
+	map->flags |= IOMAP_F_NEW;
+	return 0;
+}
+
 static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 			      uint64_t length, enum fsa_ext2_wmode mode,
 			      struct iomap *map)
@@ -92,7 +155,6 @@ static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 	unsigned int bits = ei->vfs.blkbits;
 	blk64_t lblk = (uint64_t)pos >> bits;
 	uint64_t want = (((uint64_t)pos + length - 1) >> bits) - lblk + 1;
-	bool fresh = false;
 	int ret;
 
 	if (lblk >= FSA_EXT2_MAX_LBLK)
@@ -100,29 +162,11 @@ static int fsa_ext2_write_map(struct fsa_ext2_inode *ei, loff_t pos,
 	if (want > FSA_EXT2_MAX_ALLOC)
 		want = FSA_EXT2_MAX_ALLOC;
 	ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, map);
-	if (!ret && map->type == IOMAP_HOLE) {
-		uint64_t n = map->length >> bits;
-
-		ret = fsa_ext2_alloc(ei, lblk, n < want ? n : want,
-				     mode != FSA_EXT2_DAX &&
-					     fsa_ext2_can_unwritten(ei));
-		/* ENOSPC part way: use what was allocated, if any. */
-		if (ret == -ENOSPC || !ret) {
-			int mret = fsa_ext2_map_runs(ei, lblk,
-						     FSA_EXT2_MAX_LBLK, map);
-
-			if (!mret && map->type != IOMAP_HOLE)
-				ret = 0;
-			else if (!ret)
-				ret = mret ? mret : -EIO;
-		}
-		fresh = true;
-	}
+	if (!ret && map->type == IOMAP_HOLE)
+		ret = fsa_ext2_fill_hole(ei, lblk, &want, mode, map);
 	if (ret)
 		return ret;
 	fsa_ext2_trim(map, bits, want);
-	if (fresh)
-		map->flags |= IOMAP_F_NEW;
 	if (mode == FSA_EXT2_DAX && map->type == IOMAP_UNWRITTEN)
 		ret = fsa_ext2_dax_prepare(ei, map);
 	map->validity_cookie = ei->seq;
@@ -357,7 +401,7 @@ int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
 						  iblock, NULL, &pblk));
 		bh->state |= IOMAP_BH_NEW;
 	}
-	fsa_ext2_cursor_reset(ei);
+	fsa_ext2_cursor_invalidate(ei, iblock);
 	if (ret)
 		return ret;
 	bh->blocknr = pblk;

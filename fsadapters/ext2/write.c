@@ -30,6 +30,14 @@ int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
 		feature = "casefold";
 	else if (ext2fs_has_feature_bigalloc(sb))
 		feature = "bigalloc";
+	else if (ext2fs_has_feature_quota(sb) || ext2fs_has_feature_project(sb))
+		feature = "quota"; /* usage would go stale */
+	else if (ext2fs_has_feature_readonly(sb))
+		feature = "readonly";
+	else if (ext2fs_has_feature_shared_blocks(sb))
+		feature = "shared_blocks";
+	else if (ext2fs_has_feature_orphan_present(sb))
+		feature = "orphan_present";
 	else if (sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP)
 		feature = "unknown incompat", ret = -EOPNOTSUPP;
 	else if (sb->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP)
@@ -57,7 +65,6 @@ int fsa_ext2_refresh(struct fsa_ext2_inode *ei)
 
 int fsa_ext2_write_inode(struct fsa_ext2_inode *ei)
 {
-	fsa_ext2_cursor_reset(ei);
 	return fsa_ext2_errno(ext2fs_write_inode_full(
 		ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode,
 		sizeof(ei->inode)));
@@ -140,7 +147,7 @@ int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 	ret = fsa_ext2_errno(ext2fs_punch(ei->fs->fs, ei->ino,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  first, last));
-	fsa_ext2_cursor_reset(ei);
+	fsa_ext2_cursor_invalidate(ei, first);
 	return ret;
 }
 
@@ -163,6 +170,7 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 					      (struct ext2_inode *)&ei->inode,
 					      ~0ULL, lblk, len));
 	/* Whatever was allocated before an error is recorded. */
+	fsa_ext2_cursor_invalidate(ei, lblk);
 	wret = fsa_ext2_write_inode(ei);
 	return ret ? ret : wret;
 }
@@ -203,6 +211,7 @@ int fsa_ext2_uninline(struct fsa_ext2_inode *ei)
 		ret = fsa_ext2_set_size(ei, size);
 	if (!ret)
 		ret = fsa_ext2_write_inode(ei);
+	fsa_ext2_cursor_reset(ei);
 	if (!ret && n) {
 		struct iomap map = { 0 };
 

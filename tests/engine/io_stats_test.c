@@ -38,6 +38,16 @@ static void teardown(void)
 
 TestSuite(io_stats, .init = setup, .fini = teardown);
 
+/* Keep the host's writeback of the fill out of the measurement. */
+static void image_sync(void)
+{
+	int fd = open(img, O_RDWR);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(fdatasync(fd), 0);
+	close(fd);
+}
+
 /* 1 extent, or 256 extents of 64 KiB laid out backwards. */
 static void layout(struct memfs *fs, bool frag)
 {
@@ -65,11 +75,7 @@ static void read_cost(enum iomap_io_path path, enum iomap_mapper mapper,
 
 	layout(&fs, frag);
 	memfs_image_fill(&fs, img, 2);
-	/* Keep the host's writeback of the fill out of the measurement. */
-	ret = open(img, O_RDWR);
-	cr_assert(ret >= 0);
-	cr_assert_eq(fdatasync(ret), 0);
-	close(ret);
+	image_sync();
 	ret = iomap_dev_open(img, false, &p, &dev);
 	if (ret == -EOPNOTSUPP && path == IOMAP_IO_DAX) {
 		cr_log_warn("DAX unavailable: not measured");
@@ -160,6 +166,52 @@ Test(io_stats, buffered_write_costs)
 			cr_assert_leq(fs.stats.map_calls, 64);
 			cr_assert_leq(fs.stats.io_requests, 64);
 		}
+		cr_assert_eq(iomap_file_close(file), 0);
+		cr_assert_eq(iomap_dev_close(dev), 0);
+		memfs_destroy(&fs);
+	}
+	free(buf);
+}
+
+/* Random 4 KiB direct reads: one mapping call and one request each. */
+Test(io_stats, random_4k_direct_reads)
+{
+	void *buf = NULL;
+	uint64_t x = 88172645463325252ULL;
+
+	cr_assert_eq(posix_memalign(&buf, 4096, 4096), 0);
+	for (int m = 0; m < 2; m++) {
+		struct iomap_io_params p = { .path = IOMAP_IO_DIRECT,
+					     .mapper = m };
+		struct iomap_dev *dev;
+		struct iomap_file *file;
+		struct memfs fs;
+
+		layout(&fs, true);
+		memfs_image_fill(&fs, img, 2);
+		image_sync();
+		cr_assert_eq(iomap_dev_open(img, false, &p, &dev), 0);
+		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
+					     &file), 0);
+		for (int i = 0; i < 2000; i++) {
+			loff_t pos;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			pos = (loff_t)(x % (FILE_SIZE / 4096)) * 4096;
+			cr_assert_eq(iomap_file_read(file, buf, 4096, pos), 4096);
+			cr_assert_eq(((uint8_t *)buf)[17],
+				     memfs_pattern_byte(pos + 17, 2));
+		}
+		cr_log_info("random 4k direct/%s: %llu map_calls %llu requests "
+			    "%.0f IOPS (QD1)",
+			    mapper_names[m],
+			    (unsigned long long)fs.stats.map_calls,
+			    (unsigned long long)fs.stats.io_requests,
+			    2000 * 1e9 / (double)fs.stats.wall_ns);
+		cr_assert_eq(fs.stats.map_calls, 2000);
+		cr_assert_eq(fs.stats.io_requests, 2000);
 		cr_assert_eq(iomap_file_close(file), 0);
 		cr_assert_eq(iomap_dev_close(dev), 0);
 		memfs_destroy(&fs);

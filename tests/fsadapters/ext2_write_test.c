@@ -346,6 +346,16 @@ static void size_case(const char *type, unsigned int bs)
 	reopen(&f, &c, "/f");
 	cr_assert_lt(blocks_of(&f), before);
 	compare_host(&f, &c);
+	{
+		struct t_bmap m;
+
+		cr_assert_eq(t_fiemap_bmap(&f, &m, 0), 0);
+		for (uint64_t b = (5000 + bs - 1) / bs; b < 25000 / bs; b++)
+			cr_assert_eq(m.kind[b], T_HOLE,
+				     "block %llu not punched",
+				     (unsigned long long)b);
+		t_bmap_free(&m);
+	}
 
 	/* falloc over holes and past EOF: zeros, size as the host's */
 	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 120000, false), 0);
@@ -515,6 +525,7 @@ Test(ext2_write, refuse_unsafe_features)
 		{ "-O bigalloc", NULL, -EROFS },
 		{ "-O encrypt", NULL, -EROFS },
 		{ "-O verity", NULL, -EROFS },
+		{ "-O quota", NULL, -EROFS },
 		{ "", "feature needs_recovery", -EROFS },
 	};
 	char *dir = t_tmpdir();
@@ -639,4 +650,95 @@ Test(ext2_write, inline_data)
 	fsck(&c);
 	free(p);
 	ctx_fini(&c);
+}
+
+/*
+ * A write that starts in a hole and ends inside data: the allocation may
+ * merge with the next extent, but only the hole may come back NEW (the
+ * data after it must not be zeroed around the written bytes).
+ */
+static void hole_then_data_case(enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(40960, 21), *q = pattern(40960, 77);
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "m", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(mini_write(&f, W_DIRECT, 0, p, 40960), 40960);
+	host_pwrite(&c, 0, p, 40960);
+	cr_assert_eq(fsa_ext2_ops.punch(f.inode, 3 * 4096, 2 * 4096), 0);
+	host_op(&c, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 3 * 4096,
+		2 * 4096);
+	reopen(&f, &c, "/m");
+	cr_assert_eq(mini_write(&f, mode, 3 * 4096 + 100, q, 3 * 4096),
+		     3 * 4096);
+	host_pwrite(&c, 3 * 4096 + 100, q, 3 * 4096);
+	reopen(&f, &c, "/m");
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	free(q);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, hole_then_data_dax)
+{
+	hole_then_data_case(W_DAX);
+}
+Test(ext2_write, hole_then_data_direct)
+{
+	hole_then_data_case(W_DIRECT);
+}
+
+/* Small appends: each allocates an unwritten extent converted on
+ * completion and folded into the previous one, so the file stays a few
+ * extents, and the cursor resumes instead of re-walking the file. */
+static void append_case(enum wmode mode)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(8192 * 64, 8);
+	struct fiemap_extent fe[256];
+	struct iomap_fiemap_info fi = { .fi_extents_max = 256,
+					.fi_extents_start = fe };
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "log", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	for (int i = 0; i < 64; i++) {
+		cr_assert_eq(mini_write(&f, mode, i * 8192, p + i * 8192, 8192),
+			     8192);
+		/* the mapping seen between writes must stay right */
+		cr_assert_eq(iomap_bmap(f.inode, (uint64_t)i * 2,
+					fsa_ext2_ops.iomap->report) != 0,
+			     true);
+	}
+	host_pwrite(&c, 0, p, 8192 * 64);
+	reopen(&f, &c, "/log");
+	compare_host(&f, &c);
+	cr_assert_eq(iomap_fiemap(f.inode, &fi, 0, FIEMAP_MAX_OFFSET, 0,
+				  fsa_ext2_ops.iomap->report),
+		     0);
+	cr_expect_leq(fi.fi_extents_mapped, 4, "%u extents after 64 appends",
+		      fi.fi_extents_mapped);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, append_direct)
+{
+	append_case(W_DIRECT);
+}
+Test(ext2_write, append_buffered)
+{
+	append_case(W_BUFFERED);
 }
