@@ -439,3 +439,25 @@ int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
 	}
 	return IMC_EXIT_OK;
 }
+
+int imc_file_stat(struct imc_file *f, struct fsa_stat *st)
+{
+	struct stat hs;
+
+	memset(st, 0, sizeof(*st));
+	if (f->host_fd < 0)
+		return f->fs->ops->stat(f->fs, f->ino, st);
+	if (fstat(f->host_fd, &hs) < 0)
+		return -errno;
+	st->ino = hs.st_ino;
+	st->mode = hs.st_mode;
+	st->nlink = (uint32_t)hs.st_nlink;
+	st->uid = hs.st_uid;
+	st->gid = hs.st_gid;
+	st->size = hs.st_size;
+	st->blocks = (uint64_t)hs.st_blocks;
+	st->atime = hs.st_atim;
+	st->mtime = hs.st_mtim;
+	st->ctime = hs.st_ctim;
+	return 0;
+}

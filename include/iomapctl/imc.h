@@ -209,6 +209,8 @@ int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
  * file, bound to the data path with its cache written back.  IMC_EXIT_*.
  */
 int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
+/* Attributes of @f, host or image, as an fsa_stat; 0 or -errno. */
+int imc_file_stat(struct imc_file *f, struct fsa_stat *st);
 /* Binds an image file to the data path (f->io); 0 or -errno. */
 int imc_file_io(struct imc_file *f);
 /* Bytes read (0 at EOF) or -errno, host or image (through ctx->io). */
