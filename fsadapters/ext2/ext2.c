@@ -185,7 +185,10 @@ static int fsa_ext2_symlink_target(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 	if (!LINUX_S_ISLNK(inode.i_mode))
 		return -EINVAL;
 	len = EXT2_I_SIZE(&inode);
-	if (len == 0 || len >= FSA_EXT2_PATH_MAX)
+	/* An empty target names nothing, as in the kernel's walk. */
+	if (len == 0)
+		return -ENOENT;
+	if (len >= FSA_EXT2_PATH_MAX)
 		return -EFSCORRUPTED;
 	if (len >= size)
 		return -ENAMETOOLONG;

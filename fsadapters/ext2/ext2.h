@@ -45,6 +45,7 @@ struct fsa_ext2_cursor {
 	size_t hint; /* run the last lookup found */
 	bool started;
 	bool done; /* every run of the file is in @runs */
+	int err; /* the walk failed: every lookup returns this */
 };
 
 /**

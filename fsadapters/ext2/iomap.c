@@ -19,6 +19,30 @@ void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
 	ei->seq++;
 }
 
+/* Index of the first run ending after @lblk, or cur->nr; sequential
+ * callers hit the run after the last one found without a search. */
+static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
+				size_t hint)
+{
+	size_t lo = 0, hi = cur->nr;
+
+	for (size_t i = hint; i < cur->nr && i < hint + 2; i++) {
+		if (cur->runs[i].lblk + cur->runs[i].len > lblk &&
+		    (i == 0 ||
+		     cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
+			return i;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cur->runs[mid].lblk + cur->runs[mid].len <= lblk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * The mapping from block @from on changed.  Extent-mapped files keep the
  * runs that end before @from - 1 (the one ending there may have grown)
@@ -26,9 +50,6 @@ void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
  * appends costs O(depth) each, not a re-walk of the file; indirect files
  * start over.
  */
-static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
-				size_t hint);
-
 void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
@@ -46,6 +67,7 @@ void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
 	cur->nr = keep;
 	cur->hint = 0;
 	cur->done = false;
+	cur->err = 0;
 	ei->seq++;
 }
 
@@ -192,46 +214,26 @@ static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
 	return fsa_ext2_errno(err);
 }
 
-/* Index of the first run ending after @lblk, or cur->nr; sequential
- * callers hit the run after the last one found without a search. */
-static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
-				size_t hint)
-{
-	size_t lo = 0, hi = cur->nr;
-
-	for (size_t i = hint; i < cur->nr && i < hint + 2; i++) {
-		if (cur->runs[i].lblk + cur->runs[i].len > lblk &&
-		    (i == 0 ||
-		     cur->runs[i - 1].lblk + cur->runs[i - 1].len <= lblk))
-			return i;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cur->runs[mid].lblk + cur->runs[mid].len <= lblk)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Make the run list cover @lblk (or hold every run of the file). */
 static int fsa_ext2_cursor_fill(struct fsa_ext2_inode *ei, blk64_t lblk)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
 	int ret = 0;
 
+	if (cur->err)
+		return cur->err;
 	if (!cur->started) {
 		cur->started = true;
 		if (!(ei->inode.i_flags & EXT4_EXTENTS_FL))
-			return fsa_ext2_ind_load(ei);
+			ret = fsa_ext2_ind_load(ei);
 	}
 	while (!ret && !cur->done &&
 	       (cur->nr == 0 ||
 		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <=
 			lblk))
 		ret = fsa_ext2_extent_next(ei);
+	/* A damaged map stays an error: never a partial map later. */
+	cur->err = ret;
 	return ret;
 }
 

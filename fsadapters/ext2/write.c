@@ -264,6 +264,24 @@ int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size)
 	return ret ? ret : fsa_ext2_write_inode(ei);
 }
 
+/*
+ * The start of every range mutation: a writable image, a sane range, the
+ * inode as it is on disk, and no inline data left to map around.
+ */
+static int fsa_ext2_range_begin(struct fsa_ext2_inode *ei, loff_t pos,
+				uint64_t len)
+{
+	int ret = fsa_ext2_writable(ei->fs);
+
+	if (!ret && (pos < 0 || len == 0 || (uint64_t)pos + len < len))
+		ret = -EINVAL;
+	if (!ret)
+		ret = fsa_ext2_refresh(ei);
+	if (!ret && ei->inline_buf)
+		ret = fsa_ext2_uninline(ei);
+	return ret;
+}
+
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size)
 {
@@ -271,14 +289,8 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	unsigned int bits = inode->blkbits;
 	uint64_t end = (uint64_t)pos + len;
 	blk64_t first, last;
-	int ret = fsa_ext2_writable(ei->fs);
+	int ret = fsa_ext2_range_begin(ei, pos, len);
 
-	if (!ret && (pos < 0 || len == 0 || end < len))
-		ret = -EINVAL;
-	if (!ret)
-		ret = fsa_ext2_refresh(ei);
-	if (!ret && ei->inline_buf)
-		ret = fsa_ext2_uninline(ei);
 	if (ret)
 		return ret;
 	first = (uint64_t)pos >> bits;
@@ -307,14 +319,8 @@ int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
 	unsigned int bits = inode->blkbits;
 	uint64_t bs = 1ULL << bits, end = (uint64_t)pos + len;
 	uint64_t head_end, tail_start;
-	int ret = fsa_ext2_writable(ei->fs);
+	int ret = fsa_ext2_range_begin(ei, pos, len);
 
-	if (!ret && (pos < 0 || len == 0 || end < len))
-		ret = -EINVAL;
-	if (!ret)
-		ret = fsa_ext2_refresh(ei);
-	if (!ret && ei->inline_buf)
-		ret = fsa_ext2_uninline(ei);
 	if (ret)
 		return ret;
 	/* Partial blocks at the edges are zeroed, whole ones freed. */

@@ -9,6 +9,8 @@
 
 #include <ext2fs/ext2fs.h>
 
+#include "iomapctl/io.h"
+
 #include <criterion/criterion.h>
 
 #include "ext2_util.h"
@@ -162,5 +164,74 @@ Test(ext2_perf, contiguous_indirect_runs)
 	t_bmap_free(&ours);
 	t_bmap_free(&deb);
 	t_close(&f);
+	t_tmpdir_remove(d);
+}
+
+/* Copy 32 MiB into a new file and read it back through the engine, with
+ * each mapper: mapping calls and time, for the report. */
+static void copy_cost(const char *img, enum iomap_io_path path,
+		      enum iomap_mapper mapper, const char *name)
+{
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
+				     .max_folio_order = 4 };
+	size_t chunk = 1 << 20, total = 32 << 20;
+	struct iomap_dev *dev;
+	struct iomap_file *file;
+	struct t_file f;
+	uint64_t root, t0, wcalls, wns, rns;
+	void *buf;
+
+	cr_assert_eq(posix_memalign(&buf, 4096, chunk), 0);
+	memset(buf, 0x5a, chunk);
+	t_open(&f, img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, name, 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
+	cr_assert_eq(iomap_file_open(dev, f.inode, fsa_ext2_ops.iomap, &file),
+		     0);
+	t0 = iomap_stats_now_ns();
+	for (size_t pos = 0; pos < total; pos += chunk)
+		cr_assert_eq(iomap_file_write(file, buf, chunk, (loff_t)pos),
+			     (ssize_t)chunk);
+	cr_assert_eq(iomap_file_sync(file), 0);
+	wns = iomap_stats_now_ns() - t0;
+	wcalls = f.stats.map_calls;
+	cr_assert_eq(iomap_file_close(file), 0);
+	cr_assert_eq(iomap_dev_close(dev), 0);
+	/* read back cold: a new device, so no cached data */
+	cr_assert_eq(iomap_dev_open(img, false, &p, &dev), 0);
+	cr_assert_eq(iomap_file_open(dev, f.inode, fsa_ext2_ops.iomap, &file),
+		     0);
+	f.stats.map_calls = 0;
+	t0 = iomap_stats_now_ns();
+	for (size_t pos = 0; pos < total; pos += chunk)
+		cr_assert_eq(iomap_file_read(file, buf, chunk, (loff_t)pos),
+			     (ssize_t)chunk);
+	rns = iomap_stats_now_ns() - t0;
+	cr_log_info(
+		"%s: write 32 MiB %llu map calls %.0f MiB/s; read %llu map calls "
+		"%.0f MiB/s",
+		name, (unsigned long long)wcalls, 32e9 / (double)wns,
+		(unsigned long long)f.stats.map_calls, 32e9 / (double)rns);
+	cr_assert_eq(iomap_file_close(file), 0);
+	cr_assert_eq(iomap_dev_close(dev), 0);
+	t_close(&f);
+	free(buf);
+}
+
+Test(ext2_perf, copy_iomap_vs_bh)
+{
+	char *d = t_tmpdir();
+	char img[512];
+
+	snprintf(img, sizeof(img), "%s/img", d);
+	cr_assert_eq(t_sh("mke2fs -q -F -t ext4 -b 4096 %s 256M", img), 0);
+	copy_cost(img, IOMAP_IO_BUFFERED, IOMAP_MAPPER_IOMAP, "buffered-iomap");
+	copy_cost(img, IOMAP_IO_BUFFERED, IOMAP_MAPPER_BH, "buffered-bh");
+	copy_cost(img, IOMAP_IO_DIRECT, IOMAP_MAPPER_IOMAP, "direct-iomap");
+	copy_cost(img, IOMAP_IO_DIRECT, IOMAP_MAPPER_BH, "direct-bh");
+	cr_assert_eq(t_sh("e2fsck -fn %s >/dev/null 2>&1", img), 0);
 	t_tmpdir_remove(d);
 }

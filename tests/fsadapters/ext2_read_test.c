@@ -361,3 +361,37 @@ Test(ext2_read, xattr_block)
 {
 	xattr_case(128);
 }
+
+/* A zeroed extent leaf: a clear error, every time (never a partial map
+ * that would make the damaged range look like a hole). */
+Test(ext2_read, corrupt_extent_leaf)
+{
+	char *d = t_tmpdir();
+	char img[512];
+	struct t_file f;
+	struct t_bmap m;
+
+	snprintf(img, sizeof(img), "%s/img", d);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && head -c 2M /dev/zero | tr '\\0' z > src/f && "
+		     "mke2fs -q -F -t ext4 -b 1024 -d src img 16M && "
+		     "for i in $(seq 1 2 1023); do echo \"punch /f $i $i\"; done > cmds && "
+		     "debugfs -w -f cmds img >/dev/null 2>&1 && "
+		     "blk=$(debugfs -R 'ex /f' img 2>/dev/null | awk '$1 == \"0/\" && $2 != \"0\" { print $8; exit }') && "
+		     "test -n \"$blk\" && "
+		     "dd if=/dev/zero of=img bs=1024 seek=$blk count=1 conv=notrunc status=none",
+		     d),
+		0);
+	t_open(&f, img, "/f", 0);
+	for (int i = 0; i < 2; i++) {
+		int ret = t_fiemap_bmap(&f, &m, 0);
+
+		cr_expect_lt(ret, 0, "fiemap %d: %d", i, ret);
+		t_bmap_free(&m);
+		cr_expect_lt(iomap_seek_hole(f.inode, 0,
+					     fsa_ext2_ops.iomap->report),
+			     0);
+	}
+	t_close(&f);
+	t_tmpdir_remove(d);
+}

@@ -742,3 +742,46 @@ Test(ext2_write, append_buffered)
 {
 	append_case(W_BUFFERED);
 }
+
+/* Offsets past 4 GiB: 64-bit sizes, deep indirect blocks, high logical
+ * blocks in the extent tree. */
+static void big_offset_case(const char *type, unsigned int bs)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, k[4];
+	loff_t far = (5LL << 30) + 12345;
+	char *p = pattern(9000, 4);
+
+	ctx_init(&c, type, bs, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, far, p, 9000), 9000);
+	cr_assert_eq(mini_write(&f, W_DIRECT, 4096, p, 100), 100);
+	reopen(&f, &c, "/big");
+	cr_assert_eq(f.inode->size, far + 9000);
+	cr_assert_eq(iomap_seek_data(f.inode, 8192, fsa_ext2_ops.iomap->report),
+		     far & ~(loff_t)(bs - 1));
+	cr_assert_eq(iomap_seek_hole(f.inode, far, fsa_ext2_ops.iomap->report),
+		     far + 9000);
+	kinds(&f, k);
+	cr_expect_eq(k[T_MAPPED], 1 + (far % bs + 9000 + bs - 1) / bs);
+	cr_assert_eq(fsa_ext2_ops.setsize(f.inode, far), 0);
+	reopen(&f, &c, "/big");
+	kinds(&f, k);
+	cr_expect_eq(k[T_MAPPED], 1 + (far % bs ? 1 : 0));
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, big_offset_ext2_1k)
+{
+	big_offset_case("ext2", 1024);
+}
+Test(ext2_write, big_offset_ext4_4k)
+{
+	big_offset_case("ext4", 4096);
+}
