@@ -57,7 +57,7 @@ _iomapctl()
 	compare) opts="--op= "; kind=f ;;
 	cp) opts="-r -f --recursive --force --sparse= --reflink= --verify "; kind=f ;;
 	falloc) opts="-k --keep-size "; kind=f ;;
-	fiemap) opts="-l --xattr --sync --length "; kind=f ;;
+	fiemap) opts="-l --xattr --sync --length --filefrag "; kind=f ;;
 	help) opts="--names --options --completion= "; kind=c ;;
 	ls) opts="-l -F "; kind=f ;;
 	map) opts="--op= "; kind=f ;;

@@ -206,3 +206,22 @@ Test(host, progress_bar_only_when_asked_or_on_a_tty)
 	cr_expect_str_eq(err, "");
 	free(err);
 }
+
+/* fiemap --filefrag must print what `filefrag -v` prints, byte for byte. */
+Test(host, filefrag_format_matches_filefrag)
+{
+	static const char *const files[] = { "t1", "many", "empty" };
+
+	NEED_FIEMAP();
+	for (size_t i = 0; i < 3; i++) {
+		char *a, *b;
+
+		cr_assert_eq(tc_run(dir, &a, NULL, "fiemap --filefrag %s",
+				    files[i]), 0);
+		cr_assert_eq(t_sh_out(&b, "cd '%s' && filefrag -v %s", dir,
+				      files[i]), 0);
+		cr_expect_str_eq(a, b, "ours:\n%s\nfilefrag:\n%s", a, b);
+		free(a);
+		free(b);
+	}
+}

@@ -123,6 +123,13 @@ Test(image, fiemap_matches_kernel_on_loop_mount)
 	cr_expect_str_eq(a, b, "ours:\n%s\nkernel:\n%s", a, b);
 	free(a);
 	free(b);
+	cr_assert_eq(tc_run(dir, &a, NULL, "fiemap --filefrag img:/sparse"), 0);
+	cr_assert_eq(t_sh_out(&b, "cd '%s' && mkdir -p m && mount -o loop,ro "
+			      "img m && filefrag -v m/sparse | "
+			      "sed s,m/sparse,img:/sparse,; umount m", dir), 0);
+	cr_expect_str_eq(a, b, "ours:\n%s\nfilefrag:\n%s", a, b);
+	free(a);
+	free(b);
 }
 
 Test(image, map_rows_cover_the_file)
