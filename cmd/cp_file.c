@@ -83,8 +83,10 @@ static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		if (ret)
 			return ret;
 		pos += (uint64_t)r;
-		cp->bytes += (uint64_t)r;
-		imc_progress_update(&cp->prog, cp->bytes);
+		if (!hole)
+			cp->bytes += (uint64_t)r;
+		cp->walked += (uint64_t)r;
+		imc_progress_update(&cp->prog, cp->walked);
 	}
 	return 0;
 }
@@ -110,6 +112,8 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 		}
 		if (cp->sparse == CP_SPARSE_NEVER && (uint64_t)data > pos)
 			ret = cp_range(cp, s, d, buf, pos, (uint64_t)data, true);
+		else
+			cp->walked += (uint64_t)data - pos;
 		if (ret || (uint64_t)data >= size)
 			break;
 		hole = imc_file_seek(cp->sctx, s, data, SEEK_HOLE);
