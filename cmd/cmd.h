@@ -6,6 +6,7 @@
 #include "iomapctl/imc.h"
 
 extern const struct imc_cmd imc_cmd_cat;
+extern const struct imc_cmd imc_cmd_compare;
 extern const struct imc_cmd imc_cmd_cp;
 extern const struct imc_cmd imc_cmd_falloc;
 extern const struct imc_cmd imc_cmd_fiemap;

@@ -422,6 +422,22 @@ static int cp_one(struct cp *cp, const char *src, const struct imc_spec *d,
 	return ret;
 }
 
+/* Bytes to copy when every source is a file; 0 (unknown) for trees. */
+static uint64_t cp_total(struct cp *cp, int nsrc, char **srcs)
+{
+	char target[PATH_MAX];
+	struct fsa_stat st;
+	uint64_t total = 0;
+
+	for (int i = 0; i < nsrc; i++) {
+		if (src_lstat(cp, srcs[i], &st, target, sizeof(target)) ||
+		    !S_ISREG(st.mode))
+			return 0;
+		total += (uint64_t)st.size;
+	}
+	return total;
+}
+
 static int cp_parse(struct imc_ctx *ctx, int argc, char **argv, struct cp *cp)
 {
 	int c;
@@ -502,7 +518,8 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 	else if (nsrc > 1 && !isdir)
 		ret = imc_err(ctx, argv[argc - 1], -ENOTDIR);
 	if (!ret) {
-		imc_progress_begin(ctx, &cp.prog, 0);
+		imc_progress_begin(ctx, &cp.prog, cp_total(&cp, nsrc,
+							   argv + optind));
 		for (int i = 0; i < nsrc; i++)
 			if (cp_one(&cp, argv[optind + i], &d, isdir))
 				cp.failed = IMC_EXIT_FAIL;

@@ -20,7 +20,8 @@ struct cp {
 	struct imc_ctx dst_ctx;
 	bool recursive, force, verify;
 	enum cp_sparse sparse;
-	uint64_t bytes;
+	uint64_t bytes; /* data bytes copied */
+	uint64_t walked; /* bytes of the sources walked, holes included */
 	struct imc_progress prog;
 	int failed;
 };

@@ -83,8 +83,10 @@ static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		if (ret)
 			return ret;
 		pos += (uint64_t)r;
-		cp->bytes += (uint64_t)r;
-		imc_progress_update(&cp->prog, cp->bytes);
+		if (!hole)
+			cp->bytes += (uint64_t)r;
+		cp->walked += (uint64_t)r;
+		imc_progress_update(&cp->prog, cp->walked);
 	}
 	return 0;
 }
@@ -145,8 +147,9 @@ static int cp_window_flush(struct cp *cp, struct imc_file *s,
 		ret = cp_put(cp, d, buf + (g->start - base), g->end - g->start,
 			     g->start);
 		cp->bytes += g->end - g->start;
+		cp->walked += g->end - g->start;
 	}
-	imc_progress_update(&cp->prog, cp->bytes);
+	imc_progress_update(&cp->prog, cp->walked);
 	w->n = 0;
 	return ret;
 }
@@ -198,6 +201,8 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 			if (!ret)
 				ret = cp_range(cp, s, d, buf, pos,
 					       (uint64_t)data, true);
+		} else {
+			cp->walked += (uint64_t)data - pos;
 		}
 		if (ret || (uint64_t)data >= size)
 			break;

@@ -86,6 +86,46 @@ static int set_choice(struct imc_ctx *ctx, const char *opt, const char *val,
 	return IMC_EXIT_USAGE;
 }
 
+/* Applies global long option @o with @val (NULL when it takes none). */
+static int apply_long(struct imc_ctx *ctx, const struct option *o,
+		      const char *val, struct run_state *rs)
+{
+	static const char *const io_names[] = { "buffered", "direct", "dax" };
+	static const char *const mapper_names[] = { "iomap", "bh" };
+	uint64_t qd;
+	int v;
+
+	switch (o->val) {
+	case G_IO:
+		if (set_choice(ctx, "io", val, io_names, 3, &v))
+			return IMC_EXIT_USAGE;
+		ctx->io.path = (enum iomap_io_path)v;
+		return 0;
+	case G_MAPPER:
+		if (set_choice(ctx, "mapper", val, mapper_names, 2, &v))
+			return IMC_EXIT_USAGE;
+		ctx->io.mapper = (enum iomap_mapper)v;
+		return 0;
+	case G_QDEPTH:
+		if (imc_parse_size(val, &qd) || qd < 1 || qd > 4096) {
+			fprintf(ctx->err,
+				"iomapctl: bad --queue-depth '%s' (1 to 4096)\n",
+				val);
+			return IMC_EXIT_USAGE;
+		}
+		ctx->io.queue_depth = (unsigned int)qd;
+		return 0;
+	case G_JSON: ctx->json = true; return 0;
+	case G_PROGRESS: ctx->progress = IMC_PROGRESS_ALWAYS; return 0;
+	case G_NO_PROGRESS: ctx->progress = IMC_PROGRESS_NEVER; return 0;
+	case G_VERSION: rs->version = true; return 0;
+	case 'q': ctx->quiet = true; return 0;
+	case 'v': ctx->verbose = true; return 0;
+	case 'h': rs->help = true; return 0;
+	}
+	return 1;
+}
+
 /*
  * If @argv[*i] is a global option, apply it, step over its value and
  * return 0; 1 if it is not one; IMC_EXIT_USAGE for a bad value.
@@ -93,12 +133,9 @@ static int set_choice(struct imc_ctx *ctx, const char *opt, const char *val,
 static int global_opt(struct imc_ctx *ctx, const struct imc_cmd *cmd,
 		      int argc, char **argv, int *i, struct run_state *rs)
 {
-	static const char *const io_names[] = { "buffered", "direct", "dax" };
-	static const char *const mapper_names[] = { "iomap", "bh" };
 	const char *a = argv[*i], *val = NULL;
 	const struct option *o;
 	size_t n;
-	int v;
 
 	if (a[0] == '-' && a[1] && !a[2] && a[1] != '-') {
 		if (cmd_claims(cmd, a[1]))
@@ -118,51 +155,16 @@ static int global_opt(struct imc_ctx *ctx, const struct imc_cmd *cmd,
 			break;
 	if (!o->name)
 		return 1;
-	if (o->has_arg) {
-		if (a[2 + n] == '=') {
-			val = a + 3 + n;
-		} else if (*i + 1 < argc) {
-			val = argv[++*i];
-		} else {
-			fprintf(ctx->err, "iomapctl: --%s needs a value\n", o->name);
-			return IMC_EXIT_USAGE;
-		}
-	} else if (a[2 + n] == '=') {
-		fprintf(ctx->err, "iomapctl: --%s takes no value\n", o->name);
+	if (o->has_arg && a[2 + n] == '=') {
+		val = a + 3 + n;
+	} else if (o->has_arg && *i + 1 < argc) {
+		val = argv[++*i];
+	} else if (o->has_arg || a[2 + n] == '=') {
+		fprintf(ctx->err, "iomapctl: --%s %s\n", o->name,
+			o->has_arg ? "needs a value" : "takes no value");
 		return IMC_EXIT_USAGE;
 	}
-	switch (o->val) {
-	case G_IO:
-		if (set_choice(ctx, "io", val, io_names, 3, &v))
-			return IMC_EXIT_USAGE;
-		ctx->io.path = (enum iomap_io_path)v;
-		return 0;
-	case G_MAPPER:
-		if (set_choice(ctx, "mapper", val, mapper_names, 2, &v))
-			return IMC_EXIT_USAGE;
-		ctx->io.mapper = (enum iomap_mapper)v;
-		return 0;
-	case G_QDEPTH: {
-		uint64_t qd;
-
-		if (imc_parse_size(val, &qd) || qd < 1 || qd > 4096) {
-			fprintf(ctx->err,
-				"iomapctl: bad --queue-depth '%s' (1 to 4096)\n",
-				val);
-			return IMC_EXIT_USAGE;
-		}
-		ctx->io.queue_depth = (unsigned int)qd;
-		return 0;
-	}
-	case G_JSON: ctx->json = true; return 0;
-	case G_PROGRESS: ctx->progress = IMC_PROGRESS_ALWAYS; return 0;
-	case G_NO_PROGRESS: ctx->progress = IMC_PROGRESS_NEVER; return 0;
-	case G_VERSION: rs->version = true; return 0;
-	case 'q': ctx->quiet = true; return 0;
-	case 'v': ctx->verbose = true; return 0;
-	case 'h': rs->help = true; return 0;
-	}
-	return 1;
+	return apply_long(ctx, o, val, rs);
 }
 
 static void top_usage(FILE *out)

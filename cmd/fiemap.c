@@ -7,15 +7,20 @@
 
 #include "cmd.h"
 
+/* filefrag.c */
+void imc_print_filefrag(struct imc_ctx *ctx, const struct imc_file *f,
+			const struct fiemap_extent *ext, size_t n);
+
 /* xfs_io maps 32 extents per call and sizes its columns from the first 32. */
 #define FIEMAP_BATCH 32
 
-enum { OPT_XATTR = 0x200, OPT_SYNC };
+enum { OPT_XATTR = 0x200, OPT_SYNC, OPT_FILEFRAG };
 
 static const struct option fiemap_longopts[] = {
 	{ "xattr", no_argument, NULL, OPT_XATTR },
 	{ "sync", no_argument, NULL, OPT_SYNC },
 	{ "length", no_argument, NULL, 'l' },
+	{ "filefrag", no_argument, NULL, OPT_FILEFRAG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -25,6 +30,7 @@ struct fiemap_out {
 	size_t n, cap;
 	uint64_t start, end; /* the range asked, end exclusive */
 	bool lflag;
+	bool filefrag;
 	int foff_w, boff_w, tot_w, flg_w;
 	int row;
 };
@@ -39,6 +45,8 @@ static void fiemap_help(FILE *out)
 	      "  -l, --length   plain form: also print each row's length\n"
 	      "  --xattr        map the extended-attribute block instead\n"
 	      "  --sync         write dirty data back before mapping\n"
+	      "  --filefrag     `filefrag -v` format instead, in filesystem "
+	      "blocks\n"
 	      "  --json         bytes: {file, size, block_size, extents: "
 	      "[{logical, physical,\n                 length, flags}]}\n"
 	      "  OFFSET LENGTH  limit the range (suffixes k m g t s)\n\n"
@@ -272,6 +280,8 @@ static int cmd_fiemap(struct imc_ctx *ctx, int argc, char **argv)
 			flags |= FIEMAP_FLAG_SYNC;
 		else if (c == 'l')
 			o.lflag = true;
+		else if (c == OPT_FILEFRAG)
+			o.filefrag = true;
 	}
 	ret = parse_range(ctx, argc - optind - 1, argv + optind + 1, &o);
 	if (ret)
@@ -285,6 +295,8 @@ static int cmd_fiemap(struct imc_ctx *ctx, int argc, char **argv)
 		ret = imc_err(ctx, o.name, ret);
 	else if (ctx->json)
 		print_json(ctx, &o, &f);
+	else if (o.filefrag && !ctx->quiet)
+		imc_print_filefrag(ctx, &f, o.ext, o.n);
 	else if (!ctx->quiet)
 		print_text(ctx, &o, f.size);
 	imc_file_close(&f);
@@ -294,7 +306,7 @@ static int cmd_fiemap(struct imc_ctx *ctx, int argc, char **argv)
 
 const struct imc_cmd imc_cmd_fiemap = {
 	.name = "fiemap",
-	.args = "[-v] [-l] [--xattr] [--sync] FILE [OFFSET [LENGTH]]",
+	.args = "[-v] [-l] [--filefrag] [--xattr] [--sync] FILE [OFFSET [LENGTH]]",
 	.oneline = "print the extents (and holes) of a file",
 	.help = fiemap_help,
 	.fn = cmd_fiemap,

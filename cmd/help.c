@@ -31,7 +31,7 @@ static void help_help(FILE *out)
 	      out);
 }
 
-static void list_commands(FILE *out)
+static void list_commands(struct imc_ctx *ctx, FILE *out)
 {
 	fputs("iomapctl commands (FILE is a host path or IMAGE:/PATH):\n", out);
 	for (size_t i = 0; imc_cmdtab[i]; i++) {
@@ -40,6 +40,9 @@ static void list_commands(FILE *out)
 		fprintf(out, "  %-8s %s\n           %s\n", c->name, c->args,
 			c->oneline);
 	}
+	if (ctx->shell_image)
+		fputs("\nIn the shell: cd [DIR], pwd, quit (or exit); FILE is a "
+		      "path in the image.\n", out);
 	fputs("\nGlobal options (before or after the command): --io=buffered|"
 	      "direct|dax\n  --mapper=iomap|bh --json -q -v --progress "
 	      "--no-progress --queue-depth N\n  -h/--help --version\n", out);
@@ -75,7 +78,7 @@ static int cmd_help(struct imc_ctx *ctx, int argc, char **argv)
 		return IMC_EXIT_OK;
 	}
 	if (!cmd) {
-		list_commands(ctx->out);
+		list_commands(ctx, ctx->out);
 		return IMC_EXIT_OK;
 	}
 	fprintf(ctx->out, "usage: iomapctl %s %s\n%s\n", cmd->name, cmd->args,

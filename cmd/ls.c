@@ -26,6 +26,8 @@ static void ls_help(FILE *out)
 	      "print as '?'.\n\n"
 	      "  -l       long form: mode, links, owner, group, size, mtime, "
 	      "name -> target\n"
+	      "  -F       mark directories '/', symlinks '@', executables "
+	      "'*'\n"
 	      "  --json   {dir, entries: [{name, ino, type, mode, nlink, uid, "
 	      "gid, size,\n           mtime, target?}]}\n\n"
 	      "Examples:\n  iomapctl ls -l disk.img:/etc\n"
@@ -77,7 +79,20 @@ static void put_name(FILE *out, const char *name)
 		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
 }
 
-static void ls_text(struct imc_ctx *ctx, const struct ls_list *l, bool lflag)
+/* ls -F: what kind of entry, as a suffix. */
+static const char *classify(uint32_t mode)
+{
+	if (S_ISDIR(mode))
+		return "/";
+	if (S_ISLNK(mode))
+		return "@";
+	if (S_ISREG(mode) && (mode & 0111))
+		return "*";
+	return "";
+}
+
+static void ls_text(struct imc_ctx *ctx, const struct ls_list *l, bool lflag,
+		    bool fflag)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ls_entry *e = &l->v[i];
@@ -94,6 +109,8 @@ static void ls_text(struct imc_ctx *ctx, const struct ls_list *l, bool lflag)
 				(long long)e->st.size, when);
 		}
 		put_name(ctx->out, e->de.name);
+		if (fflag)
+			fputs(classify(e->st.mode), ctx->out);
 		if (lflag && e->target[0]) {
 			fputs(" -> ", ctx->out);
 			put_name(ctx->out, e->target);
@@ -188,12 +205,15 @@ static int cmd_ls(struct imc_ctx *ctx, int argc, char **argv)
 	struct ls_list l = { 0 };
 	struct imc_spec sp;
 	const char *what;
-	bool lflag = false;
+	bool lflag = false, fflag = false;
 	int c, ret;
 
-	while ((c = imc_getopt(argc, argv, &imc_cmd_ls)) != -1)
+	while ((c = imc_getopt(argc, argv, &imc_cmd_ls)) != -1) {
 		if (c == 'l')
 			lflag = true;
+		else if (c == 'F')
+			fflag = true;
+	}
 	/* In the shell a bare `ls` lists the current directory. */
 	ret = imc_spec_parse(ctx, optind < argc ? argv[optind] : ".", &sp);
 	if (ret)
@@ -212,7 +232,7 @@ static int cmd_ls(struct imc_ctx *ctx, int argc, char **argv)
 		if (ctx->json)
 			ls_json(ctx, sp.path, &l);
 		else
-			ls_text(ctx, &l, lflag || ctx->verbose);
+			ls_text(ctx, &l, lflag || ctx->verbose, fflag);
 	}
 	free(l.v);
 	imc_spec_free(&sp);
@@ -221,13 +241,13 @@ static int cmd_ls(struct imc_ctx *ctx, int argc, char **argv)
 
 const struct imc_cmd imc_cmd_ls = {
 	.name = "ls",
-	.args = "[-l] IMAGE:DIR",
+	.args = "[-l] [-F] IMAGE:DIR",
 	.oneline = "list a directory inside an image",
 	.help = ls_help,
 	.fn = cmd_ls,
 	.argmin = 0,
 	.argmax = 1,
 	.flags = IMC_CMD_NEEDS_FS,
-	.shortopts = "l",
+	.shortopts = "lF",
 	.complete = 'f',
 };

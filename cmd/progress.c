@@ -21,7 +21,8 @@ void imc_progress_begin(struct imc_ctx *ctx, struct imc_progress *p,
 	else if (ctx->progress == IMC_PROGRESS_ALWAYS)
 		p->on = true;
 	else
-		p->on = isatty(fileno(ctx->err)) && total >= PROGRESS_MIN_BYTES;
+		p->on = isatty(fileno(ctx->err)) &&
+			(total >= PROGRESS_MIN_BYTES || total == 0);
 	p->start_ns = p->last_ns = iomap_stats_now_ns();
 }
 
@@ -35,6 +36,12 @@ void imc_progress_format(char *buf, size_t size, uint64_t done,
 	char bar[21];
 	long eta = rate > 0 && total > done ? (long)((total - done) / rate) : 0;
 
+	/* Unknown total (a tree being walked): bytes and rate only. */
+	if (total == 0) {
+		snprintf(buf, size, "%s  %s/s", imc_human(done, hd, sizeof(hd)),
+			 imc_human((uint64_t)rate, hr, sizeof(hr)));
+		return;
+	}
 	if (pct > 100)
 		pct = 100;
 	for (unsigned int i = 0; i < 20; i++)
@@ -53,6 +60,7 @@ void imc_progress_update(struct imc_progress *p, uint64_t done)
 	if (!p->on)
 		return;
 	now = iomap_stats_now_ns();
+	p->done = done;
 	if (now - p->last_ns < PROGRESS_INTERVAL_NS && done < p->total)
 		return;
 	p->last_ns = now;
@@ -66,6 +74,6 @@ void imc_progress_end(struct imc_progress *p)
 {
 	if (!p->on)
 		return;
-	imc_progress_update(p, p->total);
+	imc_progress_update(p, p->total ? p->total : p->done);
 	fputc('\n', p->err);
 }

@@ -255,7 +255,8 @@ void imc_json_end(struct imc_json *j);
 /* Progress bar on stderr (cmd/progress.c). */
 struct imc_progress {
 	bool on;
-	uint64_t total;
+	uint64_t total; /* 0: unknown, show bytes and rate only */
+	uint64_t done;
 	uint64_t start_ns;
 	uint64_t last_ns;
 	FILE *err;

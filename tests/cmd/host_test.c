@@ -187,3 +187,41 @@ Test(host, probe_ext4_image)
 	free(out);
 	cr_expect_eq(tc_run(dir, NULL, NULL, "probe t1"), 1);
 }
+
+Test(host, progress_bar_only_when_asked_or_on_a_tty)
+{
+	char *err;
+
+	NEED_FIEMAP();
+	cr_assert_eq(tc_run(dir, NULL, &err, "cat t1 --progress >/dev/null"), 0);
+	cr_expect(strstr(err, "100% 3.0 MiB / 3.0 MiB") && strstr(err, "ETA"),
+		  "%s", err);
+	free(err);
+	/* stderr is not a TTY here: no bar by default, none with -q. */
+	cr_assert_eq(tc_run(dir, NULL, &err, "cat t1 >/dev/null"), 0);
+	cr_expect_str_eq(err, "");
+	free(err);
+	cr_assert_eq(tc_run(dir, NULL, &err, "-q --progress cat t1 >/dev/null"),
+		     0);
+	cr_expect_str_eq(err, "");
+	free(err);
+}
+
+/* fiemap --filefrag must print what `filefrag -v` prints, byte for byte. */
+Test(host, filefrag_format_matches_filefrag)
+{
+	static const char *const files[] = { "t1", "many", "empty" };
+
+	NEED_FIEMAP();
+	for (size_t i = 0; i < 3; i++) {
+		char *a, *b;
+
+		cr_assert_eq(tc_run(dir, &a, NULL, "fiemap --filefrag %s",
+				    files[i]), 0);
+		cr_assert_eq(t_sh_out(&b, "cd '%s' && filefrag -v %s", dir,
+				      files[i]), 0);
+		cr_expect_str_eq(a, b, "ours:\n%s\nfilefrag:\n%s", a, b);
+		free(a);
+		free(b);
+	}
+}

@@ -123,6 +123,13 @@ Test(image, fiemap_matches_kernel_on_loop_mount)
 	cr_expect_str_eq(a, b, "ours:\n%s\nkernel:\n%s", a, b);
 	free(a);
 	free(b);
+	cr_assert_eq(tc_run(dir, &a, NULL, "fiemap --filefrag img:/sparse"), 0);
+	cr_assert_eq(t_sh_out(&b, "cd '%s' && mkdir -p m && mount -o loop,ro "
+			      "img m && filefrag -v m/sparse | "
+			      "sed s,m/sparse,img:/sparse,; umount m", dir), 0);
+	cr_expect_str_eq(a, b, "ours:\n%s\nfilefrag:\n%s", a, b);
+	free(a);
+	free(b);
 }
 
 Test(image, map_rows_cover_the_file)
@@ -180,4 +187,32 @@ Test(image, errors)
 		free(out);
 		free(err);
 	}
+}
+
+Test(image, bash_completes_paths_inside_the_image)
+{
+	char *out;
+
+	NEED_ADAPTER();
+	cr_assert_eq(t_sh_out(&out, "cd '%s' && PATH=$(dirname %s):$PATH "
+			      "bash -c 'source %s/completions/iomapctl.bash\n"
+			      "for l in \"iomapctl ls img:/d\" \"iomapctl cat "
+			      "img:/dir/h\" \"iomapctl cat sr\"; do\n"
+			      "COMP_LINE=$l; COMP_POINT=${#l}\n"
+			      "read -ra COMP_WORDS <<< \"${l//:/ : }\"\n"
+			      "COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+			      "_iomapctl; echo \"${COMPREPLY[*]}\"; done'",
+			      dir, IOMAPCTL_BINARY, IOMAPCTL_SOURCE_DIR), 0);
+	cr_expect_str_eq(out, "/dir/\n/dir/hello\nsrc\n");
+	free(out);
+}
+
+Test(image, ls_classify)
+{
+	char *out;
+
+	NEED_ADAPTER();
+	cr_assert_eq(tc_run(dir, &out, NULL, "ls -F img:/"), 0);
+	cr_expect_str_eq(out, "dir/\nlink@\nlost+found/\nsparse\n");
+	free(out);
 }

@@ -113,6 +113,8 @@ Test(util, progress_line)
 			    1000000000ULL);
 	cr_expect_str_eq(line, "[##########..........]  50% 50.0 MiB / "
 			 "100.0 MiB  50.0 MiB/s  ETA 0:01");
+	imc_progress_format(line, sizeof(line), 3 << 20, 0, 2000000000ULL);
+	cr_expect_str_eq(line, "3.0 MiB  1.5 MiB/s");
 }
 
 Test(util, command_table_sorted_and_complete)

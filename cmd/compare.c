@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/* compare.c - `compare`: one operation through the iomap engine and through
+ * the buffer-head emulation, on separate copies, with the costs side by side. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fiemap.h>
+
+#include "cmd.h"
+
+#define CMP_CHUNK (1U << 20)
+#define CMP_BATCH 64
+#define CMP_PATTERN 0x5a
+
+enum cmp_op { OP_READ, OP_WRITE, OP_MAP, OP_FIEMAP, OP_SEEK, OP_ZERO,
+	      OP_TRUNCATE, OP_COUNT };
+
+static const char *const op_names[OP_COUNT] = {
+	"read", "write", "map", "fiemap", "seek", "zero", "truncate",
+};
+
+static const struct option compare_longopts[] = {
+	{ "op", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One side of the comparison: its result digest and what it cost. */
+struct cmp_run {
+	uint64_t digest;
+	struct iomap_stats st;
+};
+
+struct cmp_args {
+	enum cmp_op op;
+	const struct imc_spec *sp;
+	const char *name;
+	int nrange;
+	char **range;
+};
+
+static void compare_help(FILE *out)
+{
+	fputs("\nRuns OP on IMAGE:PATH once through the iomap engine and once "
+	      "through the\nbuffer-head emulation (one get_block per block), "
+	      "each on its own copy of the\nimage for the mutating ops, checks "
+	      "both give the same bytes or mapping, and\nprints mapping calls, "
+	      "I/O requests, bytes moved, write amplification and\nwall time "
+	      "side by side with the bh/iomap ratio.  Exit status 1 when the "
+	      "results\ndiffer.\n\n"
+	      "  --op read      read [OFFSET, +LENGTH) (default: to EOF)\n"
+	      "  --op write     write LENGTH bytes (default 1m) at OFFSET, "
+	      "compare the file\n  --op map       the read mappings\n"
+	      "  --op fiemap    the extents\n  --op seek      all data/hole "
+	      "segments from OFFSET\n  --op zero      zero-range, compare the "
+	      "file\n  --op truncate  truncate to OFFSET (default half the size), "
+	      "compare the file\n"
+	      "  --json         {file, op, same_result, iomap: STATS, bh: STATS}, "
+	      "STATS =\n                 {map_calls, io_requests, bytes_read, "
+	      "bytes_written,\n                 write_amplification, seconds}\n\n"
+	      "Examples:\n  iomapctl compare --op read disk.img:/big\n"
+	      "  iomapctl --io=direct compare --op write disk.img:/f 0 8m\n",
+	      out);
+}
+
+/* FNV-1a, enough to tell two results apart. */
+static void digest(uint64_t *h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		*h = (*h ^ b[i]) * 0x100000001b3ULL;
+}
+
+static void digest_u64(uint64_t *h, uint64_t v)
+{
+	digest(h, &v, sizeof(v));
+}
+
+/* The whole file's bytes and size. */
+static int digest_file(struct imc_file *f, uint64_t *h)
+{
+	char *buf = NULL;
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (posix_memalign((void **)&buf, 4096, CMP_CHUNK))
+		return -ENOMEM;
+	digest_u64(h, (uint64_t)f->inode->size);
+	while ((n = imc_file_pread(f, buf, CMP_CHUNK, pos)) > 0) {
+		digest(h, buf, (size_t)n);
+		pos += n;
+	}
+	free(buf);
+	return n < 0 ? (int)n : 0;
+}
+
+/* Runs of the same type, contiguous on disk, are one: both mappers agree
+ * on those even though bh sees them a block at a time. */
+struct cmp_merge {
+	uint64_t *h;
+	bool have;
+	uint64_t off, len, addr;
+	unsigned int type;
+};
+
+static void merge_flush(struct cmp_merge *m)
+{
+	if (!m->have)
+		return;
+	digest_u64(m->h, m->off);
+	digest_u64(m->h, m->len);
+	digest_u64(m->h, m->type);
+	digest_u64(m->h, m->addr);
+	m->have = false;
+}
+
+static void merge_add(struct cmp_merge *m, uint64_t off, uint64_t len,
+		      unsigned int type, uint64_t addr)
+{
+	bool has_addr = addr != IOMAP_NULL_ADDR;
+
+	if (m->have && type == m->type && off == m->off + m->len &&
+	    (!has_addr || addr == m->addr + m->len)) {
+		m->len += len;
+		return;
+	}
+	merge_flush(m);
+	*m = (struct cmp_merge){ .h = m->h, .have = true, .off = off,
+				 .len = len, .addr = addr, .type = type };
+}
+
+struct bh_map {
+	struct cmp_merge m;
+	uint64_t end;
+};
+
+static int bh_map_actor(struct iomap_inode *inode, loff_t pos,
+			struct iomap_bh *bh, void *priv)
+{
+	struct bh_map *b = priv;
+	uint64_t len = 1ULL << inode->blkbits, addr = IOMAP_NULL_ADDR;
+	unsigned int type = IOMAP_HOLE;
+
+	if (bh->state & IOMAP_BH_UNWRITTEN)
+		type = IOMAP_UNWRITTEN;
+	else if (bh->state & IOMAP_BH_DELAY)
+		type = IOMAP_DELALLOC;
+	else if (bh->inline_data)
+		type = IOMAP_INLINE;
+	else if (bh->state & IOMAP_BH_MAPPED)
+		type = IOMAP_MAPPED;
+	if ((bh->state & IOMAP_BH_MAPPED) && type != IOMAP_INLINE)
+		addr = bh->blocknr << inode->blkbits;
+	if ((uint64_t)pos + len > b->end)
+		len = b->end - (uint64_t)pos;
+	merge_add(&b->m, (uint64_t)pos, len, type, addr);
+	return 0;
+}
+
+static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
+		  uint64_t len, uint64_t *h)
+{
+	const struct iomap_opset *set = f->fs->ops->iomap;
+	struct iomap_iter it = { .inode = f->inode, .pos = (loff_t)off,
+				 .len = len };
+	struct bh_map b = { .m = { .h = h }, .end = off + len };
+	int ret;
+
+	if (c->io.mapper == IOMAP_MAPPER_BH) {
+		if (!set->get_block)
+			return -EOPNOTSUPP;
+		ret = iomap_bh_walk(f->inode, (loff_t)off, len, 0, set->get_block,
+				    bh_map_actor, &b);
+	} else {
+		if (!set->read)
+			return -EOPNOTSUPP;
+		while ((ret = iomap_iter(&it, set->read)) > 0) {
+			const struct iomap *m = &it.iomap;
+
+			merge_add(&b.m, (uint64_t)it.pos, iomap_length(&it),
+				  m->type, m->addr == IOMAP_NULL_ADDR ?
+				  IOMAP_NULL_ADDR : iomap_addr(m, it.pos));
+			it.status = iomap_iter_advance(&it, iomap_length(&it));
+		}
+	}
+	merge_flush(&b.m);
+	return ret;
+}
+
+static int op_fiemap(struct imc_ctx *c, struct imc_file *f, uint64_t off,
+		     uint64_t len, uint64_t *h)
+{
+	struct fiemap_extent ext[CMP_BATCH];
+	struct cmp_merge m = { .h = h };
+	uint64_t pos = off, end = off + len;
+
+	while (pos < end) {
+		unsigned int n = 0;
+		int ret = imc_file_fiemap(c, f, 0, pos, end - pos, ext,
+					  CMP_BATCH, &n);
+
+		if (ret)
+			return ret;
+		/*
+		 * LAST and MERGED say how the answer was built, not what; and
+		 * bh reports only the blocks asked for, iomap whole extents,
+		 * so both are clipped to the range.
+		 */
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t l = ext[i].fe_logical, p = ext[i].fe_physical;
+			uint64_t e = l + ext[i].fe_length;
+
+			if (l < off) {
+				p += off - l;
+				l = off;
+			}
+			if (e > end)
+				e = end;
+			if (l < e)
+				merge_add(&m, l, e - l, ext[i].fe_flags &
+					  ~(FIEMAP_EXTENT_LAST |
+					    FIEMAP_EXTENT_MERGED), p);
+		}
+		if (n < CMP_BATCH || ext[n - 1].fe_logical +
+					     ext[n - 1].fe_length <= pos)
+			break;
+		pos = ext[n - 1].fe_logical + ext[n - 1].fe_length;
+	}
+	merge_flush(&m);
+	return 0;
+}
+
+static int op_seek(struct imc_ctx *c, struct imc_file *f, uint64_t off,
+		   uint64_t *h)
+{
+	loff_t pos = (loff_t)off;
+
+	for (;;) {
+		loff_t d = imc_file_seek(c, f, pos, SEEK_DATA), e;
+
+		if (d == -ENXIO)
+			return 0;
+		if (d < 0)
+			return (int)d;
+		e = imc_file_seek(c, f, d, SEEK_HOLE);
+		if (e < 0)
+			return (int)e;
+		if (e <= pos)
+			return -EIO;
+		digest_u64(h, (uint64_t)d);
+		digest_u64(h, (uint64_t)e);
+		pos = e;
+	}
+}
+
+static int op_read(struct imc_file *f, uint64_t off, uint64_t len,
+		   uint64_t *h)
+{
+	char *buf = NULL;
+	uint64_t pos = off, end = off + len;
+	int ret = 0;
+
+	if (posix_memalign((void **)&buf, 4096, CMP_CHUNK))
+		return -ENOMEM;
+	while (pos < end && !ret) {
+		size_t n = end - pos < CMP_CHUNK ? end - pos : CMP_CHUNK;
+		ssize_t r = imc_file_pread(f, buf, n, (loff_t)pos);
+
+		if (r <= 0)
+			ret = r < 0 ? (int)r : 0;
+		if (r <= 0)
+			break;
+		digest(h, buf, (size_t)r);
+		pos += (uint64_t)r;
+	}
+	free(buf);
+	return ret;
+}
+
+static int op_write(struct imc_file *f, uint64_t off, uint64_t len)
+{
+	char *buf = NULL;
+	int ret = 0;
+
+	if (posix_memalign((void **)&buf, 4096, CMP_CHUNK))
+		return -ENOMEM;
+	memset(buf, CMP_PATTERN, CMP_CHUNK);
+	for (uint64_t pos = off; pos < off + len && !ret;) {
+		size_t n = off + len - pos < CMP_CHUNK ? off + len - pos :
+							   CMP_CHUNK;
+		ssize_t w = imc_file_pwrite(f, buf, n, (loff_t)pos);
+
+		ret = w < 0 ? (int)w : w == 0 ? -EIO : 0;
+		pos += w > 0 ? (uint64_t)w : 0;
+	}
+	free(buf);
+	return ret ? ret : iomap_file_sync(f->io);
+}
+
+static int op_truncate(struct imc_file *f, uint64_t size)
+{
+	int ret;
+
+	if (!f->fs->ops->setsize)
+		return -EOPNOTSUPP;
+	ret = iomap_file_truncate_page(f->io, (loff_t)size);
+	if (!ret)
+		ret = iomap_file_sync(f->io);
+	if (!ret)
+		ret = f->fs->ops->setsize(f->inode, (loff_t)size);
+	if (!ret)
+		iomap_file_invalidate(f->io, (loff_t)size);
+	return ret;
+}
+
+static bool mutates(enum cmp_op op)
+{
+	return op == OP_WRITE || op == OP_ZERO || op == OP_TRUNCATE;
+}
+
+/* OFFSET and LENGTH with each op's defaults, now that the size is known. */
+static int cmp_range(struct imc_ctx *ctx, const struct cmp_args *a,
+		     loff_t size, uint64_t *off, uint64_t *len)
+{
+	int ret;
+
+	*off = a->op == OP_TRUNCATE ? (uint64_t)size / 2 : 0;
+	if (a->nrange > 0 && (ret = imc_arg_size(ctx, "offset", a->range[0], off)))
+		return ret;
+	if (a->nrange > 1) {
+		if ((ret = imc_arg_range(ctx, a->range[0], a->range[1], off, len)))
+			return ret;
+	} else if (a->op == OP_WRITE) {
+		*len = 1 << 20;
+	} else {
+		*len = *off < (uint64_t)size ? (uint64_t)size - *off : 0;
+	}
+	if (*off > (uint64_t)INT64_MAX || *len > (uint64_t)INT64_MAX - *off)
+		return imc_err(ctx, "offset + length", -EFBIG);
+	return IMC_EXIT_OK;
+}
+
+static int cmp_op(struct imc_ctx *c, enum cmp_op op, struct imc_file *f,
+		  uint64_t off, uint64_t len, uint64_t *h)
+{
+	if (op == OP_MAP)
+		return op_map(c, f, off, len, h);
+	if (op == OP_FIEMAP)
+		return len ? op_fiemap(c, f, off, len, h) : 0;
+	if (op == OP_SEEK)
+		return op_seek(c, f, off, h);
+	if (op == OP_READ)
+		return op_read(f, off, len, h);
+	if (op == OP_WRITE)
+		return op_write(f, off, len);
+	if (op == OP_ZERO) {
+		int ret = len ? iomap_file_zero_range(f->io, (loff_t)off, len) : 0;
+
+		return ret ? ret : iomap_file_sync(f->io);
+	}
+	return op_truncate(f, off);
+}
+
+/* Opens (a copy of) the image with @c's mapper and times the op alone. */
+static int cmp_measure(struct imc_ctx *ctx, struct imc_ctx *c,
+		       const struct cmp_args *a, const char *spec,
+		       struct cmp_run *r)
+{
+	struct imc_file f;
+	uint64_t off, len, t0;
+	int ret;
+
+	r->digest = 0xcbf29ce484222325ULL;
+	ret = imc_file_open_flags(c, spec, mutates(a->op) ? IMC_OPEN_RDWR : 0, &f);
+	if (ret)
+		return ret;
+	f.name = a->name;
+	ret = cmp_range(ctx, a, f.size, &off, &len);
+	if (!ret && (a->op == OP_READ || mutates(a->op)) &&
+	    (ret = imc_file_io(&f)))
+		ret = imc_err(ctx, a->name, ret);
+	if (!ret) {
+		memset(&c->stats, 0, sizeof(c->stats));
+		t0 = iomap_stats_now_ns();
+		ret = cmp_op(c, a->op, &f, off, len, &r->digest);
+		r->st = c->stats;
+		r->st.wall_ns = iomap_stats_now_ns() - t0;
+		if (!ret && mutates(a->op))
+			ret = digest_file(&f, &r->digest);
+		if (ret)
+			ret = imc_err(ctx, a->name, ret);
+	}
+	imc_file_close(&f);
+	return ret;
+}
+
+static int cmp_side(struct imc_ctx *ctx, const struct cmp_args *a,
+		    enum iomap_mapper mapper, struct cmp_run *r)
+{
+	char *tmp = NULL, *spec = NULL;
+	struct imc_ctx c;
+	int ret;
+
+	if (mutates(a->op) && (ret = imc_image_tmpcopy(a->sp->image, &tmp)))
+		return imc_err(ctx, a->sp->image, ret);
+	if (asprintf(&spec, "%s:%s", tmp ? tmp : a->sp->image, a->sp->path) < 0)
+		spec = NULL;
+	imc_ctx_init(&c);
+	c.io = ctx->io;
+	c.io.mapper = mapper;
+	c.out = ctx->out;
+	c.err = ctx->err;
+	c.cmdname = ctx->cmdname;
+	ret = spec ? cmp_measure(ctx, &c, a, spec, r) : imc_err(ctx, "spec", -ENOMEM);
+	imc_ctx_fini(&c);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(spec);
+	return ret;
+}
+
+static double secs(const struct iomap_stats *st)
+{
+	return (double)st->wall_ns / 1e9;
+}
+
+static void stats_json(struct imc_json *j, const char *key,
+		       const struct iomap_stats *st)
+{
+	imc_json_obj_begin(j, key);
+	imc_json_u64(j, "map_calls", st->map_calls);
+	imc_json_u64(j, "io_requests", st->io_requests);
+	imc_json_u64(j, "bytes_read", st->bytes_read);
+	imc_json_u64(j, "bytes_written", st->bytes_written);
+	imc_json_double(j, "write_amplification",
+			iomap_stats_write_amplification(st));
+	imc_json_double(j, "seconds", secs(st));
+	imc_json_obj_end(j);
+}
+
+static void row(FILE *out, const char *label, double a, double b, bool integer)
+{
+	char ratio[32] = "-";
+
+	if (a > 0)
+		snprintf(ratio, sizeof(ratio), "%.2f", b / a);
+	else if (b == 0)
+		snprintf(ratio, sizeof(ratio), "1.00");
+	if (integer)
+		fprintf(out, "%-20s %14.0f %14.0f %10s\n", label, a, b, ratio);
+	else
+		fprintf(out, "%-20s %14.6f %14.6f %10s\n", label, a, b, ratio);
+}
+
+static void cmp_print(struct imc_ctx *ctx, const struct cmp_args *a,
+		      const struct cmp_run *io, const struct cmp_run *bh)
+{
+	bool same = io->digest == bh->digest;
+	const struct iomap_stats *x = &io->st, *y = &bh->st;
+	struct imc_json j;
+
+	if (ctx->json) {
+		imc_json_init(&j, ctx->out);
+		imc_json_obj_begin(&j, NULL);
+		imc_json_str(&j, "file", a->name);
+		imc_json_str(&j, "op", op_names[a->op]);
+		imc_json_bool(&j, "same_result", same);
+		stats_json(&j, "iomap", x);
+		stats_json(&j, "bh", y);
+		imc_json_obj_end(&j);
+		imc_json_end(&j);
+		return;
+	}
+	fprintf(ctx->out, "compare %s %s\n%-20s %14s %14s %10s\n",
+		op_names[a->op], a->name, "", "iomap", "bh", "bh/iomap");
+	row(ctx->out, "map calls", (double)x->map_calls, (double)y->map_calls, true);
+	row(ctx->out, "io requests", (double)x->io_requests,
+	    (double)y->io_requests, true);
+	row(ctx->out, "bytes read", (double)x->bytes_read,
+	    (double)y->bytes_read, true);
+	row(ctx->out, "bytes written", (double)x->bytes_written,
+	    (double)y->bytes_written, true);
+	row(ctx->out, "write amplification", iomap_stats_write_amplification(x),
+	    iomap_stats_write_amplification(y), false);
+	row(ctx->out, "seconds", secs(x), secs(y), false);
+	fprintf(ctx->out, "result: %s\n", same ? "same" : "DIFFERENT");
+}
+
+static int cmd_compare(struct imc_ctx *ctx, int argc, char **argv)
+{
+	struct cmp_args a = { .op = OP_READ };
+	struct cmp_run io, bh;
+	struct imc_spec sp;
+	int c, ret;
+
+	while ((c = imc_getopt(argc, argv, &imc_cmd_compare)) != -1) {
+		int i;
+
+		for (i = 0; i < OP_COUNT && strcmp(optarg, op_names[i]); i++)
+			;
+		if (i == OP_COUNT) {
+			fprintf(ctx->err, "iomapctl: compare: bad --op '%s'\n",
+				optarg);
+			return imc_usage(ctx, &imc_cmd_compare);
+		}
+		a.op = (enum cmp_op)i;
+	}
+	ret = imc_spec_parse(ctx, argv[optind], &sp);
+	if (ret)
+		return ret;
+	if (!sp.image) {
+		fprintf(ctx->err, "iomapctl: compare: %s: give IMAGE:PATH (the "
+			"buffer-head emulation runs on images)\n", argv[optind]);
+		imc_spec_free(&sp);
+		return IMC_EXIT_USAGE;
+	}
+	a.sp = &sp;
+	a.name = argv[optind];
+	a.nrange = argc - optind - 1;
+	a.range = argv + optind + 1;
+	ret = cmp_side(ctx, &a, IOMAP_MAPPER_IOMAP, &io);
+	if (!ret)
+		ret = cmp_side(ctx, &a, IOMAP_MAPPER_BH, &bh);
+	if (!ret) {
+		cmp_print(ctx, &a, &io, &bh);
+		if (io.digest != bh.digest)
+			ret = imc_errf(ctx, "%s: iomap and bh results differ",
+				       a.name);
+	}
+	imc_spec_free(&sp);
+	return ret;
+}
+
+const struct imc_cmd imc_cmd_compare = {
+	.name = "compare",
+	.args = "[--op read|write|map|fiemap|seek|zero|truncate] IMAGE:PATH "
+		"[OFFSET [LENGTH]]",
+	.oneline = "run an op through iomap and buffer heads, compare results "
+		   "and costs",
+	.help = compare_help,
+	.fn = cmd_compare,
+	.argmin = 1,
+	.argmax = 3,
+	.flags = IMC_CMD_NEEDS_FS,
+	.shortopts = "",
+	.longopts = compare_longopts,
+	.complete = 'f',
+};
