@@ -93,12 +93,13 @@ static int bh_fiemap_actor(struct iomap_inode *inode, loff_t pos,
 		m->length += bsize;
 		return 0;
 	}
+	/* Keep the extent across a hole: it may be the last, which gets LAST. */
+	if (type == IOMAP_HOLE)
+		return 0;
 	if (bh_fiemap_flush(bf, 0) == 1) {
 		bf->full = 1;
 		return 1;
 	}
-	if (type == IOMAP_HOLE)
-		return 0;
 	*m = (struct iomap){ .offset = pos,
 			     .length = bsize,
 			     .type = type,

@@ -129,3 +129,28 @@ Test(bh, fiemap_rejects_bad_requests)
 		     -EBADR);
 	cr_assert_eq(fi.fi_flags, FIEMAP_FLAG_XATTR);
 }
+
+Test(bh, fiemap_last_extent_before_trailing_hole_is_last)
+{
+	struct memfs fs;
+	struct fiemap_extent a[8], b[8];
+	struct iomap_fiemap_info fa = { .fi_extents_max = 8,
+					.fi_extents_start = a };
+	struct iomap_fiemap_info fb = { .fi_extents_max = 8,
+					.fi_extents_start = b };
+
+	/* 64 KiB file: the last 12 KiB are a hole. */
+	memfs_init(&fs, 12, 64 * K, layout, 4);
+	cr_assert_eq(iomap_fiemap(&fs.inode, &fa, 0, UINT64_MAX, 0,
+				  &memfs_ops),
+		     0);
+	cr_assert_eq(iomap_bh_fiemap(&fs.inode, &fb, 0, UINT64_MAX,
+				     memfs_get_block),
+		     0);
+	cr_assert_eq(fb.fi_extents_mapped, fa.fi_extents_mapped);
+	cr_assert(a[fa.fi_extents_mapped - 1].fe_flags & FIEMAP_EXTENT_LAST);
+	cr_assert(b[fb.fi_extents_mapped - 1].fe_flags & FIEMAP_EXTENT_LAST,
+		  "LAST survives the trailing hole");
+	for (uint32_t i = 0; i + 1 < fb.fi_extents_mapped; i++)
+		cr_assert_eq(b[i].fe_flags & FIEMAP_EXTENT_LAST, 0);
+}
