@@ -45,6 +45,12 @@ if [ ! -f data.img ]; then
 	# frag16 first: frag's every-other-block pattern would cut its runs.
 	"$mkfrag" data.img frag16 262144 32 16  # 16,384 extents of 64 KiB
 	"$mkfrag" data.img frag 262144 2 1      # 262,144 one-block extents
+	# 256 MiB with 32,768 data extents and as many holes, on the host...
+	head -c 256M /dev/urandom >holey.src
+	for ((b = 1; b < 65536; b += 2)); do echo "fpunch $((b * 4096)) 4096"; done |
+		xfs_io holey.src >/dev/null
+	# ...and copied into the image with its holes.
+	"$iomapctl" cp holey.src data.img:/holey
 	e2fsck -fn data.img >/dev/null
 fi
 : >"$work/times"
@@ -55,7 +61,68 @@ for f in big frag16 frag; do
 	time_cmd "bh:$f" "$iomapctl" --mapper=bh fiemap "data.img:/$f" | tee -a "$work/times"
 	time_cmd "debugfs-ex:$f" debugfs -R "ex /$f" data.img | tee -a "$work/times"
 done
+# The engine's own count and clock, without process start and printing.
+for f in big frag16 frag; do
+	"$iomapctl" compare --op fiemap --json "data.img:/$f" | python3 -c '
+import json, sys
+r = json.load(sys.stdin); i, b = r["iomap"], r["bh"]
+print("%s: mapping calls iomap %d, bh %d; mapping time iomap %.4f s, bh %.4f s (%.0fx); same result: %s"
+      % (sys.argv[1], i["map_calls"], b["map_calls"], i["seconds"], b["seconds"],
+         b["seconds"] / max(i["seconds"], 1e-9), r["same_result"]))' "$f"
+done
 for f in big frag16 frag; do
 	echo "$f: bh/iomap = $(ratio "bh:$f" "iomap:$f")x," \
 		"iomap vs debugfs ex = $(ratio "iomap:$f" "debugfs-ex:$f")x the time"
+done
+
+# Copies go to tmpfs: the VM's disk writeback would otherwise decide the
+# result for every tool alike (see ../shared/docs/performance.md).
+out=$(mktemp -d /dev/shm/iomapctl-bench-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+copy_out() { rm -f "$out/o"; "$@"; }
+
+echo
+echo "== B1: copy-out of the 1 GiB contiguous file to tmpfs, min / median s"
+for io in direct buffered dax; do
+	time_cmd "cp-$io" copy_out "$iomapctl" --io=$io cp "data.img:/big" "$out/o" | tee -a "$work/times"
+done
+time_cmd "cp-direct-bh" copy_out "$iomapctl" --io=direct --mapper=bh cp "data.img:/big" "$out/o" | tee -a "$work/times"
+time_cmd "debugfs-dump" copy_out debugfs -R "dump /big $out/o" data.img | tee -a "$work/times"
+big_off=$(debugfs -R 'ex /big' data.img 2>/dev/null | awk 'NR == 2 { print $8 }')
+if command -v fio >/dev/null; then
+	time_cmd "fio-read-qd8" fio --name=roof --filename=data.img --rw=read --bs=1M \
+		--direct=1 --ioengine=io_uring --iodepth=8 --size=1G \
+		--offset=$((big_off * 4096)) | tee -a "$work/times"
+fi
+for io in direct buffered dax; do
+	echo "cp --io=$io: $(ratio debugfs-dump "cp-$io")x faster than debugfs dump"
+done
+echo "cp --io=direct: $(ratio cp-direct-bh cp-direct)x faster than its bh emulation"
+[ -n "$(med fio-read-qd8)" ] &&
+	echo "cp --io=direct reaches $(echo "scale=2; $(med fio-read-qd8) / $(med cp-direct)" | bc -l)x of fio O_DIRECT QD8 read"
+
+echo
+echo "== B4: sparse file (256 MiB, 32,768 extents): copy-out and seek enumeration"
+time_cmd "cp-sparse" copy_out "$iomapctl" cp "data.img:/holey" "$out/o" | tee -a "$work/times"
+time_cmd "debugfs-dump-sparse" copy_out debugfs -R "dump /holey $out/o" data.img | tee -a "$work/times"
+copy_out "$iomapctl" cp "data.img:/holey" "$out/o"
+cmp "$out/o" holey.src
+echo "allocated KiB: source $(du -k holey.src | cut -f1), iomapctl copy $(du -k "$out/o" | cut -f1)"
+time_cmd "seek-image" "$iomapctl" seek -a -r "data.img:/holey" 0 | tee -a "$work/times"
+time_cmd "seek-xfs_io-host" xfs_io -c "seek -a -r 0" holey.src | tee -a "$work/times"
+echo "sparse copy: $(ratio debugfs-dump-sparse cp-sparse)x faster than debugfs dump"
+echo "seek -a -r in the image takes $(ratio seek-image seek-xfs_io-host)x the time of xfs_io on the host file"
+
+echo
+echo "== B5: copy-in of 1 GiB into a fresh 2 GiB ext4 image (tmpfs)"
+copy_in() { rm -f "$out/in.img"; truncate -s 2G "$out/in.img"; mke2fs -q -t ext4 -F "$out/in.img"; "$@"; }
+for io in direct buffered; do
+	time_cmd "cpin-$io" copy_in "$iomapctl" --io=$io cp big.src "$out/in.img:/big" | tee -a "$work/times"
+done
+time_cmd "debugfs-write" copy_in debugfs -w -R "write big.src big" "$out/in.img" | tee -a "$work/times"
+copy_in "$iomapctl" --io=direct cp big.src "$out/in.img:/big"
+e2fsck -fn "$out/in.img" >/dev/null && echo "e2fsck -fn: clean"
+echo "extents after copy-in: $(debugfs -R 'ex /big' "$out/in.img" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]/ { n++ } END { print n }') rows of debugfs ex"
+for io in direct buffered; do
+	echo "copy-in --io=$io: $(ratio debugfs-write "cpin-$io")x faster than debugfs write"
 done
