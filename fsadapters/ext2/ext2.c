@@ -532,4 +532,5 @@ const struct fsa_ops fsa_ext2_ops = {
 	.iomap = &fsa_ext2_iomap_opset,
 	.caps = FSA_CAP_WRITE | FSA_CAP_UNWRITTEN,
 	.lookup_link = fsa_ext2_lookup_link,
+	.symlink = fsa_ext2_symlink,
 };

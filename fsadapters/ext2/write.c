@@ -527,3 +527,59 @@ int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino, const struct fsa_stat *st)
 						      (struct ext2_inode *)&in,
 						      sizeof(in)));
 }
+
+/* Undo a symlink inode that could not be linked: free its block and the
+ * inode itself, so e2fsck finds nothing half-made. */
+static void fsa_ext2_drop_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino)
+{
+	struct ext2_inode_large in;
+
+	if (fsa_ext2_read_inode(efs, ino, &in))
+		return;
+	if (ext2fs_inode_has_valid_blocks2(efs->fs, (struct ext2_inode *)&in))
+		ext2fs_punch(efs->fs, ino, (struct ext2_inode *)&in, NULL, 0,
+			     ~0ULL);
+	in.i_links_count = 0;
+	in.i_dtime = (uint32_t)time(NULL);
+	ext2fs_write_inode_full(efs->fs, ino, (struct ext2_inode *)&in,
+				sizeof(in));
+	ext2fs_inode_alloc_stats2(efs->fs, ino, -1, 0);
+}
+
+/*
+ * libext2fs builds the inode (fast, inline or slow, by length) but cannot
+ * grow a full directory, so the name is linked here, where it can.
+ */
+int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
+		     const char *target, uint64_t *inop)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	size_t tlen = strlen(target);
+	ext2_ino_t ino;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	if (!ret && tlen == 0)
+		ret = -ENOENT;
+	if (!ret && tlen >= efs->fs->blocksize)
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_new_inode(efs->fs, (ext2_ino_t)dir,
+						      LINUX_S_IFLNK | 0777,
+						      NULL, &ino));
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_symlink(efs->fs, (ext2_ino_t)dir,
+						    ino, NULL, target));
+	if (ret)
+		return ret;
+	ret = fsa_ext2_link(efs, (ext2_ino_t)dir, name, ino, EXT2_FT_SYMLINK);
+	if (ret) {
+		fsa_ext2_drop_inode(efs, ino);
+		return ret;
+	}
+	*inop = ino;
+	return fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+}

@@ -107,6 +107,9 @@ struct fsa_fs;
  *		is returned itself, not followed (lstat, readlink, ls -l).
  *		Symlinks before the last component are followed.  Callers
  *		fall back to @lookup when NULL.
+ * @symlink:	Optional.  New symlink @name in directory @dir whose target
+ *		is @target (stored as given, not resolved); its inode number
+ *		goes to *@ino.
  */
 struct fsa_ops {
 	const char *name;
@@ -139,6 +142,8 @@ struct fsa_ops {
 	unsigned int caps;
 	int (*lookup_link)(struct fsa_fs *fs, const char *path,
 			   uint64_t *ino);
+	int (*symlink)(struct fsa_fs *fs, uint64_t dir, const char *name,
+		       const char *target, uint64_t *ino);
 };
 
 /**

@@ -785,3 +785,81 @@ Test(ext2_write, big_offset_ext4_4k)
 {
 	big_offset_case("ext4", 4096);
 }
+
+/* Symlinks: fast, inline and slow targets, a directory grown by them,
+ * resolution and readlink afterwards. */
+static void symlink_case(const char *type, const char *opts)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, d, ino, got, want;
+	char name[64], buf[1100], slow[200], huge[1100];
+
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(t_sh("cd %s && mkdir -p src/t && echo x > src/t/file && "
+			  "mke2fs -q -F -t %s -b 1024 %s -d src img 16M",
+			  c.dir, type, opts),
+		     0);
+	memset(slow, 'a', sizeof(slow));
+	memcpy(slow, "/t/", 3);
+	slow[150] = '\0';
+	memset(huge, 'b', sizeof(huge));
+	huge[sizeof(huge) - 1] = '\0';
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0755, &d), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "t/file", &ino),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "slow", slow, &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "huge", huge, &ino),
+		     -ENAMETOOLONG);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "x", &ino),
+		     -EEXIST);
+	for (int i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "a-fairly-long-link-name-%03d", i);
+		cr_assert_eq(fsa_ext2_ops.symlink(f.fs, d, name, "../t/file",
+						  &ino),
+			     0);
+	}
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/t/file", &want), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/fast", &got), 0);
+	cr_expect_eq(got, want);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d/a-fairly-long-link-name-119",
+					 &got),
+		     0);
+	cr_expect_eq(got, want);
+	cr_assert_eq(fsa_ext2_ops.lookup_link(f.fs, "/slow", &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, slow);
+	t_close(&f);
+	if (t_can_loop_mount()) {
+		cr_assert_eq(
+			t_sh("cd %s && mkdir mnt && mount -o loop,ro img mnt",
+			     c.dir),
+			0);
+		cr_expect_eq(
+			t_sh("cd %s && test \"$(readlink mnt/slow)\" = '%s' && "
+			     "cmp mnt/d/a-fairly-long-link-name-007 mnt/t/file",
+			     c.dir, slow),
+			0);
+		t_sh("umount %s/mnt", c.dir);
+	}
+	t_tmpdir_remove(c.dir);
+}
+
+Test(ext2_write, symlink_ext2)
+{
+	symlink_case("ext2", "");
+}
+Test(ext2_write, symlink_ext4)
+{
+	symlink_case("ext4", "");
+}
+Test(ext2_write, symlink_ext4_inline)
+{
+	symlink_case("ext4", "-O inline_data");
+}
