@@ -46,17 +46,16 @@ static int cat_range(struct imc_ctx *ctx, struct imc_file *f, uint64_t pos,
 	imc_progress_begin(ctx, &p, end - pos);
 	while (pos < end && ret == 0) {
 		size_t want = end - pos < CAT_CHUNK ? end - pos : CAT_CHUNK;
-		ssize_t n = pread(f->host_fd, buf, want, (off_t)pos);
+		ssize_t n = imc_file_pread(f, buf, want, (loff_t)pos);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0) {
 			if (n < 0)
-				ret = imc_err(ctx, f->name, -errno);
+				ret = imc_err(ctx, f->name, (int)n);
 			break;
 		}
-		if (write_all(fileno(ctx->out), buf, (size_t)n))
-			ret = imc_err(ctx, "stdout", -errno);
+		ret = write_all(fileno(ctx->out), buf, (size_t)n);
+		if (ret)
+			ret = imc_err(ctx, "stdout", ret);
 		pos += (uint64_t)n;
 		imc_progress_update(&p, pos - start);
 	}
@@ -82,11 +81,6 @@ static int cmd_cat(struct imc_ctx *ctx, int argc, char **argv)
 	ret = imc_file_open(ctx, argv[optind], &f);
 	if (ret)
 		return ret;
-	if (f.host_fd < 0) {
-		/* Image data goes through io.h, which is not on main yet. */
-		imc_file_close(&f);
-		return imc_err(ctx, argv[optind], -EOPNOTSUPP);
-	}
 	end = (uint64_t)f.size;
 	if (off < end && len < end - off)
 		end = off + len;

@@ -7,14 +7,20 @@
 
 const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_cat,
+	&imc_cmd_cp,
+	&imc_cmd_falloc,
 	&imc_cmd_fiemap,
 	&imc_cmd_help,
 	&imc_cmd_ls,
 	&imc_cmd_map,
 	&imc_cmd_probe,
+	&imc_cmd_punch,
 	&imc_cmd_seek,
 	&imc_cmd_shell,
 	&imc_cmd_stat,
+	&imc_cmd_truncate,
+	&imc_cmd_write,
+	&imc_cmd_zero,
 	NULL,
 };
 

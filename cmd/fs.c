@@ -36,8 +36,40 @@ int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr)
 	return ret;
 }
 
+/* The data path of the open image, in the image's mode. */
+static int imc_dev(struct imc_ctx *ctx, struct iomap_dev **devp)
+{
+	struct iomap_io_params params = ctx->io;
+	int ret = 0;
+
+	params.verbose = ctx->verbose;
+	if (!ctx->dev)
+		ret = iomap_dev_open(ctx->fs_image, ctx->fs->rdwr, &params,
+				     &ctx->dev);
+	*devp = ctx->dev;
+	return ret;
+}
+
+int imc_fs_sync(struct imc_ctx *ctx)
+{
+	int ret = 0, r;
+
+	if (ctx->dev) {
+		ret = iomap_dev_close(ctx->dev);
+		ctx->dev = NULL;
+	}
+	if (ctx->fs && ctx->fs->rdwr && ctx->fs->ops->sync) {
+		r = ctx->fs->ops->sync(ctx->fs);
+		ret = ret ? ret : r;
+	}
+	return ret;
+}
+
 void imc_fs_close(struct imc_ctx *ctx)
 {
+	if (ctx->dev)
+		iomap_dev_close(ctx->dev);
+	ctx->dev = NULL;
 	if (ctx->fs)
 		ctx->fs->ops->close(ctx->fs);
 	ctx->fs = NULL;
@@ -45,12 +77,15 @@ void imc_fs_close(struct imc_ctx *ctx)
 	ctx->fs_image = NULL;
 }
 
-static int open_host(struct imc_ctx *ctx, const char *path,
+static int open_host(struct imc_ctx *ctx, const char *path, unsigned int flags,
 		     struct imc_file *f)
 {
+	int oflags = (flags & IMC_OPEN_RDWR) ? O_RDWR : O_RDONLY;
 	struct stat st;
 
-	f->host_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (flags & IMC_OPEN_CREATE)
+		oflags |= O_CREAT;
+	f->host_fd = open(path, oflags | O_CLOEXEC, 0644);
 	if (f->host_fd < 0)
 		return imc_err(ctx, path, -errno);
 	if (fstat(f->host_fd, &st) < 0) {
@@ -66,17 +101,43 @@ static int open_host(struct imc_ctx *ctx, const char *path,
 	return IMC_EXIT_OK;
 }
 
+/* Creates @path's last component as an empty regular file. */
+static int create_image_file(struct fsa_fs *fs, const char *path,
+			     uint64_t *ino)
+{
+	char *parent = strdup(path), *slash;
+	uint64_t dir;
+	int ret;
+
+	if (!parent)
+		return -ENOMEM;
+	slash = strrchr(parent, '/');
+	if (!slash || !slash[1]) {
+		free(parent);
+		return -EISDIR;
+	}
+	*slash = '\0';
+	ret = fs->ops->lookup(fs, parent[0] ? parent : "/", &dir);
+	if (!ret)
+		ret = fs->ops->create ? fs->ops->create(fs, dir, slash + 1, 0644,
+							ino) : -EOPNOTSUPP;
+	free(parent);
+	return ret;
+}
+
 static int open_image(struct imc_ctx *ctx, const struct imc_spec *sp,
-		      const char *arg, struct imc_file *f)
+		      const char *arg, unsigned int flags, struct imc_file *f)
 {
 	struct fsa_stat st;
 	int ret;
 
-	ret = imc_fs_open(ctx, sp->image, false);
+	ret = imc_fs_open(ctx, sp->image, flags & IMC_OPEN_RDWR);
 	if (ret)
 		return imc_err(ctx, sp->image, ret);
 	f->fs = ctx->fs;
 	ret = f->fs->ops->lookup(f->fs, sp->path, &f->ino);
+	if (ret == -ENOENT && (flags & IMC_OPEN_CREATE))
+		ret = create_image_file(f->fs, sp->path, &f->ino);
 	if (!ret)
 		ret = f->fs->ops->stat(f->fs, f->ino, &st);
 	if (!ret)
@@ -89,7 +150,8 @@ static int open_image(struct imc_ctx *ctx, const struct imc_spec *sp,
 	return IMC_EXIT_OK;
 }
 
-int imc_file_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
+int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
+			unsigned int flags, struct imc_file *f)
 {
 	struct imc_spec sp;
 	int ret;
@@ -97,25 +159,82 @@ int imc_file_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
 	memset(f, 0, sizeof(*f));
 	f->name = arg;
 	f->host_fd = -1;
+	f->ctx = ctx;
 	ret = imc_spec_parse(ctx, arg, &sp);
 	if (ret)
 		return ret;
 	if (sp.image)
-		ret = open_image(ctx, &sp, arg, f);
+		ret = open_image(ctx, &sp, arg, flags, f);
 	else
-		ret = open_host(ctx, sp.path, f);
+		ret = open_host(ctx, sp.path, flags, f);
 	imc_spec_free(&sp);
 	return ret;
 }
 
-void imc_file_close(struct imc_file *f)
+int imc_file_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
 {
+	return imc_file_open_flags(ctx, arg, 0, f);
+}
+
+int imc_file_close(struct imc_file *f)
+{
+	int ret = 0;
+
 	if (f->host_fd >= 0)
 		close(f->host_fd);
 	f->host_fd = -1;
+	if (f->io)
+		ret = iomap_file_close(f->io);
+	f->io = NULL;
 	if (f->inode)
 		f->fs->ops->iput(f->inode);
 	f->inode = NULL;
+	return ret;
+}
+
+/* Binds an image file to the data path on first use. */
+int imc_file_io(struct imc_file *f)
+{
+	struct iomap_dev *dev;
+	int ret;
+
+	if (f->io)
+		return 0;
+	ret = imc_dev(f->ctx, &dev);
+	if (!ret)
+		ret = iomap_file_open(dev, f->inode, f->fs->ops->iomap, &f->io);
+	return ret;
+}
+
+ssize_t imc_file_pread(struct imc_file *f, void *buf, size_t len, loff_t pos)
+{
+	ssize_t n;
+	int ret;
+
+	if (f->host_fd >= 0) {
+		do
+			n = pread(f->host_fd, buf, len, pos);
+		while (n < 0 && errno == EINTR);
+		return n < 0 ? -errno : n;
+	}
+	ret = imc_file_io(f);
+	return ret ? ret : iomap_file_read(f->io, buf, len, pos);
+}
+
+ssize_t imc_file_pwrite(struct imc_file *f, const void *buf, size_t len,
+			loff_t pos)
+{
+	ssize_t n;
+	int ret;
+
+	if (f->host_fd >= 0) {
+		do
+			n = pwrite(f->host_fd, buf, len, pos);
+		while (n < 0 && errno == EINTR);
+		return n < 0 ? -errno : n;
+	}
+	ret = imc_file_io(f);
+	return ret ? ret : iomap_file_write(f->io, buf, len, pos);
 }
 
 loff_t imc_file_seek(struct imc_ctx *ctx, struct imc_file *f, loff_t off,
@@ -260,4 +379,85 @@ int imc_image_tmpcopy(const char *image, char **tmp)
 		*tmp = NULL;
 	}
 	return ret;
+}
+
+int imc_file_finish(struct imc_file *f, int ret)
+{
+	struct imc_ctx *ctx = f->ctx;
+	int r = imc_file_close(f);
+
+	/* Data before metadata: writeback may convert unwritten extents. */
+	if (!ret && r)
+		ret = imc_err(ctx, f->name, r);
+	r = imc_fs_sync(ctx);
+	if (!ret && r)
+		ret = imc_err(ctx, ctx->fs_image ? ctx->fs_image : f->name, r);
+	return ret;
+}
+
+int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
+		  uint64_t *off, uint64_t *len)
+{
+	int ret = imc_arg_size(ctx, "offset", off_s, off);
+
+	if (!ret && len_s)
+		ret = imc_arg_size(ctx, "length", len_s, len);
+	if (ret)
+		return ret;
+	if (len_s && *len == 0) {
+		fprintf(ctx->err, "iomapctl: %s: length must not be 0\n",
+			ctx->cmdname);
+		return IMC_EXIT_USAGE;
+	}
+	if (len_s && *len > (uint64_t)INT64_MAX - *off)
+		return imc_err(ctx, "offset + length", -EFBIG);
+	return IMC_EXIT_OK;
+}
+
+int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
+{
+	int ret = imc_file_open_flags(ctx, arg, IMC_OPEN_RDWR, f);
+
+	if (ret)
+		return ret;
+	if (f->host_fd >= 0) {
+		imc_file_close(f);
+		fprintf(ctx->err, "iomapctl: %s: %s: give IMAGE:PATH (this "
+			"command works inside images)\n", ctx->cmdname, arg);
+		return IMC_EXIT_USAGE;
+	}
+	if (!S_ISREG(f->mode))
+		ret = S_ISDIR(f->mode) ? -EISDIR : -EINVAL;
+	else
+		ret = imc_file_io(f);
+	/* Dirty pages must reach the disk before blocks move under them. */
+	if (!ret)
+		ret = iomap_file_sync(f->io);
+	if (ret) {
+		imc_file_close(f);
+		return imc_err(ctx, arg, ret);
+	}
+	return IMC_EXIT_OK;
+}
+
+int imc_file_stat(struct imc_file *f, struct fsa_stat *st)
+{
+	struct stat hs;
+
+	memset(st, 0, sizeof(*st));
+	if (f->host_fd < 0)
+		return f->fs->ops->stat(f->fs, f->ino, st);
+	if (fstat(f->host_fd, &hs) < 0)
+		return -errno;
+	st->ino = hs.st_ino;
+	st->mode = hs.st_mode;
+	st->nlink = (uint32_t)hs.st_nlink;
+	st->uid = hs.st_uid;
+	st->gid = hs.st_gid;
+	st->size = hs.st_size;
+	st->blocks = (uint64_t)hs.st_blocks;
+	st->atime = hs.st_atim;
+	st->mtime = hs.st_mtim;
+	st->ctime = hs.st_ctim;
+	return 0;
 }

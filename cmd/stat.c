@@ -72,30 +72,6 @@ static int summarise(struct imc_ctx *ctx, struct imc_file *f,
 	return 0;
 }
 
-static int get_stat(struct imc_ctx *ctx, struct imc_file *f,
-		    struct fsa_stat *st)
-{
-	struct stat hs;
-
-	memset(st, 0, sizeof(*st));
-	if (f->host_fd < 0)
-		return f->fs->ops->stat(f->fs, f->ino, st);
-	(void)ctx;
-	if (fstat(f->host_fd, &hs) < 0)
-		return -errno;
-	st->ino = hs.st_ino;
-	st->mode = hs.st_mode;
-	st->nlink = (uint32_t)hs.st_nlink;
-	st->uid = hs.st_uid;
-	st->gid = hs.st_gid;
-	st->size = hs.st_size;
-	st->blocks = (uint64_t)hs.st_blocks;
-	st->atime = hs.st_atim;
-	st->mtime = hs.st_mtim;
-	st->ctime = hs.st_ctim;
-	return 0;
-}
-
 static void print_time(FILE *out, const char *label, struct timespec ts)
 {
 	char buf[64];
@@ -175,7 +151,7 @@ static int cmd_stat(struct imc_ctx *ctx, int argc, char **argv)
 	ret = imc_file_open(ctx, argv[optind], &f);
 	if (ret)
 		return ret;
-	ret = get_stat(ctx, &f, &st);
+	ret = imc_file_stat(&f, &st);
 	if (ret) {
 		imc_file_close(&f);
 		return imc_err(ctx, f.name, ret);

@@ -4,7 +4,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat fiemap help ls map probe seek shell stat'
+	local cmds='cat cp falloc fiemap help ls map probe punch seek shell stat truncate write zero'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -28,14 +28,20 @@ _iomapctl()
 	fi
 	case $cmd in
 	cat) opts=""; kind=f ;;
+	cp) opts="-r -f --recursive --force --sparse= --reflink= --verify "; kind=f ;;
+	falloc) opts="-k --keep-size "; kind=f ;;
 	fiemap) opts="-l --xattr --sync --length "; kind=f ;;
 	help) opts="--names --options --completion= "; kind=c ;;
 	ls) opts="-l "; kind=f ;;
 	map) opts="--op= "; kind=f ;;
 	probe) opts=""; kind=i ;;
+	punch) opts=""; kind=f ;;
 	seek) opts="-a -d -h -r -s "; kind=f ;;
 	shell) opts="-c -k --command= --keep-going "; kind=i ;;
 	stat) opts=""; kind=f ;;
+	truncate) opts=""; kind=f ;;
+	write) opts="--pattern= --length= "; kind=f ;;
+	zero) opts="-k --keep-size "; kind=f ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))

@@ -62,8 +62,8 @@ static int iomap_bh_map_cached(struct iomap_file *file,
 			       struct iomap_folio *folio, loff_t pos,
 			       struct iomap *m)
 {
-	unsigned int b = (unsigned int)((pos - folio->pos) >>
-					file->inode->blkbits);
+	unsigned int b =
+		(unsigned int)((pos - folio->pos) >> file->inode->blkbits);
 	struct iomap_bh *bh = iomap_folio_bh(folio, b);
 	int ret;
 
@@ -88,8 +88,8 @@ int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start, loff_t end)
 
 	for (loff_t pos = start; pos < end; pos += bs) {
 		struct iomap_folio *folio = iomap_cache_find(&file->cache, pos);
-		unsigned int b = (unsigned int)((pos - folio->pos) >>
-						inode->blkbits);
+		unsigned int b =
+			(unsigned int)((pos - folio->pos) >> inode->blkbits);
 		struct iomap_bh *bh = iomap_folio_bh(folio, b);
 		struct iomap m;
 		int ret;
@@ -190,6 +190,14 @@ int iomap__bh_wb_map(struct iomap_file *file, struct iomap_folio *folio,
 	return iomap_bh_map_cached(file, folio, pos, m);
 }
 
+bool iomap__bh_wb_mapped(const struct iomap_folio *folio, unsigned int block)
+{
+	const struct iomap_bh *bh = folio->bhs ? &folio->bhs[block] : NULL;
+
+	return bh && (bh->state & IOMAP_BH_MAPPED) &&
+	       !(bh->state & IOMAP_BH_DELAY);
+}
+
 void iomap__bh_wb_done(struct iomap_file *file, struct iomap_folio *folio,
 		       unsigned int block)
 {
@@ -227,16 +235,18 @@ ssize_t iomap__bh_dio_rw(struct iomap__dio *dio, size_t len)
 
 		iomap_bh_iter(&iter, file->inode, pos, end,
 			      IOMAP_DIRECT | (dio->write ? IOMAP_WRITE : 0));
-		ret = iomap_bh_get(file, pos & ~((loff_t)iomap_blocksize(
-							 file->inode) - 1),
-				   dio->write, &bh);
+		ret = iomap_bh_get(
+			file, pos & ~((loff_t)iomap_blocksize(file->inode) - 1),
+			dio->write, &bh);
 		if (ret < 0)
 			return pos > dio->pos ? pos - dio->pos : ret;
-		iomap__bh_to_iomap(file->inode,
-				   pos & ~((loff_t)iomap_blocksize(file->inode) -
-					   1),
-				   &bh, &iter.iomap);
+		iomap__bh_to_iomap(
+			file->inode,
+			pos & ~((loff_t)iomap_blocksize(file->inode) - 1), &bh,
+			&iter.iomap);
 		ret = iomap__dio_range(dio, &iter);
+		if (!ret)
+			ret = iomap__dio_settle(dio);
 		if (ret < 0)
 			return ret;
 		pos += (loff_t)iter.len;

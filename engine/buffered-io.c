@@ -59,8 +59,8 @@ static void iomap_cache_make_room(struct iomap_dev *dev, size_t need)
 			return; /* everything is pinned: go over the bound */
 		owner = victim->cache->owner;
 		if (iomap_folio_is_dirty(victim)) {
-			loff_t vend = victim->pos +
-				      (loff_t)iomap_folio_size(victim);
+			loff_t vend =
+				victim->pos + (loff_t)iomap_folio_size(victim);
 
 			victim->pins++;
 			iomap__writeback(owner, victim->pos, vend);
@@ -74,7 +74,7 @@ static void iomap_cache_make_room(struct iomap_dev *dev, size_t need)
 }
 
 struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
-					   loff_t hint_end, int *errp)
+					  loff_t hint_end, int *errp)
 {
 	struct iomap_folio *folio = iomap_cache_find(&file->cache, pos);
 
@@ -140,7 +140,8 @@ static void iomap_folio_drop_range(struct iomap_folio *folio, loff_t start,
 				(size_t)(bto - bfrom), blkbits);
 	if (folio->bhs)
 		memset(&folio->bhs[(bfrom - folio->pos) >> blkbits], 0,
-		       sizeof(*folio->bhs) * (size_t)((bto - bfrom) >> blkbits));
+		       sizeof(*folio->bhs) *
+			       (size_t)((bto - bfrom) >> blkbits));
 }
 
 void iomap__cache_drop(struct iomap_file *file, loff_t start, loff_t end)
@@ -229,8 +230,8 @@ static int iomap_read_add(struct iomap__readctx *rc, struct iomap_folio *folio,
 		io->iov[io->req.niov - 1].iov_len += len;
 	} else {
 		io->seg[io->nseg++] = (struct iomap__seg){ folio, off, len };
-		io->iov[io->req.niov++] = (struct iovec){ folio->data + off,
-							  len };
+		io->iov[io->req.niov++] =
+			(struct iovec){ folio->data + off, len };
 	}
 	io->len += len;
 	rc->cur_pos_end = pos + (loff_t)len;
@@ -272,8 +273,8 @@ int iomap__read_range(struct iomap__readctx *rc, const struct iomap *m,
 		n = ((size_t)1 << blkbits) - (off & ((1U << blkbits) - 1));
 		if ((loff_t)n > end - pos)
 			n = (size_t)(end - pos);
-		if (iomap_folio_block_uptodate(folio,
-					       (unsigned int)(off >> blkbits))) {
+		if (iomap_folio_block_uptodate(
+			    folio, (unsigned int)(off >> blkbits))) {
 			pos += (loff_t)n;
 			continue;
 		}
@@ -311,7 +312,8 @@ static bool iomap_cache_missing(struct iomap_file *file, loff_t *start,
 
 	for (loff_t p = *start & ~(bs - 1); p < *end; p += bs) {
 		struct iomap_folio *f = iomap_cache_find(&file->cache, p);
-		unsigned int b = (unsigned int)((p - f->pos) >> file->inode->blkbits);
+		unsigned int b =
+			(unsigned int)((p - f->pos) >> file->inode->blkbits);
 
 		if (iomap_folio_block_uptodate(f, b))
 			continue;
@@ -486,18 +488,16 @@ struct iomap_writectx {
 
 /* The folio holding @pos, grabbed and pinned, and how much of
  * [pos, pos + len) it holds. */
-static struct iomap_folio *iomap_write_folio(struct iomap_file *file,
-					     loff_t pos, uint64_t len,
-					     size_t *np)
+static struct iomap_folio *
+iomap_write_folio(struct iomap_file *file, loff_t pos, uint64_t len, size_t *np)
 {
 	uint64_t max = IOMAP_PAGE_SIZE << file->dev->params.max_folio_order;
 	struct iomap_folio *folio;
 	size_t off;
 	int err;
 
-	folio = iomap__cache_grab_one(file, pos,
-				      pos + (loff_t)(len < max ? len : max),
-				      &err);
+	folio = iomap__cache_grab_one(
+		file, pos, pos + (loff_t)(len < max ? len : max), &err);
 	if (!folio)
 		return NULL;
 	off = (size_t)(pos - folio->pos);
@@ -520,7 +520,8 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 	while (len) {
 		loff_t pos = iter->pos;
 		size_t n;
-		struct iomap_folio *folio = iomap_write_folio(file, pos, len, &n);
+		struct iomap_folio *folio =
+			iomap_write_folio(file, pos, len, &n);
 		int ret;
 
 		if (!folio)
@@ -529,8 +530,8 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 					      pos, n);
 		if (!ret)
 			ret = iomap__write_prep_block(
-				file, folio, src, (pos + (loff_t)n - 1) & ~bmask,
-				pos, n);
+				file, folio, src,
+				(pos + (loff_t)n - 1) & ~bmask, pos, n);
 		if (!ret)
 			iomap__write_copy(file, folio,
 					  w->buf ? w->buf + (pos - w->pos) :
@@ -552,8 +553,7 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 }
 
 /* Zero what the cache holds of [pos, pos + len): the disk reads zeros. */
-static void iomap_zero_cached(struct iomap_file *file, loff_t pos,
-			      uint64_t len)
+static void iomap_zero_cached(struct iomap_file *file, loff_t pos, uint64_t len)
 {
 	loff_t end = pos + (loff_t)len;
 
@@ -588,7 +588,9 @@ static int iomap_zero_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 {
 	struct iomap_writectx w = { .file = file, .pos = pos };
-	struct iomap_iter iter = { .inode = file->inode, .pos = pos, .len = len,
+	struct iomap_iter iter = { .inode = file->inode,
+				   .pos = pos,
+				   .len = len,
 				   .flags = IOMAP_ZERO };
 	int ret;
 
@@ -629,7 +631,9 @@ ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 			      size_t len, loff_t pos)
 {
 	struct iomap_writectx w = { .file = file, .buf = buf, .pos = pos };
-	struct iomap_iter iter = { .inode = file->inode, .pos = pos, .len = len,
+	struct iomap_iter iter = { .inode = file->inode,
+				   .pos = pos,
+				   .len = len,
 				   .flags = IOMAP_WRITE };
 	loff_t size = file->inode->size;
 	int ret;

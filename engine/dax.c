@@ -80,8 +80,8 @@ static int iomap_dax_zero_edges(struct iomap__dax *dx, const struct iomap *m,
 	return 0;
 }
 
-static int iomap_dax_write(struct iomap__dax *dx,
-			   const struct iomap_iter *iter, uint64_t len)
+static int iomap_dax_write(struct iomap__dax *dx, const struct iomap_iter *iter,
+			   uint64_t len)
 {
 	const struct iomap *m = &iter->iomap;
 	struct iodev_pmem2 *pm = &dx->file->dev->pmem;
@@ -135,8 +135,10 @@ static int iomap_dax_iter(struct iomap_iter *iter, struct iomap__dax *dx)
 static ssize_t iomap_dax_iomap(struct iomap__dax *dx, size_t len,
 			       const struct iomap_ops *ops, unsigned int flags)
 {
-	struct iomap_iter iter = { .inode = dx->file->inode, .pos = dx->pos,
-				   .len = len, .flags = flags };
+	struct iomap_iter iter = { .inode = dx->file->inode,
+				   .pos = dx->pos,
+				   .len = len,
+				   .flags = flags };
 	int ret;
 
 	while ((ret = iomap_iter(&iter, ops)) > 0)
@@ -159,8 +161,9 @@ static ssize_t iomap_dax_do(struct iomap__dax *dx, size_t len,
 ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write)
 {
-	struct iomap__dax dx = { .file = file, .buf = buf, .pos = pos,
-				 .write = write };
+	struct iomap__dax dx = {
+		.file = file, .buf = buf, .pos = pos, .write = write
+	};
 	loff_t size = file->inode->size;
 	ssize_t done;
 	int ret;
@@ -172,8 +175,7 @@ ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 			return 0;
 		if ((uint64_t)(size - pos) < len)
 			len = (size_t)(size - pos);
-		return iomap_dax_do(&dx, len, file->ops->read,
-				    IOMAP_DAX);
+		return iomap_dax_do(&dx, len, file->ops->read, IOMAP_DAX);
 	}
 	if (pos > size) {
 		ret = iomap__dax_zero(file, size, (uint64_t)(pos - size));
@@ -189,8 +191,9 @@ ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 
 int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 {
-	struct iomap__dax dx = { .file = file, .pos = pos, .write = true,
-				 .zero = true };
+	struct iomap__dax dx = {
+		.file = file, .pos = pos, .write = true, .zero = true
+	};
 	ssize_t ret;
 
 	if (!len)

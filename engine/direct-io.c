@@ -22,8 +22,11 @@ static int iomap_dio_submit(struct iomap__dio *dio,
 			    loff_t pos, uint8_t *buf, size_t len)
 {
 	const struct iomap_dio_ops *dops = dio->file->ops->dio;
-	struct iomap_bio bio = { .addr = addr, .file_offset = pos, .buf = buf,
-				 .len = len, .write = dio->write };
+	struct iomap_bio bio = { .addr = addr,
+				 .file_offset = pos,
+				 .buf = buf,
+				 .len = len,
+				 .write = dio->write };
 
 	if (dops && dops->submit_io) {
 		dio->q.stats->io_requests++;
@@ -82,8 +85,9 @@ static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
 	if (dio->write && (m->flags & IOMAP_F_SHARED))
 		dio->dio_flags |= IOMAP_DIO_COW;
 	if (zero_head) {
-		ret = iomap_dio_zero(dio, iter, (loff_t)round_down_u64(
-							(uint64_t)pos, bs), pos);
+		ret = iomap_dio_zero(dio, iter,
+				     (loff_t)round_down_u64((uint64_t)pos, bs),
+				     pos);
 		if (ret < 0)
 			return ret;
 	}
@@ -134,11 +138,25 @@ int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
 	}
 }
 
+/*
+ * The filesystem may write the image itself while mapping (zeroing new
+ * blocks through its own buffered channel): the kernel cannot invalidate a
+ * page that such a write dirties while an O_DIRECT write to the same page
+ * is in flight, and reports EIO on the file.  So writes of one mapping
+ * complete before the next mapping call; within a mapping they overlap.
+ */
+int iomap__dio_settle(struct iomap__dio *dio)
+{
+	return dio->write ? iomap__ioq_wait(&dio->q) : 0;
+}
+
 static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
 {
 	uint64_t length = iomap_length(iter);
 	int ret = iomap__dio_range(dio, iter);
 
+	if (!ret)
+		ret = iomap__dio_settle(dio);
 	if (ret < 0)
 		return ret;
 	return iomap_iter_advance(iter, length);
@@ -156,7 +174,7 @@ static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
 	int ret;
 
 	while ((ret = iomap_iter(&iter, dio->write ? ops->direct_write :
-						    ops->read)) > 0)
+						     ops->read)) > 0)
 		iter.status = iomap_dio_iter(&iter, dio);
 	if (ret < 0)
 		return ret;
@@ -188,8 +206,8 @@ static ssize_t iomap_dio_complete(struct iomap__dio *dio, ssize_t done,
 	if (done < 0 && !error)
 		error = (int)done;
 	if (dio->write && dops && dops->end_io) {
-		ret = dops->end_io(file->inode, dio->pos,
-				   error ? 0 : done, error, dio->dio_flags);
+		ret = dops->end_io(file->inode, dio->pos, error ? 0 : done,
+				   error, dio->dio_flags);
 		if (ret < 0 && !error)
 			error = ret;
 	}
@@ -201,8 +219,8 @@ static ssize_t iomap_dio_complete(struct iomap__dio *dio, ssize_t done,
 	return error ? error : done;
 }
 
-static int iomap_dio_check(struct iomap_file *file, const void *buf,
-			   size_t len, loff_t pos)
+static int iomap_dio_check(struct iomap_file *file, const void *buf, size_t len,
+			   loff_t pos)
 {
 	uint64_t mask = file->dev->lbs - 1;
 
@@ -214,8 +232,9 @@ static int iomap_dio_check(struct iomap_file *file, const void *buf,
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write)
 {
-	struct iomap__dio dio = { .file = file, .buf = buf, .pos = pos,
-				  .write = write };
+	struct iomap__dio dio = {
+		.file = file, .buf = buf, .pos = pos, .write = write
+	};
 	loff_t size = file->inode->size;
 	size_t want = len;
 	ssize_t done;
@@ -232,7 +251,8 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		if ((uint64_t)(size - pos) < len)
 			len = round_up_u64((uint64_t)(size - pos),
 					   file->dev->lbs);
-		want = len < (uint64_t)(size - pos) ? len : (size_t)(size - pos);
+		want = len < (uint64_t)(size - pos) ? len :
+						      (size_t)(size - pos);
 	}
 	ret = iomap__cache_flush_invalidate(file, pos, pos + (loff_t)len);
 	if (!ret && write)
@@ -248,7 +268,9 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		done = iomap_dio_iomap(&dio, len);
 	err = iomap__ioq_destroy(&dio.q);
 	if (!write)
-		return err ? err : (done < 0 ? done :
-				    ((size_t)done < want ? done : (ssize_t)want));
+		return err ? err :
+			     (done < 0 ? done :
+					 ((size_t)done < want ? done :
+								(ssize_t)want));
 	return iomap_dio_complete(&dio, done, err);
 }

@@ -172,7 +172,7 @@ int iomap__cache_grab(struct iomap_file *file, loff_t start, loff_t end);
 void iomap__cache_unpin(struct iomap_file *file, loff_t start, loff_t end);
 /* The folio holding @pos, pinned; a new one is sized for [pos, hint_end). */
 struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
-					   loff_t hint_end, int *errp);
+					  loff_t hint_end, int *errp);
 /* Write back and drop the folios over [start, end) (before direct I/O). */
 int iomap__cache_flush_invalidate(struct iomap_file *file, loff_t start,
 				  loff_t end);
@@ -232,6 +232,8 @@ struct iomap__dio {
 	unsigned int dio_flags;
 };
 
+/* Wait for a direct write's requests before the next mapping call. */
+int iomap__dio_settle(struct iomap__dio *dio);
 /* Do the part of a direct I/O the current mapping of @iter covers. */
 int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter);
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
@@ -257,13 +259,14 @@ int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 /* A one-block mapping describing @bh (for the shared per-type helpers). */
 void iomap__bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
 			const struct iomap_bh *bh, struct iomap *m);
-int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start,
-			  loff_t end);
+int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start, loff_t end);
 int iomap__bh_write_chunk(struct iomap_file *file, struct iomap_folio *folio,
 			  const uint8_t *buf, loff_t pos, size_t len);
 int iomap__bh_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 int iomap__bh_wb_map(struct iomap_file *file, struct iomap_folio *folio,
 		     unsigned int block, struct iomap *m);
+/* True when writeback of @block needs no get_block call. */
+bool iomap__bh_wb_mapped(const struct iomap_folio *folio, unsigned int block);
 void iomap__bh_wb_done(struct iomap_file *file, struct iomap_folio *folio,
 		       unsigned int block);
 ssize_t iomap__bh_dio_rw(struct iomap__dio *dio, size_t len);

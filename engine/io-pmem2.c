@@ -34,10 +34,9 @@ static int iodev_pmem2_map(struct iodev_pmem2_priv *p, int fd, bool rdwr,
 	/* Page granularity lets a regular file on a page-cache fs map. */
 	if (pmem2_config_set_required_store_granularity(
 		    p->cfg, PMEM2_GRANULARITY_PAGE) ||
-	    pmem2_config_set_protection(p->cfg,
-					rdwr ? PMEM2_PROT_READ |
-						       PMEM2_PROT_WRITE :
-					       PMEM2_PROT_READ)) {
+	    pmem2_config_set_protection(
+		    p->cfg, rdwr ? PMEM2_PROT_READ | PMEM2_PROT_WRITE :
+				   PMEM2_PROT_READ)) {
 		pmem2_fail(err, errlen, "pmem2_config");
 		return -EOPNOTSUPP;
 	}

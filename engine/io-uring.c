@@ -73,8 +73,7 @@ static int iodev_uring_submit(void *priv, struct iodev_req *req)
 		io_uring_prep_writev(sqe, u->fd, req->iov, req->niov,
 				     req->addr);
 	else
-		io_uring_prep_readv(sqe, u->fd, req->iov, req->niov,
-				    req->addr);
+		io_uring_prep_readv(sqe, u->fd, req->iov, req->niov, req->addr);
 	io_uring_sqe_set_data(sqe, req);
 	u->queued++;
 	u->inflight++;

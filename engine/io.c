@@ -53,8 +53,10 @@ static int iomap_dev_open_fds(struct iomap_dev *dev, const char *path)
 		return -errno;
 	/* The host filesystem (tmpfs, ...) refuses O_DIRECT: say so once. */
 	if (dev->params.verbose)
-		fprintf(stderr, "iomapctl: %s: no O_DIRECT here, using "
-				"buffered I/O on the image\n", path);
+		fprintf(stderr,
+			"iomapctl: %s: no O_DIRECT here, using "
+			"buffered I/O on the image\n",
+			path);
 	dev->fd = dev->bfd;
 	dev->lbs = 512;
 	return 0;
@@ -77,8 +79,10 @@ static int iomap_dev_open_backend(struct iomap_dev *dev, const char *path)
 	ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
 	if (ret == -ENOSYS || ret == -EPERM) {
 		if (dev->params.verbose)
-			fprintf(stderr, "iomapctl: io_uring unavailable (%s), "
-					"using pread/pwrite\n", strerror(-ret));
+			fprintf(stderr,
+				"iomapctl: io_uring unavailable (%s), "
+				"using pread/pwrite\n",
+				strerror(-ret));
 		dev->io = &iodev_sync_ops;
 		ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
 	}
@@ -210,13 +214,13 @@ int iomap_file_close(struct iomap_file *file)
 }
 
 /* Adds the wall time of one operation to the file's statistics. */
-#define IOMAP_TIMED(file, expr)                                                \
-	({                                                                     \
-		uint64_t iomap__t0 = iomap_stats_now_ns();                     \
-		__typeof__(expr) iomap__r = (expr);                            \
-		(file)->inode->stats->wall_ns +=                               \
-			iomap_stats_now_ns() - iomap__t0;                      \
-		iomap__r;                                                      \
+#define IOMAP_TIMED(file, expr)                            \
+	({                                                 \
+		uint64_t iomap__t0 = iomap_stats_now_ns(); \
+		__typeof__(expr) iomap__r = (expr);        \
+		(file)->inode->stats->wall_ns +=           \
+			iomap_stats_now_ns() - iomap__t0;  \
+		iomap__r;                                  \
 	})
 
 ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
@@ -239,8 +243,8 @@ ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
 	}
 }
 
-ssize_t iomap_file_write(struct iomap_file *file, const void *buf,
-			 size_t len, loff_t pos)
+ssize_t iomap_file_write(struct iomap_file *file, const void *buf, size_t len,
+			 loff_t pos)
 {
 	const struct iomap_opset *ops = file->ops;
 

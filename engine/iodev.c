@@ -63,7 +63,8 @@ static bool iomap__io_aligned(const struct iomap__io *io, unsigned int lbs)
 		return false;
 	for (unsigned int i = 0; i < io->req.niov; i++)
 		if (((uintptr_t)io->req.iov[i].iov_base |
-		     io->req.iov[i].iov_len) & mask)
+		     io->req.iov[i].iov_len) &
+		    mask)
 			return false;
 	return true;
 }
@@ -221,8 +222,7 @@ int iomap__ioq_destroy(struct iomap__ioq *q)
 		for (unsigned int i = 0; i < q->nslots; i++)
 			q->slots[i].busy = false;
 		q->dev->spare_slots = q->slots;
-	}
-	else
+	} else
 		free(q->slots);
 	q->slots = NULL;
 	return ret;

@@ -66,8 +66,8 @@ static unsigned int iomap_ioend_flags(const struct iomap *m)
 }
 
 /* Kernel's iomap_can_add_to_ioend(): same kind, file and disk contiguous. */
-static bool iomap_can_add(const struct iomap_wb *wb, loff_t pos,
-			  uint64_t addr, size_t len)
+static bool iomap_can_add(const struct iomap_wb *wb, loff_t pos, uint64_t addr,
+			  size_t len)
 {
 	const struct iomap__io *io = wb->cur;
 	const struct iomap_ioend *e = &io->ioend;
@@ -107,7 +107,8 @@ static int iomap_add_to_ioend(struct iomap_wb *wb, uint8_t *mem, loff_t pos,
 		io->done = iomap_ioend_done;
 		io->priv = wb;
 		io->ioend = (struct iomap_ioend){
-			.io_offset = pos, .io_addr = addr,
+			.io_offset = pos,
+			.io_addr = addr,
 			.io_flags = iomap_ioend_flags(m) |
 				    ((m->flags & IOMAP_F_BOUNDARY) ?
 					     IOMAP_IOEND_BOUNDARY :
@@ -115,9 +116,9 @@ static int iomap_add_to_ioend(struct iomap_wb *wb, uint8_t *mem, loff_t pos,
 		};
 	}
 	wb->new_map = false;
-	if (io->req.niov &&
-	    (uint8_t *)io->iov[io->req.niov - 1].iov_base +
-			    io->iov[io->req.niov - 1].iov_len == mem)
+	if (io->req.niov && (uint8_t *)io->iov[io->req.niov - 1].iov_base +
+					    io->iov[io->req.niov - 1].iov_len ==
+				    mem)
 		io->iov[io->req.niov - 1].iov_len += len;
 	else
 		io->iov[io->req.niov++] = (struct iovec){ mem, len };
@@ -154,6 +155,11 @@ static int iomap_wb_map(struct iomap_wb *wb, loff_t pos, uint64_t len)
 	if (wb->mapped && m->offset <= pos &&
 	    (uint64_t)(pos - m->offset) < m->length)
 		return 0;
+	/* No O_DIRECT write in flight while the filesystem may write the
+	 * image itself (see iomap__dio_settle()). */
+	ret = iomap__ioq_wait(&wb->q);
+	if (ret < 0)
+		return ret;
 	wb->file->inode->stats->map_calls++;
 	if (wops)
 		ret = wops->map_blocks(&wb->wpc, wb->file->inode, pos, len);
@@ -188,9 +194,9 @@ static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 			break; /* nothing to write to: the kernel skips it */
 		case IOMAP_MAPPED:
 		case IOMAP_UNWRITTEN:
-			ret = iomap_add_to_ioend(wb, folio->data +
-						 (pos - folio->pos), pos,
-						 (size_t)n);
+			ret = iomap_add_to_ioend(
+				wb, folio->data + (pos - folio->pos), pos,
+				(size_t)n);
 			if (ret < 0)
 				return ret;
 			break;
@@ -209,9 +215,13 @@ static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 static int iomap_wb_run_bh(struct iomap_wb *wb, struct iomap_folio *folio,
 			   unsigned int b)
 {
-	int ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
 	loff_t pos = folio->pos + ((loff_t)b << wb->file->inode->blkbits);
+	int ret = 0;
 
+	if (!iomap__bh_wb_mapped(folio, b))
+		ret = iomap__ioq_wait(&wb->q);
+	if (!ret)
+		ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
 	if (ret < 0)
 		return ret;
 	wb->mapped = false;
@@ -256,7 +266,8 @@ static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
 				ret = iomap_wb_run_bh(wb, folio, i);
 		else
 			ret = iomap_wb_run(wb, folio,
-					   folio->pos + ((loff_t)b << inode->blkbits),
+					   folio->pos + ((loff_t)b
+							 << inode->blkbits),
 					   (uint64_t)(e - b) << inode->blkbits);
 		b = e;
 	}
@@ -268,8 +279,7 @@ static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
 int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 {
 	struct iomap_cache *cache = &file->cache;
-	struct iomap_wb wb = { .file = file,
-			       .wpc = { .inode = file->inode } };
+	struct iomap_wb wb = { .file = file, .wpc = { .inode = file->inode } };
 	struct iomap_folio *f;
 	int ret, err;
 
@@ -279,7 +289,8 @@ int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 	if (ret < 0)
 		return ret;
 	for (f = iomap_cache_next(cache, start); f && f->pos < end;
-	     f = iomap_cache_next(cache, f->pos + (loff_t)iomap_folio_size(f))) {
+	     f = iomap_cache_next(cache,
+				  f->pos + (loff_t)iomap_folio_size(f))) {
 		if (!iomap_folio_is_dirty(f))
 			continue;
 		f->pins++;

@@ -40,6 +40,7 @@ enum imc_progress_mode {
  * @cwd:	the shell's current directory inside @shell_image.
  * @fs:		the open image (kept open across shell commands).
  * @fs_image:	the path @fs was opened from.
+ * @dev:	the data path on @fs_image, opened on first data access.
  * @stats:	what the engine counted for @fs.
  */
 struct imc_ctx {
@@ -55,6 +56,7 @@ struct imc_ctx {
 	char cwd[PATH_MAX];
 	struct fsa_fs *fs;
 	char *fs_image;
+	struct iomap_dev *dev;
 	struct iomap_stats stats;
 };
 
@@ -151,6 +153,8 @@ int imc_path_join(const char *cwd, const char *path, char *out, size_t size);
 /* Opens (or reuses) @image in ctx->fs; returns 0 or a negative errno. */
 int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr);
 void imc_fs_close(struct imc_ctx *ctx);
+/* Writes everything back: data path first, then metadata; 0 or -errno. */
+int imc_fs_sync(struct imc_ctx *ctx);
 /*
  * Copies @image (sparse, or by reflink) to a new temporary file whose
  * malloc'd name goes in *@tmp, so an operation can mutate the copy.
@@ -165,20 +169,55 @@ int imc_image_tmpcopy(const char *image, char **tmp);
  * @inode:	the image inode (when @host_fd is -1).
  * @ino:	its inode number.
  * @size, @blksize, @mode: from stat.
+ * @io:		the image file bound to the data path (imc_file_pread/pwrite).
+ * @ctx:	where the file was opened.
  */
 struct imc_file {
 	const char *name;
 	int host_fd;
 	struct fsa_fs *fs;
 	struct iomap_inode *inode;
+	struct iomap_file *io;
+	struct imc_ctx *ctx;
 	uint64_t ino;
 	loff_t size;
 	unsigned int blksize;
 	uint32_t mode;
 };
+#define IMC_OPEN_RDWR (1U << 0) /* the image (or host file) read-write */
+#define IMC_OPEN_CREATE (1U << 1) /* create a missing regular file */
 /* Opens @arg read-only; prints the error; returns IMC_EXIT_*. */
 int imc_file_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
-void imc_file_close(struct imc_file *f);
+/* The same with IMC_OPEN_* @flags. */
+int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
+			unsigned int flags, struct imc_file *f);
+/* Releases @f; for a written image file the first writeback error. */
+int imc_file_close(struct imc_file *f);
+/*
+ * After a mutating command: closes @f (writeback) and syncs the image,
+ * printing the first error if @ret is still IMC_EXIT_OK; returns IMC_EXIT_*.
+ */
+int imc_file_finish(struct imc_file *f, int ret);
+/*
+ * OFFSET (and LENGTH unless @len_s is NULL) with the usual messages: a zero
+ * length is a usage error, a range past INT64_MAX fails with EFBIG.
+ */
+int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
+		  uint64_t *off, uint64_t *len);
+/*
+ * Opens IMAGE:PATH read-write for zero/truncate/falloc/punch: a regular
+ * file, bound to the data path with its cache written back.  IMC_EXIT_*.
+ */
+int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
+/* Attributes of @f, host or image, as an fsa_stat; 0 or -errno. */
+int imc_file_stat(struct imc_file *f, struct fsa_stat *st);
+/* Binds an image file to the data path (f->io); 0 or -errno. */
+int imc_file_io(struct imc_file *f);
+/* Bytes read (0 at EOF) or -errno, host or image (through ctx->io). */
+ssize_t imc_file_pread(struct imc_file *f, void *buf, size_t len, loff_t pos);
+/* Bytes written or -errno. */
+ssize_t imc_file_pwrite(struct imc_file *f, const void *buf, size_t len,
+			loff_t pos);
 /* SEEK_DATA / SEEK_HOLE through the kernel or the chosen mapper. */
 loff_t imc_file_seek(struct imc_ctx *ctx, struct imc_file *f, loff_t off,
 		     int whence);

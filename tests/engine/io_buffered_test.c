@@ -52,12 +52,14 @@ static void open_file(enum iomap_mapper mapper, unsigned int order,
 		      size_t cache, const struct iomap_opset *ops)
 {
 	struct iomap_io_params p = { .path = IOMAP_IO_BUFFERED,
-				     .mapper = mapper, .cache_bytes = cache,
+				     .mapper = mapper,
+				     .cache_bytes = cache,
 				     .max_folio_order = order };
 
 	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, ops ? ops : &memfs_opset,
-				     &file), 0);
+				     &file),
+		     0);
 }
 
 static void start(unsigned int blkbits, loff_t size,
@@ -109,11 +111,10 @@ Test(io_buffered, one_byte_writes_write_back_one_block)
 			}
 			cr_assert_eq(iomap_file_sync(file), 0);
 			cr_assert_eq(fs.stats.bytes_dirtied, n);
-			cr_assert_eq(fs.stats.bytes_written_back, n * 1024,
-				     "mapper %d order %u: wrote back %llu", m,
-				     order,
-				     (unsigned long long)
-					     fs.stats.bytes_written_back);
+			cr_assert_eq(
+				fs.stats.bytes_written_back, n * 1024,
+				"mapper %d order %u: wrote back %llu", m, order,
+				(unsigned long long)fs.stats.bytes_written_back);
 			cr_assert_eq(fs.stats.io_requests, n);
 			cr_assert_eq(fs.stats.bytes_read, 0,
 				     "nothing read for a cached write");
@@ -188,7 +189,8 @@ Test(io_buffered, eviction_keeps_data)
 			size_t n = len - pos < 10000 ? len - pos : 10000;
 
 			memfs_pattern(buf, n, (loff_t)pos, 4);
-			cr_assert_eq(iomap_file_write(file, buf, n, (loff_t)pos),
+			cr_assert_eq(iomap_file_write(file, buf, n,
+						      (loff_t)pos),
 				     (ssize_t)n);
 			memcpy(want + pos, buf, n);
 			cr_assert_leq(fs.inode.cache->lru->bytes, limit,
@@ -489,8 +491,7 @@ Test(io_buffered, two_files_share_the_bound)
 	memfs_set_backed(&fs2, ALLOC_START + (4 << 20));
 	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
-	cr_assert_eq(iomap_file_open(dev, &fs2.inode, &memfs_opset, &file2),
-		     0);
+	cr_assert_eq(iomap_file_open(dev, &fs2.inode, &memfs_opset, &file2), 0);
 	memfs_pattern(a, sizeof(a), 0, 21);
 	memfs_pattern(b, sizeof(b), 0, 22);
 	for (size_t pos = 0; pos < sizeof(a); pos += 5000) {

@@ -89,8 +89,8 @@ Test(io_dax, write_into_hole_zeroes_the_block_edges)
 		cr_assert_eq(fs.ext[0].offset, 4096);
 		read_disk(fs.ext[0].addr, blk, 4096);
 		for (int i = 0; i < 4096; i++)
-			cr_assert_eq(blk[i], i >= 904 && i < 1004 ?
-						     data[i - 904] : 0,
+			cr_assert_eq(blk[i],
+				     i >= 904 && i < 1004 ? data[i - 904] : 0,
 				     "mapper %d disk byte %d", m, i);
 		cr_assert_eq(fs.stats.blocks_zeroed, 2);
 		stop();
@@ -132,7 +132,8 @@ Test(io_dax, read_holes_unwritten_and_eof)
 		if (m == IOMAP_MAPPER_BH)
 			cr_assert_eq(fs.stats.map_calls, 3);
 		else
-			cr_assert_eq(fs.stats.map_calls, 3, "map, hole, unwritten");
+			cr_assert_eq(fs.stats.map_calls, 3,
+				     "map, hole, unwritten");
 		stop();
 		memfs_destroy(&fs);
 	}

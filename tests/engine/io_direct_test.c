@@ -48,7 +48,8 @@ static void start(unsigned int blkbits, loff_t size,
 		  const struct memfs_extent *t, int n, enum iomap_mapper mapper,
 		  unsigned int depth)
 {
-	struct iomap_io_params p = { .path = IOMAP_IO_DIRECT, .mapper = mapper,
+	struct iomap_io_params p = { .path = IOMAP_IO_DIRECT,
+				     .mapper = mapper,
 				     .queue_depth = depth };
 
 	memfs_init(&fs, blkbits, size, t, n);
@@ -147,14 +148,14 @@ Test(io_direct, stale_data_never_returns)
 		cr_assert_eq(fs.inode.size, 5632);
 		cr_assert_eq(fs.nr, 1, "mapper %d: one allocation", m);
 		fd = open(img, O_RDONLY);
-		cr_assert_eq(pread(fd, blk, 4096, (off_t)fs.ext[0].addr +
-						    (fs.ext[0].offset == 0 ?
-							     4096 : 0)),
+		cr_assert_eq(pread(fd, blk, 4096,
+				   (off_t)fs.ext[0].addr +
+					   (fs.ext[0].offset == 0 ? 4096 : 0)),
 			     4096);
 		close(fd);
 		for (int i = 0; i < 4096; i++)
-			cr_assert_eq(blk[i], i >= 1024 && i < 1536 ?
-						     buf[i - 1024] : 0,
+			cr_assert_eq(blk[i],
+				     i >= 1024 && i < 1536 ? buf[i - 1024] : 0,
 				     "mapper %d: disk byte %d", m, i);
 		iomap_file_close(file);
 		iomap_dev_close(dev);
@@ -234,15 +235,17 @@ Test(io_direct, requests_per_extent_vs_per_block)
 
 static int submit_fd = -1, nr_submit;
 
-static int test_submit_io(const struct iomap_iter *iter,
-			  struct iomap_bio *bio, loff_t file_offset)
+static int test_submit_io(const struct iomap_iter *iter, struct iomap_bio *bio,
+			  loff_t file_offset)
 {
 	(void)iter;
 	nr_submit++;
 	cr_assert_eq(bio->file_offset, file_offset);
 	if (bio->write)
 		return pwrite(submit_fd, bio->buf, bio->len,
-			      (off_t)bio->addr) == (ssize_t)bio->len ? 0 : -EIO;
+			      (off_t)bio->addr) == (ssize_t)bio->len ?
+			       0 :
+			       -EIO;
 	return pread(submit_fd, bio->buf, bio->len, (off_t)bio->addr) ==
 			       (ssize_t)bio->len ?
 		       0 :
@@ -281,7 +284,8 @@ Test(io_direct, io_uring_many_in_flight)
 
 	if (ret < 0)
 		cr_skip_test("io_uring unavailable here (%s): the engine "
-			     "falls back to pread/pwrite", strerror(-ret));
+			     "falls back to pread/pwrite",
+			     strerror(-ret));
 	io_uring_queue_exit(&ring);
 	for (unsigned int depth = 1; depth <= 64; depth *= 8) {
 		start(12, (loff_t)len, dense, 1, IOMAP_MAPPER_BH, depth);
@@ -340,4 +344,35 @@ Test(io_direct, submit_io_sees_the_zeroing)
 		cr_assert_eq(blk[i], i >= 1024 && i < 1536 ? buf[i - 1024] : 0);
 	close(submit_fd);
 	free(buf);
+}
+
+/* §10.7: a sector write into an UNWRITTEN extent zeroes the rest of its
+ * block, and ->end_io converts it (whole blocks) afterwards. */
+Test(io_direct, write_into_unwritten_zeroes_and_converts)
+{
+	static const struct memfs_extent t[] = {
+		{ 0, 16384, IOMAP_UNWRITTEN, 0, 2 << 20 },
+	};
+	uint8_t *buf = abuf(1024), *got = abuf(16384);
+
+	start(12, 16384, t, 1, IOMAP_MAPPER_IOMAP, 0);
+	memfs_pattern(buf, 1024, 5120, 6);
+	cr_assert_eq(iomap_file_write(file, buf, 1024, 5120), 1024);
+	cr_assert_eq(fs.nr_end_io, 1);
+	cr_assert(fs.end_io_flags & IOMAP_DIO_UNWRITTEN);
+	cr_assert_eq(fs.end_io_pos, 5120);
+	cr_assert_eq(fs.end_io_size, 1024);
+	cr_assert_eq(fs.stats.blocks_zeroed, 2, "head and tail of block 1");
+	/* [4096, 8192) is written now, the rest still unwritten. */
+	cr_assert_eq(fs.nr, 3);
+	cr_assert_eq(fs.ext[1].offset, 4096);
+	cr_assert_eq(fs.ext[1].type, IOMAP_MAPPED);
+	cr_assert_eq(fs.ext[0].type, IOMAP_UNWRITTEN);
+	cr_assert_eq(fs.ext[2].type, IOMAP_UNWRITTEN);
+	cr_assert_eq(iomap_file_read(file, got, 16384, 0), 16384);
+	for (int i = 0; i < 16384; i++)
+		cr_assert_eq(got[i], i >= 5120 && i < 6144 ? buf[i - 5120] : 0,
+			     "byte %d", i);
+	free(buf);
+	free(got);
 }

@@ -23,7 +23,7 @@ static const char *const mapper_names[] = { "iomap", "bh" };
 
 enum layout { L_DENSE, L_SPARSE, L_UNWRITTEN, L_FRAG, L_COUNT };
 static const char *const layout_names[] = { "dense", "sparse", "unwritten",
-					     "fragmented" };
+					    "fragmented" };
 
 /* Build a layout of about 256 KiB with an EOF inside a block. */
 static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
@@ -42,7 +42,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 		for (int i = 0; i < 8; i++)
 			t[n++] = (struct memfs_extent){
 				(loff_t)i * (32 << 10), 16 << 10, IOMAP_MAPPED,
-				0, (1 << 20) + (uint64_t)i * (64 << 10) };
+				0, (1 << 20) + (uint64_t)i * (64 << 10)
+			};
 		break;
 	case L_UNWRITTEN:
 		t[n++] = (struct memfs_extent){ 0, 64 << 10, IOMAP_MAPPED, 0,
@@ -57,7 +58,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 		for (int i = 0; i < 64; i++)
 			t[n++] = (struct memfs_extent){
 				(loff_t)(i * 2 * bs), 2 * bs, IOMAP_MAPPED, 0,
-				(4 << 20) - (uint64_t)(i + 1) * 4 * bs };
+				(4 << 20) - (uint64_t)(i + 1) * 4 * bs
+			};
 		size = (loff_t)(128 * bs) - 100;
 		break;
 	}
@@ -68,7 +70,8 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 static int open_path(const char *img, enum iomap_io_path path,
 		     enum iomap_mapper mapper, struct iomap_dev **dev)
 {
-	struct iomap_io_params p = { .path = path, .mapper = mapper,
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .max_folio_order = 4 };
 
 	return iomap_dev_open(img, true, &p, dev);
@@ -145,7 +148,8 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 			 layout_names[l], 1U << blkbits, chunks[c]);
 		cr_assert_eq(open_path(img, path, mapper, &dev), 0, "%s", what);
 		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
-					     &file), 0);
+					     &file),
+			     0);
 		memset(&fs.stats, 0, sizeof(fs.stats));
 		read_compare(file, want, fs.inode.size, chunks[c], what);
 		if (mapper == IOMAP_MAPPER_BH)
@@ -194,13 +198,12 @@ struct wr {
 
 /* Sector-aligned writes that still hit partial blocks (for direct I/O). */
 static const struct wr aligned_writes[] = {
-	{ 512, 1024 },	    { 15872, 1024 },	    { 20992, 512 },
-	{ 31744, 1536 },    { 41984, 512 },	    { 65536, 4096 },
-	{ 81920 + 512, 512 }, { 8192, 16384 },
+	{ 512, 1024 },	{ 15872, 1024 }, { 20992, 512 },       { 31744, 1536 },
+	{ 41984, 512 }, { 65536, 4096 }, { 81920 + 512, 512 }, { 8192, 16384 },
 };
 /* Anything goes for buffered and DAX. */
 static const struct wr odd_writes[] = {
-	{ 1, 1 },	   { 15000, 3000 },  { 20001, 77 }, { 31000, 2000 },
+	{ 1, 1 },	{ 15000, 3000 }, { 20001, 77 }, { 31000, 2000 },
 	{ 41000, 100 }, { 65526, 4106 }, { 90001, 33 }, { 4095, 2 },
 };
 
@@ -227,7 +230,8 @@ static void apply(uint8_t *ref, loff_t *ref_size, const struct wr *w,
 		*ref_size = w->pos + (loff_t)w->len;
 }
 
-static void write_list(struct iomap_file *file, uint8_t *ref,
+/* The same writes go to @host with pwrite: the oracle. */
+static void write_list(struct iomap_file *file, int host, uint8_t *ref,
 		       loff_t *ref_size, const struct wr *ws, size_t n,
 		       unsigned int seed, const char *what)
 {
@@ -237,6 +241,8 @@ static void write_list(struct iomap_file *file, uint8_t *ref,
 		memfs_pattern(data, ws[i].len, ws[i].pos, seed + (unsigned)i);
 		cr_assert_eq(iomap_file_write(file, data, ws[i].len, ws[i].pos),
 			     (ssize_t)ws[i].len, "%s: write %zu", what, i);
+		cr_assert_eq(pwrite(host, data, ws[i].len, ws[i].pos),
+			     (ssize_t)ws[i].len);
 		apply(ref, ref_size, &ws[i], data);
 		free(data);
 	}
@@ -250,7 +256,9 @@ static void write_one(const char *img, unsigned int blkbits,
 	struct iomap_file *file;
 	uint8_t *ref = calloc(1, 1 << 20);
 	loff_t ref_size;
-	char what[96];
+	char what[96], *hpath;
+	uint8_t *hbuf;
+	int host;
 
 	snprintf(what, sizeof(what), "%s/%s/bs%u", path_names[path],
 		 mapper_names[mapper], 1U << blkbits);
@@ -258,16 +266,27 @@ static void write_one(const char *img, unsigned int blkbits,
 	memfs_image_fill(&fs, img, SEED);
 	memfs_expected(&fs, ref, SEED);
 	ref_size = fs.inode.size;
+	cr_assert(asprintf(&hpath, "%s.host", img) > 0);
+	host = open(hpath, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	cr_assert(host >= 0);
+	cr_assert_eq(pwrite(host, ref, (size_t)ref_size, 0), ref_size);
+	free(hpath);
 	cr_assert_eq(open_path(img, path, mapper, &dev), 0, "%s", what);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
-	write_list(file, ref, &ref_size, aligned_writes,
+	write_list(file, host, ref, &ref_size, aligned_writes,
 		   sizeof(aligned_writes) / sizeof(aligned_writes[0]), 100,
 		   what);
 	if (path != IOMAP_IO_DIRECT)
-		write_list(file, ref, &ref_size, odd_writes,
+		write_list(file, host, ref, &ref_size, odd_writes,
 			   sizeof(odd_writes) / sizeof(odd_writes[0]), 200,
 			   what);
 	cr_assert_eq(fs.inode.size, ref_size, "%s: size", what);
+	/* The model agrees with the host file the same pwrites built. */
+	hbuf = malloc((size_t)ref_size + 1);
+	cr_assert_eq(pread(host, hbuf, (size_t)ref_size + 1, 0), ref_size);
+	cr_assert_arr_eq(hbuf, ref, (size_t)ref_size, "%s: host file", what);
+	free(hbuf);
+	close(host);
 	/* Through the same path, then from the disk through another. */
 	read_compare(file, ref, ref_size, path == IOMAP_IO_DIRECT ? 4096 : 5000,
 		     what);

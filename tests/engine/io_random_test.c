@@ -43,8 +43,8 @@ static void *abuf(size_t len)
 	return p;
 }
 
-static void verify(struct iomap_file *file, const struct model *md,
-		   bool direct, const char *what, int op)
+static void verify(struct iomap_file *file, const struct model *md, bool direct,
+		   const char *what, int op)
 {
 	size_t cap = (size_t)md->size + 4096;
 	uint8_t *got = abuf(cap);
@@ -53,13 +53,14 @@ static void verify(struct iomap_file *file, const struct model *md,
 	cr_assert_eq(iomap_file_read(file, got, len, 0), md->size,
 		     "%s op %d: size", what, op);
 	for (loff_t i = 0; i < md->size; i++)
-		cr_assert_eq(got[i], md->data[i], "%s op %d: byte %lld %#x != %#x",
-			     what, op, (long long)i, got[i], md->data[i]);
+		cr_assert_eq(got[i], md->data[i],
+			     "%s op %d: byte %lld %#x != %#x", what, op,
+			     (long long)i, got[i], md->data[i]);
 	free(got);
 }
 
-static void op_write(struct iomap_file *file, struct model *md,
-		     struct rng *r, unsigned int align, int op)
+static void op_write(struct iomap_file *file, struct model *md, struct rng *r,
+		     unsigned int align, int op)
 {
 	loff_t pos = (loff_t)rnd(r, RANGE) & ~(loff_t)(align - 1);
 	size_t len = ((size_t)rnd(r, 20000) + align) & ~(size_t)(align - 1);
@@ -85,7 +86,7 @@ static void op_zero(struct iomap_file *file, struct model *md, struct rng *r)
 	if (pos < md->size)
 		memset(md->data + pos, 0,
 		       (size_t)(pos + (loff_t)len < md->size ? (loff_t)len :
-							      md->size - pos));
+							       md->size - pos));
 }
 
 /* Shrink as a filesystem's setattr would: truncate_page, size, invalidate. */
@@ -103,7 +104,8 @@ static void op_truncate(struct iomap_file *file, struct memfs *fs,
 static void run(const char *img, enum iomap_io_path path,
 		enum iomap_mapper mapper, unsigned int blkbits, uint64_t seed)
 {
-	struct iomap_io_params p = { .path = path, .mapper = mapper,
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .cache_bytes = 48 << 10,
 				     .max_folio_order = 4 };
 	struct rng r = { seed };
@@ -166,8 +168,8 @@ Test(io_random, all_paths_match_the_model)
 	for (int path = 0; path < 3; path++)
 		for (int m = 0; m < 2; m++)
 			for (unsigned int bb = 10; bb <= 12; bb += 2) {
-				char *img = memfs_image_create(dir, "img",
-							       4 << 20);
+				char *img =
+					memfs_image_create(dir, "img", 4 << 20);
 
 				run(img, path, m, bb,
 				    0x9E3779B97F4A7C15ULL ^

@@ -55,17 +55,19 @@ static void layout(struct memfs *fs, bool frag)
 	int n = frag ? 256 : 1;
 
 	for (int i = 0; i < n; i++)
-		t[i] = (struct memfs_extent){
-			(loff_t)i * (FILE_SIZE / n), FILE_SIZE / n, IOMAP_MAPPED,
-			0, frag ? (uint64_t)(255 - i) * (64 << 10) :
-				  (uint64_t)FILE_SIZE };
+		t[i] = (struct memfs_extent){ (loff_t)i * (FILE_SIZE / n),
+					      FILE_SIZE / n, IOMAP_MAPPED, 0,
+					      frag ? (uint64_t)(255 - i) *
+							      (64 << 10) :
+						     (uint64_t)FILE_SIZE };
 	memfs_init(fs, 12, FILE_SIZE, t, n);
 }
 
 static void read_cost(enum iomap_io_path path, enum iomap_mapper mapper,
 		      bool frag, uint8_t *buf)
 {
-	struct iomap_io_params p = { .path = path, .mapper = mapper,
+	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .max_folio_order = 9 };
 	uint64_t blocks = FILE_SIZE >> 12;
 	struct iomap_dev *dev;
@@ -144,7 +146,8 @@ Test(io_stats, buffered_write_costs)
 		memfs_set_backed(&fs, 1 << 20);
 		cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
 		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
-					     &file), 0);
+					     &file),
+			     0);
 		for (loff_t pos = 0; pos < FILE_SIZE; pos += 1 << 20)
 			cr_assert_eq(iomap_file_write(file, buf, 1 << 20, pos),
 				     1 << 20);
@@ -192,7 +195,8 @@ Test(io_stats, random_4k_direct_reads)
 		image_sync();
 		cr_assert_eq(iomap_dev_open(img, false, &p, &dev), 0);
 		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
-					     &file), 0);
+					     &file),
+			     0);
 		for (int i = 0; i < 2000; i++) {
 			loff_t pos;
 
@@ -200,7 +204,8 @@ Test(io_stats, random_4k_direct_reads)
 			x ^= x >> 7;
 			x ^= x << 17;
 			pos = (loff_t)(x % (FILE_SIZE / 4096)) * 4096;
-			cr_assert_eq(iomap_file_read(file, buf, 4096, pos), 4096);
+			cr_assert_eq(iomap_file_read(file, buf, 4096, pos),
+				     4096);
 			cr_assert_eq(((uint8_t *)buf)[17],
 				     memfs_pattern_byte(pos + 17, 2));
 		}

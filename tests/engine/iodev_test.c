@@ -39,7 +39,8 @@ static void run_backend(const struct iodev_ops *ops)
 		iov[i][0] = (struct iovec){ out[i], CHUNK / 2 };
 		iov[i][1] = (struct iovec){ out[i] + CHUNK / 2, CHUNK / 2 };
 		req[i] = (struct iodev_req){ .addr = (uint64_t)i * CHUNK,
-					     .iov = iov[i], .niov = 2,
+					     .iov = iov[i],
+					     .niov = 2,
 					     .write = true };
 		cr_assert_eq(ops->submit(priv, &req[i]), 0);
 		if (i % 4 == 3)
@@ -54,7 +55,8 @@ static void run_backend(const struct iodev_ops *ops)
 	for (int i = 0; i < NREQ; i++) {
 		iov[i][0] = (struct iovec){ in[i], CHUNK };
 		req[i] = (struct iodev_req){ .addr = (uint64_t)i * CHUNK,
-					     .iov = iov[i], .niov = 1 };
+					     .iov = iov[i],
+					     .niov = 1 };
 		cr_assert_eq(ops->submit(priv, &req[i]), 0);
 		cr_assert_eq(ops->reap(priv, &done, true), 1);
 		cr_assert_eq(done, &req[i]);
@@ -63,7 +65,8 @@ static void run_backend(const struct iodev_ops *ops)
 	}
 	/* Past the end of the file: a short (0-byte) read, not an error. */
 	iov[0][0] = (struct iovec){ in[0], CHUNK };
-	req[0] = (struct iodev_req){ .addr = 1 << 30, .iov = iov[0], .niov = 1 };
+	req[0] =
+		(struct iodev_req){ .addr = 1 << 30, .iov = iov[0], .niov = 1 };
 	cr_assert_eq(ops->submit(priv, &req[0]), 0);
 	cr_assert_eq(ops->reap(priv, &done, true), 1);
 	cr_assert_eq(done->res, 0);

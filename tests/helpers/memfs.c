@@ -119,8 +119,8 @@ static void memfs_record(struct memfs_call *calls, int *nr, loff_t pos,
 			 loff_t length, ssize_t written, unsigned int flags)
 {
 	if (*nr < MEMFS_MAX_CALLS)
-		calls[*nr] = (struct memfs_call){ pos, length, written, flags,
-						  0 };
+		calls[*nr] =
+			(struct memfs_call){ pos, length, written, flags, 0 };
 	(*nr)++;
 }
 
@@ -417,8 +417,10 @@ const struct iomap_opset memfs_opset = {
 uint8_t memfs_pattern_byte(loff_t pos, unsigned int seed)
 {
 	/* 1..127: never 0 (zeros) nor MEMFS_MARKER (stale data). */
-	return (uint8_t)(((uint64_t)pos * 31 + seed * 17 + (uint64_t)pos / 4093) %
-			 127 + 1);
+	return (uint8_t)(((uint64_t)pos * 31 + seed * 17 +
+			  (uint64_t)pos / 4093) %
+				 127 +
+			 1);
 }
 
 void memfs_pattern(uint8_t *buf, size_t len, loff_t pos, unsigned int seed)

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cp_file.c - copying one regular file between host and images, following
+ * the source's data/hole map so holes stay holes and zeros are never read. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cp.h"
+
+#define CP_CHUNK (1U << 20)
+#define CP_ALIGN 4096U
+
+int cp_check_name(const char *name)
+{
+	/* A damaged directory may hold anything: never build paths from it. */
+	if (!name[0] || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    strchr(name, '/'))
+		return -EINVAL;
+	return 0;
+}
+
+static bool all_zero(const char *buf, size_t len)
+{
+	return len == 0 || (buf[0] == 0 && !memcmp(buf, buf + 1, len - 1));
+}
+
+/*
+ * Writes @len bytes of @buf at @pos.  A short last piece is padded with
+ * zeros to a whole block, as direct I/O needs; cp_commit sets the size.
+ * --sparse=always skips the blocks that are all zeros.
+ */
+static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
+		  uint64_t pos)
+{
+	size_t padded = (len + CP_ALIGN - 1) & ~(size_t)(CP_ALIGN - 1);
+
+	memset(buf + len, 0, padded - len);
+	for (size_t at = 0; at < padded;) {
+		size_t run = padded - at;
+		ssize_t w;
+
+		if (cp->sparse == CP_SPARSE_ALWAYS) {
+			if (all_zero(buf + at, CP_ALIGN)) {
+				at += CP_ALIGN;
+				continue;
+			}
+			for (run = CP_ALIGN; at + run < padded &&
+			     !all_zero(buf + at + run, CP_ALIGN);)
+				run += CP_ALIGN;
+		}
+		/* A short write is retried: the next one says why. */
+		w = imc_file_pwrite(d, buf + at, run, (loff_t)(pos + at));
+		if (w < 0)
+			return (int)w;
+		if (w == 0)
+			return -EIO;
+		at += (size_t)w;
+	}
+	return 0;
+}
+
+/* Copies [pos, end) of @s to @d; with @hole, writes zeros instead. */
+static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
+		    char *buf, uint64_t pos, uint64_t end, bool hole)
+{
+	while (pos < end) {
+		size_t n = end - pos < CP_CHUNK ? end - pos : CP_CHUNK;
+		/* Whole aligned blocks, as direct I/O wants; short at EOF. */
+		size_t want = (n + CP_ALIGN - 1) & ~(size_t)(CP_ALIGN - 1);
+		ssize_t r = hole ? (ssize_t)n : imc_file_pread(s, buf, want,
+							     (loff_t)pos);
+		int ret;
+
+		if (r <= 0)
+			return r < 0 ? (int)r : -EIO;
+		if ((size_t)r > n)
+			r = (ssize_t)n;
+		if (hole)
+			memset(buf, 0, n);
+		ret = cp_put(cp, d, buf, (size_t)r, pos);
+		if (ret)
+			return ret;
+		pos += (uint64_t)r;
+		cp->bytes += (uint64_t)r;
+		imc_progress_update(&cp->prog, cp->bytes);
+	}
+	return 0;
+}
+
+/* Walks SEEK_DATA/SEEK_HOLE of the source; only data segments are read. */
+static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
+{
+	uint64_t pos = 0, size = (uint64_t)s->size;
+	char *buf = NULL;
+	int ret = 0;
+
+	if (posix_memalign((void **)&buf, CP_ALIGN, CP_CHUNK))
+		return -ENOMEM;
+	while (pos < size && !ret) {
+		loff_t data = imc_file_seek(cp->sctx, s, (loff_t)pos, SEEK_DATA);
+		loff_t hole;
+
+		if (data == -ENXIO)
+			data = (loff_t)size;
+		else if (data < 0) {
+			ret = (int)data;
+			break;
+		}
+		if (cp->sparse == CP_SPARSE_NEVER && (uint64_t)data > pos)
+			ret = cp_range(cp, s, d, buf, pos, (uint64_t)data, true);
+		if (ret || (uint64_t)data >= size)
+			break;
+		hole = imc_file_seek(cp->sctx, s, data, SEEK_HOLE);
+		if (hole < 0) {
+			ret = (int)hole;
+			break;
+		}
+		ret = cp_range(cp, s, d, buf, (uint64_t)data, (uint64_t)hole,
+			       false);
+		pos = (uint64_t)hole;
+	}
+	free(buf);
+	return ret;
+}
+
+/* Reads both files back and compares them. */
+static int cp_verify(struct imc_file *s, struct imc_file *d)
+{
+	char *a = NULL, *b = NULL;
+	int ret = posix_memalign((void **)&a, CP_ALIGN, CP_CHUNK) ||
+		  posix_memalign((void **)&b, CP_ALIGN, CP_CHUNK) ? -ENOMEM : 0;
+
+	if (!ret && s->size != d->size)
+		ret = -EIO;
+	for (loff_t pos = 0; !ret && pos < s->size;) {
+		ssize_t n = imc_file_pread(s, a, CP_CHUNK, pos);
+		ssize_t m = n > 0 ? imc_file_pread(d, b, CP_CHUNK, pos) : n;
+
+		if (n <= 0 || m < 0)
+			ret = n < 0 ? (int)n : m < 0 ? (int)m : -EIO;
+		else if (m != n || memcmp(a, b, (size_t)n))
+			ret = -EIO;
+		pos += n > 0 ? n : 0;
+	}
+	free(a);
+	free(b);
+	return ret;
+}
+
+/* Host: a temporary name in the destination directory, O_EXCL, no follow. */
+static int open_host_tmp(const struct cp_dst *dst, char *tmp, size_t size,
+			 int *fd)
+{
+	for (int i = 0; i < 100; i++) {
+		snprintf(tmp, size, ".%.200s.iomapctl-%d-%d", dst->name,
+			 (int)getpid(), i);
+		*fd = openat(dst->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+			     O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (*fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* The existing destination entry may be replaced only with -f, never a dir. */
+static int host_target_ok(struct cp *cp, const struct cp_dst *dst)
+{
+	struct stat st;
+
+	if (fstatat(dst->dirfd, dst->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return cp->force ? 0 : -EEXIST;
+}
+
+static int set_host_attrs(int fd, const struct fsa_stat *st)
+{
+	struct timespec ts[2] = { st->atime, st->mtime };
+
+	if (fchmod(fd, st->mode & 07777) < 0 || futimens(fd, ts) < 0)
+		return -errno;
+	return 0;
+}
+
+static int set_image_attrs(struct imc_file *d, const struct fsa_stat *src)
+{
+	struct fsa_stat st;
+	int ret;
+
+	if (!d->fs->ops->setattr)
+		return 0;
+	ret = d->fs->ops->stat(d->fs, d->ino, &st);
+	if (ret)
+		return ret;
+	st.mode = (st.mode & ~07777U) | (src->mode & 07777);
+	st.atime = src->atime;
+	st.mtime = src->mtime;
+	return d->fs->ops->setattr(d->fs, d->ino, &st);
+}
+
+/*
+ * Image destination: refuse symlinks and directories, -f truncates.
+ * Returns 0, a negative errno, or 1 when the error was already printed.
+ */
+static int open_image_dst(struct cp *cp, const struct cp_dst *dst,
+			  struct imc_file *d, char *spec, size_t size)
+{
+	struct fsa_fs *fs;
+	struct fsa_stat st;
+	uint64_t ino;
+	int ret;
+
+	snprintf(spec, size, "%s:%s", dst->image, dst->path);
+	ret = imc_fs_open(cp->dctx, dst->image, true);
+	if (ret)
+		return ret;
+	fs = cp->dctx->fs;
+	ret = fs->ops->lookup_link ? fs->ops->lookup_link(fs, dst->path, &ino) :
+				     fs->ops->lookup(fs, dst->path, &ino);
+	if (!ret) {
+		ret = fs->ops->stat(fs, ino, &st);
+		if (!ret && S_ISLNK(st.mode))
+			return -ELOOP;
+		if (!ret && S_ISDIR(st.mode))
+			return -EISDIR;
+		if (!ret && !cp->force)
+			return -EEXIST;
+	} else if (ret != -ENOENT) {
+		return ret;
+	}
+	/* imc_file_open_flags prints its own error: 1 says "reported". */
+	if (imc_file_open_flags(cp->dctx, spec, IMC_OPEN_RDWR | IMC_OPEN_CREATE,
+				d))
+		return 1;
+	if (d->size && d->fs->ops->setsize)
+		return d->fs->ops->setsize(d->inode, 0);
+	return 0;
+}
+
+/* The destination as an open file; host copies go to a temporary name. */
+static int cp_open_dst(struct cp *cp, const struct cp_dst *dst,
+		       struct imc_file *d, char *tmp, size_t size)
+{
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->host_fd = -1;
+	d->ctx = cp->dctx;
+	if (dst->image)
+		return open_image_dst(cp, dst, d, tmp, size);
+	d->name = dst->name;
+	ret = host_target_ok(cp, dst);
+	if (!ret)
+		ret = open_host_tmp(dst, tmp, size, &d->host_fd);
+	return ret;
+}
+
+/*
+ * Size, mode and times; then the host temporary takes the real name.  In an
+ * image the data is written back first: the size cuts the block padding,
+ * and writeback must not touch the inode after its times are set.
+ */
+static int cp_commit(struct imc_file *d, const struct cp_dst *dst,
+		     const char *tmp, const struct fsa_stat *st)
+{
+	int ret = 0;
+
+	if (dst->image) {
+		if (d->io)
+			ret = iomap_file_sync(d->io);
+		if (!ret && d->fs->ops->setsize)
+			ret = d->fs->ops->setsize(d->inode, st->size);
+		if (!ret && d->io)
+			iomap_file_invalidate(d->io, st->size);
+		return ret;
+	}
+	if (ftruncate(d->host_fd, st->size) < 0)
+		return -errno;
+	ret = set_host_attrs(d->host_fd, st);
+	/* renameat replaces a symlink itself, never what it points to. */
+	if (!ret && renameat(dst->dirfd, tmp, dst->dirfd, dst->name) < 0)
+		ret = -errno;
+	return ret;
+}
+
+static int cp_verify_dst(struct cp *cp, struct imc_file *s,
+			 const struct cp_dst *dst, const char *spec)
+{
+	struct imc_file v = { .host_fd = -1 };
+	int ret;
+
+	if (dst->image) {
+		if (imc_file_open(cp->dctx, spec, &v))
+			return -EIO;
+	} else {
+		v.host_fd = openat(dst->dirfd, dst->name,
+				   O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (v.host_fd < 0)
+			return -errno;
+		v.size = lseek(v.host_fd, 0, SEEK_END);
+	}
+	ret = cp_verify(s, &v);
+	imc_file_close(&v);
+	return ret;
+}
+
+int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
+{
+	char tmp[PATH_MAX + 16] = "", what[2 * PATH_MAX];
+	struct imc_file s, d;
+	struct fsa_stat st;
+	int ret;
+
+	if (imc_file_open(cp->sctx, src, &s))
+		return IMC_EXIT_FAIL;
+	ret = imc_file_stat(&s, &st);
+	if (!ret && !S_ISREG(st.mode))
+		ret = S_ISDIR(st.mode) ? -EISDIR : -EINVAL;
+	if (!ret) {
+		ret = cp_open_dst(cp, dst, &d, tmp, sizeof(tmp));
+		if (ret > 0) {
+			imc_file_close(&s);
+			return IMC_EXIT_FAIL;
+		}
+	}
+	if (!ret) {
+		ret = cp_data(cp, &s, &d);
+		if (!ret)
+			ret = cp_commit(&d, dst, tmp, &st);
+		/*
+		 * A failed copy leaves nothing behind on the host; in an image,
+		 * whose adapter cannot unlink, it leaves an empty file.
+		 */
+		if (dst->image) {
+			int r;
+
+			if (ret && d.io)
+				iomap_file_invalidate(d.io, 0);
+			if (ret && d.fs->ops->setsize)
+				d.fs->ops->setsize(d.inode, 0);
+			/* The image is synced once, at the end of cp: a
+			 * source in the same image still reads through it. */
+			r = imc_file_close(&d);
+			ret = ret ? ret : r;
+			if (!ret)
+				ret = set_image_attrs(&d, &st);
+		} else {
+			close(d.host_fd);
+			if (ret)
+				unlinkat(dst->dirfd, tmp, 0);
+		}
+	}
+	if (!ret && cp->verify)
+		ret = cp_verify_dst(cp, &s, dst, tmp);
+	imc_file_close(&s);
+	if (!ret)
+		return IMC_EXIT_OK;
+	snprintf(what, sizeof(what), "%s -> %s%s%s", src,
+		 dst->image ? dst->image : "", dst->image ? ":" : "",
+		 dst->image ? dst->path : dst->name);
+	return imc_err(cp->sctx, what, ret);
+}

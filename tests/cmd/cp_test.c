@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cp_test.c - cp between host and images and between images: bytes, holes,
+ * modes and times kept; the safety rules hold. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "cmd_helpers.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = t_tmpdir();
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p src/sub && xfs_io -f -c "
+			  "'pwrite -q -S 0xcd 64k 64k' -c 'pwrite -q 2m 4k' -c "
+			  "'truncate 3m' src/sparse && echo hello > src/sub/hello "
+			  "&& chmod 0640 src/sub/hello && touch -d @1577923200 "
+			  "src/sub/hello && ln -s sub/hello src/link", dir), 0);
+	cr_assert_eq(tc_mkimage(dir), 0);
+}
+
+static void teardown(void)
+{
+	t_sh("umount '%s/small' 2>/dev/null", dir);
+	t_tmpdir_remove(dir);
+}
+
+TestSuite(cp, .init = setup, .fini = teardown);
+
+#define NEED_ADAPTER()                                                         \
+	do {                                                                   \
+		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
+			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
+			cr_skip_test("no filesystem adapter registered");      \
+	} while (0)
+
+static void fsck_clean(const char *img)
+{
+	cr_expect_eq(t_sh("cd '%s' && e2fsck -fn %s >/dev/null 2>&1", dir, img),
+		     0, "e2fsck finds damage in %s", img);
+}
+
+Test(cp, round_trip_keeps_bytes_holes_mode_times)
+{
+	char *out;
+
+	NEED_ADAPTER();
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp src/sparse img:/s"), 0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "-v cp --verify img:/s back"), 0);
+	cr_expect(strncmp(out, "copied 69632 bytes in ", 22) == 0 &&
+		  strstr(out, " MiB/s)\n"), "%s", out);
+	free(out);
+	cr_expect_eq(t_sh("cd '%s' && cmp src/sparse back", dir), 0);
+	/* Only the data was allocated: 68 KiB, not 3 MiB. */
+	cr_expect_eq(t_sh("cd '%s' && test $(du -k back | cut -f1) -le 80", dir),
+		     0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "fiemap --json img:/s"), 0);
+	cr_expect_eq(tc_json(out, "len(d['extents']) == 2"), 0, "%s", out);
+	free(out);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp src/sub/hello img:/"), 0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "stat --json img:/hello"), 0);
+	cr_expect_eq(tc_json(out, "d['mode'] == 0o640 and "
+			     "int(d['mtime']) == 1577923200"), 0, "%s", out);
+	free(out);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp img:/hello hello2"), 0);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(stat -c %%a:%%Y hello2)\" = "
+			  "\"$(stat -c %%a:%%Y src/sub/hello)\"", dir), 0,
+		     "mode and mtime kept on the way out");
+	fsck_clean("img");
+}
+
+Test(cp, sparse_modes)
+{
+	NEED_ADAPTER();
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp --sparse=never img:/sparse "
+			    "full"), 0);
+	cr_expect_eq(t_sh("cd '%s' && cmp full src/sparse && "
+			  "test $(du -k full | cut -f1) -ge 3072", dir), 0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp --sparse=always full img:/z"),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp img:/z z"), 0);
+	cr_expect_eq(t_sh("cd '%s' && cmp z src/sparse && "
+			  "test $(du -k z | cut -f1) -le 80", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp --sparse=some full img:/y"), 2);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp --reflink=always full img:/y"),
+		     1);
+}
+
+Test(cp, no_overwrite_without_force)
+{
+	char *err;
+
+	NEED_ADAPTER();
+	cr_assert_eq(t_sh("cd '%s' && echo keep > exists", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp img:/sparse exists"), 1);
+	cr_expect(strstr(err, "img:/sparse -> exists: File exists"), "%s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat exists)\" = keep", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp src/sparse img:/sub/hello"), 1);
+	cr_expect(strstr(err, "File exists") || strstr(err, "Is a directory"),
+		  "%s", err);
+	free(err);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp src/sparse img:/sparse"), 1);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp -f src/sub/hello img:/sparse"),
+		     0);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(%s cat img:/sparse)\" = hello",
+			  dir, IOMAPCTL_BINARY), 0);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp -f img:/sparse exists"), 0);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat exists)\" = hello", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp src img:/x"), 1);
+	cr_expect(strstr(err, "src: is a directory (use -r)"), "%s", err);
+	free(err);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp src/sparse src/sub/hello "
+			    "exists"), 1, "several sources need a directory");
+	fsck_clean("img");
+}
+
+Test(cp, trees_both_ways_and_between_images)
+{
+	char *out, *err;
+
+	NEED_ADAPTER();
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r src img:/tree"), 0, "%s",
+		     err);
+	cr_expect(strstr(err, "src/link: skipping symlink"), "%s", err);
+	free(err);
+	cr_assert_eq(tc_run(dir, &out, NULL, "ls img:/tree/sub"), 0);
+	cr_expect_str_eq(out, "hello\n");
+	free(out);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp -r img:/ out"), 0);
+	cr_expect_eq(t_sh("cd '%s' && cmp out/tree/sparse src/sparse && "
+			  "cmp out/sub/hello src/sub/hello && "
+			  "test \"$(readlink out/link)\" = sub/hello", dir), 0);
+	cr_assert_eq(t_sh("cd '%s' && truncate -s 16M img2 && mke2fs -q -t ext4 "
+			  "img2", dir), 0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "--io=direct cp -r --verify "
+			    "img:/tree img2:/"), 0);
+	cr_expect_eq(t_sh("cd '%s' && %s cat img2:/tree/sparse | cmp - "
+			  "src/sparse", dir, IOMAPCTL_BINARY), 0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp img:/tree/sparse img:/again"),
+		     0, "inside one image");
+	cr_expect_eq(t_sh("cd '%s' && %s cat img:/again | cmp - src/sparse",
+			  dir, IOMAPCTL_BINARY), 0);
+	fsck_clean("img");
+	fsck_clean("img2");
+}
+
+Test(cp, never_writes_through_a_symlink_out_of_the_destination)
+{
+	char *err;
+
+	NEED_ADAPTER();
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p outside out && echo secret > "
+			  "outside/hello && ln -s ../outside out/sub && "
+			  "ln -s ../outside/hello out/hello", dir), 0);
+	/* The image's /sub must not go into out/sub -> ../outside. */
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp -r img:/ out"), 1);
+	cr_expect(strstr(err, "sub: Too many levels of symbolic links") ||
+		  strstr(err, "sub: Not a directory"), "%s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat outside/hello)\" = secret && "
+			  "test ! -e outside/sparse", dir), 0,
+		     "something was written outside the destination");
+	/* -f replaces the link itself, not its target. */
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp -f img:/sub/hello out/hello"), 0);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat outside/hello)\" = secret && "
+			  "test ! -L out/hello && test \"$(cat out/hello)\" = "
+			  "hello", dir), 0);
+}
+
+Test(cp, refuses_unsafe_names_from_a_damaged_image)
+{
+	char *err;
+
+	NEED_ADAPTER();
+	/* A name with '/' in a directory block (no checksums to fix up). */
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p bad && echo x > bad/zzqqzz && "
+			  "echo y > bad/ok && mke2fs -q -F -t ext4 -O "
+			  "^metadata_csum,^dir_index -d bad bad.img 8M && "
+			  "python3 -c 'import sys\nd = open(\"bad.img\", \"rb\")"
+			  ".read()\nassert d.count(b\"zzqqzz\") == 1\n"
+			  "open(\"bad.img\", \"wb\").write(d.replace(b\"zzqqzz\","
+			  " b\"zz/.qz\"))'", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp -r bad.img:/ badout"), 1);
+	cr_expect(strstr(err, "refusing unsafe name 'zz/.qz'"), "%s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat badout/ok)\" = y && "
+			  "test ! -e zz && test ! -e badout/zz", dir), 0);
+}
+
+Test(cp, failed_copy_removes_its_partial_file)
+{
+	char *err;
+
+	NEED_ADAPTER();
+	if (geteuid() != 0 || t_sh("cd '%s' && mkdir small && mount -t tmpfs "
+				   "-o size=256k tmpfs small", dir))
+		cr_skip_test("needs root to mount a small tmpfs");
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp --sparse=never img:/sparse "
+			    "small/full"), 1);
+	cr_expect(strstr(err, "img:/sparse -> full: No space left on device"),
+		  "%s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test -z \"$(ls -A small)\"", dir), 0,
+		     "partial file left behind");
+}
