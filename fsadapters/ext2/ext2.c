@@ -533,4 +533,6 @@ const struct fsa_ops fsa_ext2_ops = {
 	.caps = FSA_CAP_WRITE | FSA_CAP_UNWRITTEN,
 	.lookup_link = fsa_ext2_lookup_link,
 	.symlink = fsa_ext2_symlink,
+	.listxattr = fsa_ext2_listxattr,
+	.setxattr = fsa_ext2_setxattr,
 };

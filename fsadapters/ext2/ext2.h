@@ -143,4 +143,10 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size);
 int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
 
+/* xattr.c */
+int fsa_ext2_listxattr(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
+		       void *priv);
+int fsa_ext2_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
+		      const void *value, size_t len);
+
 #endif /* IOMAPCTL_FSA_EXT2_H */

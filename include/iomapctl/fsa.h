@@ -5,6 +5,7 @@
 #define IOMAPCTL_FSA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -72,6 +73,10 @@ struct fsa_dirent {
 
 typedef int (*fsa_dirent_cb)(const struct fsa_dirent *de, void *priv);
 
+/* One extended attribute: full @name ("user.a"), @value of @len bytes. */
+typedef int (*fsa_xattr_cb)(const char *name, const void *value, size_t len,
+			    void *priv);
+
 struct fsa_fs;
 
 /**
@@ -110,6 +115,10 @@ struct fsa_fs;
  * @symlink:	Optional.  New symlink @name in directory @dir whose target
  *		is @target (stored as given, not resolved); its inode number
  *		goes to *@ino.
+ * @listxattr:	Optional.  Calls @cb for each extended attribute of @ino,
+ *		POSIX ACLs in the Linux xattr format; a non-zero return from
+ *		@cb stops the walk and is returned.
+ * @setxattr:	Optional.  Creates or replaces attribute @name of @ino.
  */
 struct fsa_ops {
 	const char *name;
@@ -144,6 +153,10 @@ struct fsa_ops {
 			   uint64_t *ino);
 	int (*symlink)(struct fsa_fs *fs, uint64_t dir, const char *name,
 		       const char *target, uint64_t *ino);
+	int (*listxattr)(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
+			 void *priv);
+	int (*setxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
+			const void *value, size_t len);
 };
 
 /**

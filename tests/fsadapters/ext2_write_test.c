@@ -863,3 +863,91 @@ Test(ext2_write, symlink_ext4_inline)
 {
 	symlink_case("ext4", "-O inline_data");
 }
+
+struct xattrs {
+	int n;
+	char names[16][64];
+	size_t lens[16];
+};
+
+static int collect_xattr(const char *name, const void *value, size_t len,
+			 void *priv)
+{
+	struct xattrs *x = priv;
+
+	(void)value;
+	cr_assert_lt(x->n, 16);
+	snprintf(x->names[x->n], 64, "%s", name);
+	x->lens[x->n++] = len;
+	return 0;
+}
+
+static ssize_t xattr_len(const struct xattrs *x, const char *name)
+{
+	for (int i = 0; i < x->n; i++)
+		if (!strcmp(x->names[i], name))
+			return (ssize_t)x->lens[i];
+	return -1;
+}
+
+/* Extended attributes listed and set, in the inode and in an EA block;
+ * inline data is not an attribute; no ext_attr feature, no attributes. */
+Test(ext2_write, xattrs)
+{
+	struct ctx c;
+	struct t_file f;
+	struct xattrs x = { 0 };
+	char big[3000], *out;
+
+	memset(big, 'q', sizeof(big));
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && echo tiny > src/a && "
+		     "mke2fs -q -F -t ext4 -O inline_data -I 256 -b 4096 -d src img 16M && "
+		     "debugfs -w -R 'ea_set /a user.old value' img >/dev/null 2>&1 && "
+		     "mke2fs -q -F -t ext2 -O ^ext_attr -d src noea 8M",
+		     c.dir),
+		0);
+	t_open(&f, c.img, "/a", 1);
+	cr_assert_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 1, "system.data must not be listed");
+	cr_expect_eq(xattr_len(&x, "user.old"), 5);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.new", "12345678",
+					   8),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.big", big,
+					   sizeof(big)),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.old", "v2", 2),
+		     0);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "system.data", "x", 1),
+		     -EINVAL);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, "/a", 0);
+	x.n = 0;
+	cr_assert_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 3);
+	cr_expect_eq(xattr_len(&x, "user.new"), 8);
+	cr_expect_eq(xattr_len(&x, "user.big"), 3000);
+	cr_expect_eq(xattr_len(&x, "user.old"), 2);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.ro", "x", 1),
+		     -EROFS);
+	t_close(&f);
+	cr_assert_eq(t_sh_out(&out,
+			      "debugfs -R 'ea_get /a user.new' %s 2>/dev/null",
+			      c.img),
+		     0);
+	cr_expect(strstr(out, "12345678") != NULL, "debugfs sees: %s", out);
+	free(out);
+	snprintf(c.img, sizeof(c.img), "%s/noea", c.dir);
+	t_open(&f, c.img, "/a", 1);
+	x.n = 0;
+	cr_expect_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 0);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.a", "b", 1),
+		     -EOPNOTSUPP);
+	t_close(&f);
+	t_tmpdir_remove(c.dir);
+}
