@@ -75,11 +75,12 @@ static void report(struct imc_ctx *ctx, uint64_t done, uint64_t off,
 static int write_loop(struct imc_ctx *ctx, struct imc_file *f,
 		      struct write_src *src, uint64_t off)
 {
-	char *buf = malloc(WRITE_CHUNK);
+	char *buf = NULL;
 	uint64_t pos = off, ops = 0, t0 = iomap_stats_now_ns();
 	ssize_t n;
 
-	if (!buf)
+	/* Page-aligned: --io=direct refuses unaligned user memory. */
+	if (posix_memalign((void **)&buf, 4096, WRITE_CHUNK))
 		return imc_err(ctx, "buffer", -ENOMEM);
 	while ((n = next_chunk(src, buf)) > 0) {
 		ssize_t w = imc_file_pwrite(f, buf, (size_t)n, (loff_t)pos);

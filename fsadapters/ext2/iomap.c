@@ -134,9 +134,11 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 		if (err)
 			return fsa_ext2_errno(err);
 		/* Resuming after an invalidation: go to the last run kept. */
-		if (cur->nr &&
-		    ext2fs_extent_goto(cur->handle,
-				       cur->runs[cur->nr - 1].lblk) == 0) {
+		cur->resumed = cur->nr &&
+			       ext2fs_extent_goto(cur->handle,
+						  cur->runs[cur->nr - 1].lblk) ==
+				       0;
+		if (cur->resumed) {
 			err = ext2fs_extent_get(cur->handle,
 						EXT2_EXTENT_NEXT_LEAF, &ext);
 		} else {
@@ -159,6 +161,19 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 		return fsa_ext2_errno(err);
 	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
 		return -EFSCORRUPTED;
+	/*
+	 * libext2fs 1.47: after ext2fs_extent_goto() in a tree of depth >= 1,
+	 * NEXT_LEAF from the last extent wraps to the first one instead of
+	 * failing with EXTENT_NO_NEXT.  On a handle we resumed that way, an
+	 * extent going backwards is the end of the tree; on a walk from the
+	 * root it stays corruption.
+	 */
+	if (cur->resumed && cur->nr &&
+	    ext.e_lblk < cur->runs[cur->nr - 1].lblk +
+				 cur->runs[cur->nr - 1].len) {
+		cur->done = true;
+		return 0;
+	}
 	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
 				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
 }
