@@ -45,7 +45,6 @@ struct fsa_ext2_cursor {
 	size_t hint; /* run the last lookup found */
 	bool started;
 	bool done; /* every run of the file is in @runs */
-	bool resumed; /* @handle came from ext2fs_extent_goto (see iomap.c) */
 	int err; /* the walk failed: every lookup returns this */
 };
 

@@ -951,3 +951,59 @@ Test(ext2_write, xattrs)
 	t_close(&f);
 	t_tmpdir_remove(c.dir);
 }
+
+/*
+ * A mutation in the middle of a many-leaf extent tree, right after a run
+ * that starts a leaf: the cursor keeps the runs before it and resumes the
+ * walk there, and must still see every later leaf.
+ */
+Test(ext2_write, resume_mid_tree)
+{
+	struct ctx c;
+	struct t_file f;
+	struct t_bmap before, after, fresh;
+	char *out;
+	unsigned long long key = 0;
+	int n = 0;
+
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && head -c 2M /dev/zero | tr '\\0' z > src/f && "
+		     "mke2fs -q -F -t ext4 -b 1024 -d src img 16M && "
+		     "for i in $(seq 1 2 2047); do echo \"punch /f $i $i\"; done > cmds && "
+		     "debugfs -w -f cmds img >/dev/null 2>&1",
+		     c.dir),
+		0);
+	/* the logical start of the third leaf */
+	cr_assert_eq(t_sh_out(&out,
+			      "debugfs -R 'ex /f' %s 2>/dev/null | "
+			      "awk '{ split($1, l, \"/\"); "
+			      "if ($2 > 0 && l[1] + 1 == $2) print $5 }'",
+			      c.img),
+		     0);
+	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n"))
+		if (++n == 3)
+			key = strtoull(s, NULL, 10);
+	free(out);
+	cr_assert_geq(n, 4, "want a tree of 4+ leaves, got %d", n);
+	t_open(&f, c.img, "/f", 1);
+	cr_assert_eq(t_fiemap_bmap(&f, &before, 0), 0);
+	/* punch the extent after the leaf's first one */
+	cr_assert_eq(
+		fsa_ext2_ops.punch(f.inode, (loff_t)(key + 2) * 1024, 1024), 0);
+	before.kind[key + 2] = T_HOLE;
+	before.pblk[key + 2] = 0;
+	cr_assert_eq(t_fiemap_bmap(&f, &after, 0), 0);
+	cr_assert_eq(t_bmap_diff(&before, &after), -1,
+		     "resumed walk differs at block %lld (leaf key %llu)",
+		     (long long)t_bmap_diff(&before, &after), key);
+	reopen(&f, &c, "/f");
+	cr_assert_eq(t_fiemap_bmap(&f, &fresh, 0), 0);
+	cr_assert_eq(t_bmap_diff(&before, &fresh), -1);
+	t_bmap_free(&before);
+	t_bmap_free(&after);
+	t_bmap_free(&fresh);
+	t_close(&f);
+	t_tmpdir_remove(c.dir);
+}
