@@ -535,4 +535,5 @@ const struct fsa_ops fsa_ext2_ops = {
 	.symlink = fsa_ext2_symlink,
 	.listxattr = fsa_ext2_listxattr,
 	.setxattr = fsa_ext2_setxattr,
+	.unlink = fsa_ext2_unlink,
 };

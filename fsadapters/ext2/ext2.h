@@ -138,6 +138,7 @@ int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino,
 		     const struct fsa_stat *st);
 int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 		     const char *target, uint64_t *ino);
+int fsa_ext2_unlink(struct fsa_fs *fs, uint64_t dir, const char *name);
 int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size);
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size);

@@ -119,6 +119,9 @@ struct fsa_fs;
  *		POSIX ACLs in the Linux xattr format; a non-zero return from
  *		@cb stops the walk and is returned.
  * @setxattr:	Optional.  Creates or replaces attribute @name of @ino.
+ * @unlink:	Optional.  Removes entry @name from directory @dir; when that
+ *		was the last link, frees the inode's blocks and the inode.
+ *		-EISDIR for a directory, -ENOENT when there is no such name.
  */
 struct fsa_ops {
 	const char *name;
@@ -157,6 +160,7 @@ struct fsa_ops {
 			 void *priv);
 	int (*setxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
 			const void *value, size_t len);
+	int (*unlink)(struct fsa_fs *fs, uint64_t dir, const char *name);
 };
 
 /**

@@ -1007,3 +1007,79 @@ Test(ext2_write, resume_mid_tree)
 	t_close(&f);
 	t_tmpdir_remove(c.dir);
 }
+
+/* unlink: names go, inodes and blocks with the last link, nothing leaks. */
+static void unlink_case(const char *type, const char *opts)
+{
+	struct ctx c;
+	struct t_file f;
+	struct fsa_info before, after;
+	uint64_t root, ino, a, b;
+	char *p = pattern(300000, 2), big[2000], slow[200];
+
+	memset(big, 'e', sizeof(big));
+	memset(slow, 's', sizeof(slow));
+	slow[sizeof(slow) - 1] = '\0';
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir -p src/d && echo one > src/a && ln src/a src/b && "
+		     "echo tiny > src/tiny && mke2fs -q -F -t %s -b 4096 %s -d src img 16M",
+		     c.dir, type, opts),
+		0);
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &before), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "data", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(mini_write(&f, W_DIRECT, 4096, p, 300000), 300000);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.big", big,
+					   sizeof(big)),
+		     0);
+	fsa_ext2_ops.iput(f.inode);
+	f.inode = NULL;
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "a", &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "slow", slow, &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "data"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "fast"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "slow"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "tiny"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "data"), -ENOENT);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "d"), -EISDIR);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/a", &a), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "a"), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/b", &b), 0);
+	cr_assert_eq(a, b);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, "/b", 1);
+	{
+		struct fsa_stat st;
+
+		cr_assert_eq(fsa_ext2_ops.stat(f.fs, f.ino, &st), 0);
+		cr_expect_eq(st.nlink, 1);
+		cr_expect_eq(st.size, 4);
+	}
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	/* everything made since, and tiny, is free again */
+	cr_expect_geq(after.free_blocks, before.free_blocks);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "b"), 0);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	t_tmpdir_remove(c.dir);
+}
+
+Test(ext2_write, unlink_ext2)
+{
+	unlink_case("ext2", "");
+}
+Test(ext2_write, unlink_ext4)
+{
+	unlink_case("ext4", "");
+}
+Test(ext2_write, unlink_ext4_inline)
+{
+	unlink_case("ext4", "-O inline_data");
+}
