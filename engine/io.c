@@ -153,6 +153,7 @@ int iomap_dev_close(struct iomap_dev *dev)
 	}
 	iodev_pmem2_close(&dev->pmem);
 	free(dev->spare_slots);
+	iomap_lru_release(&dev->lru);
 	if (dev->fd != dev->bfd && close(dev->fd) && !ret)
 		ret = -errno;
 	if (close(dev->bfd) && !ret)

@@ -19,12 +19,54 @@ int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits)
 	return 0;
 }
 
+/*
+ * Folio memory of an LRU goes back to its pool, up to a quarter of the
+ * bound, so streaming through a bounded cache reuses faulted-in pages
+ * instead of an mmap, page faults and munmap per folio.
+ */
 static void iomap_folio_free(struct iomap_folio *folio)
 {
+	struct iomap_lru *lru = folio->cache ? folio->cache->lru : NULL;
+	size_t size = iomap_folio_size(folio);
+
 	free(folio->bhs);
-	free(folio->data);
+	if (lru && folio->data && lru->pool_bytes + size <= lru->limit / 4) {
+		*(void **)folio->data = lru->pool[folio->order];
+		lru->pool[folio->order] = folio->data;
+		lru->pool_bytes += size;
+	} else {
+		free(folio->data);
+	}
 	free(folio->state);
 	free(folio);
+}
+
+static void *iomap_folio_data(struct iomap_lru *lru, unsigned int order)
+{
+	void *data = lru ? lru->pool[order] : NULL;
+
+	if (data) {
+		lru->pool[order] = *(void **)data;
+		lru->pool_bytes -= IOMAP_PAGE_SIZE << order;
+		return data;
+	}
+	/* Page-aligned so O_DIRECT can read straight into it. */
+	if (posix_memalign(&data, IOMAP_PAGE_SIZE, IOMAP_PAGE_SIZE << order))
+		return NULL;
+	return data;
+}
+
+void iomap_lru_release(struct iomap_lru *lru)
+{
+	for (unsigned int o = 0; o <= IOMAP_MAX_FOLIO_ORDER; o++) {
+		while (lru->pool[o]) {
+			void *next = *(void **)lru->pool[o];
+
+			free(lru->pool[o]);
+			lru->pool[o] = next;
+		}
+	}
+	lru->pool_bytes = 0;
 }
 
 static void iomap_lru_unlink(struct iomap_folio *folio)
@@ -127,7 +169,8 @@ struct iomap_folio *iomap_cache_find(const struct iomap_cache *cache,
 	return NULL;
 }
 
-static struct iomap_folio *iomap_folio_alloc(loff_t pos, unsigned int order,
+static struct iomap_folio *iomap_folio_alloc(struct iomap_lru *lru, loff_t pos,
+					     unsigned int order,
 					     unsigned int blkbits)
 {
 	struct iomap_folio *folio = calloc(1, sizeof(*folio));
@@ -140,10 +183,9 @@ static struct iomap_folio *iomap_folio_alloc(loff_t pos, unsigned int order,
 	folio->nblocks = (unsigned int)(size >> blkbits);
 	folio->state = calloc((2 * folio->nblocks + LONG_BITS - 1) / LONG_BITS,
 			      sizeof(unsigned long));
-	/* Page-aligned so O_DIRECT can read straight into it. */
-	if (!folio->state ||
-	    posix_memalign((void **)&folio->data, IOMAP_PAGE_SIZE, size)) {
-		folio->data = NULL;
+	if (folio->state)
+		folio->data = iomap_folio_data(lru, order);
+	if (!folio->data) {
 		iomap_folio_free(folio);
 		return NULL;
 	}
@@ -173,7 +215,7 @@ int iomap_cache_add(struct iomap_cache *cache, loff_t pos, unsigned int order,
 		cache->folios = p;
 		cache->cap = cap;
 	}
-	folio = iomap_folio_alloc(pos, order, cache->blkbits);
+	folio = iomap_folio_alloc(cache->lru, pos, order, cache->blkbits);
 	if (!folio)
 		return -ENOMEM;
 	memmove(&cache->folios[i + 1], &cache->folios[i],

@@ -52,12 +52,17 @@ struct iomap_folio {
  * @tail:	least recently used folio.
  * @bytes:	memory held by the folios on the list.
  * @limit:	the bound the owner of the list keeps @bytes under.
+ * @pool:	memory of freed folios by order, for reuse (a singly linked
+ *		list through the first word of each buffer).
+ * @pool_bytes:	memory in @pool; at most @limit / 4.
  */
 struct iomap_lru {
 	struct iomap_folio *head;
 	struct iomap_folio *tail;
 	size_t bytes;
 	size_t limit;
+	void *pool[IOMAP_MAX_FOLIO_ORDER + 1];
+	size_t pool_bytes;
 };
 
 /**
@@ -112,6 +117,8 @@ struct iomap_folio *iomap_cache_next(const struct iomap_cache *cache,
  * Adding a folio puts it at the head, removing unlinks it.
  */
 void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru);
+/* Free the memory pooled by @lru (once no cache uses it any more). */
+void iomap_lru_release(struct iomap_lru *lru);
 /* Mark @folio most recently used. */
 void iomap_folio_touch(struct iomap_folio *folio);
 /* The least recently used folio that is not pinned, or NULL. */

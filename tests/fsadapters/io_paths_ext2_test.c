@@ -24,7 +24,7 @@ static char *dir;
 static void setup(void)
 {
 	dir = t_tmpdir();
-	cr_assert_eq(t_sh("mkdir -p %s/src && head -c 2000000 /dev/urandom "
+	cr_assert_eq(t_sh("mkdir -p %s/src && head -c 1500000 /dev/urandom "
 			  "> %s/src/big && head -c 5000 /dev/urandom > "
 			  "%s/src/small && truncate -s 1M %s/src/sparse && "
 			  "head -c 65536 /dev/urandom | dd of=%s/src/sparse "
@@ -173,7 +173,7 @@ static loff_t write_one(const char *img, int path, int mapper, uint8_t *ref)
 	cr_assert_eq(open_dev(img, true, path, mapper, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, f.inode, f.fs->ops->iomap, &file), 0);
 	cr_assert_eq(posix_memalign((void **)&buf, 4096, 1 << 18), 0);
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < 24; i++) {
 		loff_t pos = (loff_t)rnd(&r, 3 << 20) & ~(loff_t)(align - 1);
 		size_t len = ((size_t)rnd(&r, 150000) + align) &
 			     ~(size_t)(align - 1);
@@ -188,7 +188,7 @@ static loff_t write_one(const char *img, int path, int mapper, uint8_t *ref)
 		memcpy(ref + pos, buf, len);
 		if (pos + (loff_t)len > size)
 			size = pos + (loff_t)len;
-		if (i % 11 == 10)
+		if (i % 7 == 6)
 			cr_assert_eq(iomap_file_sync(file), 0);
 	}
 	cr_assert_eq(f.inode->size, size);
