@@ -1083,3 +1083,65 @@ Test(ext2_write, unlink_ext4_inline)
 {
 	unlink_case("ext4", "-O inline_data");
 }
+
+static int count_ex_lines(const struct ctx *c, const char *path, int *uninit)
+{
+	char *out;
+	int n = 0;
+
+	cr_assert_eq(t_sh_out(&out, "debugfs -R 'ex %s' %s 2>/dev/null", path,
+			      c->img),
+		     0);
+	*uninit = 0;
+	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n")) {
+		int lvl, max;
+
+		if (sscanf(s, "%d/%d", &lvl, &max) == 2 && lvl == max) {
+			n++;
+			*uninit += strstr(s, "Uninit") != NULL;
+		}
+	}
+	free(out);
+	return n;
+}
+
+/*
+ * Writeback converting part of a large unwritten extent splits it in
+ * three (head, written middle, tail) and merges the next written piece
+ * into the middle: the tree stays 3 extents, not one per block.
+ */
+Test(ext2_write, convert_middle_of_unwritten)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(400 * 4096, 6);
+	int uninit;
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "u", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 1000 * 4096, false), 0);
+	host_op(&c, -1, 1000 * 4096, 0);
+	reopen(&f, &c, "/u");
+	cr_assert_eq(count_ex_lines(&c, "/u", &uninit), 1);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 300 * 4096, p, 200 * 4096),
+		     200 * 4096);
+	host_pwrite(&c, 300 * 4096, p, 200 * 4096);
+	reopen(&f, &c, "/u");
+	cr_expect_eq(count_ex_lines(&c, "/u", &uninit), 3);
+	cr_expect_eq(uninit, 2);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 500 * 4096, p + 7, 100 * 4096),
+		     100 * 4096);
+	host_pwrite(&c, 500 * 4096, p + 7, 100 * 4096);
+	reopen(&f, &c, "/u");
+	cr_expect_eq(count_ex_lines(&c, "/u", &uninit), 3,
+		     "written pieces merged");
+	cr_expect_eq(uninit, 2);
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
