@@ -532,4 +532,8 @@ const struct fsa_ops fsa_ext2_ops = {
 	.iomap = &fsa_ext2_iomap_opset,
 	.caps = FSA_CAP_WRITE | FSA_CAP_UNWRITTEN,
 	.lookup_link = fsa_ext2_lookup_link,
+	.symlink = fsa_ext2_symlink,
+	.listxattr = fsa_ext2_listxattr,
+	.setxattr = fsa_ext2_setxattr,
+	.unlink = fsa_ext2_unlink,
 };

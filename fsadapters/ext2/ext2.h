@@ -45,7 +45,6 @@ struct fsa_ext2_cursor {
 	size_t hint; /* run the last lookup found */
 	bool started;
 	bool done; /* every run of the file is in @runs */
-	bool resumed; /* @handle came from ext2fs_extent_goto (see iomap.c) */
 	int err; /* the walk failed: every lookup returns this */
 };
 
@@ -137,9 +136,18 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		   uint32_t mode, uint64_t *ino);
 int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino,
 		     const struct fsa_stat *st);
+int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
+		     const char *target, uint64_t *ino);
+int fsa_ext2_unlink(struct fsa_fs *fs, uint64_t dir, const char *name);
 int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size);
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size);
 int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
+
+/* xattr.c */
+int fsa_ext2_listxattr(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
+		       void *priv);
+int fsa_ext2_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
+		      const void *value, size_t len);
 
 #endif /* IOMAPCTL_FSA_EXT2_H */

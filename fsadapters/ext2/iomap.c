@@ -116,10 +116,57 @@ static int fsa_ext2_run_push(struct fsa_ext2_inode *ei, blk64_t lblk,
 }
 
 /*
+ * At an interior level, move to the last entry starting at or before
+ * @lblk and go down into it, leaving this level marked visited as
+ * EXT2_EXTENT_NEXT does: PREV_SIB marks it, NEXT marks it on the way down.
+ */
+static errcode_t fsa_ext2_seek_down(ext2_extent_handle_t h, blk64_t lblk,
+				    struct ext2fs_extent *ext)
+{
+	struct ext2fs_extent next;
+	errcode_t err;
+
+	for (;;) {
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &next);
+		if (err == EXT2_ET_EXTENT_NO_NEXT)
+			return ext2fs_extent_get(h, EXT2_EXTENT_NEXT, ext);
+		if (err)
+			return err;
+		if (next.e_lblk > lblk)
+			break;
+	}
+	err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, ext);
+	return err ? err : ext2fs_extent_get(h, EXT2_EXTENT_DOWN, ext);
+}
+
+/*
+ * Position @h on the leaf extent starting at @lblk.  Not with
+ * ext2fs_extent_goto(): it leaves interior levels marked unvisited, and
+ * NEXT_LEAF from the end of such a leaf re-enters the same leaf (libext2fs
+ * 1.47) instead of moving on to the next one.
+ */
+static errcode_t fsa_ext2_extent_seek(ext2_extent_handle_t h, blk64_t lblk)
+{
+	struct ext2_extent_info info;
+	struct ext2fs_extent ext;
+	errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ext);
+
+	while (!err && !(err = ext2fs_extent_get_info(h, &info)) &&
+	       info.curr_level < info.max_depth)
+		err = fsa_ext2_seek_down(h, lblk, &ext);
+	while (!err && ext.e_lblk < lblk)
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &ext);
+	if (!err && ext.e_lblk != lblk)
+		err = EXT2_ET_EXTENT_NOT_FOUND;
+	return err;
+}
+
+/*
  * Read the next leaf extent into the run list.  The handle stays on the
  * last extent read, so EXT2_EXTENT_NEXT_LEAF continues from there (reading
  * the next leaf block only when this one is exhausted) instead of going
- * down from the root again.
+ * down from the root again.  After an invalidation it is reopened on the
+ * last run kept.
  */
 static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 {
@@ -133,22 +180,20 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 					  &cur->handle);
 		if (err)
 			return fsa_ext2_errno(err);
-		/* Resuming after an invalidation: go to the last run kept. */
-		cur->resumed = cur->nr &&
-			       ext2fs_extent_goto(cur->handle,
-						  cur->runs[cur->nr - 1].lblk) ==
-				       0;
-		if (cur->resumed) {
+		if (cur->nr &&
+		    fsa_ext2_extent_seek(cur->handle,
+					 cur->runs[cur->nr - 1].lblk) == 0) {
 			err = ext2fs_extent_get(cur->handle,
 						EXT2_EXTENT_NEXT_LEAF, &ext);
 		} else {
 			cur->nr = 0; /* not there any more: start over */
 			err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_ROOT,
 						&ext);
+			if (!err && !(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
+				err = ext2fs_extent_get(cur->handle,
+							EXT2_EXTENT_NEXT_LEAF,
+							&ext);
 		}
-		if (!err && !(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
-			err = ext2fs_extent_get(cur->handle,
-						EXT2_EXTENT_NEXT_LEAF, &ext);
 	} else {
 		err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_NEXT_LEAF,
 					&ext);
@@ -161,19 +206,6 @@ static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 		return fsa_ext2_errno(err);
 	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
 		return -EFSCORRUPTED;
-	/*
-	 * libext2fs 1.47: after ext2fs_extent_goto() in a tree of depth >= 1,
-	 * NEXT_LEAF from the last extent wraps to the first one instead of
-	 * failing with EXTENT_NO_NEXT.  On a handle we resumed that way, an
-	 * extent going backwards is the end of the tree; on a walk from the
-	 * root it stays corruption.
-	 */
-	if (cur->resumed && cur->nr &&
-	    ext.e_lblk < cur->runs[cur->nr - 1].lblk +
-				 cur->runs[cur->nr - 1].len) {
-		cur->done = true;
-		return 0;
-	}
 	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
 				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
 }

@@ -38,6 +38,57 @@ static errcode_t fsa_ext2_merge_prev(ext2_extent_handle_t h,
 	return err;
 }
 
+/* Insert @ext after the handle's current extent and fix the index. */
+static errcode_t fsa_ext2_insert_after(ext2_extent_handle_t h,
+				       struct ext2fs_extent *ext)
+{
+	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ext);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Convert the part [@from, @to) of unwritten extent @ext (current in @h)
+ * with a constant number of tree operations: unwritten head, written
+ * middle, unwritten tail, then the middle merged with a written
+ * predecessor.  (ext2fs_extent_set_bmap() per block rewrote the leaf or
+ * the inode once per block: writeback converting 8 MiB ioends inside a
+ * large unwritten extent wrote the inode table twice per block.)
+ * On return @ext is the written middle.
+ */
+static errcode_t fsa_ext2_convert_part(ext2_extent_handle_t h,
+				       struct ext2fs_extent *ext, blk64_t from,
+				       blk64_t to)
+{
+	struct ext2fs_extent head = *ext, mid, tail = *ext;
+	blk64_t a = from > ext->e_lblk ? from : ext->e_lblk;
+	blk64_t end = ext->e_lblk + ext->e_len, b = to < end ? to : end;
+	errcode_t err;
+
+	mid = (struct ext2fs_extent){ .e_lblk = a,
+				      .e_pblk = ext->e_pblk + (a - ext->e_lblk),
+				      .e_len = (uint32_t)(b - a) };
+	head.e_len = (uint32_t)(a - ext->e_lblk);
+	tail.e_lblk = b;
+	tail.e_pblk = ext->e_pblk + (b - ext->e_lblk);
+	tail.e_len = (uint32_t)(end - b);
+	if (head.e_len) {
+		err = ext2fs_extent_replace(h, 0, &head);
+		if (!err)
+			err = fsa_ext2_insert_after(h, &mid);
+	} else {
+		err = ext2fs_extent_replace(h, 0, &mid);
+	}
+	if (!err && tail.e_len)
+		err = fsa_ext2_insert_after(h, &tail);
+	*ext = mid;
+	if (err || head.e_len)
+		return err;
+	/* Only a middle that starts the old extent can touch a written one. */
+	err = ext2fs_extent_goto(h, mid.e_lblk);
+	return err ? err : fsa_ext2_merge_prev(h, &mid);
+}
+
 /* One step of the conversion at @lblk; returns the next block to look at. */
 static errcode_t fsa_ext2_convert_one(ext2_extent_handle_t h, blk64_t *lblk,
 				      blk64_t end)
@@ -62,10 +113,8 @@ static errcode_t fsa_ext2_convert_one(ext2_extent_handle_t h, blk64_t *lblk,
 			err = fsa_ext2_merge_prev(h, &ext);
 		*lblk = ext.e_lblk + ext.e_len;
 	} else {
-		/* Part of an extent: libext2fs splits (and merges) it. */
-		err = ext2fs_extent_set_bmap(
-			h, *lblk, ext.e_pblk + (*lblk - ext.e_lblk), 0);
-		(*lblk)++;
+		err = fsa_ext2_convert_part(h, &ext, *lblk, end);
+		*lblk = ext.e_lblk + ext.e_len;
 	}
 	return err;
 }

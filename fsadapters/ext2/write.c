@@ -527,3 +527,107 @@ int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino, const struct fsa_stat *st)
 						      (struct ext2_inode *)&in,
 						      sizeof(in)));
 }
+
+/*
+ * Free an inode whose last link is gone: its blocks (never for a fast
+ * symlink, whose i_block holds text), its EA block reference, the inode.
+ */
+static int fsa_ext2_release_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino)
+{
+	struct ext2_inode_large in;
+	errcode_t err = 0;
+	int ret = fsa_ext2_read_inode(efs, ino, &in);
+
+	if (ret)
+		return ret;
+	if (ext2fs_inode_has_valid_blocks2(efs->fs, (struct ext2_inode *)&in) ||
+	    (in.i_flags & EXT4_INLINE_DATA_FL))
+		err = ext2fs_punch(efs->fs, ino, (struct ext2_inode *)&in, NULL,
+				   0, ~0ULL);
+	if (!err && ext2fs_file_acl_block(efs->fs, (struct ext2_inode *)&in))
+		err = ext2fs_free_ext_attr(efs->fs, ino, &in);
+	if (err)
+		return fsa_ext2_errno(err);
+	in.i_links_count = 0;
+	in.i_dtime = (uint32_t)time(NULL);
+	ret = fsa_ext2_errno(ext2fs_write_inode_full(
+		efs->fs, ino, (struct ext2_inode *)&in, sizeof(in)));
+	if (!ret)
+		ext2fs_inode_alloc_stats2(efs->fs, ino, -1,
+					  LINUX_S_ISDIR(in.i_mode));
+	return ret;
+}
+
+/*
+ * libext2fs builds the inode (fast, inline or slow, by length) but cannot
+ * grow a full directory, so the name is linked here, where it can.
+ */
+int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
+		     const char *target, uint64_t *inop)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	size_t tlen = strlen(target);
+	ext2_ino_t ino;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	if (!ret && tlen == 0)
+		ret = -ENOENT;
+	if (!ret && tlen >= efs->fs->blocksize)
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_new_inode(efs->fs, (ext2_ino_t)dir,
+						      LINUX_S_IFLNK | 0777,
+						      NULL, &ino));
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_symlink(efs->fs, (ext2_ino_t)dir,
+						    ino, NULL, target));
+	if (ret)
+		return ret;
+	ret = fsa_ext2_link(efs, (ext2_ino_t)dir, name, ino, EXT2_FT_SYMLINK);
+	if (ret) {
+		fsa_ext2_release_inode(efs, ino);
+		return ret;
+	}
+	*inop = ino;
+	return fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+}
+
+/* One link fewer: the name goes at once, the inode with its last link. */
+int fsa_ext2_unlink(struct fsa_fs *fs, uint64_t dir, const char *name)
+{
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	if (!ret && (!strcmp(name, ".") || !strcmp(name, "..")))
+		ret = -EISDIR;
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_lookup(efs->fs, (ext2_ino_t)dir,
+						   name, (int)strlen(name),
+						   NULL, &ino));
+	if (!ret)
+		ret = fsa_ext2_read_inode(efs, ino, &in);
+	if (!ret && LINUX_S_ISDIR(in.i_mode))
+		ret = -EISDIR;
+	if (!ret)
+		ret = fsa_ext2_errno(
+			ext2fs_unlink(efs->fs, (ext2_ino_t)dir, name, ino, 0));
+	if (ret)
+		return ret;
+	if (in.i_links_count > 1) {
+		in.i_links_count--;
+		fsa_ext2_touch(&in);
+		ret = fsa_ext2_errno(ext2fs_write_inode_full(
+			efs->fs, ino, (struct ext2_inode *)&in, sizeof(in)));
+	} else {
+		ret = fsa_ext2_release_inode(efs, ino);
+	}
+	return ret ? ret : fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+}

@@ -5,6 +5,7 @@
 #define IOMAPCTL_FSA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -72,6 +73,10 @@ struct fsa_dirent {
 
 typedef int (*fsa_dirent_cb)(const struct fsa_dirent *de, void *priv);
 
+/* One extended attribute: full @name ("user.a"), @value of @len bytes. */
+typedef int (*fsa_xattr_cb)(const char *name, const void *value, size_t len,
+			    void *priv);
+
 struct fsa_fs;
 
 /**
@@ -107,6 +112,16 @@ struct fsa_fs;
  *		is returned itself, not followed (lstat, readlink, ls -l).
  *		Symlinks before the last component are followed.  Callers
  *		fall back to @lookup when NULL.
+ * @symlink:	Optional.  New symlink @name in directory @dir whose target
+ *		is @target (stored as given, not resolved); its inode number
+ *		goes to *@ino.
+ * @listxattr:	Optional.  Calls @cb for each extended attribute of @ino,
+ *		POSIX ACLs in the Linux xattr format; a non-zero return from
+ *		@cb stops the walk and is returned.
+ * @setxattr:	Optional.  Creates or replaces attribute @name of @ino.
+ * @unlink:	Optional.  Removes entry @name from directory @dir; when that
+ *		was the last link, frees the inode's blocks and the inode.
+ *		-EISDIR for a directory, -ENOENT when there is no such name.
  */
 struct fsa_ops {
 	const char *name;
@@ -139,6 +154,13 @@ struct fsa_ops {
 	unsigned int caps;
 	int (*lookup_link)(struct fsa_fs *fs, const char *path,
 			   uint64_t *ino);
+	int (*symlink)(struct fsa_fs *fs, uint64_t dir, const char *name,
+		       const char *target, uint64_t *ino);
+	int (*listxattr)(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
+			 void *priv);
+	int (*setxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
+			const void *value, size_t len);
+	int (*unlink)(struct fsa_fs *fs, uint64_t dir, const char *name);
 };
 
 /**

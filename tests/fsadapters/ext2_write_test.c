@@ -785,3 +785,363 @@ Test(ext2_write, big_offset_ext4_4k)
 {
 	big_offset_case("ext4", 4096);
 }
+
+/* Symlinks: fast, inline and slow targets, a directory grown by them,
+ * resolution and readlink afterwards. */
+static void symlink_case(const char *type, const char *opts)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root, d, ino, got, want;
+	char name[64], buf[1100], slow[200], huge[1100];
+
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(t_sh("cd %s && mkdir -p src/t && echo x > src/t/file && "
+			  "mke2fs -q -F -t %s -b 1024 %s -d src img 16M",
+			  c.dir, type, opts),
+		     0);
+	memset(slow, 'a', sizeof(slow));
+	memcpy(slow, "/t/", 3);
+	slow[150] = '\0';
+	memset(huge, 'b', sizeof(huge));
+	huge[sizeof(huge) - 1] = '\0';
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.mkdir(f.fs, root, "d", 0755, &d), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "t/file", &ino),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "slow", slow, &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "huge", huge, &ino),
+		     -ENAMETOOLONG);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "x", &ino),
+		     -EEXIST);
+	for (int i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "a-fairly-long-link-name-%03d", i);
+		cr_assert_eq(fsa_ext2_ops.symlink(f.fs, d, name, "../t/file",
+						  &ino),
+			     0);
+	}
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/t/file", &want), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/fast", &got), 0);
+	cr_expect_eq(got, want);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/d/a-fairly-long-link-name-119",
+					 &got),
+		     0);
+	cr_expect_eq(got, want);
+	cr_assert_eq(fsa_ext2_ops.lookup_link(f.fs, "/slow", &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.readlink(f.fs, ino, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, slow);
+	t_close(&f);
+	if (t_can_loop_mount()) {
+		cr_assert_eq(
+			t_sh("cd %s && mkdir mnt && mount -o loop,ro img mnt",
+			     c.dir),
+			0);
+		cr_expect_eq(
+			t_sh("cd %s && test \"$(readlink mnt/slow)\" = '%s' && "
+			     "cmp mnt/d/a-fairly-long-link-name-007 mnt/t/file",
+			     c.dir, slow),
+			0);
+		t_sh("umount %s/mnt", c.dir);
+	}
+	t_tmpdir_remove(c.dir);
+}
+
+Test(ext2_write, symlink_ext2)
+{
+	symlink_case("ext2", "");
+}
+Test(ext2_write, symlink_ext4)
+{
+	symlink_case("ext4", "");
+}
+Test(ext2_write, symlink_ext4_inline)
+{
+	symlink_case("ext4", "-O inline_data");
+}
+
+struct xattrs {
+	int n;
+	char names[16][64];
+	size_t lens[16];
+};
+
+static int collect_xattr(const char *name, const void *value, size_t len,
+			 void *priv)
+{
+	struct xattrs *x = priv;
+
+	(void)value;
+	cr_assert_lt(x->n, 16);
+	snprintf(x->names[x->n], 64, "%s", name);
+	x->lens[x->n++] = len;
+	return 0;
+}
+
+static ssize_t xattr_len(const struct xattrs *x, const char *name)
+{
+	for (int i = 0; i < x->n; i++)
+		if (!strcmp(x->names[i], name))
+			return (ssize_t)x->lens[i];
+	return -1;
+}
+
+/* Extended attributes listed and set, in the inode and in an EA block;
+ * inline data is not an attribute; no ext_attr feature, no attributes. */
+Test(ext2_write, xattrs)
+{
+	struct ctx c;
+	struct t_file f;
+	struct xattrs x = { 0 };
+	char big[3000], *out;
+
+	memset(big, 'q', sizeof(big));
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && echo tiny > src/a && "
+		     "mke2fs -q -F -t ext4 -O inline_data -I 256 -b 4096 -d src img 16M && "
+		     "debugfs -w -R 'ea_set /a user.old value' img >/dev/null 2>&1 && "
+		     "mke2fs -q -F -t ext2 -O ^ext_attr -d src noea 8M",
+		     c.dir),
+		0);
+	t_open(&f, c.img, "/a", 1);
+	cr_assert_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 1, "system.data must not be listed");
+	cr_expect_eq(xattr_len(&x, "user.old"), 5);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.new", "12345678",
+					   8),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.big", big,
+					   sizeof(big)),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.old", "v2", 2),
+		     0);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "system.data", "x", 1),
+		     -EINVAL);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, "/a", 0);
+	x.n = 0;
+	cr_assert_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 3);
+	cr_expect_eq(xattr_len(&x, "user.new"), 8);
+	cr_expect_eq(xattr_len(&x, "user.big"), 3000);
+	cr_expect_eq(xattr_len(&x, "user.old"), 2);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.ro", "x", 1),
+		     -EROFS);
+	t_close(&f);
+	cr_assert_eq(t_sh_out(&out,
+			      "debugfs -R 'ea_get /a user.new' %s 2>/dev/null",
+			      c.img),
+		     0);
+	cr_expect(strstr(out, "12345678") != NULL, "debugfs sees: %s", out);
+	free(out);
+	snprintf(c.img, sizeof(c.img), "%s/noea", c.dir);
+	t_open(&f, c.img, "/a", 1);
+	x.n = 0;
+	cr_expect_eq(fsa_ext2_ops.listxattr(f.fs, f.ino, collect_xattr, &x), 0);
+	cr_expect_eq(x.n, 0);
+	cr_expect_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.a", "b", 1),
+		     -EOPNOTSUPP);
+	t_close(&f);
+	t_tmpdir_remove(c.dir);
+}
+
+/*
+ * A mutation in the middle of a many-leaf extent tree, right after a run
+ * that starts a leaf: the cursor keeps the runs before it and resumes the
+ * walk there, and must still see every later leaf.
+ */
+Test(ext2_write, resume_mid_tree)
+{
+	struct ctx c;
+	struct t_file f;
+	struct t_bmap before, after, fresh;
+	char *out;
+	unsigned long long key = 0;
+	int n = 0;
+
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir src && head -c 2M /dev/zero | tr '\\0' z > src/f && "
+		     "mke2fs -q -F -t ext4 -b 1024 -d src img 16M && "
+		     "for i in $(seq 1 2 2047); do echo \"punch /f $i $i\"; done > cmds && "
+		     "debugfs -w -f cmds img >/dev/null 2>&1",
+		     c.dir),
+		0);
+	/* the logical start of the third leaf */
+	cr_assert_eq(t_sh_out(&out,
+			      "debugfs -R 'ex /f' %s 2>/dev/null | "
+			      "awk '{ split($1, l, \"/\"); "
+			      "if ($2 > 0 && l[1] + 1 == $2) print $5 }'",
+			      c.img),
+		     0);
+	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n"))
+		if (++n == 3)
+			key = strtoull(s, NULL, 10);
+	free(out);
+	cr_assert_geq(n, 4, "want a tree of 4+ leaves, got %d", n);
+	t_open(&f, c.img, "/f", 1);
+	cr_assert_eq(t_fiemap_bmap(&f, &before, 0), 0);
+	/* punch the extent after the leaf's first one */
+	cr_assert_eq(
+		fsa_ext2_ops.punch(f.inode, (loff_t)(key + 2) * 1024, 1024), 0);
+	before.kind[key + 2] = T_HOLE;
+	before.pblk[key + 2] = 0;
+	cr_assert_eq(t_fiemap_bmap(&f, &after, 0), 0);
+	cr_assert_eq(t_bmap_diff(&before, &after), -1,
+		     "resumed walk differs at block %lld (leaf key %llu)",
+		     (long long)t_bmap_diff(&before, &after), key);
+	reopen(&f, &c, "/f");
+	cr_assert_eq(t_fiemap_bmap(&f, &fresh, 0), 0);
+	cr_assert_eq(t_bmap_diff(&before, &fresh), -1);
+	t_bmap_free(&before);
+	t_bmap_free(&after);
+	t_bmap_free(&fresh);
+	t_close(&f);
+	t_tmpdir_remove(c.dir);
+}
+
+/* unlink: names go, inodes and blocks with the last link, nothing leaks. */
+static void unlink_case(const char *type, const char *opts)
+{
+	struct ctx c;
+	struct t_file f;
+	struct fsa_info before, after;
+	uint64_t root, ino, a, b;
+	char *p = pattern(300000, 2), big[2000], slow[200];
+
+	memset(big, 'e', sizeof(big));
+	memset(slow, 's', sizeof(slow));
+	slow[sizeof(slow) - 1] = '\0';
+	c.dir = t_tmpdir();
+	snprintf(c.img, sizeof(c.img), "%s/img", c.dir);
+	cr_assert_eq(
+		t_sh("cd %s && mkdir -p src/d && echo one > src/a && ln src/a src/b && "
+		     "echo tiny > src/tiny && mke2fs -q -F -t %s -b 4096 %s -d src img 16M",
+		     c.dir, type, opts),
+		0);
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &before), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "data", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(mini_write(&f, W_DIRECT, 4096, p, 300000), 300000);
+	cr_assert_eq(fsa_ext2_ops.setxattr(f.fs, f.ino, "user.big", big,
+					   sizeof(big)),
+		     0);
+	fsa_ext2_ops.iput(f.inode);
+	f.inode = NULL;
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "fast", "a", &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.symlink(f.fs, root, "slow", slow, &ino), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "data"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "fast"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "slow"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "tiny"), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "data"), -ENOENT);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "d"), -EISDIR);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/a", &a), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "a"), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/b", &b), 0);
+	cr_assert_eq(a, b);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, "/b", 1);
+	{
+		struct fsa_stat st;
+
+		cr_assert_eq(fsa_ext2_ops.stat(f.fs, f.ino, &st), 0);
+		cr_expect_eq(st.nlink, 1);
+		cr_expect_eq(st.size, 4);
+	}
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	/* everything made since, and tiny, is free again */
+	cr_expect_geq(after.free_blocks, before.free_blocks);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "b"), 0);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	t_tmpdir_remove(c.dir);
+}
+
+Test(ext2_write, unlink_ext2)
+{
+	unlink_case("ext2", "");
+}
+Test(ext2_write, unlink_ext4)
+{
+	unlink_case("ext4", "");
+}
+Test(ext2_write, unlink_ext4_inline)
+{
+	unlink_case("ext4", "-O inline_data");
+}
+
+static int count_ex_lines(const struct ctx *c, const char *path, int *uninit)
+{
+	char *out;
+	int n = 0;
+
+	cr_assert_eq(t_sh_out(&out, "debugfs -R 'ex %s' %s 2>/dev/null", path,
+			      c->img),
+		     0);
+	*uninit = 0;
+	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n")) {
+		int lvl, max;
+
+		if (sscanf(s, "%d/%d", &lvl, &max) == 2 && lvl == max) {
+			n++;
+			*uninit += strstr(s, "Uninit") != NULL;
+		}
+	}
+	free(out);
+	return n;
+}
+
+/*
+ * Writeback converting part of a large unwritten extent splits it in
+ * three (head, written middle, tail) and merges the next written piece
+ * into the middle: the tree stays 3 extents, not one per block.
+ */
+Test(ext2_write, convert_middle_of_unwritten)
+{
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	char *p = pattern(400 * 4096, 6);
+	int uninit;
+
+	ctx_init(&c, "ext4", 4096, "16M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "u", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, 1000 * 4096, false), 0);
+	host_op(&c, -1, 1000 * 4096, 0);
+	reopen(&f, &c, "/u");
+	cr_assert_eq(count_ex_lines(&c, "/u", &uninit), 1);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 300 * 4096, p, 200 * 4096),
+		     200 * 4096);
+	host_pwrite(&c, 300 * 4096, p, 200 * 4096);
+	reopen(&f, &c, "/u");
+	cr_expect_eq(count_ex_lines(&c, "/u", &uninit), 3);
+	cr_expect_eq(uninit, 2);
+	cr_assert_eq(mini_write(&f, W_BUFFERED, 500 * 4096, p + 7, 100 * 4096),
+		     100 * 4096);
+	host_pwrite(&c, 500 * 4096, p + 7, 100 * 4096);
+	reopen(&f, &c, "/u");
+	cr_expect_eq(count_ex_lines(&c, "/u", &uninit), 3,
+		     "written pieces merged");
+	cr_expect_eq(uninit, 2);
+	compare_host(&f, &c);
+	t_close(&f);
+	free(p);
+	ctx_fini(&c);
+}
