@@ -352,11 +352,14 @@ static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
 		ret = fsa_ext2_convert(ei, (uint64_t)pos >> bits,
 				       ((end + (1ULL << bits) - 1) >> bits) -
 					       ((uint64_t)pos >> bits));
+	/* The extent operations wrote what they changed; the inode itself
+	 * only needs writing for a new size. */
 	if (!ret && grow && (loff_t)end > (loff_t)EXT2_I_SIZE(&ei->inode) &&
-	    (loff_t)end >= ei->vfs.size)
+	    (loff_t)end >= ei->vfs.size) {
 		ret = fsa_ext2_set_size(ei, (loff_t)end);
-	if (!ret)
-		ret = fsa_ext2_write_inode(ei);
+		if (!ret)
+			ret = fsa_ext2_write_inode(ei);
+	}
 	return ret;
 }
 
