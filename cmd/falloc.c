@@ -20,26 +20,16 @@ static void falloc_help(FILE *out)
 	      out);
 }
 
+static int do_falloc(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
+{
+	if (!f->fs->ops->falloc)
+		return -EOPNOTSUPP;
+	return f->fs->ops->falloc(f->inode, (loff_t)off, len, keep);
+}
+
 static int cmd_falloc(struct imc_ctx *ctx, int argc, char **argv)
 {
-	bool keep = false;
-	struct imc_file f;
-	uint64_t off, len;
-	int c, ret;
-
-	while ((c = imc_getopt(argc, argv, &imc_cmd_falloc)) != -1)
-		keep = true;
-	ret = imc_arg_range(ctx, argv[optind + 1], argv[optind + 2], &off,
-			    &len);
-	if (!ret)
-		ret = imc_mutate_open(ctx, argv[optind], &f);
-	if (ret)
-		return ret;
-	ret = f.fs->ops->falloc ? f.fs->ops->falloc(f.inode, (loff_t)off, len,
-						    keep) : -EOPNOTSUPP;
-	if (ret)
-		ret = imc_err(ctx, f.name, ret);
-	return imc_file_finish(&f, ret);
+	return imc_range_cmd(ctx, argc, argv, &imc_cmd_falloc, do_falloc);
 }
 
 const struct imc_cmd imc_cmd_falloc = {

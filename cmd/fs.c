@@ -414,6 +414,29 @@ int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
 	return IMC_EXIT_OK;
 }
 
+int imc_range_cmd(struct imc_ctx *ctx, int argc, char **argv,
+		  const struct imc_cmd *cmd, imc_range_fn op)
+{
+	bool keep = false;
+	struct imc_file f;
+	uint64_t off, len;
+	int ret;
+
+	/* The only option of these commands is -k/--keep-size. */
+	while (imc_getopt(argc, argv, cmd) != -1)
+		keep = true;
+	ret = imc_arg_range(ctx, argv[optind + 1], argv[optind + 2], &off,
+			    &len);
+	if (!ret)
+		ret = imc_mutate_open(ctx, argv[optind], &f);
+	if (ret)
+		return ret;
+	ret = op(&f, off, len, keep);
+	if (ret)
+		ret = imc_err(ctx, f.name, ret);
+	return imc_file_finish(&f, ret);
+}
+
 int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
 {
 	int ret = imc_file_open_flags(ctx, arg, IMC_OPEN_RDWR, f);

@@ -13,28 +13,24 @@ static void punch_help(FILE *out)
 	      out);
 }
 
-static int cmd_punch(struct imc_ctx *ctx, int argc, char **argv)
+static int do_punch(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
 {
-	struct imc_file f;
-	uint64_t off, len;
 	int ret;
 
-	while (imc_getopt(argc, argv, &imc_cmd_punch) != -1)
-		;
-	ret = imc_arg_range(ctx, argv[optind + 1], argv[optind + 2], &off,
-			    &len);
-	if (!ret)
-		ret = imc_mutate_open(ctx, argv[optind], &f);
-	if (ret)
-		return ret;
-	ret = f.fs->ops->punch ? f.fs->ops->punch(f.inode, (loff_t)off, len) :
-				 -EOPNOTSUPP;
+	(void)keep; /* punch never changes the size */
+	if (!f->fs->ops->punch)
+		return -EOPNOTSUPP;
+	ret = f->fs->ops->punch(f->inode, (loff_t)off, len);
 	/* The cache must not serve the bytes that are gone. */
 	if (!ret)
-		iomap_file_invalidate(f.io, (loff_t)(off & ~(uint64_t)(f.blksize - 1)));
-	if (ret)
-		ret = imc_err(ctx, f.name, ret);
-	return imc_file_finish(&f, ret);
+		iomap_file_invalidate(
+			f->io, (loff_t)(off & ~(uint64_t)(f->blksize - 1)));
+	return ret;
+}
+
+static int cmd_punch(struct imc_ctx *ctx, int argc, char **argv)
+{
+	return imc_range_cmd(ctx, argc, argv, &imc_cmd_punch, do_punch);
 }
 
 const struct imc_cmd imc_cmd_punch = {

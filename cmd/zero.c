@@ -61,23 +61,7 @@ static int do_zero(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
 
 static int cmd_zero(struct imc_ctx *ctx, int argc, char **argv)
 {
-	bool keep = false;
-	struct imc_file f;
-	uint64_t off, len;
-	int c, ret;
-
-	while ((c = imc_getopt(argc, argv, &imc_cmd_zero)) != -1)
-		keep = true;
-	ret = imc_arg_range(ctx, argv[optind + 1], argv[optind + 2], &off,
-			    &len);
-	if (!ret)
-		ret = imc_mutate_open(ctx, argv[optind], &f);
-	if (ret)
-		return ret;
-	ret = do_zero(&f, off, len, keep);
-	if (ret)
-		ret = imc_err(ctx, f.name, ret);
-	return imc_file_finish(&f, ret);
+	return imc_range_cmd(ctx, argc, argv, &imc_cmd_zero, do_zero);
 }
 
 const struct imc_cmd imc_cmd_zero = {

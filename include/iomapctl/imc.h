@@ -209,6 +209,17 @@ int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
  * file, bound to the data path with its cache written back.  IMC_EXIT_*.
  */
 int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
+
+/* A range operation on an open image file: 0 or a negative errno. */
+typedef int (*imc_range_fn)(struct imc_file *f, uint64_t off, uint64_t len,
+			    bool keep_size);
+/*
+ * The whole of `zero`, `falloc` and `punch`: parse [-k] IMAGE:PATH OFFSET
+ * LENGTH, open the file for writing, run @op, report, sync.  Returns the
+ * exit code.
+ */
+int imc_range_cmd(struct imc_ctx *ctx, int argc, char **argv,
+		  const struct imc_cmd *cmd, imc_range_fn op);
 /* Attributes of @f, host or image, as an fsa_stat; 0 or -errno. */
 int imc_file_stat(struct imc_file *f, struct fsa_stat *st);
 /* Binds an image file to the data path (f->io); 0 or -errno. */
