@@ -33,6 +33,37 @@ void iomap__warn(const char *file, int line, const char *cond);
 #define IOMAP__DEFAULT_DEPTH 32
 #define IOMAP__DEFAULT_CACHE (64UL << 20)
 
+struct iomap_file;
+
+/**
+ * struct iomap__path_ops - one data path (buffered, direct, DAX), chosen
+ * once by iomap_dev_open() so file operations dispatch without a switch.
+ * @name:	for messages.
+ * @open:	Required.  Open the image's I/O channel: @dev->bfd is open
+ *		already; set @dev->fd (and @dev->lbs) and the backend.
+ *		Returns 0 or a negative errno.
+ * @read:	Required.  Read [@pos, @pos + @len) (@pos checked, the opset
+ *		has ->read); returns bytes read (short at EOF) or -errno.
+ * @write:	Required.  Write (@pos, @len checked, device writable);
+ *		returns bytes written or -errno, -EOPNOTSUPP when the opset
+ *		lacks the tables this path needs.
+ * @zero_range:	Required.  Make [@pos, @pos + @len) read as zeros; returns 0
+ *		or -errno.
+ * @writeback:	Optional.  Write back the dirty data of [@start, @end);
+ *		NULL when the path keeps nothing dirty (DAX).  Returns 0 or the
+ *		first error.
+ */
+struct iomap__path_ops {
+	const char *name;
+	int (*open)(struct iomap_dev *dev, const char *path);
+	ssize_t (*read)(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos);
+	ssize_t (*write)(struct iomap_file *file, const void *buf, size_t len,
+			 loff_t pos);
+	int (*zero_range)(struct iomap_file *file, loff_t pos, uint64_t len);
+	int (*writeback)(struct iomap_file *file, loff_t start, loff_t end);
+};
+
 /**
  * struct iomap_dev - an image opened for one data path.
  * @params:	how it was opened (defaults filled in).
@@ -49,6 +80,7 @@ void iomap__warn(const char *file, int line, const char *cond);
  * @zero:	IOMAP__ZERO_SIZE aligned zero bytes, never written to.
  * @zero_fixed:	1 + registered-buffer index of @zero, or 0.
  * @spare_slots: request slots of a finished operation, kept for the next.
+ * @pops:	the operations of @params.path, chosen once at open.
  */
 struct iomap_dev {
 	struct iomap_io_params params;
@@ -65,6 +97,7 @@ struct iomap_dev {
 	void *zero;
 	unsigned int zero_fixed;
 	struct iomap__io *spare_slots;
+	const struct iomap__path_ops *pops;
 };
 
 /**
