@@ -482,6 +482,7 @@ void iomap__write_copy(struct iomap_file *file, struct iomap_folio *folio,
 
 struct iomap_writectx {
 	struct iomap_file *file;
+	const struct iomap_ops *ops; /* what iomap_iter maps with */
 	const uint8_t *buf; /* NULL: zeroing */
 	loff_t pos;
 };
@@ -507,6 +508,22 @@ iomap_write_folio(struct iomap_file *file, loff_t pos, uint64_t len, size_t *np)
 	return folio;
 }
 
+/*
+ * §7: with the folio held, ask the filesystem whether the mapping still
+ * holds before reading, zeroing or copying by it; if not, mark it stale so
+ * iomap_iter() maps the same position again.
+ */
+static bool iomap_write_valid(struct iomap_iter *iter,
+			      const struct iomap_writectx *w)
+{
+	const struct iomap_ops *ops = w->ops;
+
+	if (!ops->iomap_valid || ops->iomap_valid(iter->inode, &iter->iomap))
+		return true;
+	iter->iomap.flags |= IOMAP_F_STALE;
+	return false;
+}
+
 /* write_begin, copy, write_end for each folio of the current mapping. */
 static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 {
@@ -526,6 +543,10 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 
 		if (!folio)
 			return -ENOMEM;
+		if (!iomap_write_valid(iter, w)) {
+			iomap__cache_unpin(file, pos, pos + (loff_t)n);
+			return 0;
+		}
 		ret = iomap__write_prep_block(file, folio, src, pos & ~bmask,
 					      pos, n);
 		if (!ret)
@@ -587,7 +608,9 @@ static int iomap_zero_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 
 int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 {
-	struct iomap_writectx w = { .file = file, .pos = pos };
+	struct iomap_writectx w = { .file = file,
+				    .ops = file->ops->buffered_write,
+				    .pos = pos };
 	struct iomap_iter iter = { .inode = file->inode,
 				   .pos = pos,
 				   .len = len,
@@ -596,7 +619,7 @@ int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 
 	if (iomap__bh_mode(file))
 		return iomap__bh_zero(file, pos, len);
-	while ((ret = iomap_iter(&iter, file->ops->buffered_write)) > 0)
+	while ((ret = iomap_iter(&iter, w.ops)) > 0)
 		iter.status = iomap_zero_iter(&iter, &w);
 	return ret;
 }
@@ -630,7 +653,10 @@ static ssize_t iomap_bh_buffered_write(struct iomap_file *file,
 ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 			      size_t len, loff_t pos)
 {
-	struct iomap_writectx w = { .file = file, .buf = buf, .pos = pos };
+	struct iomap_writectx w = { .file = file,
+				    .ops = file->ops->buffered_write,
+				    .buf = buf,
+				    .pos = pos };
 	struct iomap_iter iter = { .inode = file->inode,
 				   .pos = pos,
 				   .len = len,
@@ -648,7 +674,7 @@ ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 	}
 	if (iomap__bh_mode(file))
 		return iomap_bh_buffered_write(file, buf, len, pos);
-	while ((ret = iomap_iter(&iter, file->ops->buffered_write)) > 0)
+	while ((ret = iomap_iter(&iter, w.ops)) > 0)
 		iter.status = iomap_write_iter(&iter, &w);
 	if (iter.pos > pos)
 		return (ssize_t)(iter.pos - pos);

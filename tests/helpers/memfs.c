@@ -65,6 +65,7 @@ static int memfs_alloc(struct memfs *fs, int at, loff_t pos, uint64_t len,
 					     .addr = fs->next_alloc };
 	fs->next_alloc += len;
 	fs->nr++;
+	fs->seq++;
 	return 0;
 }
 
@@ -112,6 +113,7 @@ static int memfs_dax_convert(struct memfs *fs, loff_t pos, loff_t length)
 	i = memfs_find(fs, pos);
 	fs->ext[i].type = IOMAP_MAPPED;
 	fs->ext[i].flags |= IOMAP_F_NEW;
+	fs->seq++;
 	return 0;
 }
 
@@ -206,6 +208,7 @@ static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 		i = memfs_find(fs, pos);
 	}
 	memfs_fill(fs, i, pos, length, iomap);
+	iomap->validity_cookie = fs->seq;
 	/* A real filesystem says NEW only to the call that allocated. */
 	if (fs->backed && i < fs->nr)
 		fs->ext[i].flags &= (uint16_t)~IOMAP_F_NEW;
@@ -231,9 +234,23 @@ static int memfs_iomap_end(struct iomap_inode *inode, loff_t pos,
 	return 0;
 }
 
+static bool memfs_iomap_valid(struct iomap_inode *inode,
+			      const struct iomap *iomap)
+{
+	struct memfs *fs = memfs_of(inode);
+
+	if (++fs->nr_valid == fs->stale_at_valid)
+		fs->seq++;
+	if (iomap->validity_cookie == fs->seq)
+		return true;
+	fs->nr_stale++;
+	return false;
+}
+
 const struct iomap_ops memfs_ops = {
 	.iomap_begin = memfs_iomap_begin,
 	.iomap_end = memfs_iomap_end,
+	.iomap_valid = memfs_iomap_valid,
 };
 
 /* get_block(create) on a hole: one block, merged with its left neighbour. */
@@ -343,8 +360,10 @@ static int memfs_convert(struct memfs *fs, loff_t pos, uint64_t len)
 		return ret;
 	for (int i = memfs_find(fs, pos); i < fs->nr && fs->ext[i].offset < end;
 	     i++) {
-		if (fs->ext[i].type == IOMAP_UNWRITTEN)
+		if (fs->ext[i].type == IOMAP_UNWRITTEN) {
 			fs->ext[i].type = IOMAP_MAPPED;
+			fs->seq++;
+		}
 		fs->ext[i].flags &= (uint16_t)~IOMAP_F_NEW;
 	}
 	return 0;
