@@ -238,18 +238,18 @@ int iomap_file_close(struct iomap_file *file)
 /* ---- the per-path operations ---- */
 
 static ssize_t iomap_dio_read(struct iomap_file *file, void *buf, size_t len,
-			      loff_t pos)
+			      loff_t pos, unsigned int rwf)
 {
-	return iomap__dio_rw(file, buf, len, pos, false);
+	return iomap__dio_rw(file, buf, len, pos, false, rwf);
 }
 
 static ssize_t iomap_dio_write(struct iomap_file *file, const void *buf,
-			       size_t len, loff_t pos)
+			       size_t len, loff_t pos, unsigned int rwf)
 {
 	/* Zeroing past EOF goes through the buffered tables. */
 	if (!file->ops->direct_write || !file->ops->buffered_write)
 		return -EOPNOTSUPP;
-	return iomap__dio_rw(file, (void *)buf, len, pos, true);
+	return iomap__dio_rw(file, (void *)buf, len, pos, true, rwf);
 }
 
 static int iomap_dio_zero_range(struct iomap_file *file, loff_t pos,
@@ -264,23 +264,38 @@ static int iomap_dio_zero_range(struct iomap_file *file, loff_t pos,
 	return ret;
 }
 
+/* Buffered and DAX honour no IOMAP_RWF_* flag (yet). */
 static ssize_t iomap_dax_read(struct iomap_file *file, void *buf, size_t len,
-			      loff_t pos)
+			      loff_t pos, unsigned int rwf)
 {
+	if (rwf)
+		return -EOPNOTSUPP;
 	return iomap__dax_rw(file, buf, len, pos, false);
 }
 
 static ssize_t iomap_dax_write(struct iomap_file *file, const void *buf,
-			       size_t len, loff_t pos)
+			       size_t len, loff_t pos, unsigned int rwf)
 {
+	if (rwf)
+		return -EOPNOTSUPP;
 	if (!file->ops->dax_write || !file->ops->buffered_write)
 		return -EOPNOTSUPP;
 	return iomap__dax_rw(file, (void *)buf, len, pos, true);
 }
 
-static ssize_t iomap_buffered_write(struct iomap_file *file, const void *buf,
-				    size_t len, loff_t pos)
+static ssize_t iomap_buffered_read(struct iomap_file *file, void *buf,
+				   size_t len, loff_t pos, unsigned int rwf)
 {
+	if (rwf)
+		return -EOPNOTSUPP;
+	return iomap__buffered_read(file, buf, len, pos);
+}
+
+static ssize_t iomap_buffered_write(struct iomap_file *file, const void *buf,
+				    size_t len, loff_t pos, unsigned int rwf)
+{
+	if (rwf)
+		return -EOPNOTSUPP;
 	if (!file->ops->buffered_write)
 		return -EOPNOTSUPP;
 	return iomap__buffered_write(file, buf, len, pos);
@@ -289,7 +304,7 @@ static ssize_t iomap_buffered_write(struct iomap_file *file, const void *buf,
 static const struct iomap__path_ops iomap_buffered_path = {
 	.name = "buffered",
 	.open = iomap_dev_open_queue,
-	.read = iomap__buffered_read,
+	.read = iomap_buffered_read,
 	.write = iomap_buffered_write,
 	.zero_range = iomap__buffered_zero,
 	.writeback = iomap__writeback,
@@ -328,24 +343,42 @@ static const struct iomap__path_ops *iomap_path_ops(enum iomap_io_path path)
 
 /* ---- file operations: checks shared by all paths, then the path ---- */
 
-ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
-			loff_t pos)
+#define IOMAP_RWF_ALL (IOMAP_RWF_NOWAIT | IOMAP_RWF_OVERWRITE_ONLY)
+
+ssize_t iomap_file_read_flags(struct iomap_file *file, void *buf, size_t len,
+			      loff_t pos, unsigned int rwf)
 {
-	if (pos < 0)
+	if (pos < 0 || (rwf & ~IOMAP_RWF_ALL) ||
+	    (rwf & IOMAP_RWF_OVERWRITE_ONLY))
 		return -EINVAL;
 	if (!file->ops->read)
 		return -EOPNOTSUPP;
-	return IOMAP_TIMED(file, file->dev->pops->read(file, buf, len, pos));
+	return IOMAP_TIMED(file,
+			   file->dev->pops->read(file, buf, len, pos, rwf));
+}
+
+ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos)
+{
+	return iomap_file_read_flags(file, buf, len, pos, 0);
+}
+
+ssize_t iomap_file_write_flags(struct iomap_file *file, const void *buf,
+			       size_t len, loff_t pos, unsigned int rwf)
+{
+	if (pos < 0 || len > (size_t)(INT64_MAX - pos) ||
+	    (rwf & ~IOMAP_RWF_ALL))
+		return -EINVAL;
+	if (!file->dev->rdwr)
+		return -EBADF;
+	return IOMAP_TIMED(file,
+			   file->dev->pops->write(file, buf, len, pos, rwf));
 }
 
 ssize_t iomap_file_write(struct iomap_file *file, const void *buf, size_t len,
 			 loff_t pos)
 {
-	if (pos < 0 || len > (size_t)(INT64_MAX - pos))
-		return -EINVAL;
-	if (!file->dev->rdwr)
-		return -EBADF;
-	return IOMAP_TIMED(file, file->dev->pops->write(file, buf, len, pos));
+	return iomap_file_write_flags(file, buf, len, pos, 0);
 }
 
 int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len)

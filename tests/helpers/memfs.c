@@ -173,6 +173,27 @@ static void memfs_trim(const struct memfs *fs, loff_t pos, struct iomap *m)
 	m->length = (uint64_t)(end - start);
 }
 
+/*
+ * Writes under NOWAIT or OVERWRITE_ONLY may not allocate (a real
+ * filesystem would block on its allocator); OVERWRITE_ONLY also needs the
+ * whole range in the extent at @pos, as XFS refuses anything else.
+ */
+static bool memfs_would_block(const struct memfs *fs, int i, loff_t pos,
+			      loff_t length, unsigned int flags)
+{
+	const struct memfs_extent *e = i < fs->nr ? &fs->ext[i] : NULL;
+	bool hole = !e || e->offset > pos;
+
+	if (!(flags & IOMAP_WRITE))
+		return false;
+	if ((flags & (IOMAP_NOWAIT | IOMAP_OVERWRITE_ONLY)) && hole)
+		return true;
+	if (!(flags & IOMAP_OVERWRITE_ONLY))
+		return false;
+	return e->type == IOMAP_DELALLOC ||
+	       e->offset + (loff_t)e->length < pos + length;
+}
+
 static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 			     loff_t length, unsigned int flags,
 			     struct iomap *iomap, struct iomap *srcmap)
@@ -184,6 +205,8 @@ static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	memfs_record(fs->begins, &fs->nr_begin, pos, length, 0, flags);
 	if (fs->begin_error && pos >= fs->error_at)
 		return fs->begin_error;
+	if (memfs_would_block(fs, i, pos, length, flags))
+		return -EAGAIN;
 	if ((flags & IOMAP_WRITE) &&
 	    (i == fs->nr || fs->ext[i].offset > pos)) {
 		loff_t end = pos + length;
