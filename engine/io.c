@@ -63,9 +63,10 @@ static int iomap_dev_open_queue(struct iomap_dev *dev, const char *path)
 
 	if (ret < 0)
 		return ret;
-	dev->io = &iodev_uring_ops;
+	dev->io = dev->params.iodev ? dev->params.iodev : &iodev_uring_ops;
+	dev->io_priv = dev->params.iodev_arg;
 	ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
-	if (ret == -ENOSYS || ret == -EPERM) {
+	if (!dev->params.iodev && (ret == -ENOSYS || ret == -EPERM)) {
 		if (dev->params.verbose)
 			fprintf(stderr,
 				"iomapctl: io_uring unavailable (%s), "

@@ -31,6 +31,10 @@ enum iomap_mapper {
  * @max_folio_order: buffered: largest folio is 4 KiB << order.
  * @verbose:	say on stderr when a path falls back (no io_uring, no
  *		O_DIRECT on the host filesystem).
+ * @iodev:	buffered, direct: Optional request backend used instead of
+ *		io_uring (and its sync fallback), e.g. a fault-injecting one
+ *		in tests; NULL for the default.
+ * @iodev_arg:	handed to @iodev->open in *privp (its configuration).
  */
 struct iomap_io_params {
 	enum iomap_io_path path;
@@ -39,10 +43,13 @@ struct iomap_io_params {
 	size_t cache_bytes;
 	unsigned int max_folio_order;
 	bool verbose;
+	const struct iodev_ops *iodev;
+	void *iodev_arg;
 };
 
 struct iomap_dev;
 struct iomap_file;
+struct iodev_ops;
 
 /* Open the image at @path for data I/O; returns 0 or a negative errno. */
 int iomap_dev_open(const char *path, bool rdwr,
