@@ -261,12 +261,16 @@ int iomap__read_range(struct iomap__readctx *rc, const struct iomap *m,
 	struct iomap_file *file = rc->file;
 	unsigned int blkbits = file->inode->blkbits;
 	loff_t end = pos + (loff_t)len;
+	struct iomap_folio *folio = NULL;
 
 	while (pos < end) {
-		struct iomap_folio *folio = iomap_cache_find(&file->cache, pos);
 		size_t off, n;
 		int ret;
 
+		/* Look the folio up once, not once per block. */
+		if (!folio ||
+		    pos >= folio->pos + (loff_t)iomap_folio_size(folio))
+			folio = iomap_cache_find(&file->cache, pos);
 		if (IOMAP_WARN_ON(!folio))
 			return -EIO;
 		off = (size_t)(pos - folio->pos);
@@ -303,23 +307,29 @@ static int iomap_read_iter(struct iomap_iter *iter, struct iomap__readctx *rc)
 	return iomap_iter_advance(iter, length);
 }
 
-/* The span of blocks of [start, end) that are not uptodate, if any. */
+/*
+ * The span of blocks of [start, end) that are not uptodate, if any.  One
+ * folio at a time: a lookup per block showed up in profiles of big reads.
+ */
 static bool iomap_cache_missing(struct iomap_file *file, loff_t *start,
 				loff_t *end)
 {
-	loff_t bs = iomap_blocksize(file->inode);
-	loff_t first = -1, last = -1;
+	unsigned int blkbits = file->inode->blkbits;
+	loff_t bs = (loff_t)1 << blkbits;
+	loff_t first = -1, last = -1, p = *start & ~(bs - 1);
 
-	for (loff_t p = *start & ~(bs - 1); p < *end; p += bs) {
+	while (p < *end) {
 		struct iomap_folio *f = iomap_cache_find(&file->cache, p);
-		unsigned int b =
-			(unsigned int)((p - f->pos) >> file->inode->blkbits);
+		loff_t fend = f->pos + (loff_t)iomap_folio_size(f);
 
-		if (iomap_folio_block_uptodate(f, b))
-			continue;
-		if (first < 0)
-			first = p;
-		last = p + bs;
+		for (; p < *end && p < fend; p += bs) {
+			if (iomap_folio_block_uptodate(
+				    f, (unsigned int)((p - f->pos) >> blkbits)))
+				continue;
+			if (first < 0)
+				first = p;
+			last = p + bs;
+		}
 	}
 	*start = first;
 	*end = last;
