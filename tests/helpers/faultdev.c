@@ -2,26 +2,21 @@
 /* faultdev.c - the fault-injecting test backend: short transfers and an
  * error on the Nth request, completed at submit like io-sync.c. */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "faultdev.h"
 
+/*
+ * The requests themselves go through io-sync.c, which completes each at
+ * submit: the faults are a cut of the request before it and a result
+ * overwritten after it, both before anyone can reap it.
+ */
 static int faultdev_open(void **privp, int fd, unsigned int depth)
 {
 	struct faultdev *f = *privp;
 
 	if (!f)
 		return -EINVAL;
-	/* Nested queues (eviction inside an operation) share the backend. */
-	f->depth = depth * 4;
-	f->done = calloc(f->depth, sizeof(*f->done));
-	if (!f->done)
-		return -ENOMEM;
-	f->fd = fd;
-	f->head = f->count = 0;
-	return 0;
+	return iodev_sync_ops.open(&f->sync, fd, depth);
 }
 
 /* Half of @len in 512-byte units (O_DIRECT), never 0. */
@@ -32,82 +27,71 @@ static size_t faultdev_cut(size_t len)
 	return half ? half : len;
 }
 
-/* Do @req, transferring at most @max bytes of it. */
-static ssize_t faultdev_rw(struct faultdev *f, struct iodev_req *req,
-			   size_t max)
+/* Submit @req through sync with only its first @max bytes. */
+static int faultdev_submit_cut(struct faultdev *f, struct iodev_req *req,
+			       size_t max)
 {
-	struct iovec iov[64];
-	unsigned int n = 0;
-	ssize_t r;
+	unsigned int niov = req->niov, n = 0;
+	size_t last_len;
+	int ret;
 
-	for (unsigned int i = 0; i < req->niov && n < 64 && max; i++, n++) {
-		iov[n] = req->iov[i];
-		if (iov[n].iov_len > max)
-			iov[n].iov_len = max;
-		max -= iov[n].iov_len;
-	}
-	do {
-		r = req->write ? pwritev(f->fd, iov, (int)n, (off_t)req->addr) :
-				 preadv(f->fd, iov, (int)n, (off_t)req->addr);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
+	while (n < niov && max > req->iov[n].iov_len)
+		max -= req->iov[n++].iov_len;
+	last_len = req->iov[n].iov_len;
+	req->iov[n].iov_len = max;
+	req->niov = n + 1;
+	ret = iodev_sync_ops.submit(f->sync, req);
+	req->niov = niov;
+	req->iov[n].iov_len = last_len;
+	return ret;
 }
 
 static int faultdev_submit(void *priv, struct iodev_req *req)
 {
 	struct faultdev *f = priv;
+	bool counted = req->write || !f->fail_writes_only;
 	size_t len = 0;
+	int ret;
 
-	if (f->count == f->depth)
-		return -EBUSY;
 	for (unsigned int i = 0; i < req->niov; i++)
 		len += req->iov[i].iov_len;
 	f->nr_submit++;
-	if (req->write || !f->fail_writes_only)
-		f->nr_counted++;
-	if (f->fail_at && f->nr_counted == f->fail_at &&
-	    (req->write || !f->fail_writes_only)) {
+	f->nr_counted += counted;
+	if (counted && f->fail_at && f->nr_counted == f->fail_at) {
 		/* Nothing moves: the request fails before the device. */
+		ret = faultdev_submit_cut(f, req, 0);
 		req->res = f->fail_error ? f->fail_error : -EIO;
 		f->nr_failed++;
-	} else if (f->short_io && faultdev_cut(len) < len) {
-		req->res = faultdev_rw(f, req, faultdev_cut(len));
-		f->nr_short++;
-	} else {
-		req->res = faultdev_rw(f, req, len);
+		return ret;
 	}
-	f->done[(f->head + f->count) % f->depth] = req;
-	f->count++;
-	return 0;
+	if (f->short_io && faultdev_cut(len) < len) {
+		f->nr_short++;
+		return faultdev_submit_cut(f, req, faultdev_cut(len));
+	}
+	return iodev_sync_ops.submit(f->sync, req);
 }
 
 static int faultdev_reap(void *priv, struct iodev_req **reqp, bool wait)
 {
 	struct faultdev *f = priv;
 
-	(void)wait;
-	if (!f->count)
-		return 0;
-	*reqp = f->done[f->head];
-	f->head = (f->head + 1) % f->depth;
-	f->count--;
-	return 1;
+	return iodev_sync_ops.reap(f->sync, reqp, wait);
 }
 
 static int faultdev_flush(void *priv)
 {
 	struct faultdev *f = priv;
 
-	return fdatasync(f->fd) ? -errno : 0;
+	return iodev_sync_ops.flush(f->sync);
 }
 
-/* The struct belongs to the test: only the ring is ours. */
+/* The struct belongs to the test: only the sync backend is ours. */
 static void faultdev_close(void *priv)
 {
 	struct faultdev *f = priv;
 
-	free(f->done);
-	f->done = NULL;
+	iodev_sync_ops.close(f->sync);
+	f->sync = NULL;
 }
 
 const struct iodev_ops faultdev_ops = {

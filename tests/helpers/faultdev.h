@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* faultdev.h - a pread/pwrite request backend for tests that transfers
- * short and fails the Nth request on purpose. */
+/* faultdev.h - a request backend for tests, over the pread/pwrite one,
+ * that transfers short and fails the Nth request on purpose. */
 #ifndef IOMAPCTL_TESTS_FAULTDEV_H
 #define IOMAPCTL_TESTS_FAULTDEV_H
 
@@ -24,10 +24,8 @@ struct faultdev {
 	/* record */
 	unsigned int nr_submit, nr_counted, nr_short, nr_failed;
 
-	/* state */
-	int fd;
-	unsigned int depth, head, count;
-	struct iodev_req **done;
+	/* state: the sync backend that does the requests */
+	void *sync;
 };
 
 extern const struct iodev_ops faultdev_ops;
