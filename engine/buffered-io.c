@@ -261,12 +261,16 @@ int iomap__read_range(struct iomap__readctx *rc, const struct iomap *m,
 	struct iomap_file *file = rc->file;
 	unsigned int blkbits = file->inode->blkbits;
 	loff_t end = pos + (loff_t)len;
+	struct iomap_folio *folio = NULL;
 
 	while (pos < end) {
-		struct iomap_folio *folio = iomap_cache_find(&file->cache, pos);
 		size_t off, n;
 		int ret;
 
+		/* Look the folio up once, not once per block. */
+		if (!folio ||
+		    pos >= folio->pos + (loff_t)iomap_folio_size(folio))
+			folio = iomap_cache_find(&file->cache, pos);
 		if (IOMAP_WARN_ON(!folio))
 			return -EIO;
 		off = (size_t)(pos - folio->pos);
@@ -303,23 +307,29 @@ static int iomap_read_iter(struct iomap_iter *iter, struct iomap__readctx *rc)
 	return iomap_iter_advance(iter, length);
 }
 
-/* The span of blocks of [start, end) that are not uptodate, if any. */
+/*
+ * The span of blocks of [start, end) that are not uptodate, if any.  One
+ * folio at a time: a lookup per block showed up in profiles of big reads.
+ */
 static bool iomap_cache_missing(struct iomap_file *file, loff_t *start,
 				loff_t *end)
 {
-	loff_t bs = iomap_blocksize(file->inode);
-	loff_t first = -1, last = -1;
+	unsigned int blkbits = file->inode->blkbits;
+	loff_t bs = (loff_t)1 << blkbits;
+	loff_t first = -1, last = -1, p = *start & ~(bs - 1);
 
-	for (loff_t p = *start & ~(bs - 1); p < *end; p += bs) {
+	while (p < *end) {
 		struct iomap_folio *f = iomap_cache_find(&file->cache, p);
-		unsigned int b =
-			(unsigned int)((p - f->pos) >> file->inode->blkbits);
+		loff_t fend = f->pos + (loff_t)iomap_folio_size(f);
 
-		if (iomap_folio_block_uptodate(f, b))
-			continue;
-		if (first < 0)
-			first = p;
-		last = p + bs;
+		for (; p < *end && p < fend; p += bs) {
+			if (iomap_folio_block_uptodate(
+				    f, (unsigned int)((p - f->pos) >> blkbits)))
+				continue;
+			if (first < 0)
+				first = p;
+			last = p + bs;
+		}
 	}
 	*start = first;
 	*end = last;
@@ -482,6 +492,7 @@ void iomap__write_copy(struct iomap_file *file, struct iomap_folio *folio,
 
 struct iomap_writectx {
 	struct iomap_file *file;
+	const struct iomap_ops *ops; /* what iomap_iter maps with */
 	const uint8_t *buf; /* NULL: zeroing */
 	loff_t pos;
 };
@@ -507,6 +518,22 @@ iomap_write_folio(struct iomap_file *file, loff_t pos, uint64_t len, size_t *np)
 	return folio;
 }
 
+/*
+ * §7: with the folio held, ask the filesystem whether the mapping still
+ * holds before reading, zeroing or copying by it; if not, mark it stale so
+ * iomap_iter() maps the same position again.
+ */
+static bool iomap_write_valid(struct iomap_iter *iter,
+			      const struct iomap_writectx *w)
+{
+	const struct iomap_ops *ops = w->ops;
+
+	if (!ops->iomap_valid || ops->iomap_valid(iter->inode, &iter->iomap))
+		return true;
+	iter->iomap.flags |= IOMAP_F_STALE;
+	return false;
+}
+
 /* write_begin, copy, write_end for each folio of the current mapping. */
 static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 {
@@ -526,6 +553,10 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 
 		if (!folio)
 			return -ENOMEM;
+		if (!iomap_write_valid(iter, w)) {
+			iomap__cache_unpin(file, pos, pos + (loff_t)n);
+			return 0;
+		}
 		ret = iomap__write_prep_block(file, folio, src, pos & ~bmask,
 					      pos, n);
 		if (!ret)
@@ -587,7 +618,9 @@ static int iomap_zero_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 
 int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 {
-	struct iomap_writectx w = { .file = file, .pos = pos };
+	struct iomap_writectx w = { .file = file,
+				    .ops = file->ops->buffered_write,
+				    .pos = pos };
 	struct iomap_iter iter = { .inode = file->inode,
 				   .pos = pos,
 				   .len = len,
@@ -596,7 +629,7 @@ int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 
 	if (iomap__bh_mode(file))
 		return iomap__bh_zero(file, pos, len);
-	while ((ret = iomap_iter(&iter, file->ops->buffered_write)) > 0)
+	while ((ret = iomap_iter(&iter, w.ops)) > 0)
 		iter.status = iomap_zero_iter(&iter, &w);
 	return ret;
 }
@@ -630,7 +663,10 @@ static ssize_t iomap_bh_buffered_write(struct iomap_file *file,
 ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 			      size_t len, loff_t pos)
 {
-	struct iomap_writectx w = { .file = file, .buf = buf, .pos = pos };
+	struct iomap_writectx w = { .file = file,
+				    .ops = file->ops->buffered_write,
+				    .buf = buf,
+				    .pos = pos };
 	struct iomap_iter iter = { .inode = file->inode,
 				   .pos = pos,
 				   .len = len,
@@ -648,7 +684,7 @@ ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 	}
 	if (iomap__bh_mode(file))
 		return iomap_bh_buffered_write(file, buf, len, pos);
-	while ((ret = iomap_iter(&iter, file->ops->buffered_write)) > 0)
+	while ((ret = iomap_iter(&iter, w.ops)) > 0)
 		iter.status = iomap_write_iter(&iter, &w);
 	if (iter.pos > pos)
 		return (ssize_t)(iter.pos - pos);

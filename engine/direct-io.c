@@ -150,10 +150,29 @@ int iomap__dio_settle(struct iomap__dio *dio)
 	return dio->write ? iomap__ioq_wait(&dio->q) : 0;
 }
 
+/*
+ * §5.6: an OVERWRITE_ONLY write must land in one allocated extent, with
+ * nothing to allocate or zero-fill as new; the filesystem should refuse
+ * with -EAGAIN itself, this catches one that ignored the flag.
+ */
+static bool iomap_dio_pure_overwrite(const struct iomap_iter *iter)
+{
+	const struct iomap *m = &iter->iomap;
+
+	if (m->type != IOMAP_MAPPED && m->type != IOMAP_UNWRITTEN)
+		return false;
+	return !(m->flags & IOMAP_F_NEW) && iomap_length(iter) == iter->len;
+}
+
 static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
 {
 	uint64_t length = iomap_length(iter);
-	int ret = iomap__dio_range(dio, iter);
+	int ret;
+
+	if ((iter->flags & IOMAP_OVERWRITE_ONLY) &&
+	    !iomap_dio_pure_overwrite(iter))
+		return -EAGAIN;
+	ret = iomap__dio_range(dio, iter);
 
 	if (!ret)
 		ret = iomap__dio_settle(dio);
@@ -173,9 +192,16 @@ static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
 	};
 	int ret;
 
+	if (dio->rwf & IOMAP_RWF_NOWAIT)
+		iter.flags |= IOMAP_NOWAIT;
+	if (dio->rwf & IOMAP_RWF_OVERWRITE_ONLY)
+		iter.flags |= IOMAP_OVERWRITE_ONLY;
 	while ((ret = iomap_iter(&iter, dio->write ? ops->direct_write :
 						     ops->read)) > 0)
 		iter.status = iomap_dio_iter(&iter, dio);
+	/* A later mapping that would block ends a NOWAIT I/O short. */
+	if (ret == -EAGAIN && iter.pos > dio->pos)
+		ret = 0;
 	if (ret < 0)
 		return ret;
 	return (ssize_t)(iter.pos - dio->pos);
@@ -229,11 +255,34 @@ static int iomap_dio_check(struct iomap_file *file, const void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * §5.6 checks before anything is flushed or zeroed: an OVERWRITE_ONLY write
+ * stays inside i_size; a NOWAIT one needs no gap zeroed through the cache
+ * and no cached page written back or dropped first.
+ */
+static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
+				  loff_t pos, bool write, unsigned int rwf)
+{
+	loff_t size = file->inode->size, end = pos + (loff_t)len;
+	const struct iomap_folio *f;
+
+	if (rwf && iomap__bh_mode(file))
+		return -EOPNOTSUPP;
+	if ((rwf & IOMAP_RWF_OVERWRITE_ONLY) && end > size)
+		return -EAGAIN;
+	if (!(rwf & IOMAP_RWF_NOWAIT))
+		return 0;
+	if (write && pos > size)
+		return -EAGAIN;
+	f = iomap_cache_next(&file->cache, pos);
+	return f && f->pos < end ? -EAGAIN : 0;
+}
+
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
-		      loff_t pos, bool write)
+		      loff_t pos, bool write, unsigned int rwf)
 {
 	struct iomap__dio dio = {
-		.file = file, .buf = buf, .pos = pos, .write = write
+		.file = file, .buf = buf, .pos = pos, .write = write, .rwf = rwf
 	};
 	loff_t size = file->inode->size;
 	size_t want = len;
@@ -254,7 +303,10 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		want = len < (uint64_t)(size - pos) ? len :
 						      (size_t)(size - pos);
 	}
-	ret = iomap__cache_flush_invalidate(file, pos, pos + (loff_t)len);
+	ret = iomap_dio_nowait_check(file, len, pos, write, rwf);
+	if (!ret)
+		ret = iomap__cache_flush_invalidate(file, pos,
+						    pos + (loff_t)len);
 	if (!ret && write)
 		ret = iomap_dio_extend(file, pos);
 	if (ret < 0)

@@ -33,6 +33,39 @@ void iomap__warn(const char *file, int line, const char *cond);
 #define IOMAP__DEFAULT_DEPTH 32
 #define IOMAP__DEFAULT_CACHE (64UL << 20)
 
+struct iomap_file;
+
+/**
+ * struct iomap__path_ops - one data path (buffered, direct, DAX), chosen
+ * once by iomap_dev_open() so file operations dispatch without a switch.
+ * @name:	for messages.
+ * @open:	Required.  Open the image's I/O channel: @dev->bfd is open
+ *		already; set @dev->fd (and @dev->lbs) and the backend.
+ *		Returns 0 or a negative errno.
+ * @read:	Required.  Read [@pos, @pos + @len) (@pos checked, the opset
+ *		has ->read) with IOMAP_RWF_* @rwf (known bits only); returns
+ *		bytes read (short at EOF) or -errno, -EOPNOTSUPP for an @rwf
+ *		the path does not honour.
+ * @write:	Required.  Write (@pos, @len checked, device writable) with
+ *		@rwf; returns bytes written or -errno, -EOPNOTSUPP when the
+ *		opset lacks the tables this path needs or for @rwf as @read.
+ * @zero_range:	Required.  Make [@pos, @pos + @len) read as zeros; returns 0
+ *		or -errno.
+ * @writeback:	Optional.  Write back the dirty data of [@start, @end);
+ *		NULL when the path keeps nothing dirty (DAX).  Returns 0 or the
+ *		first error.
+ */
+struct iomap__path_ops {
+	const char *name;
+	int (*open)(struct iomap_dev *dev, const char *path);
+	ssize_t (*read)(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos, unsigned int rwf);
+	ssize_t (*write)(struct iomap_file *file, const void *buf, size_t len,
+			 loff_t pos, unsigned int rwf);
+	int (*zero_range)(struct iomap_file *file, loff_t pos, uint64_t len);
+	int (*writeback)(struct iomap_file *file, loff_t start, loff_t end);
+};
+
 /**
  * struct iomap_dev - an image opened for one data path.
  * @params:	how it was opened (defaults filled in).
@@ -49,6 +82,7 @@ void iomap__warn(const char *file, int line, const char *cond);
  * @zero:	IOMAP__ZERO_SIZE aligned zero bytes, never written to.
  * @zero_fixed:	1 + registered-buffer index of @zero, or 0.
  * @spare_slots: request slots of a finished operation, kept for the next.
+ * @pops:	the operations of @params.path, chosen once at open.
  */
 struct iomap_dev {
 	struct iomap_io_params params;
@@ -65,6 +99,7 @@ struct iomap_dev {
 	void *zero;
 	unsigned int zero_fixed;
 	struct iomap__io *spare_slots;
+	const struct iomap__path_ops *pops;
 };
 
 /**
@@ -222,6 +257,7 @@ int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len);
  * @pos:	file offset of the request.
  * @write:	direction.
  * @dio_flags:	IOMAP_DIO_* for ->end_io.
+ * @rwf:	IOMAP_RWF_* of the call.
  */
 struct iomap__dio {
 	struct iomap_file *file;
@@ -230,6 +266,7 @@ struct iomap__dio {
 	loff_t pos;
 	bool write;
 	unsigned int dio_flags;
+	unsigned int rwf;
 };
 
 /* Wait for a direct write's requests before the next mapping call. */
@@ -237,7 +274,7 @@ int iomap__dio_settle(struct iomap__dio *dio);
 /* Do the part of a direct I/O the current mapping of @iter covers. */
 int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter);
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
-		      loff_t pos, bool write);
+		      loff_t pos, bool write, unsigned int rwf);
 
 /* ---- DAX (dax.c) ---- */
 

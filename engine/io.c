@@ -32,17 +32,11 @@ static unsigned int iomap_dev_lbs(int fd)
 	return 512;
 }
 
-static int iomap_dev_open_fds(struct iomap_dev *dev, const char *path)
+/* Buffered and direct: the image with O_DIRECT where the host allows it. */
+static int iomap_dev_open_odirect(struct iomap_dev *dev, const char *path)
 {
 	int flags = (dev->rdwr ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 
-	dev->bfd = open(path, flags);
-	if (dev->bfd < 0)
-		return -errno;
-	if (dev->params.path == IOMAP_IO_DAX) {
-		dev->fd = dev->bfd;
-		return 0;
-	}
 	dev->fd = open(path, flags | O_DIRECT);
 	if (dev->fd >= 0) {
 		dev->dio_ok = true;
@@ -62,22 +56,17 @@ static int iomap_dev_open_fds(struct iomap_dev *dev, const char *path)
 	return 0;
 }
 
-static int iomap_dev_open_backend(struct iomap_dev *dev, const char *path)
+/* ->open of buffered and direct: O_DIRECT fd, io_uring (or sync) queue. */
+static int iomap_dev_open_queue(struct iomap_dev *dev, const char *path)
 {
-	char err[256] = "";
-	int ret;
+	int ret = iomap_dev_open_odirect(dev, path);
 
-	if (dev->params.path == IOMAP_IO_DAX) {
-		ret = iodev_pmem2_open(&dev->pmem, dev->fd, dev->rdwr, err,
-				       sizeof(err));
-		if (ret < 0 && dev->params.verbose)
-			fprintf(stderr, "iomapctl: %s: DAX unavailable: %s\n",
-				path, err);
+	if (ret < 0)
 		return ret;
-	}
-	dev->io = &iodev_uring_ops;
+	dev->io = dev->params.iodev ? dev->params.iodev : &iodev_uring_ops;
+	dev->io_priv = dev->params.iodev_arg;
 	ret = dev->io->open(&dev->io_priv, dev->fd, dev->depth);
-	if (ret == -ENOSYS || ret == -EPERM) {
+	if (!dev->params.iodev && (ret == -ENOSYS || ret == -EPERM)) {
 		if (dev->params.verbose)
 			fprintf(stderr,
 				"iomapctl: io_uring unavailable (%s), "
@@ -98,6 +87,23 @@ static int iomap_dev_open_backend(struct iomap_dev *dev, const char *path)
 	}
 	return 0;
 }
+
+/* ->open of DAX: the plain fd mapped through libpmem2. */
+static int iomap_dev_open_pmem(struct iomap_dev *dev, const char *path)
+{
+	char err[256] = "";
+	int ret;
+
+	dev->fd = dev->bfd;
+	ret = iodev_pmem2_open(&dev->pmem, dev->fd, dev->rdwr, err,
+			       sizeof(err));
+	if (ret < 0 && dev->params.verbose)
+		fprintf(stderr, "iomapctl: %s: DAX unavailable: %s\n", path,
+			err);
+	return ret;
+}
+
+static const struct iomap__path_ops *iomap_path_ops(enum iomap_io_path path);
 
 int iomap_dev_open(const char *path, bool rdwr,
 		   const struct iomap_io_params *params,
@@ -122,10 +128,16 @@ int iomap_dev_open(const char *path, bool rdwr,
 	if (posix_memalign(&dev->zero, IOMAP_PAGE_SIZE, IOMAP__ZERO_SIZE))
 		goto out_free;
 	memset(dev->zero, 0, IOMAP__ZERO_SIZE);
-	ret = iomap_dev_open_fds(dev, path);
-	if (ret < 0)
+	dev->pops = iomap_path_ops(params->path);
+	ret = -EINVAL;
+	if (!dev->pops)
 		goto out_free;
-	ret = iomap_dev_open_backend(dev, path);
+	dev->bfd = open(path, (rdwr ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (dev->bfd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	ret = dev->pops->open(dev, path);
 	if (ret < 0)
 		goto out_free;
 	*devp = dev;
@@ -224,72 +236,161 @@ int iomap_file_close(struct iomap_file *file)
 		iomap__r;                                  \
 	})
 
-ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
-			loff_t pos)
+/* ---- the per-path operations ---- */
+
+static ssize_t iomap_dio_read(struct iomap_file *file, void *buf, size_t len,
+			      loff_t pos, unsigned int rwf)
 {
-	if (pos < 0)
+	return iomap__dio_rw(file, buf, len, pos, false, rwf);
+}
+
+static ssize_t iomap_dio_write(struct iomap_file *file, const void *buf,
+			       size_t len, loff_t pos, unsigned int rwf)
+{
+	/* Zeroing past EOF goes through the buffered tables. */
+	if (!file->ops->direct_write || !file->ops->buffered_write)
+		return -EOPNOTSUPP;
+	return iomap__dio_rw(file, (void *)buf, len, pos, true, rwf);
+}
+
+static int iomap_dio_zero_range(struct iomap_file *file, loff_t pos,
+				uint64_t len)
+{
+	int ret = iomap__buffered_zero(file, pos, len);
+
+	/* A direct-I/O file keeps nothing dirty behind an operation. */
+	if (!ret)
+		ret = iomap__cache_flush_invalidate(file, pos,
+						    pos + (loff_t)len);
+	return ret;
+}
+
+/* Buffered and DAX honour no IOMAP_RWF_* flag (yet). */
+static ssize_t iomap_dax_read(struct iomap_file *file, void *buf, size_t len,
+			      loff_t pos, unsigned int rwf)
+{
+	if (rwf)
+		return -EOPNOTSUPP;
+	return iomap__dax_rw(file, buf, len, pos, false);
+}
+
+static ssize_t iomap_dax_write(struct iomap_file *file, const void *buf,
+			       size_t len, loff_t pos, unsigned int rwf)
+{
+	if (rwf)
+		return -EOPNOTSUPP;
+	if (!file->ops->dax_write || !file->ops->buffered_write)
+		return -EOPNOTSUPP;
+	return iomap__dax_rw(file, (void *)buf, len, pos, true);
+}
+
+static ssize_t iomap_buffered_read(struct iomap_file *file, void *buf,
+				   size_t len, loff_t pos, unsigned int rwf)
+{
+	if (rwf)
+		return -EOPNOTSUPP;
+	return iomap__buffered_read(file, buf, len, pos);
+}
+
+static ssize_t iomap_buffered_write(struct iomap_file *file, const void *buf,
+				    size_t len, loff_t pos, unsigned int rwf)
+{
+	if (rwf)
+		return -EOPNOTSUPP;
+	if (!file->ops->buffered_write)
+		return -EOPNOTSUPP;
+	return iomap__buffered_write(file, buf, len, pos);
+}
+
+static const struct iomap__path_ops iomap_buffered_path = {
+	.name = "buffered",
+	.open = iomap_dev_open_queue,
+	.read = iomap_buffered_read,
+	.write = iomap_buffered_write,
+	.zero_range = iomap__buffered_zero,
+	.writeback = iomap__writeback,
+};
+
+static const struct iomap__path_ops iomap_direct_path = {
+	.name = "direct",
+	.open = iomap_dev_open_queue,
+	.read = iomap_dio_read,
+	.write = iomap_dio_write,
+	.zero_range = iomap_dio_zero_range,
+	/* Zeroing past EOF may leave a folio behind an error: flush it. */
+	.writeback = iomap__writeback,
+};
+
+static const struct iomap__path_ops iomap_dax_path = {
+	.name = "dax",
+	.open = iomap_dev_open_pmem,
+	.read = iomap_dax_read,
+	.write = iomap_dax_write,
+	.zero_range = iomap__dax_zero,
+};
+
+static const struct iomap__path_ops *iomap_path_ops(enum iomap_io_path path)
+{
+	static const struct iomap__path_ops *const paths[] = {
+		[IOMAP_IO_BUFFERED] = &iomap_buffered_path,
+		[IOMAP_IO_DIRECT] = &iomap_direct_path,
+		[IOMAP_IO_DAX] = &iomap_dax_path,
+	};
+
+	if ((unsigned int)path >= sizeof(paths) / sizeof(paths[0]))
+		return NULL;
+	return paths[path];
+}
+
+/* ---- file operations: checks shared by all paths, then the path ---- */
+
+#define IOMAP_RWF_ALL (IOMAP_RWF_NOWAIT | IOMAP_RWF_OVERWRITE_ONLY)
+
+ssize_t iomap_file_read_flags(struct iomap_file *file, void *buf, size_t len,
+			      loff_t pos, unsigned int rwf)
+{
+	if (pos < 0 || (rwf & ~IOMAP_RWF_ALL) ||
+	    (rwf & IOMAP_RWF_OVERWRITE_ONLY))
 		return -EINVAL;
 	if (!file->ops->read)
 		return -EOPNOTSUPP;
-	switch (file->dev->params.path) {
-	case IOMAP_IO_DIRECT:
-		return IOMAP_TIMED(file,
-				   iomap__dio_rw(file, buf, len, pos, false));
-	case IOMAP_IO_DAX:
-		return IOMAP_TIMED(file,
-				   iomap__dax_rw(file, buf, len, pos, false));
-	default:
-		return IOMAP_TIMED(file,
-				   iomap__buffered_read(file, buf, len, pos));
-	}
+	return IOMAP_TIMED(file,
+			   file->dev->pops->read(file, buf, len, pos, rwf));
+}
+
+ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
+			loff_t pos)
+{
+	return iomap_file_read_flags(file, buf, len, pos, 0);
+}
+
+ssize_t iomap_file_write_flags(struct iomap_file *file, const void *buf,
+			       size_t len, loff_t pos, unsigned int rwf)
+{
+	if (pos < 0 || len > (size_t)(INT64_MAX - pos) ||
+	    (rwf & ~IOMAP_RWF_ALL))
+		return -EINVAL;
+	if (!file->dev->rdwr)
+		return -EBADF;
+	return IOMAP_TIMED(file,
+			   file->dev->pops->write(file, buf, len, pos, rwf));
 }
 
 ssize_t iomap_file_write(struct iomap_file *file, const void *buf, size_t len,
 			 loff_t pos)
 {
-	const struct iomap_opset *ops = file->ops;
-
-	if (pos < 0 || len > (size_t)(INT64_MAX - pos))
-		return -EINVAL;
-	if (!file->dev->rdwr)
-		return -EBADF;
-	switch (file->dev->params.path) {
-	case IOMAP_IO_DIRECT:
-		if (!ops->direct_write || !ops->buffered_write)
-			return -EOPNOTSUPP;
-		return IOMAP_TIMED(file, iomap__dio_rw(file, (void *)buf, len,
-						       pos, true));
-	case IOMAP_IO_DAX:
-		if (!ops->dax_write || !ops->buffered_write)
-			return -EOPNOTSUPP;
-		return IOMAP_TIMED(file, iomap__dax_rw(file, (void *)buf, len,
-						       pos, true));
-	default:
-		if (!ops->buffered_write)
-			return -EOPNOTSUPP;
-		return IOMAP_TIMED(file,
-				   iomap__buffered_write(file, buf, len, pos));
-	}
+	return iomap_file_write_flags(file, buf, len, pos, 0);
 }
 
 int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len)
 {
-	int ret;
-
 	if (pos < 0 || len > (uint64_t)(INT64_MAX - pos))
 		return -EINVAL;
 	if (!file->dev->rdwr)
 		return -EBADF;
 	if (!file->ops->buffered_write)
 		return -EOPNOTSUPP;
-	if (file->dev->params.path == IOMAP_IO_DAX)
-		return IOMAP_TIMED(file, iomap__dax_zero(file, pos, len));
-	ret = IOMAP_TIMED(file, iomap__buffered_zero(file, pos, len));
-	/* A direct-I/O file keeps nothing dirty behind an operation. */
-	if (!ret && file->dev->params.path == IOMAP_IO_DIRECT)
-		ret = iomap__cache_flush_invalidate(file, pos,
-						    pos + (loff_t)len);
-	return ret;
+	return IOMAP_TIMED(file, file->dev->pops->zero_range(file, pos, len));
 }
 
 int iomap_file_truncate_page(struct iomap_file *file, loff_t pos)
@@ -316,8 +417,8 @@ int iomap_file_sync(struct iomap_file *file)
 	struct iomap_dev *dev = file->dev;
 	int ret = 0, err;
 
-	if (dev->params.path != IOMAP_IO_DAX)
-		ret = iomap__writeback(file, 0, INT64_MAX);
+	if (dev->pops->writeback)
+		ret = dev->pops->writeback(file, 0, INT64_MAX);
 	if (!ret && file->wb_error)
 		ret = file->wb_error;
 	file->wb_error = 0;

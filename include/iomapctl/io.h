@@ -31,6 +31,10 @@ enum iomap_mapper {
  * @max_folio_order: buffered: largest folio is 4 KiB << order.
  * @verbose:	say on stderr when a path falls back (no io_uring, no
  *		O_DIRECT on the host filesystem).
+ * @iodev:	buffered, direct: Optional request backend used instead of
+ *		io_uring (and its sync fallback), e.g. a fault-injecting one
+ *		in tests; NULL for the default.
+ * @iodev_arg:	handed to @iodev->open in *privp (its configuration).
  */
 struct iomap_io_params {
 	enum iomap_io_path path;
@@ -39,10 +43,13 @@ struct iomap_io_params {
 	size_t cache_bytes;
 	unsigned int max_folio_order;
 	bool verbose;
+	const struct iodev_ops *iodev;
+	void *iodev_arg;
 };
 
 struct iomap_dev;
 struct iomap_file;
+struct iodev_ops;
 
 /* Open the image at @path for data I/O; returns 0 or a negative errno. */
 int iomap_dev_open(const char *path, bool rdwr,
@@ -70,6 +77,29 @@ ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,
 /* Bytes written or a negative errno; extends the size as needed. */
 ssize_t iomap_file_write(struct iomap_file *file, const void *buf,
 			 size_t len, loff_t pos);
+/* Per-call flags of iomap_file_read_flags() and iomap_file_write_flags(). */
+#define IOMAP_RWF_NOWAIT \
+	(1U << 0) /* direct: -EAGAIN rather than block (cached pages in range,
+		   * allocation, or the filesystem says -EAGAIN) */
+#define IOMAP_RWF_OVERWRITE_ONLY \
+	(1U << 1) /* direct write: -EAGAIN unless [pos, pos + len) is inside
+		   * i_size and one allocated extent (MAPPED or UNWRITTEN) */
+
+/**
+ * iomap_file_read_flags(), iomap_file_write_flags() - as iomap_file_read()
+ * and iomap_file_write(), with IOMAP_RWF_* @rwf (0 = the plain call).
+ * The flags are for the direct path: elsewhere, or with the buffer-head
+ * mapper, a non-zero @rwf is -EOPNOTSUPP; unknown bits are -EINVAL.
+ * OVERWRITE_ONLY on a read is -EINVAL.  -EAGAIN means nothing was
+ * transferred and the same call without the flag would have blocked
+ * (NOWAIT) or needed allocation or zeroing (OVERWRITE_ONLY); the caller
+ * retries without it, as io_uring does from a worker thread.  A NOWAIT call
+ * whose later mapping would block returns the short count done before it.
+ */
+ssize_t iomap_file_read_flags(struct iomap_file *file, void *buf, size_t len,
+			      loff_t pos, unsigned int rwf);
+ssize_t iomap_file_write_flags(struct iomap_file *file, const void *buf,
+			       size_t len, loff_t pos, unsigned int rwf);
 /* Afterwards [pos, pos + len) reads as zeros. */
 int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len);
 /* Zero from @pos to the end of its block (before a truncate to @pos). */

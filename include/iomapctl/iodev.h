@@ -38,7 +38,10 @@ struct iodev_req {
  * struct iodev_ops - a request backend.
  * @name:	for messages ("io_uring", "sync").
  * @open:	Required.  Set up a backend on @fd with room for @depth
- *		requests in flight; stores its state in *@privp.  Returns 0,
+ *		requests in flight; stores its state in *@privp, which
+ *		holds iomap_io_params.iodev_arg on entry (NULL for the
+ *		built-in backends; a test backend reads its configuration
+ *		there).  Returns 0,
  *		-ENOSYS/-EPERM when the kernel refuses the backend, or another
  *		negative errno.
  * @submit:	Required.  Queue @req; the caller never has more than @depth

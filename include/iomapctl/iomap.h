@@ -111,6 +111,15 @@ struct iomap {
  *	mapped (trimmed to the request) and the bytes actually @written, so a
  *	filesystem can release what was reserved and not used.  Returns 0 or a
  *	negative errno.
+ * @iomap_valid: Optional.  Called by the buffered write and zero paths after
+ *	each folio is grabbed (and before it is read, zeroed or copied into)
+ *	to ask whether @iomap, as ->iomap_begin returned it, still describes
+ *	the file: typically by comparing @iomap->validity_cookie with the
+ *	inode's extent-map sequence number.  Returns false when the mapping
+ *	changed meanwhile (writeback allocated, truncate or punch ran); the
+ *	engine then sets IOMAP_F_STALE, makes no progress in that folio, and
+ *	iomap_iter() calls ->iomap_end and ->iomap_begin again at the same
+ *	position.  NULL means mappings never go stale.
  */
 struct iomap_ops {
 	int (*iomap_begin)(struct iomap_inode *inode, loff_t pos, loff_t length,
@@ -119,6 +128,8 @@ struct iomap_ops {
 	int (*iomap_end)(struct iomap_inode *inode, loff_t pos, loff_t length,
 			 ssize_t written, unsigned int flags,
 			 struct iomap *iomap);
+	bool (*iomap_valid)(struct iomap_inode *inode,
+			    const struct iomap *iomap);
 };
 
 /**

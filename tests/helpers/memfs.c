@@ -65,6 +65,7 @@ static int memfs_alloc(struct memfs *fs, int at, loff_t pos, uint64_t len,
 					     .addr = fs->next_alloc };
 	fs->next_alloc += len;
 	fs->nr++;
+	fs->seq++;
 	return 0;
 }
 
@@ -112,6 +113,7 @@ static int memfs_dax_convert(struct memfs *fs, loff_t pos, loff_t length)
 	i = memfs_find(fs, pos);
 	fs->ext[i].type = IOMAP_MAPPED;
 	fs->ext[i].flags |= IOMAP_F_NEW;
+	fs->seq++;
 	return 0;
 }
 
@@ -171,6 +173,27 @@ static void memfs_trim(const struct memfs *fs, loff_t pos, struct iomap *m)
 	m->length = (uint64_t)(end - start);
 }
 
+/*
+ * Writes under NOWAIT or OVERWRITE_ONLY may not allocate (a real
+ * filesystem would block on its allocator); OVERWRITE_ONLY also needs the
+ * whole range in the extent at @pos, as XFS refuses anything else.
+ */
+static bool memfs_would_block(const struct memfs *fs, int i, loff_t pos,
+			      loff_t length, unsigned int flags)
+{
+	const struct memfs_extent *e = i < fs->nr ? &fs->ext[i] : NULL;
+	bool hole = !e || e->offset > pos;
+
+	if (!(flags & IOMAP_WRITE))
+		return false;
+	if ((flags & (IOMAP_NOWAIT | IOMAP_OVERWRITE_ONLY)) && hole)
+		return true;
+	if (!(flags & IOMAP_OVERWRITE_ONLY))
+		return false;
+	return e->type == IOMAP_DELALLOC ||
+	       e->offset + (loff_t)e->length < pos + length;
+}
+
 static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 			     loff_t length, unsigned int flags,
 			     struct iomap *iomap, struct iomap *srcmap)
@@ -182,6 +205,8 @@ static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	memfs_record(fs->begins, &fs->nr_begin, pos, length, 0, flags);
 	if (fs->begin_error && pos >= fs->error_at)
 		return fs->begin_error;
+	if (memfs_would_block(fs, i, pos, length, flags))
+		return -EAGAIN;
 	if ((flags & IOMAP_WRITE) &&
 	    (i == fs->nr || fs->ext[i].offset > pos)) {
 		loff_t end = pos + length;
@@ -206,6 +231,7 @@ static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 		i = memfs_find(fs, pos);
 	}
 	memfs_fill(fs, i, pos, length, iomap);
+	iomap->validity_cookie = fs->seq;
 	/* A real filesystem says NEW only to the call that allocated. */
 	if (fs->backed && i < fs->nr)
 		fs->ext[i].flags &= (uint16_t)~IOMAP_F_NEW;
@@ -231,9 +257,23 @@ static int memfs_iomap_end(struct iomap_inode *inode, loff_t pos,
 	return 0;
 }
 
+static bool memfs_iomap_valid(struct iomap_inode *inode,
+			      const struct iomap *iomap)
+{
+	struct memfs *fs = memfs_of(inode);
+
+	if (++fs->nr_valid == fs->stale_at_valid)
+		fs->seq++;
+	if (iomap->validity_cookie == fs->seq)
+		return true;
+	fs->nr_stale++;
+	return false;
+}
+
 const struct iomap_ops memfs_ops = {
 	.iomap_begin = memfs_iomap_begin,
 	.iomap_end = memfs_iomap_end,
+	.iomap_valid = memfs_iomap_valid,
 };
 
 /* get_block(create) on a hole: one block, merged with its left neighbour. */
@@ -343,8 +383,10 @@ static int memfs_convert(struct memfs *fs, loff_t pos, uint64_t len)
 		return ret;
 	for (int i = memfs_find(fs, pos); i < fs->nr && fs->ext[i].offset < end;
 	     i++) {
-		if (fs->ext[i].type == IOMAP_UNWRITTEN)
+		if (fs->ext[i].type == IOMAP_UNWRITTEN) {
 			fs->ext[i].type = IOMAP_MAPPED;
+			fs->seq++;
+		}
 		fs->ext[i].flags &= (uint16_t)~IOMAP_F_NEW;
 	}
 	return 0;

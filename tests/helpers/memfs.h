@@ -58,6 +58,15 @@ struct memfs {
 	ssize_t end_io_size;
 	unsigned int end_io_flags;
 	int nr_map_blocks, nr_wb_submit;
+	/*
+	 * Revalidation (§7): every change to the extent table bumps @seq,
+	 * ->iomap_begin hands it out as the validity_cookie, ->iomap_valid
+	 * compares.  @stale_at_valid = N makes the Nth ->iomap_valid call
+	 * bump @seq first, as a racing writeback or truncate would.
+	 */
+	uint64_t seq;
+	int stale_at_valid;
+	int nr_valid, nr_stale;
 
 	/* record */
 	int nr_begin, nr_end, nr_get_block;

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* io_faults_test.c - a backend that transfers short and fails the Nth
+ * request: short transfers are resubmitted, errors reach the caller, and
+ * nothing stale (old disk bytes, unconverted blocks) is exposed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "faultdev.h"
+#include "helpers.h"
+#include "iomapctl/io.h"
+#include "memfs.h"
+
+#define IMG_SIZE (8U << 20)
+#define ALLOC_START (4U << 20)
+#define M1 (1 << 20)
+#define K(x) ((x) << 10)
+#define FSIZE (M1 + K(64))
+
+static char *dir, *img;
+static struct memfs fs;
+static struct faultdev fd;
+static struct iomap_dev *dev;
+static struct iomap_file *file;
+static uint8_t *want, *buf;
+
+/* Written data, then an unwritten extent (reads as zeros, disk: markers). */
+static const struct memfs_extent table[] = {
+	{ 0, M1, IOMAP_MAPPED, 0, M1 },
+	{ M1, K(64), IOMAP_UNWRITTEN, 0, 3 * M1 },
+};
+
+static void start(enum iomap_io_path path)
+{
+	struct iomap_io_params p = { .path = path,
+				     .iodev = &faultdev_ops,
+				     .iodev_arg = &fd };
+
+	memset(&fd, 0, sizeof(fd));
+	memfs_init(&fs, 12, FSIZE, table, 2);
+	memfs_set_backed(&fs, ALLOC_START);
+	memfs_image_fill(&fs, img, 1);
+	memfs_expected(&fs, want, 1);
+	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
+	cr_assert_str_eq(iomap_dev_backend(dev), "faultdev");
+	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
+}
+
+static void stop(void)
+{
+	if (file)
+		iomap_file_close(file);
+	if (dev)
+		iomap_dev_close(dev);
+	file = NULL;
+	dev = NULL;
+	memfs_destroy(&fs);
+}
+
+static void setup(void)
+{
+	dir = t_tmpdir();
+	img = memfs_image_create(dir, "img", IMG_SIZE);
+	cr_assert_eq(posix_memalign((void **)&buf, 4096, 2 * M1), 0);
+	want = malloc(2 * M1);
+}
+
+static void teardown(void)
+{
+	stop();
+	free(buf);
+	free(want);
+	free(img);
+	t_tmpdir_remove(dir);
+}
+
+TestSuite(io_faults, .init = setup, .fini = teardown);
+
+/* With faults off and the cache dropped, the image holds the model. */
+static void check_image(const char *what)
+{
+	fd.short_io = false;
+	fd.fail_at = 0;
+	cr_assert_eq(iomap_file_sync(file), 0, "%s", what);
+	iomap_file_invalidate(file, 0);
+	cr_assert_eq(iomap_file_read(file, buf, 2 * M1, 0), fs.inode.size, "%s",
+		     what);
+	cr_assert_arr_eq(buf, want, (size_t)fs.inode.size, "%s", what);
+}
+
+Test(io_faults, short_transfers_are_resubmitted)
+{
+	for (int p = 0; p < 2; p++) {
+		enum iomap_io_path path = p ? IOMAP_IO_DIRECT :
+					      IOMAP_IO_BUFFERED;
+
+		start(path);
+		fd.short_io = true;
+		cr_assert_eq(iomap_file_read(file, buf, M1, 0), M1);
+		cr_assert_arr_eq(buf, want, M1);
+		cr_assert_gt(fd.nr_short, 0);
+		memfs_pattern(buf, K(256), K(128), 5);
+		memfs_pattern(want + K(128), K(256), K(128), 5);
+		/* and into the unwritten extent, past EOF */
+		cr_assert_eq(iomap_file_write(file, buf, K(256), K(128)),
+			     K(256));
+		memfs_pattern(buf, K(128), M1, 6);
+		memfs_pattern(want + M1, K(128), M1, 6);
+		cr_assert_eq(iomap_file_write(file, buf, K(128), M1), K(128));
+		cr_assert_eq(iomap_file_sync(file), 0);
+		cr_assert_eq(fd.nr_failed, 0);
+		check_image(p ? "direct" : "buffered");
+		stop();
+	}
+}
+
+Test(io_faults, read_errors_reach_the_caller_and_are_not_cached)
+{
+	for (int p = 0; p < 2; p++) {
+		ssize_t r;
+
+		start(p ? IOMAP_IO_DIRECT : IOMAP_IO_BUFFERED);
+		fd.fail_at = 3;
+		fd.short_io = true; /* the retried halves count too */
+		r = iomap_file_read(file, buf, M1, 0);
+		cr_assert_eq(fd.nr_failed, 1);
+		/* An error, or the bytes before the failing batch. */
+		cr_assert(r == -EIO || (r > 0 && r < M1), "read %zd", r);
+		if (r > 0)
+			cr_assert_arr_eq(buf, want, (size_t)r);
+		/* The failed blocks were not marked uptodate: read again. */
+		fd.fail_at = 0;
+		cr_assert_eq(iomap_file_read(file, buf, M1, 0), M1);
+		cr_assert_arr_eq(buf, want, M1);
+		stop();
+	}
+}
+
+Test(io_faults, direct_write_error_exposes_nothing)
+{
+	start(IOMAP_IO_DIRECT);
+	fd.fail_writes_only = true;
+	fd.fail_at = 1;
+	memfs_pattern(buf, K(64), M1, 8);
+	/* Into the unwritten extent: ->end_io sees the error, no conversion. */
+	cr_assert_eq(iomap_file_write(file, buf, K(64), M1), -EIO);
+	cr_assert_eq(fs.nr_end_io, 1);
+	cr_assert_eq(fs.end_io_size, 0);
+	cr_assert_eq(fs.ext[1].type, IOMAP_UNWRITTEN);
+	/* Extending: the size does not move over blocks never written. */
+	fd.nr_counted = 0;
+	cr_assert_eq(iomap_file_write(file, buf, K(64), FSIZE), -EIO);
+	cr_assert_eq(fs.inode.size, FSIZE);
+	check_image("after failed direct writes");
+}
+
+Test(io_faults, writeback_error_reaches_sync_once)
+{
+	start(IOMAP_IO_BUFFERED);
+	memfs_pattern(buf, K(64), K(4), 4);
+	cr_assert_eq(iomap_file_write(file, buf, K(64), K(4)), K(64));
+	fd.fail_writes_only = true;
+	fd.fail_at = 1;
+	cr_assert_eq(iomap_file_sync(file), -EIO);
+	cr_assert_eq(fd.nr_failed, 1);
+	cr_assert_eq(iomap_file_sync(file), 0, "the error is reported once");
+	/* The write never reached the image: it still holds the old data. */
+	check_image("after a failed writeback");
+}
