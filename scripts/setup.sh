@@ -8,7 +8,7 @@ packages=(
 	build-essential cmake pkg-config git
 	liburing-dev libblkid-dev libext2fs-dev comerr-dev libpmem2-dev
 	libedit-dev libcriterion-dev
-	e2fsprogs util-linux xfsprogs fio python3
+	e2fsprogs util-linux xfsprogs fio python3 bc
 )
 
 missing=()
