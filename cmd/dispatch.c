@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "iomapctl/imc.h"
+#include "iomapctl/pagecache.h"
 
 #ifndef IOMAPCTL_VERSION
 #define IOMAPCTL_VERSION "0"
@@ -38,6 +39,9 @@ void imc_ctx_init(struct imc_ctx *ctx)
 	ctx->err = stderr;
 	ctx->cmdname = "iomapctl";
 	strcpy(ctx->cwd, "/");
+	/* Large folios for large I/O, as the kernel's iomap does: with 4 KiB
+	 * ones every folio costs a lookup, an allocation and its own ioend. */
+	ctx->io.max_folio_order = IOMAP_MAX_FOLIO_ORDER;
 }
 
 void imc_ctx_fini(struct imc_ctx *ctx)
@@ -277,8 +281,8 @@ static int run_cmd(struct imc_ctx *ctx, const struct imc_cmd *cmd, int argc,
 		   char **argv, int at, bool toplevel)
 {
 	struct run_state rs = { 0 };
-	char **nargv;
-	int nargc, ret;
+	char **nargv = NULL;
+	int nargc = 0, ret;
 
 	ret = build_argv(ctx, cmd, argc, argv, at, &rs, &nargv, &nargc);
 	if (ret)
