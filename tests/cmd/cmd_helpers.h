@@ -23,4 +23,15 @@ int tc_has_fiemap(const char *dir);
 /* Makes @dir/img (16 MiB ext4) from the tree @dir/src; 0 on success. */
 int tc_mkimage(const char *dir);
 
+/*
+ * Image commands need a filesystem adapter that claims @dir/img: skip,
+ * never fail, where none is registered.
+ */
+#define TC_NEED_ADAPTER(dir)                                                   \
+	do {                                                                   \
+		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
+			 "'\"source\":\"adapter\"'", (dir), IOMAPCTL_BINARY))   \
+			cr_skip_test("no filesystem adapter registered");      \
+	} while (0)
+
 #endif /* IOMAPCTL_TESTS_CMD_HELPERS_H */

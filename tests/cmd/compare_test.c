@@ -26,20 +26,13 @@ static void teardown(void)
 
 TestSuite(compare, .init = setup, .fini = teardown);
 
-#define NEED_ADAPTER()                                                         \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
-
 Test(compare, every_op_same_result_image_untouched)
 {
 	static const char *const ops[] = { "read", "map", "fiemap", "seek",
 					   "write", "zero", "truncate" };
 	char *before, *after, *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh_out(&before, "cd '%s' && md5sum < img", dir), 0);
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		cr_assert_eq(tc_run(dir, &out, NULL, "compare --json --op %s "
@@ -63,7 +56,7 @@ Test(compare, bh_maps_block_at_a_time)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "compare --json img:/f"), 0);
 	cr_expect_eq(tc_json(out, "d['op'] == 'read' and "
 			     "d['bh']['map_calls'] >= 10 * d['iomap']['map_calls']"
@@ -81,7 +74,7 @@ Test(compare, errors)
 {
 	char *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_expect_eq(tc_run(dir, NULL, &err, "compare --op fly img:/f"), 2);
 	cr_expect(strstr(err, "bad --op 'fly'"), "%s", err);
 	free(err);

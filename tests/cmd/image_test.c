@@ -29,19 +29,11 @@ static void teardown(void)
 
 TestSuite(image, .init = setup, .fini = teardown);
 
-/* Image commands need an adapter on this branch; skip, never fail, without. */
-#define NEED_ADAPTER()                                                         \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
-
 Test(image, ls_plain_long_json)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "ls img:/"), 0);
 	cr_expect_str_eq(out, "dir\nlink\nlost+found\nsparse\n");
 	free(out);
@@ -64,7 +56,7 @@ Test(image, stat_image_file)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "stat --json img:/sparse"), 0);
 	cr_expect_eq(tc_json(out, "d['size'] == 3 << 20 and d['extents'] == 2 "
 			     "and d['mapped_bytes'] == 69632 and "
@@ -76,7 +68,7 @@ Test(image, seek_matches_host_copy)
 {
 	char *a, *b;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	for (int bh = 0; bh < 2; bh++) {
 		cr_assert_eq(tc_run(dir, &a, NULL, "seek -a -r img:/sparse 0 %s",
 				    bh ? "--mapper=bh" : ""), 0);
@@ -96,7 +88,7 @@ Test(image, fiemap_layout_matches_host_copy)
 	const char *logical = "[(e['logical'], e['length']) for e in "
 			      "d['extents']] == [(65536, 65536), (1048576, 4096)]";
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &a, NULL, "fiemap --json img:/sparse"), 0);
 	cr_expect_eq(tc_json(a, logical), 0, "%s", a);
 	cr_expect_eq(tc_json(a, "d['extents'][-1]['flags'] == ['last'] and "
@@ -113,7 +105,7 @@ Test(image, fiemap_matches_kernel_on_loop_mount)
 {
 	char *a, *b;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	if (!t_can_loop_mount())
 		cr_skip_test("needs root and loop devices");
 	cr_assert_eq(tc_run(dir, &a, NULL, "fiemap -v img:/sparse"), 0);
@@ -136,7 +128,7 @@ Test(image, map_rows_cover_the_file)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "map --json img:/sparse"), 0);
 	cr_expect_eq(tc_json(out, "d['op'] == 'read' and "
 			     "[(m['offset'], m['length'], m['type']) for m in "
@@ -174,7 +166,7 @@ Test(image, errors)
 		{ "seek -a img:/sparse 1z", 2, "bad offset '1z'" },
 	};
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *out, *err;
 		int st = tc_run(dir, &out, &err, "%s", cases[i].args);
@@ -193,7 +185,7 @@ Test(image, bash_completes_paths_inside_the_image)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh_out(&out, "cd '%s' && PATH=$(dirname %s):$PATH "
 			      "bash -c 'source %s/completions/iomapctl.bash\n"
 			      "for l in \"iomapctl ls img:/d\" \"iomapctl cat "
@@ -211,7 +203,7 @@ Test(image, ls_classify)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "ls -F img:/"), 0);
 	cr_expect_str_eq(out, "dir/\nlink@\nlost+found/\nsparse\n");
 	free(out);

@@ -26,13 +26,6 @@ static void teardown(void)
 
 TestSuite(mutate, .init = setup, .fini = teardown);
 
-#define NEED_ADAPTER()                                                         \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
-
 /* Python over the bytes of `iomapctl cat FILE` (as `d`). */
 static int check_bytes(const char *file, const char *expr)
 {
@@ -55,7 +48,7 @@ Test(mutate, cat_on_every_path_matches_the_source)
 	static const char *const paths[] = { "--io=buffered", "--io=direct",
 					     "--io=dax", "--mapper=bh" };
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	for (int i = 0; i < 4; i++)
 		cr_expect_eq(t_sh("cd '%s' && %s cat %s img:/sparse | cmp - "
 				  "src/sparse", dir, IOMAPCTL_BINARY, paths[i]),
@@ -68,7 +61,7 @@ Test(mutate, write_stdin_and_pattern)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh_out(&out, "cd '%s' && echo new file | %s write "
 			      "img:/new 0", dir, IOMAPCTL_BINARY), 0);
 	cr_expect(strncmp(out, "wrote 9/9 bytes at offset 0\n", 28) == 0, "%s",
@@ -91,7 +84,7 @@ Test(mutate, zero_truncate_falloc_punch)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, NULL, NULL, "zero img:/sparse 100000 20000"), 0);
 	cr_expect_eq(check_bytes("img:/sparse", "d[99999] == 0xcd and "
 				 "d[100000:120000] == bytes(20000) and "
@@ -147,7 +140,7 @@ Test(mutate, errors_leave_the_image_alone)
 	};
 	char *before, *after;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *out, *err;
 		int st;

@@ -33,13 +33,6 @@ static void teardown(void)
 
 TestSuite(shell, .init = setup, .fini = teardown);
 
-#define NEED_ADAPTER()                                                         \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
-
 struct pty {
 	int fd;
 	pid_t pid;
@@ -125,7 +118,7 @@ Test(shell, pty_completion_output_and_history)
 	char *hist;
 	size_t from;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	pty_start(&p);
 	cr_assert(pty_wait(&p, 0, "iomapctl:/> "), "no prompt: %s", p.buf);
 	/* Command, option, and in-image path completion. */
@@ -158,7 +151,7 @@ Test(shell, pty_history_persists)
 	struct pty p;
 	int status;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh("mkdir -p '%s/state/iomapctl' && printf "
 			  "'_HiStOrY_V2_\\npwd\\n' > '%s/state/iomapctl/history'",
 			  dir, dir), 0);
@@ -176,7 +169,7 @@ Test(shell, stdin_script_stops_at_first_error)
 {
 	char *out, *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh_out(&out, "cd '%s' && printf 'cd /dir\\npwd\\n"
 			      "# comment\\n\\nls\\nstat nope\\npwd\\n' | %s shell "
 			      "img 2>err", dir, IOMAPCTL_BINARY), 1);
@@ -197,7 +190,7 @@ Test(shell, dash_c_repeatable)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, &out, NULL, "shell -c 'cd dir' -c pwd -c "
 			    "'ls --json' img"), 0);
 	cr_assert(strncmp(out, "/dir\n", 5) == 0, "%s", out);
