@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: bench/run.sh [WORKDIR]   (needs ~6 GiB free; run as root for fio)
+# Usage: [BENCH="B1 B2 B4 B5"] [RUNS=3] bench/run.sh [WORKDIR]
+# (needs ~6 GiB free; run as root for fio)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
+only=${BENCH:-B1 B2 B4 B5}
+want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
 
@@ -55,6 +58,7 @@ if [ ! -f data.img ]; then
 fi
 : >"$work/times"
 
+if want B2; then
 echo "== B2: mapping a 1 GiB file (fiemap, output to /dev/null), min / median s"
 for f in big frag16 frag; do
 	time_cmd "iomap:$f" "$iomapctl" fiemap "data.img:/$f" | tee -a "$work/times"
@@ -74,6 +78,7 @@ for f in big frag16 frag; do
 	echo "$f: bh/iomap = $(ratio "bh:$f" "iomap:$f")x," \
 		"iomap vs debugfs ex = $(ratio "iomap:$f" "debugfs-ex:$f")x the time"
 done
+fi
 
 # Copies go to tmpfs: the VM's disk writeback would otherwise decide the
 # result for every tool alike (see ../shared/docs/performance.md).
@@ -81,6 +86,7 @@ out=$(mktemp -d /dev/shm/iomapctl-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 copy_out() { rm -f "$out/o"; "$@"; }
 
+if want B1; then
 echo
 echo "== B1: copy-out of the 1 GiB contiguous file to tmpfs, min / median s"
 for io in direct buffered dax; do
@@ -101,6 +107,9 @@ echo "cp --io=direct: $(ratio cp-direct-bh cp-direct)x faster than its bh emulat
 [ -n "$(med fio-read-qd8)" ] &&
 	echo "cp --io=direct reaches $(echo "scale=2; $(med fio-read-qd8) / $(med cp-direct)" | bc -l)x of fio O_DIRECT QD8 read"
 
+fi
+
+if want B4; then
 echo
 echo "== B4: sparse file (256 MiB, 32,768 extents): copy-out and seek enumeration"
 time_cmd "cp-sparse" copy_out "$iomapctl" cp "data.img:/holey" "$out/o" | tee -a "$work/times"
@@ -113,6 +122,9 @@ time_cmd "seek-xfs_io-host" xfs_io -c "seek -a -r 0" holey.src | tee -a "$work/t
 echo "sparse copy: $(ratio debugfs-dump-sparse cp-sparse)x faster than debugfs dump"
 echo "seek -a -r in the image takes $(ratio seek-image seek-xfs_io-host)x the time of xfs_io on the host file"
 
+fi
+
+if want B5; then
 echo
 echo "== B5: copy-in of 1 GiB into a fresh 2 GiB ext4 image (tmpfs)"
 copy_in() { rm -f "$out/in.img"; truncate -s 2G "$out/in.img"; mke2fs -q -t ext4 -F "$out/in.img"; "$@"; }
@@ -126,3 +138,4 @@ echo "extents after copy-in: $(debugfs -R 'ex /big' "$out/in.img" 2>/dev/null | 
 for io in direct buffered; do
 	echo "copy-in --io=$io: $(ratio debugfs-write "cpin-$io")x faster than debugfs write"
 done
+fi
