@@ -60,7 +60,7 @@ static errcode_t fsa_ext2_convert_part(ext2_extent_handle_t h,
 				       struct ext2fs_extent *ext, blk64_t from,
 				       blk64_t to)
 {
-	struct ext2fs_extent head = *ext, mid, tail = *ext;
+	struct ext2fs_extent head = *ext, mid, tail = *ext, orig = *ext;
 	blk64_t a = from > ext->e_lblk ? from : ext->e_lblk;
 	blk64_t end = ext->e_lblk + ext->e_len, b = to < end ? to : end;
 	errcode_t err;
@@ -79,11 +79,25 @@ static errcode_t fsa_ext2_convert_part(ext2_extent_handle_t h,
 	} else {
 		err = ext2fs_extent_replace(h, 0, &mid);
 	}
-	if (!err && tail.e_len)
+	if (!err && tail.e_len) {
 		err = fsa_ext2_insert_after(h, &tail);
-	*ext = mid;
-	if (err || head.e_len)
+		/* A split needs a tree block, which a full image lacks: take
+		 * the middle out again so the unrestored extent below still
+		 * owns every block (else the tail's blocks leak). */
+		if (err && head.e_len && !ext2fs_extent_goto(h, mid.e_lblk) &&
+		    !ext2fs_extent_delete(h, 0))
+			ext2fs_extent_fix_parents(h);
+	}
+	if (err) {
+		/* Undo to the one unwritten extent (libext2fs's own
+		 * set_bmap does the same): shrinking it needed no block. */
+		if (!ext2fs_extent_goto(h, orig.e_lblk))
+			ext2fs_extent_replace(h, 0, &orig);
 		return err;
+	}
+	*ext = mid;
+	if (head.e_len)
+		return 0;
 	/* Only a middle that starts the old extent can touch a written one. */
 	err = ext2fs_extent_goto(h, mid.e_lblk);
 	return err ? err : fsa_ext2_merge_prev(h, &mid);

@@ -581,6 +581,54 @@ Test(ext2_write, enospc_remove_ext2_direct)
 	enospc_remove_case("ext2", W_DIRECT, false);
 }
 
+/*
+ * Writeback converting the middle of an unwritten extent on a full image:
+ * the split needs an extent block there is no room for.  The ioend fails,
+ * and the extent is left whole and unwritten, still owning its blocks.
+ */
+Test(ext2_write, enospc_writeback_split_keeps_extent)
+{
+	struct ctx c;
+	struct t_file f;
+	struct iomap_writepage_ctx wpc = { 0 };
+	const struct iomap_writeback_ops *wb = fsa_ext2_ops.iomap->writeback;
+	struct fsa_info info;
+	uint64_t root;
+	int i, ret = 0;
+
+	ctx_init(&c, "ext4", 1024, "1M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	/* Every free block, in one unwritten run. */
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &info), 0);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, info.free_blocks << 10,
+					 false),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &info), 0);
+	cr_assert_eq(info.free_blocks, 0);
+	wpc.inode = f.inode;
+	/* Islands in the unwritten run, each a split (two extents more),
+	 * until the tree needs a block: ~84 extents fit a 1 KiB leaf. */
+	for (i = 0; i < 140 && !ret; i++) {
+		struct iomap_ioend io = { .io_offset = (loff_t)(60 + 6 * i)
+						       << 10,
+					  .io_size = 2 << 10,
+					  .io_flags = IOMAP_IOEND_UNWRITTEN };
+
+		ret = wb->submit(&wpc, &io, 0);
+	}
+	cr_expect_eq(ret, -ENOSPC, "i %d ret %d", i, ret);
+	reopen(&f, &c, "/big");
+	fsa_ext2_ops.iput(f.inode);
+	f.inode = NULL;
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "big"), 0);
+	t_close(&f);
+	fsck(&c);
+	ctx_fini(&c);
+}
+
 /* Features we cannot write safely: read-only opens only. */
 Test(ext2_write, refuse_unsafe_features)
 {
