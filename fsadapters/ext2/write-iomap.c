@@ -377,13 +377,31 @@ static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
 	return ret;
 }
 
-/* A failed direct write leaves its unwritten extents unwritten: they
- * still read as zeros. */
+/*
+ * A failed direct write leaves its unwritten extents unwritten: they
+ * still read as zeros.  Without extents (ext2/3) its blocks were mapped
+ * written and, the size not having grown, lie past EOF, which e2fsck
+ * flags: give them back, as the kernel's ext2_write_failed() truncates.
+ * No other block of such a file lies past EOF (falloc refuses that).
+ */
 static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
 			       ssize_t size, int error, unsigned int dio_flags)
 {
 	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	int ret;
 
+	if ((error || size <= 0) && !fsa_ext2_can_unwritten(ei) &&
+	    ei->fs->base.rdwr && !ei->inline_buf) {
+		ret = fsa_ext2_refresh(ei);
+		if (!ret)
+			ret = fsa_ext2_free_blocks(
+				ei,
+				(EXT2_I_SIZE(&ei->inode) + (1ULL << bits) - 1) >>
+					bits,
+				~0ULL);
+		return ret;
+	}
 	if (error || size <= 0)
 		return 0;
 	return fsa_ext2_complete(ei, pos, (uint64_t)size,

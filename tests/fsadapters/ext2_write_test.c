@@ -629,6 +629,44 @@ Test(ext2_write, enospc_writeback_split_keeps_extent)
 	ctx_fini(&c);
 }
 
+/*
+ * A direct write that fails after its blocks were mapped (ENOSPC later in
+ * the same request, an I/O error): on ext2, without unwritten extents,
+ * those blocks are written ones past EOF, and end_io must give them back.
+ */
+Test(ext2_write, failed_direct_write_ext2_frees_blocks)
+{
+	const struct iomap_opset *os = fsa_ext2_ops.iomap;
+	struct fsa_info before, after;
+	struct iomap_iter it = { .pos = 0,
+				 .len = 64 << 10,
+				 .flags = IOMAP_WRITE | IOMAP_DIRECT };
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	int ret;
+
+	ctx_init(&c, "ext2", 1024, "4M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &before), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	it.inode = f.inode;
+	/* Map (and allocate) all of it, as the engine does before the I/O. */
+	while ((ret = iomap_iter(&it, os->direct_write)) > 0)
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(os->dio->end_io(f.inode, 0, 0, -EIO, 0), 0);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	cr_expect_eq(after.free_blocks, before.free_blocks);
+	t_close(&f);
+	ctx_fini(&c);
+}
+
 /* Features we cannot write safely: read-only opens only. */
 Test(ext2_write, refuse_unsafe_features)
 {
