@@ -145,7 +145,7 @@ static errcode_t fsa_ext2_find_last_block(ext2_filsys fs, ext2_ino_t ino,
 					  blk64_t last, blk64_t *lblkp,
 					  int *found)
 {
-	blk64_t pend = ext2fs_blocks_count(fs->super) - 1;
+	blk64_t pend = ext2fs_blocks_count(fs->super) - 1, next = 0;
 	ext2_extent_handle_t h;
 	struct ext2fs_extent ext;
 	errcode_t err;
@@ -156,6 +156,13 @@ static errcode_t fsa_ext2_find_last_block(ext2_filsys fs, ext2_ino_t ino,
 		return err;
 	err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ext);
 	while (!err) {
+		/* Leaves come in logical order; a repeat means the walk
+		 * went round (design.md: NEXT_LEAF quirk), so stop. */
+		if (ext.e_flags & EXT2_EXTENT_FLAGS_LEAF) {
+			if (next && ext.e_lblk < next)
+				break;
+			next = ext.e_lblk + ext.e_len;
+		}
 		if ((ext.e_flags & EXT2_EXTENT_FLAGS_LEAF) && ext.e_len &&
 		    ext.e_pblk + ext.e_len - 1 == pend) {
 			*lblkp = ext.e_lblk + ext.e_len - 1;
