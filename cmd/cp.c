@@ -30,7 +30,7 @@ static void cp_help(FILE *out)
 	      "contain '/' or are '.', '..' or empty are\nrefused; nothing is "
 	      "written through a symlink in the destination; an\nexisting file "
 	      "is replaced only with -f; a failed copy removes its partial\n"
-	      "file (in an image, which cannot unlink, leaves it empty) and "
+	      "file (in an image too) and "
 	      "names it.\n\n"
 	      "  -r, --recursive      copy directories\n"
 	      "  -f, --force          replace existing files\n"

@@ -406,6 +406,22 @@ static int cp_verify_dst(struct cp *cp, struct imc_file *s,
 	return ret;
 }
 
+/* Unlinks the partial file of a failed copy into an image. */
+static void cp_remove_partial(struct fsa_fs *fs, const struct cp_dst *dst)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	uint64_t dir;
+
+	snprintf(parent, sizeof(parent), "%s", dst->path);
+	slash = strrchr(parent, '/');
+	if (!fs->ops->unlink || !slash || !slash[1])
+		return;
+	*slash = '\0';
+	if (fs->ops->lookup(fs, parent[0] ? parent : "/", &dir) == 0)
+		fs->ops->unlink(fs, dir, slash + 1);
+}
+
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 {
 	char tmp[PATH_MAX + 16] = "", what[2 * PATH_MAX];
@@ -430,10 +446,11 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 		if (!ret)
 			ret = cp_commit(&d, dst, tmp, &st);
 		/*
-		 * A failed copy leaves nothing behind on the host; in an image,
-		 * whose adapter cannot unlink, it leaves an empty file.
+		 * A failed copy leaves nothing behind, on the host or in an
+		 * image (where an adapter that cannot unlink leaves it empty).
 		 */
 		if (dst->image) {
+			struct fsa_fs *fs = d.fs;
 			int r;
 
 			if (ret && d.io)
@@ -443,6 +460,8 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 			/* The image is synced once, at the end of cp: a
 			 * source in the same image still reads through it. */
 			r = imc_file_close(&d);
+			if (ret)
+				cp_remove_partial(fs, dst);
 			ret = ret ? ret : r;
 			if (!ret)
 				ret = set_image_attrs(&d, &st);

@@ -60,7 +60,7 @@ static errcode_t fsa_ext2_convert_part(ext2_extent_handle_t h,
 				       struct ext2fs_extent *ext, blk64_t from,
 				       blk64_t to)
 {
-	struct ext2fs_extent head = *ext, mid, tail = *ext;
+	struct ext2fs_extent head = *ext, mid, tail = *ext, orig = *ext;
 	blk64_t a = from > ext->e_lblk ? from : ext->e_lblk;
 	blk64_t end = ext->e_lblk + ext->e_len, b = to < end ? to : end;
 	errcode_t err;
@@ -79,11 +79,25 @@ static errcode_t fsa_ext2_convert_part(ext2_extent_handle_t h,
 	} else {
 		err = ext2fs_extent_replace(h, 0, &mid);
 	}
-	if (!err && tail.e_len)
+	if (!err && tail.e_len) {
 		err = fsa_ext2_insert_after(h, &tail);
-	*ext = mid;
-	if (err || head.e_len)
+		/* A split needs a tree block, which a full image lacks: take
+		 * the middle out again so the unrestored extent below still
+		 * owns every block (else the tail's blocks leak). */
+		if (err && head.e_len && !ext2fs_extent_goto(h, mid.e_lblk) &&
+		    !ext2fs_extent_delete(h, 0))
+			ext2fs_extent_fix_parents(h);
+	}
+	if (err) {
+		/* Undo to the one unwritten extent (libext2fs's own
+		 * set_bmap does the same): shrinking it needed no block. */
+		if (!ext2fs_extent_goto(h, orig.e_lblk))
+			ext2fs_extent_replace(h, 0, &orig);
 		return err;
+	}
+	*ext = mid;
+	if (head.e_len)
+		return 0;
 	/* Only a middle that starts the old extent can touch a written one. */
 	err = ext2fs_extent_goto(h, mid.e_lblk);
 	return err ? err : fsa_ext2_merge_prev(h, &mid);
@@ -363,13 +377,31 @@ static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
 	return ret;
 }
 
-/* A failed direct write leaves its unwritten extents unwritten: they
- * still read as zeros. */
+/*
+ * A failed direct write leaves its unwritten extents unwritten: they
+ * still read as zeros.  Without extents (ext2/3) its blocks were mapped
+ * written and, the size not having grown, lie past EOF, which e2fsck
+ * flags: give them back, as the kernel's ext2_write_failed() truncates.
+ * No other block of such a file lies past EOF (falloc refuses that).
+ */
 static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
 			       ssize_t size, int error, unsigned int dio_flags)
 {
 	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	int ret;
 
+	if ((error || size <= 0) && !fsa_ext2_can_unwritten(ei) &&
+	    ei->fs->base.rdwr && !ei->inline_buf) {
+		ret = fsa_ext2_refresh(ei);
+		if (!ret)
+			ret = fsa_ext2_free_blocks(
+				ei,
+				(EXT2_I_SIZE(&ei->inode) + (1ULL << bits) - 1) >>
+					bits,
+				~0ULL);
+		return ret;
+	}
 	if (error || size <= 0)
 		return 0;
 	return fsa_ext2_complete(ei, pos, (uint64_t)size,

@@ -207,3 +207,20 @@ Test(cp, failed_copy_removes_its_partial_file)
 	cr_expect_eq(t_sh("cd '%s' && test -z \"$(ls -A small)\"", dir), 0,
 		     "partial file left behind");
 }
+
+Test(cp, failed_copy_into_an_image_removes_its_partial_file)
+{
+	char *err, *out;
+
+	NEED_ADAPTER();
+	/* 2 MiB of data into a 1 MiB image: ENOSPC part way. */
+	cr_assert_eq(t_sh("cd '%s' && head -c 2M /dev/urandom > big && "
+			  "mke2fs -q -t ext4 -F tiny.img 1M", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp big tiny.img:/big"), 1);
+	cr_expect(strstr(err, "No space left on device"), "%s", err);
+	free(err);
+	cr_expect_eq(tc_run(dir, &out, NULL, "ls tiny.img:/"), 0);
+	cr_expect_null(strstr(out, "big"), "partial file left: %s", out);
+	free(out);
+	fsck_clean("tiny.img");
+}

@@ -514,6 +514,159 @@ Test(ext2_write, enospc_ext4_buffered)
 	enospc_case("ext4", W_BUFFERED);
 }
 
+/*
+ * Fill a 1 MiB image to ENOSPC, then give the file back (unlink, or
+ * truncate to 0 then unlink): the image is full, so the file owns the
+ * filesystem's last block, which libext2fs 1.47.0's ext2fs_punch() took
+ * out of the tree without freeing.  Every block must come back.
+ */
+static void enospc_remove_case(const char *type, enum wmode mode,
+			       bool truncate)
+{
+	struct ctx c;
+	struct t_file f;
+	struct fsa_info before, after;
+	uint64_t root;
+	size_t len = 2 << 20, pos;
+	char *p = pattern(len, 3);
+	ssize_t n;
+
+	ctx_init(&c, type, 1024, "1M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &before), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	/* In 64 KiB writes, as the engine maps them: one 2 MiB request
+	 * would fail whole, allocating nothing. */
+	for (pos = 0; pos < len; pos += (size_t)n) {
+		n = mini_write(&f, mode, (loff_t)pos, p + pos, 64 << 10);
+		if (n != 64 << 10)
+			break;
+	}
+	cr_assert(n == -ENOSPC || (n >= 0 && n < 64 << 10), "write: %zd", n);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	cr_assert_lt(after.free_blocks, 8, "image not full");
+	if (truncate)
+		cr_assert_eq(fsa_ext2_ops.setsize(f.inode, 0), 0);
+	fsa_ext2_ops.iput(f.inode);
+	f.inode = NULL;
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "big"), 0);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	cr_expect_eq(after.free_blocks, before.free_blocks);
+	t_close(&f);
+	fsck(&c);
+	free(p);
+	ctx_fini(&c);
+}
+
+Test(ext2_write, enospc_remove_ext4_buffered)
+{
+	enospc_remove_case("ext4", W_BUFFERED, false);
+}
+Test(ext2_write, enospc_remove_ext4_direct)
+{
+	enospc_remove_case("ext4", W_DIRECT, false);
+}
+Test(ext2_write, enospc_remove_ext4_dax)
+{
+	enospc_remove_case("ext4", W_DAX, false);
+}
+Test(ext2_write, enospc_truncate_ext4_direct)
+{
+	enospc_remove_case("ext4", W_DIRECT, true);
+}
+Test(ext2_write, enospc_remove_ext2_direct)
+{
+	enospc_remove_case("ext2", W_DIRECT, false);
+}
+
+/*
+ * Writeback converting the middle of an unwritten extent on a full image:
+ * the split needs an extent block there is no room for.  The ioend fails,
+ * and the extent is left whole and unwritten, still owning its blocks.
+ */
+Test(ext2_write, enospc_writeback_split_keeps_extent)
+{
+	struct ctx c;
+	struct t_file f;
+	struct iomap_writepage_ctx wpc = { 0 };
+	const struct iomap_writeback_ops *wb = fsa_ext2_ops.iomap->writeback;
+	struct fsa_info info;
+	uint64_t root;
+	int i, ret = 0;
+
+	ctx_init(&c, "ext4", 1024, "1M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "big", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	/* Every free block, in one unwritten run. */
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &info), 0);
+	cr_assert_eq(fsa_ext2_ops.falloc(f.inode, 0, info.free_blocks << 10,
+					 false),
+		     0);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &info), 0);
+	cr_assert_eq(info.free_blocks, 0);
+	wpc.inode = f.inode;
+	/* Islands in the unwritten run, each a split (two extents more),
+	 * until the tree needs a block: ~84 extents fit a 1 KiB leaf. */
+	for (i = 0; i < 140 && !ret; i++) {
+		struct iomap_ioend io = { .io_offset = (loff_t)(60 + 6 * i)
+						       << 10,
+					  .io_size = 2 << 10,
+					  .io_flags = IOMAP_IOEND_UNWRITTEN };
+
+		ret = wb->submit(&wpc, &io, 0);
+	}
+	cr_expect_eq(ret, -ENOSPC, "i %d ret %d", i, ret);
+	reopen(&f, &c, "/big");
+	fsa_ext2_ops.iput(f.inode);
+	f.inode = NULL;
+	cr_assert_eq(fsa_ext2_ops.unlink(f.fs, root, "big"), 0);
+	t_close(&f);
+	fsck(&c);
+	ctx_fini(&c);
+}
+
+/*
+ * A direct write that fails after its blocks were mapped (ENOSPC later in
+ * the same request, an I/O error): on ext2, without unwritten extents,
+ * those blocks are written ones past EOF, and end_io must give them back.
+ */
+Test(ext2_write, failed_direct_write_ext2_frees_blocks)
+{
+	const struct iomap_opset *os = fsa_ext2_ops.iomap;
+	struct fsa_info before, after;
+	struct iomap_iter it = { .pos = 0,
+				 .len = 64 << 10,
+				 .flags = IOMAP_WRITE | IOMAP_DIRECT };
+	struct ctx c;
+	struct t_file f;
+	uint64_t root;
+	int ret;
+
+	ctx_init(&c, "ext2", 1024, "4M");
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &before), 0);
+	cr_assert_eq(fsa_ext2_ops.lookup(f.fs, "/", &root), 0);
+	cr_assert_eq(fsa_ext2_ops.create(f.fs, root, "f", 0644, &f.ino), 0);
+	cr_assert_eq(fsa_ext2_ops.iget(f.fs, f.ino, &f.inode), 0);
+	it.inode = f.inode;
+	/* Map (and allocate) all of it, as the engine does before the I/O. */
+	while ((ret = iomap_iter(&it, os->direct_write)) > 0)
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(os->dio->end_io(f.inode, 0, 0, -EIO, 0), 0);
+	t_close(&f);
+	fsck(&c);
+	t_open(&f, c.img, NULL, 1);
+	cr_assert_eq(fsa_ext2_ops.info(f.fs, &after), 0);
+	cr_expect_eq(after.free_blocks, before.free_blocks);
+	t_close(&f);
+	ctx_fini(&c);
+}
+
 /* Features we cannot write safely: read-only opens only. */
 Test(ext2_write, refuse_unsafe_features)
 {
