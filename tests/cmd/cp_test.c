@@ -30,13 +30,6 @@ static void teardown(void)
 
 TestSuite(cp, .init = setup, .fini = teardown);
 
-#define NEED_ADAPTER()                                                         \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", dir, IOMAPCTL_BINARY))     \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
-
 static void fsck_clean(const char *img)
 {
 	cr_expect_eq(t_sh("cd '%s' && e2fsck -fn %s >/dev/null 2>&1", dir, img),
@@ -47,7 +40,7 @@ Test(cp, round_trip_keeps_bytes_holes_mode_times)
 {
 	char *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, NULL, NULL, "cp src/sparse img:/s"), 0);
 	cr_assert_eq(tc_run(dir, &out, NULL, "-v cp --verify img:/s back"), 0);
 	cr_expect(strncmp(out, "copied 69632 bytes in ", 22) == 0 &&
@@ -74,7 +67,7 @@ Test(cp, round_trip_keeps_bytes_holes_mode_times)
 
 Test(cp, sparse_modes)
 {
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, NULL, NULL, "cp --sparse=never img:/sparse "
 			    "full"), 0);
 	cr_expect_eq(t_sh("cd '%s' && cmp full src/sparse && "
@@ -93,7 +86,7 @@ Test(cp, no_overwrite_without_force)
 {
 	char *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh("cd '%s' && echo keep > exists", dir), 0);
 	cr_expect_eq(tc_run(dir, NULL, &err, "cp img:/sparse exists"), 1);
 	cr_expect(strstr(err, "img:/sparse -> exists: File exists"), "%s", err);
@@ -122,7 +115,7 @@ Test(cp, trees_both_ways_and_between_images)
 {
 	char *out, *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r src img:/tree"), 0, "%s",
 		     err);
 	cr_expect(strstr(err, "src/link: skipping symlink"), "%s", err);
@@ -152,7 +145,7 @@ Test(cp, never_writes_through_a_symlink_out_of_the_destination)
 {
 	char *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh("cd '%s' && mkdir -p outside out && echo secret > "
 			  "outside/hello && ln -s ../outside out/sub && "
 			  "ln -s ../outside/hello out/hello", dir), 0);
@@ -175,7 +168,7 @@ Test(cp, refuses_unsafe_names_from_a_damaged_image)
 {
 	char *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	/* A name with '/' in a directory block (no checksums to fix up). */
 	cr_assert_eq(t_sh("cd '%s' && mkdir -p bad && echo x > bad/zzqqzz && "
 			  "echo y > bad/ok && mke2fs -q -F -t ext4 -O "
@@ -195,7 +188,7 @@ Test(cp, failed_copy_removes_its_partial_file)
 {
 	char *err;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	if (geteuid() != 0 || t_sh("cd '%s' && mkdir small && mount -t tmpfs "
 				   "-o size=256k tmpfs small", dir))
 		cr_skip_test("needs root to mount a small tmpfs");
@@ -212,7 +205,7 @@ Test(cp, failed_copy_into_an_image_removes_its_partial_file)
 {
 	char *err, *out;
 
-	NEED_ADAPTER();
+	TC_NEED_ADAPTER(dir);
 	/* 2 MiB of data into a 1 MiB image: ENOSPC part way. */
 	cr_assert_eq(t_sh("cd '%s' && head -c 2M /dev/urandom > big && "
 			  "mke2fs -q -t ext4 -F tiny.img 1M", dir), 0);
