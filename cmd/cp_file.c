@@ -140,8 +140,10 @@ static int cp_window_flush(struct cp *cp, struct imc_file *s,
 			   (loff_t)base);
 	if (r < (ssize_t)span)
 		return r < 0 ? (int)r : -EIO;
-	/* Last to first: a piece's padding never covers a later piece's data. */
-	for (int i = w->n - 1; i >= 0 && !ret; i--) {
+	/* In file order: only the last piece may end unaligned (at EOF), so
+	 * cp_put's padding never covers another piece's data; and writing
+	 * below EOF into a hole would make the filesystem allocate more. */
+	for (int i = 0; i < w->n && !ret; i++) {
 		const struct cp_seg *g = &w->seg[i];
 
 		ret = cp_put(cp, d, buf + (g->start - base), g->end - g->start,
