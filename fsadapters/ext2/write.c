@@ -434,6 +434,17 @@ int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
 }
 
 /* A new name in @dir: valid, not there yet. */
+/* Entries may change in directory @dir: the image is writable and @dir is
+ * an inode number ext2 can have. */
+static int fsa_ext2_dir_writable(struct fsa_ext2_fs *efs, uint64_t dir)
+{
+	int ret = fsa_ext2_writable(efs);
+
+	if (!ret && (dir == 0 || dir > UINT32_MAX))
+		ret = -ENOENT;
+	return ret;
+}
+
 static int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 			       const char *name)
 {
@@ -520,10 +531,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 {
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
 	ext2_ino_t ino;
-	int ret = fsa_ext2_writable(efs);
+	int ret = fsa_ext2_dir_writable(efs, dir);
 
-	if (!ret && (dir == 0 || dir > UINT32_MAX))
-		ret = -ENOENT;
 	if (!ret)
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
@@ -553,10 +562,8 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 	struct ext2_inode_large in;
 	ext2_ino_t ino;
 	errcode_t err;
-	int ret = fsa_ext2_writable(efs);
+	int ret = fsa_ext2_dir_writable(efs, dir);
 
-	if (!ret && (dir == 0 || dir > UINT32_MAX))
-		ret = -ENOENT;
 	if (!ret)
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
@@ -658,10 +665,8 @@ int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
 	size_t tlen = strlen(target);
 	ext2_ino_t ino;
-	int ret = fsa_ext2_writable(efs);
+	int ret = fsa_ext2_dir_writable(efs, dir);
 
-	if (!ret && (dir == 0 || dir > UINT32_MAX))
-		ret = -ENOENT;
 	if (!ret && tlen == 0)
 		ret = -ENOENT;
 	if (!ret && tlen >= efs->fs->blocksize)
@@ -692,10 +697,8 @@ int fsa_ext2_unlink(struct fsa_fs *fs, uint64_t dir, const char *name)
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
 	struct ext2_inode_large in;
 	ext2_ino_t ino;
-	int ret = fsa_ext2_writable(efs);
+	int ret = fsa_ext2_dir_writable(efs, dir);
 
-	if (!ret && (dir == 0 || dir > UINT32_MAX))
-		ret = -ENOENT;
 	if (!ret && (!strcmp(name, ".") || !strcmp(name, "..")))
 		ret = -EISDIR;
 	if (!ret)
