@@ -107,6 +107,11 @@ int fsa_ext2_write_inode(struct fsa_ext2_inode *ei);
 /* ext4's logical block limit: mapping for writes ends there. */
 #define FSA_EXT2_MAX_LBLK (1ULL << 32)
 
+/* punch.c */
+errcode_t fsa_ext2_punch_range(ext2_filsys fs, ext2_ino_t ino,
+			       struct ext2_inode *in, blk64_t first,
+			       blk64_t last);
+
 /* write.c: inode-level helpers shared with write-iomap.c */
 int fsa_ext2_writable(struct fsa_ext2_fs *efs);
 int fsa_ext2_refresh(struct fsa_ext2_inode *ei);
