@@ -34,8 +34,7 @@ struct fsa_ext2_ind_punch {
 };
 
 /* Logical blocks one slot at @level covers (level 0: a data block). */
-static blk64_t fsa_ext2_ind_span(const struct fsa_ext2_ind_punch *p,
-				 int level)
+static blk64_t fsa_ext2_ind_span(const struct fsa_ext2_ind_punch *p, int level)
 {
 	return 1ULL << (p->apb_bits * (unsigned int)level);
 }
@@ -47,8 +46,7 @@ static bool fsa_ext2_ind_bad_blk(ext2_filsys fs, blk_t b)
 }
 
 /* Free the block in @slot and clear the slot. */
-static errcode_t fsa_ext2_ind_release(struct fsa_ext2_ind_punch *p,
-				      blk_t *slot)
+static errcode_t fsa_ext2_ind_release(struct fsa_ext2_ind_punch *p, blk_t *slot)
 {
 	if (!ext2fs_test_block_bitmap2(p->fs->block_map, *slot))
 		return EXT2_ET_BAD_BLOCK_NUM; /* already free: damage */
@@ -66,9 +64,8 @@ static errcode_t fsa_ext2_ind_slot(struct fsa_ext2_ind_punch *p, blk_t *slot,
  * from @base with entries at @level: free those in range.  *@dirty says
  * whether @addr changed.
  */
-static errcode_t fsa_ext2_ind_entries(struct fsa_ext2_ind_punch *p,
-				      blk_t *addr, int level, blk64_t base,
-				      bool *dirty)
+static errcode_t fsa_ext2_ind_entries(struct fsa_ext2_ind_punch *p, blk_t *addr,
+				      int level, blk64_t base, bool *dirty)
 {
 	blk64_t span = fsa_ext2_ind_span(p, level);
 	size_t n = (size_t)1 << p->apb_bits, i = 0;
@@ -135,7 +132,9 @@ static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 				    struct ext2_inode *in, blk64_t first,
 				    blk64_t last)
 {
-	struct fsa_ext2_ind_punch p = { .fs = fs, .first = first, .last = last };
+	struct fsa_ext2_ind_punch p = { .fs = fs,
+					.first = first,
+					.last = last };
 	/* Where i_block[] slots start mapping, and at which level. */
 	blk64_t base = 0;
 	errcode_t err = 0, ierr;
