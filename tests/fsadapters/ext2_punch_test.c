@@ -539,3 +539,21 @@ Test(ext2_punch, damaged_tind_loop)
 {
 	damaged_case(D_TIND_SELF, 65804, 200000);
 }
+
+/* The issue's two reports on ext3 with 4 KiB blocks: one block punched
+ * under DIND freed ten, and a 1 MiB punch across two INDs freed none. */
+Test(ext2_punch, reported_ext3_4k)
+{
+	static const struct win w[] = { { 2816, 256 }, { 4096, 16 } };
+	struct pctx c;
+	struct t_file f;
+
+	pctx_init(&c, "ext3", 4096, "64M", w, 2);
+	c.kernel = t_can_loop_mount();
+	pctx_reset(&c);
+	t_open(&f, c.img, "/f", 1);
+	do_punch(&c, &f, 16 * 1048576 + 8192, 4096);
+	do_punch(&c, &f, 11 * 1048576 + 262144, 1048576);
+	verify(&c, &f, "the reported punches");
+	pctx_fini(&c);
+}
