@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* errcode.c - the one place where libext2fs error codes become -errno. */
+/* errcode.c - the one place where libext2fs error codes become -errno,
+ * and where libext2fs' own messages go. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -64,17 +66,23 @@ static const struct {
 	{ EXT2_ET_UNEXPECTED_BLOCK_SIZE, EFSCORRUPTED },
 };
 
+/* IOMAPCTL_DEBUG set (to anything): say what libext2fs says. */
+static bool fsa_ext2_debug(void)
+{
+	return getenv("IOMAPCTL_DEBUG") != NULL;
+}
+
 /**
  * fsa_ext2_errno() - convert a libext2fs error code to a negative errno.
  * Codes below 256 are already errnos (libext2fs passes system errors
- * through); unknown codes become -EIO.  Set IOMAPCTL_DEBUG to see the
- * library's own message, which says more than any errno can.
+ * through); unknown codes become -EIO.  With IOMAPCTL_DEBUG the library's
+ * own message is printed too: it says more than any errno can.
  */
 int fsa_ext2_errno(errcode_t err)
 {
 	if (!err)
 		return 0;
-	if (getenv("IOMAPCTL_DEBUG"))
+	if (fsa_ext2_debug())
 		fprintf(stderr, "iomapctl: ext2: %s\n", error_message(err));
 	if (err > 0 && err < 256)
 		return -(int)err;
@@ -83,4 +91,38 @@ int fsa_ext2_errno(errcode_t err)
 		if (fsa_ext2_errtab[i].code == err)
 			return -fsa_ext2_errtab[i].err;
 	return -EIO;
+}
+
+/*
+ * What libext2fs prints itself through com_err() (bitmap range warnings,
+ * "Illegal block number passed to ...").  Each such call also returns a
+ * code or is retried inside the library (1.47.0's fallocate warns while
+ * probing a merge it then gives up, in a write that succeeds), so the
+ * message alone is no error of ours: it is shown only with IOMAPCTL_DEBUG,
+ * in our format.
+ */
+static void fsa_ext2_com_err(const char *whoami, long code, const char *fmt,
+			     va_list args)
+{
+	if (!fsa_ext2_debug())
+		return;
+	fputs("iomapctl: ext2: ", stderr);
+	if (whoami && *whoami)
+		fprintf(stderr, "%s: ", whoami);
+	if (code)
+		fprintf(stderr, "%s ", error_message((errcode_t)code));
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
+/**
+ * fsa_ext2_errors_init() - register libext2fs' error table (codes
+ * translate in messages) and take over its com_err() output.  Both are
+ * libcom_err's process-wide state, so this runs before every open; it is
+ * idempotent.
+ */
+void fsa_ext2_errors_init(void)
+{
+	initialize_ext2_error_table();
+	set_com_err_hook(fsa_ext2_com_err);
 }

@@ -73,6 +73,7 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 		goto out_free;
 	if (flags & FSA_OPEN_RDWR)
 		oflags |= EXT2_FLAG_RW;
+	fsa_ext2_errors_init();
 	err = ext2fs_open2(path, NULL, oflags, 0, 0, unix_io_manager, &efs->fs);
 	if (err) {
 		ret = fsa_ext2_errno(err);

@@ -84,6 +84,7 @@ static inline struct fsa_ext2_fs *EXT2_FS(struct fsa_fs *fs)
 
 /* errcode.c */
 int fsa_ext2_errno(errcode_t err);
+void fsa_ext2_errors_init(void);
 
 /* iomap.c */
 extern const struct iomap_opset fsa_ext2_iomap_opset;

@@ -13,11 +13,11 @@
  * libext2fs 1.47.0's ext2fs_punch() is wrong for indirect-mapped files:
  * ind_punch() hands the next level `count - offset` (a length minus a
  * position) as the count, which wraps, so a punch below a double or triple
- * indirect block frees everything after its start, or nothing at all; and
+ * indirect block frees the rest of that indirect block, or nothing; and
  * ext2fs_punch_ind() stops after the direct blocks when the range is no
  * longer than 12 blocks, though it may go on past them.  Upstream fixed the
- * first after 1.47.0 (Debian 12 ships 1.47.0); so indirect files never go
- * through it here, on any version.
+ * first in 1.47.4 (Debian 12 ships 1.47.0), not the second; so indirect
+ * files never go through it here, on any version.
  *
  * The walk below visits only the slots that overlap [first, last], at most
  * three levels deep, so it ends on any image.  Every block number is
