@@ -117,8 +117,11 @@ static errcode_t fsa_ext2_ind_slot(struct fsa_ext2_ind_punch *p, blk_t *slot,
 	if (err)
 		return err;
 	err = fsa_ext2_ind_entries(p, addr, level - 1, base, &dirty);
-	if (!err && fsa_ext2_ind_empty(addr, (size_t)1 << p->apb_bits))
-		return fsa_ext2_ind_release(p, slot);
+	if (!err && fsa_ext2_ind_empty(addr, (size_t)1 << p->apb_bits)) {
+		err = fsa_ext2_ind_release(p, slot);
+		if (!err)
+			return 0;
+	}
 	werr = dirty ? ext2fs_write_ind_block(fs, b, addr) : 0;
 	return err ? err : werr;
 }
@@ -137,7 +140,7 @@ static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 					.last = last };
 	/* Where i_block[] slots start mapping, and at which level. */
 	blk64_t base = 0;
-	errcode_t err = 0, ierr;
+	errcode_t err = 0, ierr, werr;
 
 	if (!ext2fs_inode_has_valid_blocks2(fs, in))
 		return 0;
@@ -152,11 +155,11 @@ static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 		base += fsa_ext2_ind_span(&p, level);
 	}
 	ext2fs_free_mem(&p.buf);
-	/* What was freed is recorded even when the walk stopped early. */
+	/* What was freed is recorded even when the walk stopped early, and
+	 * the cleared slots are written even when i_blocks was too low. */
 	ierr = ext2fs_iblk_sub_blocks(fs, in, p.freed);
-	if (!ierr)
-		ierr = ext2fs_write_inode(fs, ino, in);
-	return err ? err : ierr;
+	werr = ext2fs_write_inode(fs, ino, in);
+	return err ? err : ierr ? ierr : werr;
 }
 
 /*

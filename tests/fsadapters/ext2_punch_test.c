@@ -456,6 +456,8 @@ enum damage {
 	D_IND_SELF, /* the IND block's first entry is the IND block */
 	D_DIND_TWICE, /* two DIND entries name the same IND block */
 	D_TIND_SELF, /* the TIND block's first entry is the TIND block */
+	D_IND_FREE, /* the IND block is free in the bitmap */
+	D_IBLOCKS_LOW, /* i_blocks is 0 */
 };
 
 static void damage(const char *img, enum damage d)
@@ -484,6 +486,16 @@ static void damage(const char *img, enum damage d)
 		cr_assert_eq(ext2fs_read_ind_block(fs, b, addr), 0);
 		addr[0] = b;
 		cr_assert_eq(ext2fs_write_ind_block(fs, b, addr), 0);
+		break;
+	case D_IND_FREE:
+		cr_assert_eq(ext2fs_read_bitmaps(fs), 0);
+		ext2fs_unmark_block_bitmap2(fs->block_map,
+					    in.i_block[EXT2_IND_BLOCK]);
+		ext2fs_mark_bb_dirty(fs);
+		break;
+	case D_IBLOCKS_LOW:
+		in.i_blocks = 0;
+		cr_assert_eq(ext2fs_write_inode(fs, ino, &in), 0);
 		break;
 	case D_DIND_TWICE:
 		b = in.i_block[EXT2_DIND_BLOCK];
@@ -523,6 +535,69 @@ static void damaged_case(enum damage d, uint64_t first, uint64_t last)
 	pctx_fini(&c);
 }
 
+/* What /f's tree still maps in [@first, @last] of its direct blocks and
+ * first IND block. */
+static int still_mapped(const char *img, uint64_t first, uint64_t last)
+{
+	ext2_filsys fs;
+	ext2_ino_t ino;
+	struct ext2_inode in;
+	blk_t *addr;
+	int n = 0;
+
+	cr_assert_eq(ext2fs_open(img, 0, 0, 0, unix_io_manager, &fs), 0);
+	cr_assert_eq(ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, "f", &ino),
+		     0);
+	cr_assert_eq(ext2fs_read_inode(fs, ino, &in), 0);
+	for (uint64_t b = first; b <= last && b < EXT2_NDIR_BLOCKS; b++)
+		n += in.i_block[b] != 0;
+	if (in.i_block[EXT2_IND_BLOCK]) {
+		cr_assert_eq(ext2fs_get_mem(fs->blocksize, &addr), 0);
+		cr_assert_eq(ext2fs_read_ind_block(
+				     fs, in.i_block[EXT2_IND_BLOCK], addr),
+			     0);
+		for (uint64_t b = first < 12 ? 12 : first;
+		     b <= last && b < 12 + fs->blocksize / 4; b++)
+			n += addr[b - 12] != 0;
+		ext2fs_free_mem(&addr);
+	}
+	ext2fs_free(fs);
+	return n;
+}
+
+/*
+ * A walk stopped by damage still writes what it changed: no slot on disk
+ * may name a block it freed (here the IND block cannot be freed, and
+ * i_blocks cannot go down).
+ */
+static void damaged_consistent_case(enum damage d, int want)
+{
+	struct win w[] = { { 9, 6 } };
+	struct pctx c;
+	struct t_file f;
+	int ret;
+
+	pctx_init(&c, "ext2", 1024, "8M", w, 1);
+	pctx_reset(&c);
+	damage(c.img, d);
+	t_open(&f, c.img, "/f", 1);
+	ret = fsa_ext2_ops.punch(f.inode, 0, 100 * 1024);
+	cr_assert_eq(ret, want, "punch on damage %d: %d (%s)", d, ret,
+		     strerror(-ret));
+	t_close(&f);
+	cr_assert_eq(still_mapped(c.img, 0, 99), 0,
+		     "slots on disk still name freed blocks");
+	pctx_fini(&c);
+}
+
+Test(ext2_punch, damaged_ind_free_writes_back)
+{
+	damaged_consistent_case(D_IND_FREE, -EUCLEAN);
+}
+Test(ext2_punch, damaged_iblocks_writes_inode)
+{
+	damaged_consistent_case(D_IBLOCKS_LOW, -EOVERFLOW);
+}
 Test(ext2_punch, damaged_out_of_range)
 {
 	damaged_case(D_IND_OUT_OF_RANGE, 0, 200000);
