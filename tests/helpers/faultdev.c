@@ -75,6 +75,11 @@ static int faultdev_reap(void *priv, struct iodev_req **reqp, bool wait)
 {
 	struct faultdev *f = priv;
 
+	/* As a failed io_uring_enter: the requests stay in flight. */
+	if (++f->nr_reap == f->reap_fail_at) {
+		f->nr_reap_failed++;
+		return f->fail_error ? f->fail_error : -EIO;
+	}
 	return iodev_sync_ops.reap(f->sync, reqp, wait);
 }
 
