@@ -33,9 +33,11 @@ static const struct memfs_extent table[] = {
 };
 
 /* @cache: the memory bound (0: the default); 4 KiB folios. */
-static void start_cache(enum iomap_io_path path, size_t cache)
+static void start_with(enum iomap_io_path path, size_t cache,
+		       enum iomap_mapper mapper)
 {
 	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
 				     .cache_bytes = cache,
 				     .iodev = &faultdev_ops,
 				     .iodev_arg = &fd };
@@ -48,6 +50,11 @@ static void start_cache(enum iomap_io_path path, size_t cache)
 	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
 	cr_assert_str_eq(iomap_dev_backend(dev), "faultdev");
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
+}
+
+static void start_cache(enum iomap_io_path path, size_t cache)
+{
+	start_with(path, cache, IOMAP_MAPPER_IOMAP);
 }
 
 static void start(enum iomap_io_path path)
@@ -247,4 +254,39 @@ Test(io_faults, failed_reap_waits_for_inflight_requests)
 	fs.max_map = 0;
 	cr_assert_eq(iomap_file_read(file, buf, M1, 0), M1);
 	cr_assert_arr_eq(buf, want, M1);
+}
+
+static unsigned int inflight_at_map;
+
+static void probe_inflight(struct memfs *m)
+{
+	(void)m;
+	if (fd.nr_inflight > inflight_at_map)
+		inflight_at_map = fd.nr_inflight;
+}
+
+/*
+ * A filesystem may write the image itself while mapping (the ext2 adapter
+ * zeroes new blocks through libext2fs' buffered channel): no direct write
+ * may be in flight across a mapping call, with either mapper, or the
+ * kernel cannot invalidate the host page both touch and reports EIO on
+ * the image (--io=direct --mapper=bh writes failed so).
+ */
+Test(io_faults, no_direct_write_in_flight_across_a_mapping_call)
+{
+	for (int m = 0; m < 2; m++) {
+		start_with(IOMAP_IO_DIRECT, 0, m);
+		fs.max_map = K(4); /* iomap: a mapping per block, as bh */
+		fs.on_map = probe_inflight;
+		inflight_at_map = 0;
+		memfs_pattern(buf, K(64), K(64), 11);
+		cr_assert_eq(iomap_file_write(file, buf, K(64), K(64)), K(64));
+		cr_assert_geq(fd.nr_submit, 16);
+		cr_assert_eq(inflight_at_map, 0, "mapper %d: %u in flight", m,
+			     inflight_at_map);
+		memcpy(want + K(64), buf, K(64));
+		fs.max_map = 0;
+		check_image(m ? "bh" : "iomap");
+		stop();
+	}
 }

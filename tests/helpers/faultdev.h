@@ -26,6 +26,7 @@ struct faultdev {
 	/* record */
 	unsigned int nr_submit, nr_counted, nr_short, nr_failed;
 	unsigned int nr_reap, nr_reap_failed;
+	unsigned int nr_inflight; /* submitted, not reaped yet */
 
 	/* state: the sync backend that does the requests */
 	void *sync;
