@@ -190,18 +190,19 @@ Test(io_faults, writeback_error_reaches_sync_once)
  * A 64 KiB bound: writes evict dirty folios, and the first writeback
  * for an eviction fails.  The data and the error must both survive.
  */
-Test(io_faults, eviction_writeback_error_is_kept)
+static void eviction_error(enum iomap_mapper mapper)
 {
 	ssize_t r = K(4);
 	loff_t pos = 0;
 
-	start_cache(IOMAP_IO_BUFFERED, K(64));
+	start_with(IOMAP_IO_BUFFERED, K(64), mapper);
 	fd.fail_writes_only = true;
 	fd.fail_at = 1;
 	memfs_pattern(buf, K(256), 0, 9);
 	while (pos < K(256)) {
 		r = iomap_file_write(file, buf + pos, K(4), pos);
-		cr_assert(r == K(4) || r == -EIO, "write at %lld: %zd",
+		cr_assert(r == K(4) || r == -EIO,
+			  "mapper %d: write at %lld: %zd", mapper,
 			  (long long)pos, r);
 		if (r < 0)
 			break;
@@ -217,7 +218,15 @@ Test(io_faults, eviction_writeback_error_is_kept)
 	cr_assert_eq(iomap_file_sync(file), -EIO, "the file keeps the error");
 	cr_assert_eq(iomap_file_sync(file), 0, "reported once");
 	memcpy(want, buf, K(256));
-	check_image("after a failed eviction");
+	check_image(mapper ? "bh: after a failed eviction" :
+			     "iomap: after a failed eviction");
+	stop();
+}
+
+Test(io_faults, eviction_writeback_error_is_kept)
+{
+	eviction_error(IOMAP_MAPPER_IOMAP);
+	eviction_error(IOMAP_MAPPER_BH);
 }
 
 /* Writeback at eviction sends the dirty range, not one folio at a time. */
