@@ -73,8 +73,9 @@ static void iomap_dirty_span(const struct iomap_folio *victim, loff_t *startp,
 
 /*
  * Write back and free the least recently used folios.  A folio whose
- * writeback failed stays (dirty, its error on its file): the bound gives
- * way, and the error is returned when @file owns the folio.
+ * writeback failed stays (dirty, its error on its file, moved to the head
+ * of the LRU): the bound gives way, and the error is returned when @file
+ * owns the folio.
  */
 static int iomap_cache_make_room(struct iomap_file *file, size_t need)
 {
@@ -96,6 +97,8 @@ static int iomap_cache_make_room(struct iomap_file *file, size_t need)
 			ret = iomap__writeback(owner, start, end);
 			victim->pins--;
 			if (iomap_folio_is_dirty(victim)) {
+				/* Not the next victim again: others go first. */
+				iomap_folio_touch(victim);
 				if (!ret)
 					ret = -EIO;
 				return owner == file ? ret : 0;

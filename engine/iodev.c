@@ -133,6 +133,8 @@ static int iomap__ioq_reap(struct iomap__ioq *q)
 	 * inside another operation): complete on the queue that submitted.
 	 */
 	io = (struct iomap__io *)req;
+	if (!io->q)
+		return 1; /* abandoned by iomap__ioq_destroy(): drop it */
 	io->q->inflight--;
 	ret = iomap__io_complete(io->q, io);
 	return ret < 0 ? ret : 1;
@@ -232,8 +234,14 @@ int iomap__ioq_destroy(struct iomap__ioq *q)
 	int ret = iomap__ioq_wait(q);
 
 	if (q->inflight) {
-		/* Leak rather than free what the backend may still write. */
+		/*
+		 * Leak rather than free what the backend may still write, and
+		 * let a later reap drop the completions of this queue.
+		 */
 		IOMAP_WARN_ON(q->inflight);
+		for (unsigned int i = 0; i < q->nslots; i++)
+			if (q->slots[i].busy)
+				q->slots[i].q = NULL;
 	} else if (!q->dev->spare_slots) {
 		/* A request built but never submitted (an error) is free. */
 		for (unsigned int i = 0; i < q->nslots; i++)
