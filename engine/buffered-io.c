@@ -46,31 +46,67 @@ static unsigned int iomap_folio_order(const struct iomap_file *file, loff_t p,
 	return order;
 }
 
-/* Write back (if dirty) and free the least recently used folios. */
-static void iomap_cache_make_room(struct iomap_dev *dev, size_t need)
+/*
+ * The dirty, file-contiguous folios around @victim, up to the cache budget,
+ * as background writeback would send them: one large ioend (and one
+ * unwritten conversion) instead of one per evicted folio.
+ */
+static void iomap_dirty_span(const struct iomap_folio *victim, loff_t *startp,
+			     loff_t *endp, size_t max)
 {
-	struct iomap_lru *lru = &dev->lru;
+	const struct iomap_cache *cache = victim->cache;
+	loff_t start = victim->pos;
+	loff_t end = victim->pos + (loff_t)iomap_folio_size(victim);
+	const struct iomap_folio *f;
+
+	while ((size_t)(end - start) < max &&
+	       (f = iomap_cache_find(cache, end)) && iomap_folio_is_dirty(f) &&
+	       (size_t)(end - start) + iomap_folio_size(f) <= max)
+		end += (loff_t)iomap_folio_size(f);
+	while (start > 0 && (f = iomap_cache_find(cache, start - 1)) &&
+	       iomap_folio_is_dirty(f) &&
+	       (size_t)(end - start) + iomap_folio_size(f) <= max)
+		start = f->pos;
+	*startp = start;
+	*endp = end;
+}
+
+/*
+ * Write back and free the least recently used folios.  A folio whose
+ * writeback failed stays (dirty, its error on its file, moved to the head
+ * of the LRU): the bound gives way, and the error is returned when @file
+ * owns the folio.
+ */
+static int iomap_cache_make_room(struct iomap_file *file, size_t need)
+{
+	struct iomap_lru *lru = &file->dev->lru;
 
 	while (lru->bytes + need > lru->limit) {
 		struct iomap_folio *victim = iomap_lru_victim(lru);
 		struct iomap_file *owner;
+		loff_t start, end;
+		int ret;
 
 		if (!victim)
-			return; /* everything is pinned: go over the bound */
+			return 0; /* everything is pinned: go over the bound */
 		owner = victim->cache->owner;
 		if (iomap_folio_is_dirty(victim)) {
-			loff_t vend =
-				victim->pos + (loff_t)iomap_folio_size(victim);
-
+			iomap_dirty_span(victim, &start, &end,
+					 iomap_cache_budget(owner));
 			victim->pins++;
-			iomap__writeback(owner, victim->pos, vend);
+			ret = iomap__writeback(owner, start, end);
 			victim->pins--;
-			/* Failed writeback keeps the data: never lose it. */
-			if (iomap_folio_is_dirty(victim))
-				return;
+			if (iomap_folio_is_dirty(victim)) {
+				/* Not the next victim again: others go first. */
+				iomap_folio_touch(victim);
+				if (!ret)
+					ret = -EIO;
+				return owner == file ? ret : 0;
+			}
 		}
 		iomap_cache_remove(victim->cache, victim);
 	}
+	return 0;
 }
 
 struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
@@ -82,8 +118,9 @@ struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
 		loff_t p = pos & ~(loff_t)(IOMAP_PAGE_SIZE - 1);
 		unsigned int order = iomap_folio_order(file, p, hint_end);
 
-		iomap_cache_make_room(file->dev, IOMAP_PAGE_SIZE << order);
-		*errp = iomap_cache_add(&file->cache, p, order, &folio);
+		*errp = iomap_cache_make_room(file, IOMAP_PAGE_SIZE << order);
+		if (!*errp)
+			*errp = iomap_cache_add(&file->cache, p, order, &folio);
 		if (*errp < 0)
 			return NULL;
 	}
@@ -498,17 +535,17 @@ struct iomap_writectx {
 };
 
 /* The folio holding @pos, grabbed and pinned, and how much of
- * [pos, pos + len) it holds. */
-static struct iomap_folio *
-iomap_write_folio(struct iomap_file *file, loff_t pos, uint64_t len, size_t *np)
+ * [pos, pos + len) it holds; NULL with the error in *@errp. */
+static struct iomap_folio *iomap_write_folio(struct iomap_file *file,
+					     loff_t pos, uint64_t len,
+					     size_t *np, int *errp)
 {
 	uint64_t max = IOMAP_PAGE_SIZE << file->dev->params.max_folio_order;
 	struct iomap_folio *folio;
 	size_t off;
-	int err;
 
 	folio = iomap__cache_grab_one(
-		file, pos, pos + (loff_t)(len < max ? len : max), &err);
+		file, pos, pos + (loff_t)(len < max ? len : max), errp);
 	if (!folio)
 		return NULL;
 	off = (size_t)(pos - folio->pos);
@@ -547,12 +584,12 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 	while (len) {
 		loff_t pos = iter->pos;
 		size_t n;
-		struct iomap_folio *folio =
-			iomap_write_folio(file, pos, len, &n);
 		int ret;
+		struct iomap_folio *folio =
+			iomap_write_folio(file, pos, len, &n, &ret);
 
 		if (!folio)
-			return -ENOMEM;
+			return ret;
 		if (!iomap_write_valid(iter, w)) {
 			iomap__cache_unpin(file, pos, pos + (loff_t)n);
 			return 0;
@@ -643,12 +680,12 @@ static ssize_t iomap_bh_buffered_write(struct iomap_file *file,
 	while (done < len) {
 		size_t n;
 		loff_t p = pos + (loff_t)done;
-		struct iomap_folio *folio =
-			iomap_write_folio(file, p, len - done, &n);
 		int ret;
+		struct iomap_folio *folio =
+			iomap_write_folio(file, p, len - done, &n, &ret);
 
 		if (!folio)
-			return done ? (ssize_t)done : -ENOMEM;
+			return done ? (ssize_t)done : ret;
 		ret = iomap__bh_write_chunk(file, folio, buf + done, p, n);
 		iomap__cache_unpin(file, p, p + (loff_t)n);
 		if (ret < 0)

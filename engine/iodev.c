@@ -117,16 +117,24 @@ static int iomap__ioq_reap(struct iomap__ioq *q)
 	if (!q->inflight)
 		return 0;
 	ret = q->dev->io->reap(q->dev->io_priv, &req, true);
-	if (ret <= 0) {
+	if (ret == 0) {
+		/* The backend holds none: they can never complete. */
+		IOMAP_WARN_ON(1);
+		q->inflight = 0;
+		ret = -EIO;
+	}
+	if (ret < 0) {
 		if (!q->error)
-			q->error = ret ? ret : -EIO;
-		return ret ? ret : -EIO;
+			q->error = ret;
+		return ret;
 	}
 	/*
 	 * Queues share the device's backend (writeback for an eviction runs
 	 * inside another operation): complete on the queue that submitted.
 	 */
 	io = (struct iomap__io *)req;
+	if (!io->q)
+		return 1; /* abandoned by iomap__ioq_destroy(): drop it */
 	io->q->inflight--;
 	ret = iomap__io_complete(io->q, io);
 	return ret < 0 ? ret : 1;
@@ -205,11 +213,19 @@ int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 	return iomap__ioq_submit(q, io);
 }
 
+/*
+ * A failed reap (an interrupted or refused io_uring_enter) leaves the
+ * requests in flight, their memory still the device's: reap on, and give
+ * up only when the backend keeps failing.
+ */
+#define IOMAP__REAP_TRIES 64
+
 int iomap__ioq_wait(struct iomap__ioq *q)
 {
-	while (q->inflight)
-		if (iomap__ioq_reap(q) < 0)
-			break;
+	unsigned int failed = 0;
+
+	while (q->inflight && failed < IOMAP__REAP_TRIES)
+		failed = iomap__ioq_reap(q) < 0 ? failed + 1 : 0;
 	return q->error;
 }
 
@@ -217,13 +233,23 @@ int iomap__ioq_destroy(struct iomap__ioq *q)
 {
 	int ret = iomap__ioq_wait(q);
 
-	if (!q->dev->spare_slots && !q->inflight) {
+	if (q->inflight) {
+		/*
+		 * Leak rather than free what the backend may still write, and
+		 * let a later reap drop the completions of this queue.
+		 */
+		IOMAP_WARN_ON(q->inflight);
+		for (unsigned int i = 0; i < q->nslots; i++)
+			if (q->slots[i].busy)
+				q->slots[i].q = NULL;
+	} else if (!q->dev->spare_slots) {
 		/* A request built but never submitted (an error) is free. */
 		for (unsigned int i = 0; i < q->nslots; i++)
 			q->slots[i].busy = false;
 		q->dev->spare_slots = q->slots;
-	} else
+	} else {
 		free(q->slots);
+	}
 	q->slots = NULL;
 	return ret;
 }

@@ -17,6 +17,7 @@
  * @new_map:	@wpc->iomap changed since the last block added: a BOUNDARY
  *		mapping then starts a new ioend.
  * @mapped:	@wpc->iomap is valid.
+ * @error:	first error of this pass (a request or ->submit).
  */
 struct iomap_wb {
 	struct iomap_file *file;
@@ -25,7 +26,37 @@ struct iomap_wb {
 	struct iomap__io *cur;
 	bool new_map;
 	bool mapped;
+	int error;
 };
+
+/* As mapping_set_error(): kept until a sync of the file reports it. */
+static void iomap_wb_set_error(struct iomap_wb *wb, int error)
+{
+	if (!error)
+		return;
+	if (!wb->error)
+		wb->error = error;
+	if (!wb->file->wb_error)
+		wb->file->wb_error = error;
+}
+
+/* The data of a failed ioend is still only in the cache: dirty again. */
+static void iomap_ioend_redirty(struct iomap_file *file,
+				const struct iomap_ioend *e)
+{
+	struct iomap_cache *cache = &file->cache;
+	loff_t pos = e->io_offset, end = e->io_offset + (loff_t)e->io_size;
+	struct iomap_folio *f;
+
+	while (pos < end && (f = iomap_cache_find(cache, pos))) {
+		loff_t fend = f->pos + (loff_t)iomap_folio_size(f);
+		loff_t to = end < fend ? end : fend;
+
+		iomap_folio_set_dirty(f, (size_t)(pos - f->pos),
+				      (size_t)(to - pos), cache->blkbits);
+		pos = to;
+	}
+}
 
 static void iomap_ioend_done(struct iomap__io *io, int error)
 {
@@ -38,10 +69,9 @@ static void iomap_ioend_done(struct iomap__io *io, int error)
 	/* The filesystem converts unwritten extents once the data is there. */
 	if (wops && wops->submit)
 		ret = wops->submit(&wb->wpc, &io->ioend, error);
-	if (!error)
-		error = ret;
-	if (error && !wb->file->wb_error)
-		wb->file->wb_error = error;
+	if (error)
+		iomap_ioend_redirty(wb->file, &io->ioend);
+	iomap_wb_set_error(wb, error ? error : ret);
 }
 
 static int iomap_ioend_submit(struct iomap_wb *wb)
@@ -269,10 +299,18 @@ static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
 					   folio->pos + ((loff_t)b
 							 << inode->blkbits),
 					   (uint64_t)(e - b) << inode->blkbits);
+		/*
+		 * Clean once in an ioend (its failure dirties them again);
+		 * a run that could not be mapped stays dirty: its data
+		 * exists nowhere else.
+		 */
+		if (!ret)
+			iomap_folio_clear_dirty(
+				folio, (size_t)b << inode->blkbits,
+				(size_t)(e - b) << inode->blkbits,
+				inode->blkbits);
 		b = e;
 	}
-	/* Cleared even on error, so a failing folio cannot clog the cache. */
-	iomap_folio_clear_dirty(folio, 0, (size_t)fsize, inode->blkbits);
 	return ret;
 }
 
@@ -304,9 +342,11 @@ int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 	else if (wb.cur)
 		iomap_ioend_submit(&wb);
 	err = iomap__ioq_destroy(&wb.q);
-	if (!ret && file->wb_error) {
-		ret = file->wb_error;
-		file->wb_error = 0;
-	}
-	return ret ? ret : err;
+	/*
+	 * The error of this pass goes to the caller and stays on the file
+	 * for its next sync: eviction, which drops what the caller says,
+	 * must not be where it ends.
+	 */
+	iomap_wb_set_error(&wb, ret ? ret : err);
+	return wb.error;
 }

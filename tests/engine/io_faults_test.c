@@ -32,9 +32,13 @@ static const struct memfs_extent table[] = {
 	{ M1, K(64), IOMAP_UNWRITTEN, 0, 3 * M1 },
 };
 
-static void start(enum iomap_io_path path)
+/* @cache: the memory bound (0: the default); 4 KiB folios. */
+static void start_with(enum iomap_io_path path, size_t cache,
+		       enum iomap_mapper mapper)
 {
 	struct iomap_io_params p = { .path = path,
+				     .mapper = mapper,
+				     .cache_bytes = cache,
 				     .iodev = &faultdev_ops,
 				     .iodev_arg = &fd };
 
@@ -46,6 +50,16 @@ static void start(enum iomap_io_path path)
 	cr_assert_eq(iomap_dev_open(img, true, &p, &dev), 0);
 	cr_assert_str_eq(iomap_dev_backend(dev), "faultdev");
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
+}
+
+static void start_cache(enum iomap_io_path path, size_t cache)
+{
+	start_with(path, cache, IOMAP_MAPPER_IOMAP);
+}
+
+static void start(enum iomap_io_path path)
+{
+	start_cache(path, 0);
 }
 
 static void stop(void)
@@ -165,7 +179,123 @@ Test(io_faults, writeback_error_reaches_sync_once)
 	fd.fail_at = 1;
 	cr_assert_eq(iomap_file_sync(file), -EIO);
 	cr_assert_eq(fd.nr_failed, 1);
+	/* The data stayed dirty: the next sync writes it, once. */
 	cr_assert_eq(iomap_file_sync(file), 0, "the error is reported once");
-	/* The write never reached the image: it still holds the old data. */
+	cr_assert_eq(fd.nr_submit, 2);
+	memcpy(want + K(4), buf, K(64));
 	check_image("after a failed writeback");
+}
+
+/*
+ * A 64 KiB bound: writes evict dirty folios, and the first writeback
+ * for an eviction fails.  The data and the error must both survive.
+ */
+static void eviction_error(enum iomap_mapper mapper)
+{
+	ssize_t r = K(4);
+	loff_t pos = 0;
+
+	start_with(IOMAP_IO_BUFFERED, K(64), mapper);
+	fd.fail_writes_only = true;
+	fd.fail_at = 1;
+	memfs_pattern(buf, K(256), 0, 9);
+	while (pos < K(256)) {
+		r = iomap_file_write(file, buf + pos, K(4), pos);
+		cr_assert(r == K(4) || r == -EIO,
+			  "mapper %d: write at %lld: %zd", mapper,
+			  (long long)pos, r);
+		if (r < 0)
+			break;
+		pos += r;
+	}
+	cr_assert_eq(fd.nr_failed, 1);
+	cr_assert_eq(r, -EIO, "the eviction's error, not -ENOMEM");
+	cr_assert_lt(pos, K(256));
+	/* Going on is allowed: the failed folios are written again. */
+	for (; pos < K(256); pos += K(4))
+		cr_assert_eq(iomap_file_write(file, buf + pos, K(4), pos),
+			     K(4));
+	cr_assert_eq(iomap_file_sync(file), -EIO, "the file keeps the error");
+	cr_assert_eq(iomap_file_sync(file), 0, "reported once");
+	memcpy(want, buf, K(256));
+	check_image(mapper ? "bh: after a failed eviction" :
+			     "iomap: after a failed eviction");
+	stop();
+}
+
+Test(io_faults, eviction_writeback_error_is_kept)
+{
+	eviction_error(IOMAP_MAPPER_IOMAP);
+	eviction_error(IOMAP_MAPPER_BH);
+}
+
+/* Writeback at eviction sends the dirty range, not one folio at a time. */
+Test(io_faults, eviction_writes_back_large_ioends)
+{
+	start_cache(IOMAP_IO_BUFFERED, K(64));
+	memfs_pattern(buf, M1, 0, 10);
+	for (loff_t pos = 0; pos < M1; pos += K(4))
+		cr_assert_eq(iomap_file_write(file, buf + pos, K(4), pos),
+			     K(4));
+	cr_assert_leq(fs.inode.cache->lru->bytes, K(64));
+	cr_assert_eq(iomap_file_sync(file), 0);
+	/* A quarter of the bound per ioend: 64, not 256 of 4 KiB. */
+	cr_assert_leq(fs.nr_wb_submit, M1 / K(16) + 1, "%d ioends",
+		      fs.nr_wb_submit);
+	cr_assert_leq(fs.stats.io_requests, M1 / K(16) + 1);
+	cr_assert_eq(fs.stats.bytes_written_back, M1);
+	memcpy(want, buf, M1);
+	check_image("after eviction batches");
+}
+
+/*
+ * A reap that fails leaves requests in flight: the queue must wait for
+ * them before its slots are freed or reused (ASan sees the use after
+ * free otherwise, when a later reap hands the old slots back).
+ */
+Test(io_faults, failed_reap_waits_for_inflight_requests)
+{
+	start(IOMAP_IO_DIRECT);
+	fs.max_map = K(64); /* 16 requests in flight */
+	fd.reap_fail_at = 1;
+	cr_assert_eq(iomap_file_read(file, buf, M1, 0), -EIO);
+	cr_assert_eq(fd.nr_reap_failed, 1);
+	fs.max_map = 0;
+	cr_assert_eq(iomap_file_read(file, buf, M1, 0), M1);
+	cr_assert_arr_eq(buf, want, M1);
+}
+
+static unsigned int inflight_at_map;
+
+static void probe_inflight(struct memfs *m)
+{
+	(void)m;
+	if (fd.nr_inflight > inflight_at_map)
+		inflight_at_map = fd.nr_inflight;
+}
+
+/*
+ * A filesystem may write the image itself while mapping (the ext2 adapter
+ * zeroes new blocks through libext2fs' buffered channel): no direct write
+ * may be in flight across a mapping call, with either mapper, or the
+ * kernel cannot invalidate the host page both touch and reports EIO on
+ * the image (--io=direct --mapper=bh writes failed so).
+ */
+Test(io_faults, no_direct_write_in_flight_across_a_mapping_call)
+{
+	for (int m = 0; m < 2; m++) {
+		start_with(IOMAP_IO_DIRECT, 0, m);
+		fs.max_map = K(4); /* iomap: a mapping per block, as bh */
+		fs.on_map = probe_inflight;
+		inflight_at_map = 0;
+		memfs_pattern(buf, K(64), K(64), 11);
+		cr_assert_eq(iomap_file_write(file, buf, K(64), K(64)), K(64));
+		cr_assert_geq(fd.nr_submit, 16);
+		cr_assert_eq(inflight_at_map, 0, "mapper %d: %u in flight", m,
+			     inflight_at_map);
+		memcpy(want + K(64), buf, K(64));
+		fs.max_map = 0;
+		check_image(m ? "bh" : "iomap");
+		stop();
+	}
 }

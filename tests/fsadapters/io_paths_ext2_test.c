@@ -268,3 +268,13 @@ Test(io_paths_ext2, writes_on_ext4)
 {
 	write_img("ext4", 4096, 2);
 }
+
+/*
+ * 1 KiB blocks share host pages: get_block(create) zeroes a new block
+ * through libext2fs' buffered channel, and an O_DIRECT write of a
+ * neighbour still in flight then made fdatasync fail with EIO (direct/bh).
+ */
+Test(io_paths_ext2, writes_on_ext4_1k_blocks)
+{
+	write_img("ext4", 1024, 2);
+}

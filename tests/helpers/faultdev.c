@@ -46,9 +46,8 @@ static int faultdev_submit_cut(struct faultdev *f, struct iodev_req *req,
 	return ret;
 }
 
-static int faultdev_submit(void *priv, struct iodev_req *req)
+static int faultdev_submit_one(struct faultdev *f, struct iodev_req *req)
 {
-	struct faultdev *f = priv;
 	bool counted = req->write || !f->fail_writes_only;
 	size_t len = 0;
 	int ret;
@@ -71,11 +70,30 @@ static int faultdev_submit(void *priv, struct iodev_req *req)
 	return iodev_sync_ops.submit(f->sync, req);
 }
 
+static int faultdev_submit(void *priv, struct iodev_req *req)
+{
+	struct faultdev *f = priv;
+	int ret = faultdev_submit_one(f, req);
+
+	if (!ret)
+		f->nr_inflight++;
+	return ret;
+}
+
 static int faultdev_reap(void *priv, struct iodev_req **reqp, bool wait)
 {
 	struct faultdev *f = priv;
+	int ret;
 
-	return iodev_sync_ops.reap(f->sync, reqp, wait);
+	/* As a failed io_uring_enter: the requests stay in flight. */
+	if (++f->nr_reap == f->reap_fail_at) {
+		f->nr_reap_failed++;
+		return f->fail_error ? f->fail_error : -EIO;
+	}
+	ret = iodev_sync_ops.reap(f->sync, reqp, wait);
+	if (ret > 0)
+		f->nr_inflight--;
+	return ret;
 }
 
 static int faultdev_flush(void *priv)

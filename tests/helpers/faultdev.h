@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* faultdev.h - a request backend for tests, over the pread/pwrite one,
- * that transfers short and fails the Nth request on purpose. */
+ * that transfers short, fails the Nth request or the Nth reap on purpose. */
 #ifndef IOMAPCTL_TESTS_FAULTDEV_H
 #define IOMAPCTL_TESTS_FAULTDEV_H
 
@@ -20,9 +20,13 @@ struct faultdev {
 	unsigned int fail_at; /* the fail_at-th request (1-based) fails */
 	int fail_error; /* with this (default -EIO) */
 	bool fail_writes_only; /* count only writes for fail_at */
+	/* the reap_fail_at-th reap (1-based) fails, completing nothing */
+	unsigned int reap_fail_at;
 
 	/* record */
 	unsigned int nr_submit, nr_counted, nr_short, nr_failed;
+	unsigned int nr_reap, nr_reap_failed;
+	unsigned int nr_inflight; /* submitted, not reaped yet */
 
 	/* state: the sync backend that does the requests */
 	void *sync;

@@ -202,6 +202,8 @@ static int memfs_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	int i = memfs_find(fs, pos);
 
 	(void)srcmap;
+	if (fs->on_map)
+		fs->on_map(fs);
 	memfs_record(fs->begins, &fs->nr_begin, pos, length, 0, flags);
 	if (fs->begin_error && pos >= fs->error_at)
 		return fs->begin_error;
@@ -309,6 +311,8 @@ int memfs_get_block(struct iomap_inode *inode, uint64_t iblock,
 	const struct memfs_extent *e = i < fs->nr ? &fs->ext[i] : NULL;
 
 	fs->nr_get_block++;
+	if (fs->on_map)
+		fs->on_map(fs);
 	if (fs->begin_error && pos >= fs->error_at)
 		return fs->begin_error;
 	bh->state = 0;

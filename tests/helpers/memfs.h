@@ -67,6 +67,8 @@ struct memfs {
 	uint64_t seq;
 	int stale_at_valid;
 	int nr_valid, nr_stale;
+	/* A test's probe, called first by ->iomap_begin and get_block. */
+	void (*on_map)(struct memfs *fs);
 
 	/* record */
 	int nr_begin, nr_end, nr_get_block;
