@@ -57,14 +57,19 @@ static int dio_bounce_get(struct dio_bounce *b, size_t a, size_t want)
 	return 0;
 }
 
-/* The bounce window at @pos: whole blocks holding as much of @left as fit. */
-static size_t dio_span(const struct dio_bounce *b, loff_t pos, size_t left,
-		       size_t a)
+/*
+ * The bounce window at @pos for @left bytes at @mem: whole blocks holding as
+ * many as fit; only the head block when @mem has @pos's offset in a block,
+ * as the rest can then go direct.
+ */
+static size_t dio_span(const struct dio_bounce *b, loff_t pos,
+		       const void *mem, size_t left, size_t a)
 {
 	size_t head = (size_t)pos & (a - 1);
 	size_t span = (head + left + a - 1) & ~(a - 1);
+	size_t cap = ((uintptr_t)mem & (a - 1)) == head ? a : b->size;
 
-	return span < b->size ? span : b->size;
+	return span < cap ? span : cap;
 }
 
 static ssize_t dio_pread(struct imc_file *f, char *buf, size_t len,
@@ -96,7 +101,7 @@ static ssize_t dio_pread(struct imc_file *f, char *buf, size_t len,
 			break;
 		start = p & ~(loff_t)(a - 1);
 		head = (size_t)(p - start);
-		span = dio_span(&b, p, left, a);
+		span = dio_span(&b, p, buf + done, left, a);
 		r = iomap_file_read(f->io, b.buf, span, start);
 		if (r <= (ssize_t)head) {
 			ret = r < 0 ? r : 0; /* an error, or EOF */
@@ -175,7 +180,7 @@ static ssize_t dio_write_window(struct imc_file *f, struct dio_bounce *b,
 				size_t a)
 {
 	loff_t start = p & ~(loff_t)(a - 1), old_size = f->inode->size;
-	size_t head = (size_t)(p - start), span = dio_span(b, p, left, a);
+	size_t head = (size_t)(p - start), span = dio_span(b, p, src, left, a);
 	size_t n = span - head < left ? span - head : left;
 	ssize_t w, done;
 	int ret;
@@ -214,7 +219,8 @@ static ssize_t dio_pwrite(struct imc_file *f, const char *buf, size_t len,
 							    left);
 			if (ret)
 				break;
-			n = dio_span(&b, p, left, a) - ((size_t)p & (a - 1));
+			n = dio_span(&b, p, buf + done, left, a) -
+			    ((size_t)p & (a - 1));
 			if (n > left)
 				n = left;
 			w = dio_write_window(f, &b, buf + done, left, p, a);
