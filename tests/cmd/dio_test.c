@@ -146,6 +146,40 @@ Test(dio, any_offset_and_length_4k)
 	odd_offsets_and_lengths(4096);
 }
 
+/*
+ * A copy writes only the source's data: with 1 KiB blocks a data block
+ * followed by a hole inside one 4 KiB page stays that way (no zeros padded
+ * to 4 KiB), on every path, image to image and back in from the host.
+ */
+Test(dio, cp_1k_holes_stay_holes)
+{
+	static const char *const io[] = { "buffered", "direct" };
+
+	mkimage(1024);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "-q write --pattern 0x41 --length "
+			    "1k img:/s 0"), 0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "-q write --pattern 0x42 --length "
+			    "1000 img:/s 2k"), 0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "truncate img:/s 9000"), 0);
+	cr_assert_eq(t_sh("cd '%s' && %s cat img:/s > ref_s", dir,
+			  IOMAPCTL_BINARY), 0);
+	for (int i = 0; i < 2; i++) {
+		char *out;
+
+		cr_expect_eq(tc_run(dir, NULL, NULL, "--io=%s cp img:/s img:/t%d",
+				    io[i], i), 0);
+		cr_assert_eq(tc_run(dir, &out, NULL, "stat --json img:/t%d", i),
+			     0);
+		cr_expect_eq(tc_json(out, "d['size'] == 9000 and "
+				     "d['mapped_bytes'] == 2048"), 0, "%s: %s",
+			     io[i], out);
+		free(out);
+		cr_expect_eq(t_sh("cd '%s' && %s cat img:/t%d | cmp - ref_s",
+				  dir, IOMAPCTL_BINARY, i), 0, "%s", io[i]);
+	}
+	fsck_clean();
+}
+
 /* The stdin pipe through a shell pipeline hands out uneven pieces. */
 Test(dio, pipe_pieces_do_not_matter)
 {
