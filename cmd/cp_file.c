@@ -50,8 +50,10 @@ static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 				at += cp_block(at, len);
 				continue;
 			}
-			for (run = cp_block(at, len); at + run < len &&
-			     !all_zero(buf + at + run, cp_block(at + run, len));)
+			for (run = cp_block(at, len);
+			     at + run < len &&
+			     !all_zero(buf + at + run,
+				       cp_block(at + run, len));)
 				run += cp_block(at + run, len);
 		}
 		/* A short write is retried: the next one says why. */

@@ -62,8 +62,8 @@ static int dio_bounce_get(struct dio_bounce *b, size_t a, size_t want)
  * many as fit; only the head block when @mem has @pos's offset in a block,
  * as the rest can then go direct.
  */
-static size_t dio_span(const struct dio_bounce *b, loff_t pos,
-		       const void *mem, size_t left, size_t a)
+static size_t dio_span(const struct dio_bounce *b, loff_t pos, const void *mem,
+		       size_t left, size_t a)
 {
 	size_t head = (size_t)pos & (a - 1);
 	size_t span = (head + left + a - 1) & ~(a - 1);
@@ -72,8 +72,8 @@ static size_t dio_span(const struct dio_bounce *b, loff_t pos,
 	return span < cap ? span : cap;
 }
 
-static ssize_t dio_pread(struct imc_file *f, char *buf, size_t len,
-			 loff_t pos, size_t a)
+static ssize_t dio_pread(struct imc_file *f, char *buf, size_t len, loff_t pos,
+			 size_t a)
 {
 	struct dio_bounce b = { 0 };
 	size_t done = 0;
@@ -122,8 +122,7 @@ static ssize_t dio_pread(struct imc_file *f, char *buf, size_t len,
  * unwritten extents and past EOF (a read straddling EOF stops there, and
  * what the disk holds past it must not reach the file).
  */
-static int dio_read_block(struct imc_file *f, char *blk, loff_t start,
-			  size_t a)
+static int dio_read_block(struct imc_file *f, char *blk, loff_t start, size_t a)
 {
 	ssize_t r = iomap_file_read(f->io, blk, a, start);
 
@@ -172,12 +171,12 @@ static int dio_trim(struct imc_file *f, loff_t old_size, loff_t end)
 
 /*
  * One bounce window of a write: the caller's bytes from @src at @p (as many
- * as fit), the rest of the window's edge blocks as they were.  Returns the
- * caller's bytes written, or -errno.
+ * as fit: *@np), the rest of the window's edge blocks as they were.
+ * Returns the caller's bytes written, or -errno.
  */
 static ssize_t dio_write_window(struct imc_file *f, struct dio_bounce *b,
 				const char *src, size_t left, loff_t p,
-				size_t a)
+				size_t a, size_t *np)
 {
 	loff_t start = p & ~(loff_t)(a - 1), old_size = f->inode->size;
 	size_t head = (size_t)(p - start), span = dio_span(b, p, src, left, a);
@@ -185,6 +184,7 @@ static ssize_t dio_write_window(struct imc_file *f, struct dio_bounce *b,
 	ssize_t w, done;
 	int ret;
 
+	*np = n;
 	ret = dio_fill_edges(f, b->buf, start, span, head, head + n, a);
 	if (ret)
 		return ret;
@@ -215,15 +215,11 @@ static ssize_t dio_pwrite(struct imc_file *f, const char *buf, size_t len,
 			n = left & ~(a - 1);
 			w = iomap_file_write(f->io, buf + done, n, p);
 		} else {
-			ret = dio_bounce_get(&b, a, ((size_t)p & (a - 1)) +
-							    left);
+			ret = dio_bounce_get(&b, a,
+					     ((size_t)p & (a - 1)) + left);
 			if (ret)
 				break;
-			n = dio_span(&b, p, buf + done, left, a) -
-			    ((size_t)p & (a - 1));
-			if (n > left)
-				n = left;
-			w = dio_write_window(f, &b, buf + done, left, p, a);
+			w = dio_write_window(f, &b, buf + done, left, p, a, &n);
 		}
 		if (w <= 0) {
 			ret = w ? w : -EIO;

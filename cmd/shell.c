@@ -121,8 +121,10 @@ static int shell_heredoc(struct shell *sh, char **argv, int argc,
 	}
 	if (!line) {
 		close(fd);
-		fprintf(sh->ctx->err, "iomapctl: here-document: no line '%s' "
-			"ends it\n", word + 2);
+		fprintf(sh->ctx->err,
+			"iomapctl: here-document: no line '%s' "
+			"ends it\n",
+			word + 2);
 		return IMC_EXIT_USAGE;
 	}
 	snprintf(fdarg, size, "/dev/fd/%d", fd);

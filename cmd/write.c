@@ -169,7 +169,7 @@ static int write_open_src(struct imc_ctx *ctx, const char *from,
 	if (src->pattern < 0 && ctx->shell_image) {
 		/* The rest of a script is commands, never file data. */
 		fprintf(ctx->err, "iomapctl: write: in the shell, give "
-			"--pattern, --from HOSTFILE or <<END\n");
+				  "--pattern, --from HOSTFILE or <<END\n");
 		return IMC_EXIT_USAGE;
 	}
 	src->fd = STDIN_FILENO;
@@ -187,8 +187,10 @@ static int write_opt(struct imc_ctx *ctx, int c, struct write_src *src,
 	} else if (c == 'p') {
 		v = strtoul(optarg, &end, 0);
 		if (!*optarg || *end || v > 255) {
-			fprintf(ctx->err, "iomapctl: write: bad --pattern '%s' "
-				"(0 to 255)\n", optarg);
+			fprintf(ctx->err,
+				"iomapctl: write: bad --pattern '%s' "
+				"(0 to 255)\n",
+				optarg);
 			return IMC_EXIT_USAGE;
 		}
 		src->pattern = (int)v;
@@ -218,7 +220,7 @@ static int cmd_write(struct imc_ctx *ctx, int argc, char **argv)
 	}
 	if (from && src.pattern >= 0) {
 		fprintf(ctx->err, "iomapctl: write: --from and --pattern "
-			"exclude each other\n");
+				  "exclude each other\n");
 		return imc_usage(ctx, &imc_cmd_write);
 	}
 	ret = imc_arg_range(ctx, argv[optind + 1], NULL, &off, NULL);
