@@ -227,13 +227,18 @@ Test(dio, long_pattern_with_unaligned_tail)
 	char *out;
 
 	mkimage(4096);
-	cr_expect_eq(tc_run(dir, &out, NULL, "--io=direct write --pattern 0xab "
-			    "--length 3000000 img:/l 0"), 0);
+	cr_expect_eq(tc_run(dir, &out, NULL,
+			    "--io=direct write --pattern 0xab "
+			    "--length 3000000 img:/l 0"),
+		     0);
 	cr_expect(strncmp(out, "wrote 3000000/3000000 bytes at offset 0\n",
-			  40) == 0, "%s", out);
+			  40) == 0,
+		  "%s", out);
 	free(out);
 	cr_assert_eq(t_sh("cd '%s' && head -c 3000000 /dev/zero | tr '\\0' "
-			  "'\\253' > ref_l", dir), 0);
+			  "'\\253' > ref_l",
+			  dir),
+		     0);
 	same("/l", "ref_l");
 	fsck_clean();
 }
