@@ -157,6 +157,15 @@ static int write_loop(struct imc_ctx *ctx, struct imc_file *f,
 	return ret ? imc_err(ctx, what, ret) : IMC_EXIT_OK;
 }
 
+/* Is @fd stdin (--from /dev/stdin), the shell's command stream? */
+static bool is_stdin(int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstat(STDIN_FILENO, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Where the data comes from: --from, stdin, or the pattern. */
 static int write_open_src(struct imc_ctx *ctx, const char *from,
 			  struct write_src *src)
@@ -164,7 +173,11 @@ static int write_open_src(struct imc_ctx *ctx, const char *from,
 	src->name = from ? from : "stdin";
 	if (from) {
 		src->fd = open(from, O_RDONLY | O_CLOEXEC);
-		return src->fd < 0 ? imc_err(ctx, from, -errno) : IMC_EXIT_OK;
+		if (src->fd < 0)
+			return imc_err(ctx, from, -errno);
+		if (!ctx->shell_image || !is_stdin(src->fd))
+			return IMC_EXIT_OK;
+		close(src->fd);
 	}
 	if (src->pattern < 0 && ctx->shell_image) {
 		/* The rest of a script is commands, never file data. */

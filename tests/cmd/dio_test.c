@@ -303,6 +303,10 @@ Test(dio, shell_script_is_never_file_data)
 	cr_expect_eq(t_sh("grep -q -- '--from' '%s/err'", dir), 0);
 	cr_expect_neq(tc_run(dir, NULL, NULL, "stat img:/w"), 0,
 		      "write created /w from the script");
+	cr_expect_eq(t_sh("cd '%s' && (echo 'write /w 0 --from /dev/stdin'; "
+			  "echo pwd) | %s shell img 2>/dev/null",
+			  dir, IOMAPCTL_BINARY),
+		     1, "--from /dev/stdin read the script");
 	/* A here-document is data; the script goes on after it. */
 	cr_expect_eq(t_sh_out(&out,
 			      "cd '%s' && printf 'write -q /w 2 <<END\\n"
