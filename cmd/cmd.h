@@ -22,4 +22,14 @@ extern const struct imc_cmd imc_cmd_truncate;
 extern const struct imc_cmd imc_cmd_write;
 extern const struct imc_cmd imc_cmd_zero;
 
+/*
+ * dio.c: iomap_file_read()/iomap_file_write() of @f for any offset, length
+ * and memory address; on the direct path unaligned edges go through bounce
+ * buffers.  Bytes done (short at EOF, or before an error the next call
+ * reports) or -errno.
+ */
+ssize_t imc_dio_pread(struct imc_file *f, void *buf, size_t len, loff_t pos);
+ssize_t imc_dio_pwrite(struct imc_file *f, const void *buf, size_t len,
+		       loff_t pos);
+
 #endif /* IOMAPCTL_CMD_CMD_H */

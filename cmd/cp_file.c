@@ -26,29 +26,35 @@ static bool all_zero(const char *buf, size_t len)
 	return len == 0 || (buf[0] == 0 && !memcmp(buf, buf + 1, len - 1));
 }
 
+/* The bytes of the CP_ALIGN block at @at, fewer at the end of @len. */
+static size_t cp_block(size_t at, size_t len)
+{
+	return len - at < CP_ALIGN ? len - at : CP_ALIGN;
+}
+
 /*
- * Writes @len bytes of @buf at @pos.  A short last piece is padded with
- * zeros to a whole block, as direct I/O needs; cp_commit sets the size.
+ * Writes @len bytes of @buf at @pos, no more: imc_file_pwrite takes any
+ * length on every path (an unaligned end goes through a bounce block on
+ * the direct one), so nothing past the source's data is allocated.
  * --sparse=always skips the blocks that are all zeros.
  */
 static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 		  uint64_t pos)
 {
-	size_t padded = (len + CP_ALIGN - 1) & ~(size_t)(CP_ALIGN - 1);
-
-	memset(buf + len, 0, padded - len);
-	for (size_t at = 0; at < padded;) {
-		size_t run = padded - at;
+	for (size_t at = 0; at < len;) {
+		size_t run = len - at;
 		ssize_t w;
 
 		if (cp->sparse == CP_SPARSE_ALWAYS) {
-			if (all_zero(buf + at, CP_ALIGN)) {
-				at += CP_ALIGN;
+			if (all_zero(buf + at, cp_block(at, len))) {
+				at += cp_block(at, len);
 				continue;
 			}
-			for (run = CP_ALIGN; at + run < padded &&
-			     !all_zero(buf + at + run, CP_ALIGN);)
-				run += CP_ALIGN;
+			for (run = cp_block(at, len);
+			     at + run < len &&
+			     !all_zero(buf + at + run,
+				       cp_block(at + run, len));)
+				run += cp_block(at + run, len);
 		}
 		/* A short write is retried: the next one says why. */
 		w = imc_file_pwrite(d, buf + at, run, (loff_t)(pos + at));
@@ -110,8 +116,9 @@ struct cp_window {
 	int n;
 };
 
-/* Can @seg join the window?  Only whole aligned blocks may share it,
- * since cp_put pads a piece to CP_ALIGN with zeros. */
+/* Can @seg join the window?  Only whole aligned blocks may share it (the
+ * last piece may end at EOF), so on the direct path no piece but the last
+ * needs a bounce block. */
 static bool cp_window_fits(const struct cp_window *w, struct cp_seg seg,
 			   uint64_t size)
 {
@@ -140,9 +147,8 @@ static int cp_window_flush(struct cp *cp, struct imc_file *s,
 			   (loff_t)base);
 	if (r < (ssize_t)span)
 		return r < 0 ? (int)r : -EIO;
-	/* In file order: only the last piece may end unaligned (at EOF), so
-	 * cp_put's padding never covers another piece's data; and writing
-	 * below EOF into a hole would make the filesystem allocate more. */
+	/* In file order: writing below EOF into a hole would make the
+	 * filesystem allocate more. */
 	for (int i = 0; i < w->n && !ret; i++) {
 		const struct cp_seg *g = &w->seg[i];
 
@@ -361,7 +367,7 @@ static int cp_open_dst(struct cp *cp, const struct cp_dst *dst,
 
 /*
  * Size, mode and times; then the host temporary takes the real name.  In an
- * image the data is written back first: the size cuts the block padding,
+ * image the data is written back first: the size covers a hole at the end,
  * and writeback must not touch the inode after its times are set.
  */
 static int cp_commit(struct imc_file *d, const struct cp_dst *dst,

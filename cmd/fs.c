@@ -11,7 +11,7 @@
 #include <linux/fs.h>
 
 #include "iomapctl/bh.h"
-#include "iomapctl/imc.h"
+#include "cmd.h"
 
 int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr)
 {
@@ -218,7 +218,7 @@ ssize_t imc_file_pread(struct imc_file *f, void *buf, size_t len, loff_t pos)
 		return n < 0 ? -errno : n;
 	}
 	ret = imc_file_io(f);
-	return ret ? ret : iomap_file_read(f->io, buf, len, pos);
+	return ret ? ret : imc_dio_pread(f, buf, len, pos);
 }
 
 ssize_t imc_file_pwrite(struct imc_file *f, const void *buf, size_t len,
@@ -234,7 +234,7 @@ ssize_t imc_file_pwrite(struct imc_file *f, const void *buf, size_t len,
 		return n < 0 ? -errno : n;
 	}
 	ret = imc_file_io(f);
-	return ret ? ret : iomap_file_write(f->io, buf, len, pos);
+	return ret ? ret : imc_dio_pwrite(f, buf, len, pos);
 }
 
 loff_t imc_file_seek(struct imc_ctx *ctx, struct imc_file *f, loff_t off,

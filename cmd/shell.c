@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <editline/readline.h>
@@ -37,7 +38,10 @@ static void shell_help(FILE *out)
 	      "it, relative to\nthe current directory.  Besides the commands, "
 	      "the shell knows:\n  cd [DIR]   change directory (default /)\n"
 	      "  pwd        print the current directory\n"
-	      "  quit, exit leave\n\n"
+	      "  quit, exit leave\n"
+	      "A command ending in <<WORD takes the lines after it, up to a "
+	      "line WORD, as its\ndata (write FILE OFFSET <<END); the command "
+	      "stream itself is never file data.\n\n"
 	      "On a terminal: line editing, history in "
 	      "$XDG_STATE_HOME/iomapctl/history\n(~/.local/state/iomapctl/"
 	      "history), Tab completes commands, options and\npaths in the "
@@ -82,12 +86,85 @@ static int builtin_cd(struct shell *sh, int argc, char **argv)
 	return IMC_EXIT_OK;
 }
 
+/*
+ * A here-document: the lines after a command whose last word is <<WORD, up
+ * to a line that is WORD, go to a memory file the command reads with
+ * --from (only `write` takes it).  @next reads one more line (NULL at the
+ * end); the word is replaced by "--from /dev/fd/N".  *@fdp gets the memory
+ * file's descriptor, or -1 when there is no here-document.  Returns
+ * IMC_EXIT_*, having printed why when it is not IMC_EXIT_OK.
+ */
+typedef char *(*shell_next_fn)(struct shell *sh);
+
+static int shell_heredoc(struct shell *sh, char **argv, int argc,
+			 shell_next_fn next, char *fdarg, size_t size, int *fdp)
+{
+	const char *word = argc > 1 ? argv[argc - 1] : "";
+	char *line;
+	int fd;
+
+	*fdp = -1;
+	if (strncmp(word, "<<", 2) || !word[2])
+		return IMC_EXIT_OK;
+	fd = memfd_create("iomapctl-heredoc", MFD_CLOEXEC);
+	if (fd < 0)
+		return imc_err(sh->ctx, "here-document", -errno);
+	while ((line = next ? next(sh) : NULL)) {
+		size_t n = strcspn(line, "\n");
+		bool end = n == strlen(word + 2) && !strncmp(line, word + 2, n);
+
+		if (!end && write(fd, line, strlen(line)) < 0)
+			end = true;
+		free(line);
+		if (end)
+			break;
+	}
+	if (!line) {
+		close(fd);
+		fprintf(sh->ctx->err,
+			"iomapctl: here-document: no line '%s' "
+			"ends it\n",
+			word + 2);
+		return IMC_EXIT_USAGE;
+	}
+	snprintf(fdarg, size, "/dev/fd/%d", fd);
+	*fdp = fd;
+	return IMC_EXIT_OK;
+}
+
+/* Runs one split command line: built-ins, then the table. */
+static int shell_run(struct shell *sh, char **argv, int argc)
+{
+	struct imc_ctx *ctx = sh->ctx;
+	char **full;
+	int ret;
+
+	if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit")) {
+		sh->quit = true;
+		return IMC_EXIT_OK;
+	}
+	if (!strcmp(argv[0], "pwd")) {
+		fprintf(ctx->out, "%s\n", ctx->cwd);
+		return IMC_EXIT_OK;
+	}
+	if (!strcmp(argv[0], "cd"))
+		return builtin_cd(sh, argc, argv);
+	full = calloc((size_t)argc + 2, sizeof(*full));
+	if (!full)
+		return imc_err(ctx, "line", -ENOMEM);
+	full[0] = (char *)"iomapctl";
+	memcpy(full + 1, argv, (size_t)argc * sizeof(*argv));
+	ret = imc_run(ctx, argc + 1, full, false);
+	free(full);
+	return ret;
+}
+
 /* Built-ins first, then the table through the same dispatcher as the CLI. */
-static int shell_exec(struct shell *sh, const char *line)
+static int shell_exec(struct shell *sh, const char *line, shell_next_fn next)
 {
 	struct imc_ctx *ctx = sh->ctx, saved = *ctx;
-	char **argv, **full;
-	int argc, ret;
+	char fdarg[32], *word, **argv;
+	int argc, ret, fd;
 
 	if (imc_split_line(line, &argv, &argc)) {
 		fprintf(ctx->err, "iomapctl: unbalanced quotes: %s\n", line);
@@ -97,24 +174,22 @@ static int shell_exec(struct shell *sh, const char *line)
 		imc_free_argv(argv);
 		return IMC_EXIT_OK;
 	}
-	if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit")) {
-		sh->quit = true;
-		ret = IMC_EXIT_OK;
-	} else if (!strcmp(argv[0], "pwd")) {
-		fprintf(ctx->out, "%s\n", ctx->cwd);
-		ret = IMC_EXIT_OK;
-	} else if (!strcmp(argv[0], "cd")) {
-		ret = builtin_cd(sh, argc, argv);
+	ret = shell_heredoc(sh, argv, argc, next, fdarg, sizeof(fdarg), &fd);
+	if (ret) {
+		imc_free_argv(argv);
+		return ret;
+	}
+	if (fd >= 0) {
+		/* "write F O <<END" runs as "write F O --from /dev/fd/N". */
+		word = argv[argc - 1];
+		argv[argc - 1] = (char *)"--from";
+		argv[argc] = fdarg;
+		ret = shell_run(sh, argv, argc + 1);
+		argv[argc - 1] = word;
+		argv[argc] = NULL;
+		close(fd);
 	} else {
-		full = calloc((size_t)argc + 2, sizeof(*full));
-		if (!full) {
-			imc_free_argv(argv);
-			return imc_err(ctx, "line", -ENOMEM);
-		}
-		full[0] = (char *)"iomapctl";
-		memcpy(full + 1, argv, (size_t)argc * sizeof(*argv));
-		ret = imc_run(ctx, argc + 1, full, false);
-		free(full);
+		ret = shell_run(sh, argv, argc);
 	}
 	/* Global options on one line apply to that line only. */
 	ctx->io = saved.io;
@@ -129,9 +204,10 @@ static int shell_exec(struct shell *sh, const char *line)
 }
 
 /* A script line: returns false when the script must stop. */
-static bool shell_script_line(struct shell *sh, const char *line)
+static bool shell_script_line(struct shell *sh, const char *line,
+			      shell_next_fn next)
 {
-	int ret = shell_exec(sh, line);
+	int ret = shell_exec(sh, line, next);
 
 	if (ret != IMC_EXIT_OK) {
 		sh->failed = IMC_EXIT_FAIL;
@@ -141,16 +217,42 @@ static bool shell_script_line(struct shell *sh, const char *line)
 	return !sh->quit;
 }
 
-static int shell_stdin(struct shell *sh)
+/* The next line of a script on stdin, malloc'd; NULL at the end. */
+static char *shell_next_stdin(struct shell *sh)
 {
 	char *line = NULL;
 	size_t cap = 0;
 
-	while (getline(&line, &cap, stdin) >= 0)
-		if (!shell_script_line(sh, line))
-			break;
-	free(line);
+	(void)sh;
+	if (getline(&line, &cap, stdin) < 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+static int shell_stdin(struct shell *sh)
+{
+	char *line;
+	bool go = true;
+
+	while (go && (line = shell_next_stdin(sh))) {
+		go = shell_script_line(sh, line, shell_next_stdin);
+		free(line);
+	}
 	return sh->failed;
+}
+
+/* The next line typed on the terminal, with its newline; NULL at EOF. */
+static char *shell_next_tty(struct shell *sh)
+{
+	char *line = readline("> "), *nl = NULL;
+
+	(void)sh;
+	if (line && asprintf(&nl, "%s\n", line) < 0)
+		nl = NULL;
+	free(line);
+	return nl;
 }
 
 static char *history_path(void)
@@ -201,7 +303,7 @@ static int shell_tty(struct shell *sh)
 			/* Written at once: a crash must not lose the session. */
 			if (hist)
 				write_history(hist);
-			shell_exec(sh, line);
+			shell_exec(sh, line, shell_next_tty);
 		}
 		free(line);
 	}
@@ -234,7 +336,7 @@ static int cmd_shell(struct imc_ctx *ctx, int argc, char **argv)
 	strcpy(ctx->cwd, "/");
 	if (sh.ncmds) {
 		for (int i = 0; i < sh.ncmds && !sh.quit; i++)
-			if (!shell_script_line(&sh, sh.cmds[i]))
+			if (!shell_script_line(&sh, sh.cmds[i], NULL))
 				break;
 		ret = sh.failed;
 	} else if (isatty(STDIN_FILENO)) {

@@ -67,7 +67,7 @@ _iomapctl()
 	shell) opts="-c -k --command= --keep-going "; kind=i ;;
 	stat) opts=""; kind=f ;;
 	truncate) opts=""; kind=f ;;
-	write) opts="--pattern= --length= "; kind=f ;;
+	write) opts="--pattern= --length= --from= "; kind=f ;;
 	zero) opts="-k --keep-size "; kind=f ;;
 	esac
 	if [[ $cur == -* ]]; then

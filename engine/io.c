@@ -185,6 +185,11 @@ bool iomap_dev_is_direct(const struct iomap_dev *dev)
 	return dev->dio_ok;
 }
 
+unsigned int iomap_dev_dio_align(const struct iomap_dev *dev)
+{
+	return dev->params.path == IOMAP_IO_DIRECT ? dev->lbs : 1;
+}
+
 int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		    const struct iomap_opset *ops, struct iomap_file **filep)
 {

@@ -64,6 +64,12 @@ int iomap_dev_close(struct iomap_dev *dev);
 const char *iomap_dev_backend(const struct iomap_dev *dev);
 /* True when the image is read and written with O_DIRECT. */
 bool iomap_dev_is_direct(const struct iomap_dev *dev);
+/*
+ * The alignment iomap_file_read() and iomap_file_write() need of the
+ * position, length and memory address: the image's O_DIRECT alignment on
+ * the direct path, which refuses anything else with -EINVAL; 1 elsewhere.
+ */
+unsigned int iomap_dev_dio_align(const struct iomap_dev *dev);
 
 /* Bind @inode (mapped by @ops) to @dev; returns 0 or a negative errno. */
 int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
