@@ -241,6 +241,49 @@ int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 	return ret;
 }
 
+/*
+ * The file grows (or a write failed) at @old: the bytes of its last block
+ * past @old must read as zeros once the size moves over them, whatever a
+ * failed direct write left there (the kernel's pagecache_isize_extended()
+ * and the zeroed tail of the EOF page keep the same rule).
+ */
+int fsa_ext2_zero_eof_tail(struct fsa_ext2_inode *ei, loff_t old)
+{
+	uint64_t bs = 1ULL << ei->vfs.blkbits, off = (uint64_t)old & (bs - 1);
+
+	if (!off || ei->inline_buf)
+		return 0;
+	return fsa_ext2_zero_partial(ei, old, bs - off);
+}
+
+/*
+ * Free the written blocks past EOF, which e2fsck flags (unwritten ones
+ * are a KEEP_SIZE preallocation and stay): what a write that failed part
+ * way through a block-at-a-time allocation left, as the kernel's
+ * ext2_write_failed() truncates.
+ */
+int fsa_ext2_trim_eof(struct fsa_ext2_inode *ei)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t bs = 1ULL << bits;
+	blk64_t lblk = (EXT2_I_SIZE(&ei->inode) + bs - 1) >> bits, end;
+	struct iomap map;
+	int ret = 0;
+
+	if (ei->inline_buf ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+					    (struct ext2_inode *)&ei->inode))
+		return 0;
+	while (!ret && lblk < FSA_EXT2_MAX_LBLK) {
+		ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, &map);
+		end = ((uint64_t)map.offset + map.length) >> bits;
+		if (!ret && map.type == IOMAP_MAPPED)
+			ret = fsa_ext2_free_blocks(ei, lblk, end - 1);
+		lblk = end;
+	}
+	return ret ? ret : fsa_ext2_write_inode(ei);
+}
+
 /* Account @n blocks at @pblk to the inode (@sign +1) or give them back. */
 static errcode_t fsa_ext2_claim(ext2_filsys fs, struct ext2_inode *in,
 				blk64_t pblk, blk64_t n, int sign)
@@ -478,6 +521,8 @@ int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size)
 			ret = fsa_ext2_zero_partial(ei, size,
 						    bs - (size & (bs - 1)));
 	}
+	if (!ret && size > inode->size)
+		ret = fsa_ext2_zero_eof_tail(ei, inode->size);
 	if (!ret && ei->inline_buf && size < inode->size) {
 		ei->inline_size = (size_t)size;
 		ret = fsa_ext2_errno(ext2fs_inline_data_set(
@@ -511,6 +556,21 @@ static int fsa_ext2_range_begin(struct fsa_ext2_inode *ei, loff_t pos,
 	return ret;
 }
 
+/* The end (bytes, at most @end) of the allocated blocks from @first on. */
+static uint64_t fsa_ext2_alloc_end(struct fsa_ext2_inode *ei, blk64_t first,
+				   uint64_t end)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t at = (uint64_t)first << bits;
+	struct iomap map;
+
+	while (at < end &&
+	       !fsa_ext2_map_runs(ei, at >> bits, FSA_EXT2_MAX_LBLK, &map) &&
+	       map.type != IOMAP_HOLE)
+		at = (uint64_t)map.offset + map.length;
+	return at < end ? at : end;
+}
+
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size)
 {
@@ -518,7 +578,7 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	unsigned int bits = inode->blkbits;
 	uint64_t end = (uint64_t)pos + len;
 	blk64_t first, last;
-	int ret = fsa_ext2_range_begin(ei, pos, len);
+	int ret = fsa_ext2_range_begin(ei, pos, len), wret = 0;
 
 	if (ret)
 		return ret;
@@ -534,12 +594,19 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		return -EOPNOTSUPP;
 	ret = fsa_ext2_alloc(ei, first, last - first + 1,
 			     fsa_ext2_can_unwritten(ei));
-	if (ret)
-		return ret;
-	if (!keep_size && (loff_t)end > inode->size)
-		ret = fsa_ext2_set_size(ei, (loff_t)end);
+	/* Out of space part way: the size covers what was allocated, as
+	 * ext4_alloc_file_blocks() moves it after each mapping. */
+	if (ret && !keep_size)
+		end = fsa_ext2_alloc_end(ei, first, end);
+	if (!keep_size && (loff_t)end > inode->size) {
+		wret = fsa_ext2_zero_eof_tail(ei, inode->size);
+		if (!wret)
+			wret = fsa_ext2_set_size(ei, (loff_t)end);
+	}
 	fsa_ext2_touch(&ei->inode);
-	return ret ? ret : fsa_ext2_write_inode(ei);
+	if (!wret)
+		wret = fsa_ext2_write_inode(ei);
+	return ret ? ret : wret;
 }
 
 int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
