@@ -313,7 +313,7 @@ static errcode_t fsa_ext2_ext_add(ext2_extent_handle_t h,
 		op = 0;
 	} else if (nb->e_lblk + nb->e_len == ex->e_lblk &&
 		   nb->e_pblk + nb->e_len == ex->e_pblk &&
-		   nb->e_flags == ex->e_flags &&
+		   !((nb->e_flags ^ ex->e_flags) & EXT2_EXTENT_FLAGS_UNINIT) &&
 		   (uint64_t)nb->e_len + ex->e_len <= max) {
 		nb->e_len += ex->e_len;
 		err = ext2fs_extent_replace(h, 0, nb);
@@ -401,11 +401,13 @@ static int fsa_ext2_ext_alloc(struct fsa_ext2_inode *ei, blk64_t lblk,
 
 	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
 				  (struct ext2_inode *)&ei->inode, &h);
-	while (!err && !ret && pos < end) {
+	while (!err && pos < end) {
 		ret = fsa_ext2_map_runs(ei, pos, FSA_EXT2_MAX_LBLK, &map);
+		if (ret)
+			break;
 		n = ((uint64_t)map.offset + map.length) >> bits;
 		n = (n < end ? n : end) - pos;
-		if (ret || map.type != IOMAP_HOLE) {
+		if (map.type != IOMAP_HOLE) {
 			pos += n;
 			continue;
 		}

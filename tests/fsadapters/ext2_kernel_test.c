@@ -65,6 +65,22 @@ static char *fiemap_of(const char *target)
 	return res;
 }
 
+/* How many extents fiemap lists (physically contiguous ones of one kind
+ * are one extent only when the filesystem merged them). */
+static int extents_of(const char *target)
+{
+	char *out;
+	int n;
+
+	cr_assert_eq(t_sh_out(&out,
+			      "%s fiemap -v %s | grep -c '^ *[0-9]*: .*0x'",
+			      IOMAPCTL_BINARY, target),
+		     0);
+	n = atoi(out);
+	free(out);
+	return n;
+}
+
 /* SEEK_DATA and SEEK_HOLE from each of @offs, as iomapctl prints them. */
 static char *seeks_of(const char *target, const long long *offs, size_t n)
 {
@@ -90,7 +106,7 @@ static char *seeks_of(const char *target, const long long *offs, size_t n)
  */
 static void same_as_kernel(const char *type, unsigned int bs, const char *size,
 			   const struct step *steps, size_t nsteps,
-			   const long long *offs, size_t noffs)
+			   const long long *offs, size_t noffs, bool count)
 {
 	char *dir = t_tmpdir(), *ours, *theirs, *fsck;
 	char img[512], ktarget[512];
@@ -129,6 +145,13 @@ static void same_as_kernel(const char *type, unsigned int bs, const char *size,
 			 ours, theirs);
 	free(ours);
 	free(theirs);
+	if (count) {
+		int n = extents_of(img), k = extents_of(ktarget);
+
+		/* The kernel's allocator may split more, never merge more. */
+		cr_expect_leq(n, k, "%s %u: %d extents, kernel %d", type, bs, n,
+			      k);
+	}
 	if (noffs) {
 		ours = seeks_of(img, offs, noffs);
 		theirs = seeks_of(ktarget, offs, noffs);
@@ -154,17 +177,17 @@ static const struct step sparse[] = {
 
 Test(ext2_kernel, sparse_write_ext4_1k)
 {
-	same_as_kernel("ext4", 1024, "16M", sparse, 3, NULL, 0);
+	same_as_kernel("ext4", 1024, "16M", sparse, 3, NULL, 0, false);
 }
 
 Test(ext2_kernel, sparse_write_ext4_4k)
 {
-	same_as_kernel("ext4", 4096, "16M", sparse, 3, NULL, 0);
+	same_as_kernel("ext4", 4096, "16M", sparse, 3, NULL, 0, false);
 }
 
 Test(ext2_kernel, sparse_write_ext2_1k)
 {
-	same_as_kernel("ext2", 1024, "16M", sparse, 3, NULL, 0);
+	same_as_kernel("ext2", 1024, "16M", sparse, 3, NULL, 0, false);
 }
 
 /* Direct writes allocate what they write too. */
@@ -177,7 +200,7 @@ static const struct step sparse_direct[] = {
 
 Test(ext2_kernel, sparse_write_direct_ext4_4k)
 {
-	same_as_kernel("ext4", 4096, "16M", sparse_direct, 2, NULL, 0);
+	same_as_kernel("ext4", 4096, "16M", sparse_direct, 2, NULL, 0, false);
 }
 
 /* KEEP_SIZE preallocation past EOF is listed by fiemap (UNWRITTEN), and
@@ -192,12 +215,12 @@ static const long long keep_offs[] = { 0, 9999, 10000 };
 
 Test(ext2_kernel, keep_size_past_eof_ext4_1k)
 {
-	same_as_kernel("ext4", 1024, "16M", keep_size, 3, keep_offs, 3);
+	same_as_kernel("ext4", 1024, "16M", keep_size, 3, keep_offs, 3, false);
 }
 
 Test(ext2_kernel, keep_size_past_eof_ext4_4k)
 {
-	same_as_kernel("ext4", 4096, "16M", keep_size, 3, keep_offs, 3);
+	same_as_kernel("ext4", 4096, "16M", keep_size, 3, keep_offs, 3, false);
 }
 
 /* A small DAX write into a hole before a KEEP_SIZE preallocation: only the
@@ -211,10 +234,28 @@ static const struct step dax_hole[] = {
 
 Test(ext2_kernel, dax_write_into_hole_ext4_1k)
 {
-	same_as_kernel("ext4", 1024, "64M", dax_hole, 2, NULL, 0);
+	same_as_kernel("ext4", 1024, "64M", dax_hole, 2, NULL, 0, false);
 }
 
 Test(ext2_kernel, dax_write_into_hole_ext4_4k)
 {
-	same_as_kernel("ext4", 4096, "64M", dax_hole, 2, NULL, 0);
+	same_as_kernel("ext4", 4096, "64M", dax_hole, 2, NULL, 0, false);
+}
+
+/* Allocations that continue the extent before them grow it (ext4 merges
+ * them): preallocating or DAX-writing a file piece by piece does not add
+ * an extent per piece. */
+static const struct step pieces[] = {
+	{ "falloc %s 0 8192", NULL, "falloc 0 8192" },
+	{ "falloc %s 8192 8192", NULL, "falloc 8192 8192" },
+	{ "falloc %s 16384 8192", NULL, "falloc 16384 8192" },
+	{ "write --pattern 0x55 --length 4096 %s 24576", "dax",
+	  "pwrite -S 0x55 24576 4096" },
+	{ "write --pattern 0x55 --length 4096 %s 28672", "dax",
+	  "pwrite -S 0x55 28672 4096" },
+};
+
+Test(ext2_kernel, pieces_merge_ext4_4k)
+{
+	same_as_kernel("ext4", 4096, "16M", pieces, 5, NULL, 0, true);
 }
