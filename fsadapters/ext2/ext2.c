@@ -498,6 +498,11 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 	    ext2fs_inode_size_set(ei->fs->fs, (struct ext2_inode *)&ei->inode,
 				  (ext2_off64_t)inode->size) == 0)
 		fsa_ext2_write_inode(ei);
+	/* The bh path has no write_end: give back what a failed write
+	 * allocated past the final size. */
+	if (ei->new_past_eof && ei->fs->base.rdwr &&
+	    fsa_ext2_read_inode(ei->fs, ei->ino, &ei->inode) == 0)
+		fsa_ext2_trim_eof(ei);
 	fsa_ext2_cursor_reset(ei);
 	free(ei->inline_buf);
 	free(ei->raw_inode);

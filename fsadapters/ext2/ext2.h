@@ -59,6 +59,8 @@ struct fsa_ext2_cursor {
  * @inline_size: bytes in @inline_buf.
  * @raw_inode:	the whole on-disk inode (in-inode xattrs), page-aligned.
  * @seq:	bumped on every mapping change (iomap.validity_cookie).
+ * @new_past_eof: get_block(create) allocated past EOF: iput frees what
+ *		the size does not cover (a write that failed part way).
  */
 struct fsa_ext2_inode {
 	struct iomap_inode vfs;
@@ -70,6 +72,7 @@ struct fsa_ext2_inode {
 	size_t inline_size;
 	void *raw_inode;
 	uint64_t seq;
+	bool new_past_eof;
 };
 
 static inline struct fsa_ext2_inode *EXT2_I(struct iomap_inode *inode)
@@ -124,6 +127,8 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 		   bool uninit);
 bool fsa_ext2_can_unwritten(const struct fsa_ext2_inode *ei);
 int fsa_ext2_uninline(struct fsa_ext2_inode *ei);
+int fsa_ext2_zero_eof_tail(struct fsa_ext2_inode *ei, loff_t old);
+int fsa_ext2_trim_eof(struct fsa_ext2_inode *ei);
 
 /* write-iomap.c */
 extern const struct iomap_ops fsa_ext2_buffered_write_ops;

@@ -408,6 +408,39 @@ static const struct iomap_ops fsa_ext2_read_ops = {
 	.iomap_begin = fsa_ext2_iomap_begin,
 };
 
+/*
+ * fiemap, seek and bmap see every extent, also past EOF, as ext4's
+ * ext4_iomap_begin_report() does: a KEEP_SIZE preallocation is listed
+ * (UNWRITTEN beyond i_size).  Seek stays inside i_size on its own.
+ */
+static int fsa_ext2_report_begin(struct iomap_inode *inode, loff_t pos,
+				 loff_t length, unsigned int flags,
+				 struct iomap *iomap, struct iomap *srcmap)
+{
+	struct fsa_ext2_inode *ei = EXT2_I(inode);
+	unsigned int bits = inode->blkbits;
+	blk64_t lblk = (uint64_t)pos >> bits;
+	uint64_t end = (uint64_t)pos + (uint64_t)length;
+
+	if (ei->inline_buf || (flags & IOMAP_WRITE))
+		return fsa_ext2_iomap_begin(inode, pos, length, flags, iomap,
+					    srcmap);
+	iomap->validity_cookie = ei->seq;
+	if (lblk >= FSA_EXT2_MAX_LBLK ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+					    (struct ext2_inode *)&ei->inode)) {
+		fsa_ext2_set_hole(
+			iomap, bits, lblk,
+			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
+		return 0;
+	}
+	return fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, iomap);
+}
+
+static const struct iomap_ops fsa_ext2_report_ops = {
+	.iomap_begin = fsa_ext2_report_begin,
+};
+
 /* Byte address of inode @ino in its inode table. */
 static uint64_t fsa_ext2_inode_addr(ext2_filsys fs, ext2_ino_t ino)
 {
@@ -538,7 +571,7 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 
 const struct iomap_opset fsa_ext2_iomap_opset = {
 	.read = &fsa_ext2_read_ops,
-	.report = &fsa_ext2_read_ops,
+	.report = &fsa_ext2_report_ops,
 	.xattr = &fsa_ext2_xattr_ops,
 	.buffered_write = &fsa_ext2_buffered_write_ops,
 	.direct_write = &fsa_ext2_direct_write_ops,

@@ -373,6 +373,10 @@ static int fsa_ext2_complete(struct fsa_ext2_inode *ei, loff_t pos,
 		ret = fsa_ext2_set_size(ei, (loff_t)end);
 		if (!ret)
 			ret = fsa_ext2_write_inode(ei);
+		/* A short write may have put data past its end in the new
+		 * EOF block, now converted: never readable. */
+		if (!ret)
+			ret = fsa_ext2_zero_eof_tail(ei, (loff_t)end);
 	}
 	return ret;
 }
@@ -391,10 +395,14 @@ static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
 	unsigned int bits = inode->blkbits;
 	int ret;
 
-	if ((error || size <= 0) && !fsa_ext2_can_unwritten(ei) &&
-	    ei->fs->base.rdwr && !ei->inline_buf) {
+	if ((error || size <= 0) && ei->fs->base.rdwr && !ei->inline_buf) {
 		ret = fsa_ext2_refresh(ei);
+		/* Its data in the EOF block past EOF must not be exposed
+		 * when the file grows later. */
 		if (!ret)
+			ret = fsa_ext2_zero_eof_tail(
+				ei, (loff_t)EXT2_I_SIZE(&ei->inode));
+		if (!ret && !fsa_ext2_can_unwritten(ei))
 			ret = fsa_ext2_free_blocks(
 				ei,
 				(EXT2_I_SIZE(&ei->inode) + (1ULL << bits) - 1) >>
@@ -484,6 +492,8 @@ int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
 						  BMAP_ALLOC | BMAP_ZERO,
 						  iblock, NULL, &pblk));
 		bh->state |= IOMAP_BH_NEW;
+		ei->new_past_eof |= iblock << ei->vfs.blkbits >=
+				    (uint64_t)EXT2_I_SIZE(&ei->inode);
 	}
 	fsa_ext2_cursor_invalidate(ei, iblock);
 	if (ret)

@@ -152,23 +152,207 @@ int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 }
 
 /*
+ * The file grows (or a write failed) at @old: the bytes of its last block
+ * past @old must read as zeros once the size moves over them, whatever a
+ * failed direct write left there (the kernel's pagecache_isize_extended()
+ * and the zeroed tail of the EOF page keep the same rule).
+ */
+int fsa_ext2_zero_eof_tail(struct fsa_ext2_inode *ei, loff_t old)
+{
+	uint64_t bs = 1ULL << ei->vfs.blkbits, off = (uint64_t)old & (bs - 1);
+
+	if (!off || ei->inline_buf)
+		return 0;
+	return fsa_ext2_zero_partial(ei, old, bs - off);
+}
+
+/*
+ * Free the written blocks past EOF, which e2fsck flags (unwritten ones
+ * are a KEEP_SIZE preallocation and stay): what a write that failed part
+ * way through a block-at-a-time allocation left, as the kernel's
+ * ext2_write_failed() truncates.
+ */
+int fsa_ext2_trim_eof(struct fsa_ext2_inode *ei)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t bs = 1ULL << bits;
+	blk64_t lblk = (EXT2_I_SIZE(&ei->inode) + bs - 1) >> bits, end;
+	struct iomap map;
+	int ret = 0;
+
+	if (ei->inline_buf ||
+	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
+					    (struct ext2_inode *)&ei->inode))
+		return 0;
+	while (!ret && lblk < FSA_EXT2_MAX_LBLK) {
+		ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, &map);
+		end = ((uint64_t)map.offset + map.length) >> bits;
+		if (!ret && map.type == IOMAP_MAPPED)
+			ret = fsa_ext2_free_blocks(ei, lblk, end - 1);
+		lblk = end;
+	}
+	return ret ? ret : fsa_ext2_write_inode(ei);
+}
+
+/* Account @n blocks at @pblk to the inode (@sign +1) or give them back. */
+static errcode_t fsa_ext2_claim(ext2_filsys fs, struct ext2_inode *in,
+				blk64_t pblk, blk64_t n, int sign)
+{
+	ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)n, sign);
+	return sign > 0 ? ext2fs_iblk_add_blocks(fs, in, n) :
+			  ext2fs_iblk_sub_blocks(fs, in, n);
+}
+
+/*
+ * Map @ex, new blocks, into the tree at the handle's current extent @nb
+ * (the one before it, or after it when it has none; @nb NULL for an empty
+ * tree): the extent before grows when @ex continues it on disk, as ext4
+ * merges, else @ex is inserted, which may need a tree block.
+ */
+static errcode_t fsa_ext2_ext_add(ext2_extent_handle_t h,
+				  struct ext2fs_extent *nb,
+				  const struct ext2fs_extent *ex)
+{
+	uint32_t max = (ex->e_flags & EXT2_EXTENT_FLAGS_UNINIT) ?
+			       EXT_UNINIT_MAX_LEN :
+			       EXT_INIT_MAX_LEN;
+	int op = EXT2_EXTENT_INSERT_AFTER;
+	errcode_t err;
+
+	if (!nb || nb->e_lblk > ex->e_lblk) {
+		op = 0;
+	} else if (nb->e_lblk + nb->e_len == ex->e_lblk &&
+		   nb->e_pblk + nb->e_len == ex->e_pblk &&
+		   !((nb->e_flags ^ ex->e_flags) & EXT2_EXTENT_FLAGS_UNINIT) &&
+		   (uint64_t)nb->e_len + ex->e_len <= max) {
+		nb->e_len += ex->e_len;
+		err = ext2fs_extent_replace(h, 0, nb);
+		return err ? err : ext2fs_extent_fix_parents(h);
+	}
+	err = ext2fs_extent_insert(h, op, (struct ext2fs_extent *)ex);
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/* Where the blocks for @lblk should go: after the extent before it, before
+ * the one after it, else the inode's group. */
+static blk64_t fsa_ext2_goal(struct fsa_ext2_inode *ei,
+			     const struct ext2fs_extent *nb, blk64_t lblk)
+{
+	if (nb && nb->e_lblk <= lblk)
+		return nb->e_pblk + (lblk - nb->e_lblk);
+	if (nb && nb->e_pblk > nb->e_lblk - lblk)
+		return nb->e_pblk - (nb->e_lblk - lblk);
+	return ext2fs_find_inode_goal(ei->fs->fs, ei->ino,
+				      (struct ext2_inode *)&ei->inode, lblk);
+}
+
+/*
+ * Allocate up to @n blocks for the hole at @lblk as one extent; *@got is
+ * how many.  The data blocks are claimed before the extent goes in, and
+ * given back when it cannot (no block left for a tree split), as ext4
+ * frees them when ext4_ext_insert_extent() fails: nothing leaks.
+ */
+static errcode_t fsa_ext2_ext_alloc_one(struct fsa_ext2_inode *ei,
+					ext2_extent_handle_t h, blk64_t lblk,
+					blk64_t n, bool uninit, blk64_t *got)
+{
+	ext2_filsys fs = ei->fs->fs;
+	struct ext2_inode *in = (struct ext2_inode *)&ei->inode;
+	struct ext2fs_extent nb, ex = { .e_lblk = lblk };
+	blk64_t pblk, plen;
+	bool have_nb;
+	errcode_t err;
+
+	ext2fs_extent_goto(h, lblk); /* a hole: lands on a neighbour */
+	err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &nb);
+	if (err && err != EXT2_ET_NO_CURRENT_NODE)
+		return err;
+	have_nb = !err;
+	err = ext2fs_new_range(fs, 0, fsa_ext2_goal(ei, have_nb ? &nb : NULL,
+						   lblk),
+			       n, NULL, &pblk, &plen);
+	if (err)
+		return err;
+	/* Zeroed before it is mapped: no stale byte is ever readable. */
+	if (!uninit)
+		err = ext2fs_zero_blocks2(fs, pblk, (int)plen, NULL, NULL);
+	if (!err)
+		err = fsa_ext2_claim(fs, in, pblk, plen, +1);
+	if (err)
+		return err;
+	ex.e_pblk = pblk;
+	ex.e_len = (uint32_t)plen;
+	ex.e_flags = uninit ? EXT2_EXTENT_FLAGS_UNINIT : 0;
+	err = fsa_ext2_ext_add(h, have_nb ? &nb : NULL, &ex);
+	if (err) {
+		fsa_ext2_claim(fs, in, pblk, plen, -1);
+		return err;
+	}
+	*got = plen;
+	return 0;
+}
+
+/*
+ * Allocate the holes of [@lblk, @lblk + @len) of an extent-mapped file,
+ * and nothing else.  (ext2fs_fallocate() of libext2fs 1.47.0 allocates a
+ * hole before the first extent up to that extent whatever @len is, and
+ * leaks its blocks when the extent insert fails.)  On an error, what was
+ * allocated before it stays mapped.
+ */
+static int fsa_ext2_ext_alloc(struct fsa_ext2_inode *ei, blk64_t lblk,
+			      blk64_t len, bool uninit)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	blk64_t pos = lblk, end = lblk + len, got, n;
+	ext2_extent_handle_t h = NULL;
+	struct iomap map;
+	errcode_t err;
+	int ret = 0;
+
+	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
+				  (struct ext2_inode *)&ei->inode, &h);
+	while (!err && pos < end) {
+		ret = fsa_ext2_map_runs(ei, pos, FSA_EXT2_MAX_LBLK, &map);
+		if (ret)
+			break;
+		n = ((uint64_t)map.offset + map.length) >> bits;
+		n = (n < end ? n : end) - pos;
+		if (map.type != IOMAP_HOLE) {
+			pos += n;
+			continue;
+		}
+		if (n > FSA_EXT2_MAX_ALLOC)
+			n = FSA_EXT2_MAX_ALLOC;
+		err = fsa_ext2_ext_alloc_one(ei, h, pos, n, uninit, &got);
+		fsa_ext2_cursor_invalidate(ei, pos);
+		if (!err)
+			pos += got;
+	}
+	if (h)
+		ext2fs_extent_free(h);
+	return ret ? ret : fsa_ext2_errno(err);
+}
+
+/*
  * Allocate @len blocks from @lblk where there are none: unwritten extents
  * when @uninit (ext4), else blocks zeroed before they are mapped, so no
- * stale data is ever exposed.  The goal is left to libext2fs, which grows
- * the neighbouring extent or follows the previous block.
+ * stale data is ever exposed.  Indirect-mapped files go through
+ * ext2fs_fallocate(), one bmap per block, bounded by the range.
  */
 int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 		   bool uninit)
 {
-	int flags = uninit ? EXT2_FALLOCATE_FORCE_UNINIT :
-			     EXT2_FALLOCATE_FORCE_INIT |
-				     EXT2_FALLOCATE_ZERO_BLOCKS;
 	int ret, wret;
 
-	flags |= EXT2_FALLOCATE_INIT_BEYOND_EOF;
-	ret = fsa_ext2_errno(ext2fs_fallocate(ei->fs->fs, flags, ei->ino,
-					      (struct ext2_inode *)&ei->inode,
-					      ~0ULL, lblk, len));
+	if (ei->inode.i_flags & EXT4_EXTENTS_FL)
+		ret = fsa_ext2_ext_alloc(ei, lblk, len, uninit);
+	else
+		ret = fsa_ext2_errno(ext2fs_fallocate(
+			ei->fs->fs,
+			EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_ZERO_BLOCKS |
+				EXT2_FALLOCATE_INIT_BEYOND_EOF,
+			ei->ino, (struct ext2_inode *)&ei->inode, ~0ULL, lblk,
+			len));
 	/* Whatever was allocated before an error is recorded. */
 	fsa_ext2_cursor_invalidate(ei, lblk);
 	wret = fsa_ext2_write_inode(ei);
@@ -249,6 +433,8 @@ int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size)
 			ret = fsa_ext2_zero_partial(ei, size,
 						    bs - (size & (bs - 1)));
 	}
+	if (!ret && size > inode->size)
+		ret = fsa_ext2_zero_eof_tail(ei, inode->size);
 	if (!ret && ei->inline_buf && size < inode->size) {
 		ei->inline_size = (size_t)size;
 		ret = fsa_ext2_errno(ext2fs_inline_data_set(
@@ -282,6 +468,21 @@ static int fsa_ext2_range_begin(struct fsa_ext2_inode *ei, loff_t pos,
 	return ret;
 }
 
+/* The end (bytes, at most @end) of the allocated blocks from @first on. */
+static uint64_t fsa_ext2_alloc_end(struct fsa_ext2_inode *ei, blk64_t first,
+				   uint64_t end)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	uint64_t at = (uint64_t)first << bits;
+	struct iomap map;
+
+	while (at < end &&
+	       !fsa_ext2_map_runs(ei, at >> bits, FSA_EXT2_MAX_LBLK, &map) &&
+	       map.type != IOMAP_HOLE)
+		at = (uint64_t)map.offset + map.length;
+	return at < end ? at : end;
+}
+
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size)
 {
@@ -289,7 +490,7 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	unsigned int bits = inode->blkbits;
 	uint64_t end = (uint64_t)pos + len;
 	blk64_t first, last;
-	int ret = fsa_ext2_range_begin(ei, pos, len);
+	int ret = fsa_ext2_range_begin(ei, pos, len), wret = 0;
 
 	if (ret)
 		return ret;
@@ -305,12 +506,19 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		return -EOPNOTSUPP;
 	ret = fsa_ext2_alloc(ei, first, last - first + 1,
 			     fsa_ext2_can_unwritten(ei));
-	if (ret)
-		return ret;
-	if (!keep_size && (loff_t)end > inode->size)
-		ret = fsa_ext2_set_size(ei, (loff_t)end);
+	/* Out of space part way: the size covers what was allocated, as
+	 * ext4_alloc_file_blocks() moves it after each mapping. */
+	if (ret && !keep_size)
+		end = fsa_ext2_alloc_end(ei, first, end);
+	if (!keep_size && (loff_t)end > inode->size) {
+		wret = fsa_ext2_zero_eof_tail(ei, inode->size);
+		if (!wret)
+			wret = fsa_ext2_set_size(ei, (loff_t)end);
+	}
 	fsa_ext2_touch(&ei->inode);
-	return ret ? ret : fsa_ext2_write_inode(ei);
+	if (!wret)
+		wret = fsa_ext2_write_inode(ei);
+	return ret ? ret : wret;
 }
 
 int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
