@@ -70,7 +70,7 @@ static void fsck(const struct img *m, const char *what)
 /* `iomapctl ARGS` with "%s" in @args standing for IMAGE:/f: exit status. */
 static int run(const struct img *m, const char *args)
 {
-	char cmd[512];
+	char cmd[1024]; /* args (< 512) plus the path (< 512) */
 
 	snprintf(cmd, sizeof(cmd), args, m->path);
 	return t_sh("%s -q %s >/dev/null 2>&1", IOMAPCTL_BINARY, cmd);
