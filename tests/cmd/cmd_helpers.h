@@ -24,6 +24,13 @@ int tc_has_fiemap(const char *dir);
 int tc_mkimage(const char *dir);
 
 /*
+ * Makes @dir/@img (4 MiB ext4, 4 KiB blocks) holding /tail: 1000 bytes of
+ * 0xcd whose block holds 0xcd to its end, as a hostile image may; 0 on
+ * success.
+ */
+int tc_mkimage_stale_tail(const char *dir, const char *img);
+
+/*
  * Image commands need the adapter to claim @dir/img.  ext2 is always built
  * in, so an image it does not claim is a bug: fail, never skip.
  */
