@@ -188,6 +188,29 @@ Test(host, probe_ext4_image)
 	cr_expect_eq(tc_run(dir, NULL, NULL, "probe t1"), 1);
 }
 
+/* No adapter claims a journal device: libblkid names it, nothing made up. */
+Test(host, probe_blkid_only_image)
+{
+	char *out;
+
+	cr_assert_eq(t_sh("cd '%s' && mke2fs -q -F -O journal_dev -b 1024 "
+			  "jdev 4M >/dev/null 2>&1",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "probe --json jdev"), 0);
+	cr_expect_eq(tc_json(out,
+			     "d['type'] == 'jbd' and d['source'] == "
+			     "'blkid' and d['block_size'] == 1024 and "
+			     "'block_count' not in d and len(d['uuid']) == 36"),
+		     0, "%s", out);
+	free(out);
+	cr_assert_eq(tc_run(dir, &out, NULL, "-v probe jdev"), 0);
+	cr_expect(!strncmp(out, "jbd\nblock size: 1024\nlabel: \nuuid: ", 34) &&
+			  !strstr(out, "count"),
+		  "%s", out);
+	free(out);
+}
+
 Test(host, progress_bar_only_when_asked_or_on_a_tty)
 {
 	char *err;
