@@ -6,7 +6,8 @@ static void truncate_help(FILE *out)
 {
 	fputs("\nSets the size of FILE to SIZE.  Shrinking frees the blocks "
 	      "past the new end and\nzeroes the tail of the new last block, so "
-	      "growing it again reads zeros;\ngrowing leaves a hole.\n\n"
+	      "growing it again reads zeros;\ngrowing leaves a hole, after zeroing "
+	      "the old last block past the old end.\n\n"
 	      "Example:\n  iomapctl truncate disk.img:/f 10k\n",
 	      out);
 }
