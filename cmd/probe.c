@@ -3,7 +3,6 @@
  * or, for filesystems no adapter claims, libblkid. */
 #include <blkid.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,9 +15,8 @@ static void probe_help(FILE *out)
 	      "UUID:\n  {\"image\", \"type\", \"block_size\", \"block_count\", "
 	      "\"free_blocks\", \"inode_count\",\n   \"label\", \"uuid\", "
 	      "\"source\"}\nwhere source is \"adapter\" when iomapctl can open "
-	      "the image, \"blkid\" when\nonly libblkid recognises it; then the "
-	      "counts are left out (libblkid does not\nread them), and the block "
-	      "size too where libblkid does not report it.\n\n"
+	      "the image, \"blkid\" when\nonly libblkid recognises it; then only "
+	      "type, label and UUID are known.\n\n"
 	      "Examples:\n  iomapctl probe disk.img\n"
 	      "  iomapctl probe --json disk.img\n",
 	      out);
@@ -36,7 +34,6 @@ static void copy_value(blkid_probe pr, const char *name, char *buf,
 static int probe_blkid(const char *path, struct fsa_info *info)
 {
 	blkid_probe pr = blkid_new_probe_from_filename(path);
-	char bs[32] = "";
 	int ret;
 
 	if (!pr)
@@ -49,8 +46,6 @@ static int probe_blkid(const char *path, struct fsa_info *info)
 		copy_value(pr, "TYPE", info->type, sizeof(info->type));
 		copy_value(pr, "LABEL", info->label, sizeof(info->label));
 		copy_value(pr, "UUID", info->uuid, sizeof(info->uuid));
-		copy_value(pr, "BLOCK_SIZE", bs, sizeof(bs));
-		info->block_size = (uint32_t)strtoul(bs, NULL, 10);
 	}
 	blkid_free_probe(pr);
 	/* 1 = nothing found, -2 = ambiguous: neither is a usable answer. */
@@ -63,17 +58,17 @@ static void probe_text(struct imc_ctx *ctx, const struct fsa_info *info,
 	fprintf(ctx->out, "%s\n", info->type);
 	if (!ctx->verbose)
 		return;
-	if (info->block_size)
-		fprintf(ctx->out, "block size: %u\n", info->block_size);
 	if (adapter)
-		fprintf(ctx->out, "block count: %llu\n",
+		fprintf(ctx->out, "block size: %u\nblock count: %llu\n",
+			info->block_size,
 			(unsigned long long)info->block_count);
 	fprintf(ctx->out, "label: %s\nuuid: %s\n", info->label, info->uuid);
 }
 
 /*
- * The counts come from the adapter alone: libblkid does not report them,
- * and a value we cannot read is left out rather than printed as 0.
+ * Sizes and counts come from the adapter alone: libblkid does not read the
+ * counts, and its BLOCK_SIZE is the smallest I/O size (the sector size on
+ * xfs), not the filesystem block.  What we cannot read is left out.
  */
 static void probe_print(struct imc_ctx *ctx, const char *image,
 			const struct fsa_info *info, const char *source)
@@ -89,9 +84,8 @@ static void probe_print(struct imc_ctx *ctx, const char *image,
 	imc_json_obj_begin(&j, NULL);
 	imc_json_str(&j, "image", image);
 	imc_json_str(&j, "type", info->type);
-	if (info->block_size)
-		imc_json_u64(&j, "block_size", info->block_size);
 	if (adapter) {
+		imc_json_u64(&j, "block_size", info->block_size);
 		imc_json_u64(&j, "block_count", info->block_count);
 		imc_json_u64(&j, "free_blocks", info->free_blocks);
 		imc_json_u64(&j, "inode_count", info->inode_count);
