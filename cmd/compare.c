@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* compare.c - `compare`: one operation through the iomap engine and through
  * the buffer-head emulation, on separate copies, with the costs side by side. */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,15 @@ static void compare_help(FILE *out)
 	      "compare the file\n  --op map       the read mappings\n"
 	      "  --op fiemap    the extents\n  --op seek      all data/hole "
 	      "segments from OFFSET\n  --op zero      zero-range, compare the "
-	      "file\n  --op truncate  truncate to OFFSET (default half the size), "
+	      "file (as `zero`)\n  --op truncate  truncate to OFFSET (default half the size), "
 	      "compare the file\n"
 	      "  --json         {file, op, same_result, iomap: STATS, bh: STATS}, "
-	      "STATS =\n                 {map_calls, io_requests, bytes_read, "
-	      "bytes_written,\n                 write_amplification, seconds}\n\n"
+	      "STATS =\n                 {digest, map_calls, io_requests, "
+	      "bytes_read, bytes_written,\n                 "
+	      "write_amplification, seconds}; digest: FNV-1a 64 of the\n"
+	      "                 result in hex (mutating ops: the size as 8 "
+	      "bytes little-endian,\n                 then the file's "
+	      "bytes)\n\n"
 	      "Examples:\n  iomapctl compare --op read disk.img:/big\n"
 	      "  iomapctl --io=direct compare --op write disk.img:/f 0 8m\n",
 	      out);
@@ -72,8 +77,10 @@ static void digest(uint64_t *h, const void *p, size_t len)
 		*h = (*h ^ b[i]) * 0x100000001b3ULL;
 }
 
+/* Little-endian, so a digest means the same on every host. */
 static void digest_u64(uint64_t *h, uint64_t v)
 {
+	v = htole64(v);
 	digest(h, &v, sizeof(v));
 }
 
@@ -298,20 +305,25 @@ static int op_write(struct imc_file *f, uint64_t off, uint64_t len)
 	return ret ? ret : iomap_file_sync(f->io);
 }
 
-static int op_truncate(struct imc_file *f, uint64_t size)
+/* The same sequences as `zero` and `truncate`, so both measure one thing. */
+static int op_zero(struct imc_file *f, uint64_t off, uint64_t len)
 {
+	struct iomap_space_ops ops;
 	int ret;
 
-	if (!f->fs->ops->setsize)
-		return -EOPNOTSUPP;
-	ret = iomap_file_truncate_page(f->io, (loff_t)size);
-	if (!ret)
-		ret = iomap_file_sync(f->io);
-	if (!ret)
-		ret = f->fs->ops->setsize(f->inode, (loff_t)size);
-	if (!ret)
-		iomap_file_invalidate(f->io, (loff_t)size);
-	return ret;
+	if (!len)
+		return 0;
+	imc_file_space_ops(f, &ops);
+	ret = iomap_file_falloc_zero(f->io, &ops, (loff_t)off, len, false);
+	return ret ? ret : iomap_file_sync(f->io);
+}
+
+static int op_truncate(struct imc_file *f, uint64_t size)
+{
+	struct iomap_space_ops ops;
+
+	imc_file_space_ops(f, &ops);
+	return iomap_file_setsize(f->io, &ops, (loff_t)size);
 }
 
 static bool mutates(enum cmp_op op)
@@ -354,11 +366,8 @@ static int cmp_op(struct imc_ctx *c, enum cmp_op op, struct imc_file *f,
 		return op_read(f, off, len, h);
 	if (op == OP_WRITE)
 		return op_write(f, off, len);
-	if (op == OP_ZERO) {
-		int ret = len ? iomap_file_zero_range(f->io, (loff_t)off, len) : 0;
-
-		return ret ? ret : iomap_file_sync(f->io);
-	}
+	if (op == OP_ZERO)
+		return op_zero(f, off, len);
 	return op_truncate(f, off);
 }
 
@@ -427,9 +436,14 @@ static double secs(const struct iomap_stats *st)
 }
 
 static void stats_json(struct imc_json *j, const char *key,
-		       const struct iomap_stats *st)
+		       const struct cmp_run *r)
 {
+	const struct iomap_stats *st = &r->st;
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)r->digest);
 	imc_json_obj_begin(j, key);
+	imc_json_str(j, "digest", hex);
 	imc_json_u64(j, "map_calls", st->map_calls);
 	imc_json_u64(j, "io_requests", st->io_requests);
 	imc_json_u64(j, "bytes_read", st->bytes_read);
@@ -467,8 +481,8 @@ static void cmp_print(struct imc_ctx *ctx, const struct cmp_args *a,
 		imc_json_str(&j, "file", a->name);
 		imc_json_str(&j, "op", op_names[a->op]);
 		imc_json_bool(&j, "same_result", same);
-		stats_json(&j, "iomap", x);
-		stats_json(&j, "bh", y);
+		stats_json(&j, "iomap", io);
+		stats_json(&j, "bh", bh);
 		imc_json_obj_end(&j);
 		imc_json_end(&j);
 		return;

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* falloc.c - `falloc`: preallocate unwritten extents. */
-#include <errno.h>
-
 #include "cmd.h"
 
 static const struct option falloc_longopts[] = {
@@ -22,9 +20,10 @@ static void falloc_help(FILE *out)
 
 static int do_falloc(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
 {
-	if (!f->fs->ops->falloc)
-		return -EOPNOTSUPP;
-	return f->fs->ops->falloc(f->inode, (loff_t)off, len, keep);
+	struct iomap_space_ops ops;
+
+	imc_file_space_ops(f, &ops);
+	return iomap_file_falloc(f->io, &ops, (loff_t)off, len, keep);
 }
 
 static int cmd_falloc(struct imc_ctx *ctx, int argc, char **argv)

@@ -453,14 +453,23 @@ int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f)
 		ret = S_ISDIR(f->mode) ? -EISDIR : -EINVAL;
 	else
 		ret = imc_file_io(f);
-	/* Dirty pages must reach the disk before blocks move under them. */
-	if (!ret)
-		ret = iomap_file_sync(f->io);
 	if (ret) {
 		imc_file_close(f);
 		return imc_err(ctx, arg, ret);
 	}
 	return IMC_EXIT_OK;
+}
+
+void imc_file_space_ops(const struct imc_file *f, struct iomap_space_ops *ops)
+{
+	const struct fsa_ops *fo = f->fs->ops;
+
+	*ops = (struct iomap_space_ops){
+		.setsize = fo->setsize,
+		.punch = fo->punch,
+		.falloc = fo->falloc,
+		.unwritten = fo->caps & FSA_CAP_UNWRITTEN,
+	};
 }
 
 int imc_file_stat(struct imc_file *f, struct fsa_stat *st)

@@ -2,10 +2,7 @@
 /* probe.c - `probe`: which filesystem an image holds, through the adapters
  * or, for filesystems no adapter claims, libblkid. */
 #include <blkid.h>
-#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,33 +13,13 @@ static void probe_help(FILE *out)
 	fputs("\nPrints the filesystem type of IMAGE (ext2, ext3, ext4, ...).\n"
 	      "With -v or --json also the block size, block count, label and "
 	      "UUID:\n  {\"image\", \"type\", \"block_size\", \"block_count\", "
-	      "\"label\", \"uuid\", \"source\"}\nwhere source is \"adapter\" "
-	      "when iomapctl can open the image, \"blkid\" when\nonly libblkid "
-	      "recognises it.\n\nExamples:\n  iomapctl probe disk.img\n"
+	      "\"free_blocks\", \"inode_count\",\n   \"label\", \"uuid\", "
+	      "\"source\"}\nwhere source is \"adapter\" when iomapctl can open "
+	      "the image, \"blkid\" when\nonly libblkid recognises it; then only "
+	      "type, label and UUID are known.\n\n"
+	      "Examples:\n  iomapctl probe disk.img\n"
 	      "  iomapctl probe --json disk.img\n",
 	      out);
-}
-
-/* The block count from an ext2/3/4 superblock (blkid does not report it). */
-static uint64_t ext_block_count(const char *path)
-{
-	unsigned char sb[1024];
-	uint64_t count;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb) ||
-	    le16toh(*(uint16_t *)(sb + 0x38)) != 0xEF53) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
-	count = le32toh(*(uint32_t *)(sb + 0x04));
-	/* INCOMPAT_64BIT: the high half lives at 0x150. */
-	if (le32toh(*(uint32_t *)(sb + 0x60)) & 0x80)
-		count |= (uint64_t)le32toh(*(uint32_t *)(sb + 0x150)) << 32;
-	return count;
 }
 
 static void copy_value(blkid_probe pr, const char *name, char *buf,
@@ -57,7 +34,6 @@ static void copy_value(blkid_probe pr, const char *name, char *buf,
 static int probe_blkid(const char *path, struct fsa_info *info)
 {
 	blkid_probe pr = blkid_new_probe_from_filename(path);
-	char bs[32] = "";
 	int ret;
 
 	if (!pr)
@@ -70,36 +46,47 @@ static int probe_blkid(const char *path, struct fsa_info *info)
 		copy_value(pr, "TYPE", info->type, sizeof(info->type));
 		copy_value(pr, "LABEL", info->label, sizeof(info->label));
 		copy_value(pr, "UUID", info->uuid, sizeof(info->uuid));
-		copy_value(pr, "BLOCK_SIZE", bs, sizeof(bs));
-		info->block_size = (uint32_t)strtoul(bs, NULL, 10);
-		info->block_count = ext_block_count(path);
 	}
 	blkid_free_probe(pr);
 	/* 1 = nothing found, -2 = ambiguous: neither is a usable answer. */
 	return ret == 0 ? 0 : -ENODATA;
 }
 
+static void probe_text(struct imc_ctx *ctx, const struct fsa_info *info,
+		       bool adapter)
+{
+	fprintf(ctx->out, "%s\n", info->type);
+	if (!ctx->verbose)
+		return;
+	if (adapter)
+		fprintf(ctx->out, "block size: %u\nblock count: %llu\n",
+			info->block_size,
+			(unsigned long long)info->block_count);
+	fprintf(ctx->out, "label: %s\nuuid: %s\n", info->label, info->uuid);
+}
+
+/*
+ * Sizes and counts come from the adapter alone: libblkid does not read the
+ * counts, and its BLOCK_SIZE is the smallest I/O size (the sector size on
+ * xfs), not the filesystem block.  What we cannot read is left out.
+ */
 static void probe_print(struct imc_ctx *ctx, const char *image,
 			const struct fsa_info *info, const char *source)
 {
+	bool adapter = !strcmp(source, "adapter");
 	struct imc_json j;
 
 	if (!ctx->json) {
-		fprintf(ctx->out, "%s\n", info->type);
-		if (ctx->verbose)
-			fprintf(ctx->out, "block size: %u\nblock count: %llu\n"
-				"label: %s\nuuid: %s\n", info->block_size,
-				(unsigned long long)info->block_count,
-				info->label, info->uuid);
+		probe_text(ctx, info, adapter);
 		return;
 	}
 	imc_json_init(&j, ctx->out);
 	imc_json_obj_begin(&j, NULL);
 	imc_json_str(&j, "image", image);
 	imc_json_str(&j, "type", info->type);
-	imc_json_u64(&j, "block_size", info->block_size);
-	imc_json_u64(&j, "block_count", info->block_count);
-	if (!strcmp(source, "adapter")) {
+	if (adapter) {
+		imc_json_u64(&j, "block_size", info->block_size);
+		imc_json_u64(&j, "block_count", info->block_count);
 		imc_json_u64(&j, "free_blocks", info->free_blocks);
 		imc_json_u64(&j, "inode_count", info->inode_count);
 	}

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* punch.c - `punch`: deallocate a range, leaving a hole. */
-#include <errno.h>
-
 #include "cmd.h"
 
 static void punch_help(FILE *out)
@@ -15,17 +13,11 @@ static void punch_help(FILE *out)
 
 static int do_punch(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
 {
-	int ret;
+	struct iomap_space_ops ops;
 
 	(void)keep; /* punch never changes the size */
-	if (!f->fs->ops->punch)
-		return -EOPNOTSUPP;
-	ret = f->fs->ops->punch(f->inode, (loff_t)off, len);
-	/* The cache must not serve the bytes that are gone. */
-	if (!ret)
-		iomap_file_invalidate(
-			f->io, (loff_t)(off & ~(uint64_t)(f->blksize - 1)));
-	return ret;
+	imc_file_space_ops(f, &ops);
+	return iomap_file_punch(f->io, &ops, (loff_t)off, len);
 }
 
 static int cmd_punch(struct imc_ctx *ctx, int argc, char **argv)

@@ -1,37 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /* truncate.c - `truncate`: shrink or grow a file. */
-#include <errno.h>
-
 #include "cmd.h"
 
 static void truncate_help(FILE *out)
 {
 	fputs("\nSets the size of FILE to SIZE.  Shrinking frees the blocks "
 	      "past the new end and\nzeroes the tail of the new last block, so "
-	      "growing it again reads zeros;\ngrowing leaves a hole.\n\n"
+	      "growing it again reads zeros;\ngrowing leaves a hole, after zeroing "
+	      "the old last block past the old end.\n\n"
 	      "Example:\n  iomapctl truncate disk.img:/f 10k\n",
 	      out);
 }
 
 static int do_truncate(struct imc_file *f, uint64_t size)
 {
-	int ret;
+	struct iomap_space_ops ops;
 
-	if (!f->fs->ops->setsize)
-		return -EOPNOTSUPP;
-	/*
-	 * The tail of the block holding the new (or, when growing, the old)
-	 * EOF must read as zeros before it becomes part of the file.
-	 */
-	ret = iomap_file_truncate_page(f->io, (loff_t)size < f->size ?
-					      (loff_t)size : f->size);
-	if (!ret)
-		ret = iomap_file_sync(f->io);
-	if (!ret)
-		ret = f->fs->ops->setsize(f->inode, (loff_t)size);
-	if (!ret)
-		iomap_file_invalidate(f->io, (loff_t)size);
-	return ret;
+	imc_file_space_ops(f, &ops);
+	return iomap_file_setsize(f->io, &ops, (loff_t)size);
 }
 
 static int cmd_truncate(struct imc_ctx *ctx, int argc, char **argv)

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* zero.c - `zero`: make a range read as zeros (FALLOC_FL_ZERO_RANGE). */
-#include <errno.h>
-
 #include "cmd.h"
 
 static const struct option zero_longopts[] = {
@@ -21,42 +19,12 @@ static void zero_help(FILE *out)
 	      out);
 }
 
-/* Whole blocks: give them back and preallocate (unwritten reads zeros). */
-static int zero_blocks(struct imc_file *f, uint64_t a, uint64_t b)
-{
-	const struct fsa_ops *ops = f->fs->ops;
-	int ret;
-
-	if (a >= b || !ops->punch)
-		return 0;
-	ret = ops->punch(f->inode, (loff_t)a, b - a);
-	if (!ret)
-		iomap_file_invalidate(f->io, (loff_t)a);
-	if (!ret && ops->falloc && (ops->caps & FSA_CAP_UNWRITTEN))
-		ret = ops->falloc(f->inode, (loff_t)a, b - a, true);
-	return ret;
-}
-
 static int do_zero(struct imc_file *f, uint64_t off, uint64_t len, bool keep)
 {
-	uint64_t bs = f->blksize, end = off + len;
-	uint64_t a = (off + bs - 1) / bs * bs, b = end / bs * bs;
-	int ret = 0;
+	struct iomap_space_ops ops;
 
-	if (!keep && end > (uint64_t)f->size && f->fs->ops->setsize)
-		ret = f->fs->ops->setsize(f->inode, (loff_t)end);
-	if (!ret && a < b)
-		ret = zero_blocks(f, a, b);
-	if (ret)
-		return ret;
-	/* What is left: the edges, or the whole range inside one block. */
-	if (a >= b)
-		return iomap_file_zero_range(f->io, (loff_t)off, len);
-	if (off < a)
-		ret = iomap_file_zero_range(f->io, (loff_t)off, a - off);
-	if (!ret && b < end)
-		ret = iomap_file_zero_range(f->io, (loff_t)b, end - b);
-	return ret;
+	imc_file_space_ops(f, &ops);
+	return iomap_file_falloc_zero(f->io, &ops, (loff_t)off, len, keep);
 }
 
 static int cmd_zero(struct imc_ctx *ctx, int argc, char **argv)

@@ -206,9 +206,12 @@ int imc_arg_range(struct imc_ctx *ctx, const char *off_s, const char *len_s,
 		  uint64_t *off, uint64_t *len);
 /*
  * Opens IMAGE:PATH read-write for zero/truncate/falloc/punch: a regular
- * file, bound to the data path with its cache written back.  IMC_EXIT_*.
+ * file, bound to the data path.  IMC_EXIT_*.
  */
 int imc_mutate_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
+/* The adapter's size and space operations of image file @f, for the
+ * engine's sequences (iomap_file_setsize() and the fallocate modes). */
+void imc_file_space_ops(const struct imc_file *f, struct iomap_space_ops *ops);
 
 /* A range operation on an open image file: 0 or a negative errno. */
 typedef int (*imc_range_fn)(struct imc_file *f, uint64_t off, uint64_t len,

@@ -115,4 +115,52 @@ void iomap_file_invalidate(struct iomap_file *file, loff_t pos);
 /* Write back dirty data and wait for it. */
 int iomap_file_sync(struct iomap_file *file);
 
+/**
+ * struct iomap_space_ops - the filesystem's half of the size and space
+ * sequences below (engine/file-ops.c).  Each member is Optional; the
+ * sequence that needs a missing one returns -EOPNOTSUPP.  Returns 0 or a
+ * negative errno; each updates @inode->size where the size changes.
+ * @setsize:	Shrink (freeing blocks) or grow (leaving a hole) to @size.
+ * @punch:	Free the blocks of [@pos, @pos + @len), zeroing partial
+ *		blocks at the edges on disk.
+ * @falloc:	Preallocate [@pos, @pos + @len), growing the size unless
+ *		@keep_size.
+ * @unwritten:	@falloc makes unwritten extents (which read as zeros).
+ */
+struct iomap_space_ops {
+	int (*setsize)(struct iomap_inode *inode, loff_t size);
+	int (*punch)(struct iomap_inode *inode, loff_t pos, uint64_t len);
+	int (*falloc)(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		      bool keep_size);
+	bool unwritten;
+};
+
+/*
+ * The sequences that move a file's size or blocks, with the page cache
+ * kept right around the filesystem's step; commands call these and never
+ * @ops directly.  Ranges: @len > 0, @pos + @len <= INT64_MAX, else -EINVAL.
+ *
+ * iomap_file_setsize() - truncate(2): zero the tail of the block holding
+ * the new EOF (shrinking) or the old one (growing), write back, ->setsize,
+ * drop the cache past @size.
+ * iomap_file_punch() - FALLOC_FL_PUNCH_HOLE: write back, ->punch, drop the
+ * cache from the block holding @pos.
+ * iomap_file_falloc() - fallocate(2) mode 0: when growing, zero the old
+ * EOF block's tail first; ->falloc.
+ * iomap_file_falloc_zero() - FALLOC_FL_ZERO_RANGE: grow as
+ * iomap_file_setsize() unless @keep_size, punch and preallocate the whole
+ * blocks inside (zero them through the cache without ->punch), zero the
+ * partial blocks at the edges through the cache.
+ */
+int iomap_file_setsize(struct iomap_file *file,
+		       const struct iomap_space_ops *ops, loff_t size);
+int iomap_file_punch(struct iomap_file *file, const struct iomap_space_ops *ops,
+		     loff_t pos, uint64_t len);
+int iomap_file_falloc(struct iomap_file *file,
+		      const struct iomap_space_ops *ops, loff_t pos,
+		      uint64_t len, bool keep_size);
+int iomap_file_falloc_zero(struct iomap_file *file,
+			   const struct iomap_space_ops *ops, loff_t pos,
+			   uint64_t len, bool keep_size);
+
 #endif /* IOMAPCTL_IO_H */

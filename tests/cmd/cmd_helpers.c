@@ -74,3 +74,13 @@ int tc_mkimage(const char *dir)
 	return t_sh("cd '%s' && mke2fs -q -F -t ext4 -d src img 16M "
 		    ">/dev/null 2>&1", dir);
 }
+
+int tc_mkimage_stale_tail(const char *dir, const char *img)
+{
+	return t_sh(
+		"cd '%s' && rm -rf tsrc && mkdir tsrc && xfs_io -f -c "
+		"'pwrite -q -S 0xcd 0 4k' tsrc/tail && mke2fs -q -F -t ext4 "
+		"-b 4096 -d tsrc '%s' 4M >/dev/null 2>&1 && debugfs -w -R "
+		"'sif /tail size 1000' '%s' >/dev/null 2>&1",
+		dir, img, img);
+}

@@ -24,14 +24,19 @@ int tc_has_fiemap(const char *dir);
 int tc_mkimage(const char *dir);
 
 /*
- * Image commands need a filesystem adapter that claims @dir/img: skip,
- * never fail, where none is registered.
+ * Makes @dir/@img (4 MiB ext4, 4 KiB blocks) holding /tail: 1000 bytes of
+ * 0xcd whose block holds 0xcd to its end, as a hostile image may; 0 on
+ * success.
+ */
+int tc_mkimage_stale_tail(const char *dir, const char *img);
+
+/*
+ * Image commands need the adapter to claim @dir/img.  ext2 is always built
+ * in, so an image it does not claim is a bug: fail, never skip.
  */
 #define TC_NEED_ADAPTER(dir)                                                   \
-	do {                                                                   \
-		if (t_sh("cd '%s' && %s probe --json img | grep -q "            \
-			 "'\"source\":\"adapter\"'", (dir), IOMAPCTL_BINARY))   \
-			cr_skip_test("no filesystem adapter registered");      \
-	} while (0)
+	cr_assert_eq(t_sh("cd '%s' && %s probe --json img | grep -q "           \
+			  "'\"source\":\"adapter\"'", (dir), IOMAPCTL_BINARY),  \
+		     0, "the ext2 adapter does not claim %s/img", (dir))
 
 #endif /* IOMAPCTL_TESTS_CMD_HELPERS_H */

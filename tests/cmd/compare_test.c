@@ -38,18 +38,55 @@ Test(compare, every_op_same_result_image_untouched)
 		cr_assert_eq(tc_run(dir, &out, NULL, "compare --json --op %s "
 				    "img:/f 4k 300k", ops[i]), 0, "%s", ops[i]);
 		cr_expect(strstr(out, "\"op\":\"") != NULL);
-		cr_expect_eq(tc_json(out, "d['same_result'] is True and "
-				     "d['file'] == 'img:/f' and "
-				     "set(d['iomap']) == set(d['bh']) == "
-				     "{'map_calls', 'io_requests', 'bytes_read', "
-				     "'bytes_written', 'write_amplification', "
-				     "'seconds'}"), 0, "%s: %s", ops[i], out);
+		cr_expect_eq(
+			tc_json(out,
+				"d['same_result'] is True and "
+				"d['file'] == 'img:/f' and "
+				"set(d['iomap']) == set(d['bh']) == "
+				"{'digest', 'map_calls', 'io_requests', 'bytes_read', "
+				"'bytes_written', 'write_amplification', "
+				"'seconds'}"),
+			0, "%s: %s", ops[i], out);
 		free(out);
 	}
 	cr_assert_eq(t_sh_out(&after, "cd '%s' && md5sum < img", dir), 0);
 	cr_expect_str_eq(before, after, "compare changed the image");
 	free(before);
 	free(after);
+}
+
+/* Python: the digest compare reports for a file of bytes @data. */
+#define FNV_OF(data)                                                        \
+	"'%016x' % __import__('functools').reduce(lambda h, b: ((h ^ b) * " \
+	"0x100000001b3) & (2 ** 64 - 1), (len(" data ")).to_bytes(8, "      \
+	"'little') + " data ", 0xcbf29ce484222325)"
+
+/*
+ * Growing a file must zero the old last block past the old EOF, whatever
+ * the image holds there: byte for byte the same as `truncate` does.
+ */
+Test(compare, truncate_grow_zeroes_the_old_tail)
+{
+	char *out;
+
+	cr_assert_eq(tc_mkimage_stale_tail(dir, "timg"), 0);
+	cr_assert_eq(tc_run(dir, &out, NULL,
+			    "compare --json --op truncate "
+			    "timg:/tail 8k"),
+		     0);
+	cr_expect_eq(tc_json(out,
+			     "d['iomap']['digest'] == d['bh']['digest'] "
+			     "== " FNV_OF("(b'\\xcd' * 1000 + bytes(7192))")),
+		     0, "%s", out);
+	free(out);
+	cr_assert_eq(tc_run(dir, &out, NULL,
+			    "compare --json --op zero "
+			    "timg:/tail 6000 100"),
+		     0);
+	cr_expect_eq(tc_json(out, "d['iomap']['digest'] == " FNV_OF(
+					  "(b'\\xcd' * 1000 + bytes(5100))")),
+		     0, "%s", out);
+	free(out);
 }
 
 Test(compare, bh_maps_block_at_a_time)

@@ -188,6 +188,30 @@ Test(host, probe_ext4_image)
 	cr_expect_eq(tc_run(dir, NULL, NULL, "probe t1"), 1);
 }
 
+/* No adapter claims a journal device: libblkid names it, nothing made up
+ * (its BLOCK_SIZE is an I/O size, the sector size on xfs). */
+Test(host, probe_blkid_only_image)
+{
+	char *out;
+
+	cr_assert_eq(t_sh("cd '%s' && mke2fs -q -F -O journal_dev -b 1024 "
+			  "jdev 4M >/dev/null 2>&1",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "probe --json jdev"), 0);
+	cr_expect_eq(tc_json(out,
+			     "d['type'] == 'jbd' and d['source'] == "
+			     "'blkid' and len(d['uuid']) == 36 and set(d) == "
+			     "{'image', 'type', 'label', 'uuid', 'source'}"),
+		     0, "%s", out);
+	free(out);
+	cr_assert_eq(tc_run(dir, &out, NULL, "-v probe jdev"), 0);
+	cr_expect(!strncmp(out, "jbd\nlabel: \nuuid: ", 17) &&
+			  !strstr(out, "block"),
+		  "%s", out);
+	free(out);
+}
+
 Test(host, progress_bar_only_when_asked_or_on_a_tty)
 {
 	char *err;

@@ -115,6 +115,29 @@ Test(mutate, zero_truncate_falloc_punch)
 	fsck_clean();
 }
 
+/*
+ * Every way of growing a file zeroes the old last block past the old EOF,
+ * whatever the image holds there (a hostile one: 0xcd).
+ */
+Test(mutate, growing_zeroes_the_old_tail)
+{
+	static const char *const grow[] = { "truncate timg:/tail 8k",
+					    "falloc timg:/tail 6000 2192",
+					    "zero timg:/tail 6000 2192" };
+
+	for (size_t i = 0; i < sizeof(grow) / sizeof(grow[0]); i++) {
+		cr_assert_eq(tc_mkimage_stale_tail(dir, "timg"), 0);
+		cr_assert_eq(tc_run(dir, NULL, NULL, "%s", grow[i]), 0, "%s",
+			     grow[i]);
+		cr_expect_eq(check_bytes("timg:/tail", "d == b'\\xcd' * 1000 "
+						       "+ bytes(7192)"),
+			     0, "%s", grow[i]);
+		cr_expect_eq(t_sh("cd '%s' && e2fsck -fn timg >/dev/null 2>&1",
+				  dir),
+			     0, "%s: e2fsck finds damage", grow[i]);
+	}
+}
+
 struct err_case {
 	const char *args;
 	int status;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* helpers.c - test helpers: temporary directories, commands, images. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "iomapctl/io.h"
 
 char *t_tmpdir(void)
 {
@@ -100,4 +102,17 @@ int t_can_loop_mount(void)
 		  dir) == 0;
 	t_tmpdir_remove(dir);
 	return ok;
+}
+
+int t_dax_maps(const char *img)
+{
+	struct iomap_io_params p = { .path = IOMAP_IO_DAX };
+	struct iomap_dev *dev;
+	int ret = iomap_dev_open(img, false, &p, &dev);
+
+	if (ret == -EOPNOTSUPP)
+		return 0;
+	cr_assert_eq(ret, 0, "DAX open of %s: %d", img, ret);
+	cr_assert_eq(iomap_dev_close(dev), 0);
+	return 1;
 }

@@ -22,4 +22,11 @@ int t_sh_out(char **out, const char *fmt, ...)
 /* True when we are root and a loop mount works here (for kernel oracles). */
 int t_can_loop_mount(void);
 
+/*
+ * True when libpmem2 maps @img here (the DAX path opens); false only for
+ * -EOPNOTSUPP, any other error fails the test.  DAX tests call it first and
+ * cr_skip_test() with the reason when it is false.
+ */
+int t_dax_maps(const char *img);
+
 #endif /* IOMAPCTL_TESTS_HELPERS_H */
