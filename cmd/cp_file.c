@@ -431,7 +431,7 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	struct fsa_stat st;
 	int ret;
 
-	if (imc_file_open(cp->sctx, src, &s))
+	if (cp_open_src(cp, src, &s))
 		return IMC_EXIT_FAIL;
 	ret = imc_file_stat(&s, &st);
 	if (!ret && !S_ISREG(st.mode))
