@@ -464,7 +464,10 @@ static int cp_entries(struct cp *cp, const char *src, uint64_t ino,
 	}
 	cp->depth++;
 	for (size_t i = 0; i < l.n; i++) {
-		*c = (struct cp_dst){ .image = dst->image, .dirfd = fd };
+		/* Field by field: zeroing c->path (4 KiB) per entry cost. */
+		c->image = dst->image;
+		c->dirfd = fd;
+		c->path[0] = '\0';
 		if (cp_entry(cp, src, dst, &l.v[i], c))
 			cp->failed = IMC_EXIT_FAIL;
 	}
