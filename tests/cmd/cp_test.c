@@ -302,3 +302,24 @@ Test(cp, directory_cycle_is_reported_once_and_skipped)
 	free(err);
 	fsck_clean("img");
 }
+
+Test(cp, depth_is_bounded_with_a_message)
+{
+	char *err;
+
+	TC_NEED_ADAPTER(dir);
+	/* 1,030 levels: past CP_MAX_DEPTH (1024), within PATH_MAX (made by
+	 * debugfs: mke2fs -d 1.47 crashes on so deep a tree). */
+	cr_assert_eq(t_sh("cd '%s' && mke2fs -q -F -t ext4 deep.img 16M && "
+			  "for i in $(seq 1030); do echo 'mkdir d'; "
+			  "echo 'cd d'; done > deep.cmds && debugfs -w -f "
+			  "deep.cmds deep.img >/dev/null 2>&1", dir), 0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r deep.img:/ deepout"), 1);
+	cr_expect(strstr(err, "more than 1024 directory levels: not "
+			 "descending"), "%s", err);
+	free(err);
+	/* The root and 1,023 levels below it are copied, nothing deeper. */
+	cr_expect_eq(t_sh("cd '%s' && test -d deepout/$(printf 'd/%%.0s' "
+			  "$(seq 1023)) && test ! -e deepout/$(printf "
+			  "'d/%%.0s' $(seq 1024))", dir), 0);
+}
