@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: [BENCH="B1 B2 B4 B5"] [RUNS=3] bench/run.sh [WORKDIR]
+# Usage: [BENCH="B1 B2 B3 B4 B5"] [RUNS=3] bench/run.sh [WORKDIR]
 # (needs ~6 GiB free; run as root for fio)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
-only=${BENCH:-B1 B2 B4 B5}
+only=${BENCH:-B1 B2 B3 B4 B5}
 want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
@@ -39,7 +39,7 @@ time_cmd() {
 med() { awk -v n="$1" '$1 == n { print $3 }' "$work/times"; }
 ratio() { echo "scale=1; $(med "$1") / $(med "$2")" | bc -l; }
 
-if [ ! -f data.img ]; then
+if [ ! -f data.img ] && [ "$only" != B3 ]; then
 	echo "making test data (1 GiB file, fragmented files) ..."
 	head -c 1G /dev/urandom >big.src
 	truncate -s 4G data.img
@@ -107,6 +107,38 @@ echo "cp --io=direct: $(ratio cp-direct-bh cp-direct)x faster than its bh emulat
 [ -n "$(med fio-read-qd8)" ] &&
 	echo "cp --io=direct reaches $(echo "scale=2; $(med fio-read-qd8) / $(med cp-direct)" | bc -l)x of fio O_DIRECT QD8 read"
 
+fi
+
+if want B3; then
+echo
+echo "== B3: tree copy-out of many small files to tmpfs, min / median s"
+if [ ! -f small.img ]; then
+	# 10,000 files of 4 KiB in 10 directories.
+	rm -rf small.src && mkdir small.src
+	for ((d = 0; d < 10; d++)); do
+		mkdir small.src/d$d
+		for ((f = 0; f < 1000; f++)); do
+			head -c 4096 /dev/urandom >small.src/d$d/f$f
+		done
+	done
+	mke2fs -q -t ext4 -F -N 20000 -d small.src small.img 128M
+fi
+# 47,616 (empty) files in one directory: e2fsprogs' f_h_normal image.
+corpus=$top/../shared/corpus/e2fsprogs-test-images
+[ -f huge.img ] || { [ -f "$corpus/f_h_normal.img.gz" ] &&
+	zcat "$corpus/f_h_normal.img.gz" >huge.img; } || true
+copy_tree() { rm -rf "$out/t"; mkdir "$out/t"; "$@"; }
+for img in small huge; do
+	[ -f $img.img ] || continue
+	time_cmd "cp-r-$img" copy_tree "$iomapctl" cp -r "$img.img:/" "$out/t/x" | tee -a "$work/times"
+	time_cmd "rdump-$img" copy_tree debugfs -R "rdump / $out/t" $img.img | tee -a "$work/times"
+done
+copy_tree "$iomapctl" cp -r small.img:/ "$out/t/x"
+diff -r small.src "$out/t/x" -x lost+found >/dev/null && echo "small: copy identical to the source"
+for img in small huge; do
+	[ -n "$(med "cp-r-$img")" ] &&
+		echo "$img: cp -r copies $(ratio "rdump-$img" "cp-r-$img")x the files per second of debugfs rdump"
+done
 fi
 
 if want B4; then

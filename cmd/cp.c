@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,8 +31,10 @@ static void cp_help(FILE *out)
 	      "contain '/' or are '.', '..' or empty are\nrefused; nothing is "
 	      "written through a symlink in the destination; an\nexisting file "
 	      "is replaced only with -f; a failed copy removes its partial\n"
-	      "file (in an image too) and "
-	      "names it.\n\n"
+	      "file (in an image too) and names it.  Symlinks inside trees "
+	      "are copied as\nsymlinks, both ways.  A directory met twice in "
+	      "one walk (a cycle, a second\nname) is reported and skipped; "
+	      "the rest is copied, exit status 1.\n\n"
 	      "  -r, --recursive      copy directories\n"
 	      "  -f, --force          replace existing files\n"
 	      "  --sparse=auto        keep the source's holes (default)\n"
@@ -46,7 +49,8 @@ static void cp_help(FILE *out)
 	      out);
 }
 
-static int cp_into(struct cp *cp, const char *src, const struct cp_dst *dst);
+static int cp_into(struct cp *cp, const char *src, uint64_t ino,
+		   const struct cp_dst *dst);
 
 /* Host: create (or reuse) directory @name in @dirfd, opened without
  * following a symlink. */
@@ -59,113 +63,172 @@ static int host_mkdir(const struct cp_dst *dst, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
+/* The image directory that holds @dst (looked up once per entry made). */
+static int image_parent(struct fsa_fs *fs, const struct cp_dst *dst,
+			uint64_t *dir)
+{
+	char parent[PATH_MAX];
+
+	if (imc_path_join(dst->path, "..", parent, sizeof(parent)))
+		return -ENAMETOOLONG;
+	return fs->ops->lookup(fs, parent, dir);
+}
+
 static int image_mkdir(struct cp *cp, const struct cp_dst *dst,
-		       const struct fsa_stat *st)
+		       const struct fsa_stat *st, uint64_t *ino)
 {
 	struct fsa_fs *fs = cp->dctx->fs;
-	char parent[PATH_MAX];
 	struct fsa_stat cur;
-	uint64_t dir, ino;
+	uint64_t dir;
 	int ret;
 
-	ret = fs->ops->lookup(fs, dst->path, &ino);
+	ret = fs->ops->lookup(fs, dst->path, ino);
 	if (!ret)
-		ret = fs->ops->stat(fs, ino, &cur);
+		ret = fs->ops->stat(fs, *ino, &cur);
 	if (!ret)
 		return S_ISDIR(cur.mode) ? 0 : -EEXIST;
 	if (ret != -ENOENT)
 		return ret;
-	if (imc_path_join(dst->path, "..", parent, sizeof(parent)))
-		return -ENAMETOOLONG;
-	ret = fs->ops->lookup(fs, parent, &dir);
+	ret = image_parent(fs, dst, &dir);
 	if (!ret)
 		ret = fs->ops->mkdir ? fs->ops->mkdir(fs, dir, dst->name,
-						      st->mode & 07777, &ino) :
+						      st->mode & 07777, ino) :
 				       -EOPNOTSUPP;
 	return ret;
 }
 
-/* The names in a source directory (host or image), for a stable order. */
+/* The entries of a source directory (host or image), for a stable order;
+ * an image's come with their inode numbers, never looked up again. */
+struct cp_ent {
+	char *name;
+	uint64_t ino;
+};
+
 struct names {
-	char **v;
+	struct cp_ent *v;
 	size_t n, cap;
 };
 
-static int names_add(struct names *l, const char *name)
+static int names_add(struct names *l, const char *name, uint64_t ino)
 {
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap * 2 + 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
+		struct cp_ent *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n] = strdup(name);
-	return l->v[l->n++] ? 0 : -ENOMEM;
+	l->v[l->n].ino = ino;
+	l->v[l->n].name = strdup(name);
+	return l->v[l->n++].name ? 0 : -ENOMEM;
 }
 
 static int names_dirent(const struct fsa_dirent *de, void *priv)
 {
-	return names_add(priv, de->name);
+	return names_add(priv, de->name, de->ino);
 }
 
 static void names_free(struct names *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
+		free(l->v[i].name);
 	free(l->v);
 }
 
-static int read_names(struct cp *cp, struct imc_file *s, struct names *l)
+static int read_host_names(int dirfd, struct names *l)
 {
-	DIR *d;
 	struct dirent *de;
-	int fd, ret = 0;
+	int fd = dup(dirfd), ret = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
-	if (s->host_fd < 0)
-		return s->fs->ops->readdir(s->fs, s->ino, names_dirent, l);
-	(void)cp;
-	fd = dup(s->host_fd);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
+		ret = -errno;
 		if (fd >= 0)
 			close(fd);
-		return -errno;
+		return ret;
 	}
 	while (!ret && (de = readdir(d)))
-		ret = names_add(l, de->d_name);
+		ret = names_add(l, de->d_name, 0);
 	closedir(d);
 	return ret;
 }
 
-/* lstat of a source: a symlink is reported, not followed. */
-static int src_lstat(struct cp *cp, const char *src, struct fsa_stat *st,
-		     char *target, size_t size)
+/* Image directory @ino, or host directory @src (opened without following a
+ * symlink: the walk met it as a directory). */
+static int read_names(struct cp *cp, const char *src, uint64_t ino,
+		      struct names *l)
+{
+	struct fsa_fs *fs = cp->sctx->fs;
+	int fd, ret;
+
+	if (cp->src_image)
+		return fs->ops->readdir(fs, ino, names_dirent, l);
+	fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_host_names(fd, l);
+	close(fd);
+	return ret;
+}
+
+static void host_stat(const struct stat *hs, struct fsa_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->ino = hs->st_ino;
+	st->mode = hs->st_mode;
+	st->size = hs->st_size;
+	st->atime = hs->st_atim;
+	st->mtime = hs->st_mtim;
+}
+
+/* An image entry, by the inode number its directory gave. */
+static int image_lstat_ino(struct cp *cp, uint64_t ino, struct fsa_stat *st,
+			   char *target, size_t size)
+{
+	struct fsa_fs *fs = cp->sctx->fs;
+	int ret = fs->ops->stat(fs, ino, st);
+
+	if (!ret && S_ISLNK(st->mode))
+		ret = fs->ops->readlink ?
+			      fs->ops->readlink(fs, ino, target, size) :
+			      -EOPNOTSUPP;
+	return ret;
+}
+
+/* lstat of a source: a symlink is reported, not followed.  @ino, when not
+ * 0, is the image entry's inode: no path is looked up. */
+static int src_lstat(struct cp *cp, const char *src, uint64_t ino,
+		     struct fsa_stat *st, uint64_t *dev, char *target,
+		     size_t size)
 {
 	struct imc_spec sp;
 	struct stat hs;
 	struct fsa_fs *fs;
-	uint64_t ino;
 	int ret;
 
 	target[0] = '\0';
+	*dev = 0;
+	if (ino)
+		return image_lstat_ino(cp, ino, st, target, size);
 	ret = imc_spec_parse(cp->sctx, src, &sp);
 	if (ret)
 		return -EINVAL;
 	if (!sp.image) {
 		ret = lstat(sp.path, &hs) < 0 ? -errno : 0;
-		memset(st, 0, sizeof(*st));
-		st->mode = hs.st_mode;
-		st->size = hs.st_size;
-		st->atime = hs.st_atim;
-		st->mtime = hs.st_mtim;
-		if (!ret && S_ISLNK(hs.st_mode) &&
-		    readlink(sp.path, target, size - 1) < 0)
-			ret = -errno;
+		host_stat(&hs, st);
+		*dev = hs.st_dev;
+		if (!ret && S_ISLNK(hs.st_mode)) {
+			ssize_t n = readlink(sp.path, target, size - 1);
+
+			if (n < 0)
+				ret = -errno;
+			else
+				target[n] = '\0';
+		}
 	} else if (!(ret = imc_fs_open(cp->sctx, sp.image, cp->sctx->fs &&
 				       cp->sctx->fs->rdwr))) {
 		fs = cp->sctx->fs;
@@ -173,14 +236,156 @@ static int src_lstat(struct cp *cp, const char *src, struct fsa_stat *st,
 			fs->ops->lookup_link(fs, sp.path, &ino) :
 			fs->ops->lookup(fs, sp.path, &ino);
 		if (!ret)
-			ret = fs->ops->stat(fs, ino, st);
-		if (!ret && S_ISLNK(st->mode))
-			ret = fs->ops->readlink ?
-				fs->ops->readlink(fs, ino, target, size) :
-				-EOPNOTSUPP;
+			ret = image_lstat_ino(cp, ino, st, target, size);
 	}
 	imc_spec_free(&sp);
 	return ret;
+}
+
+int cp_open_src(struct cp *cp, const char *src, struct imc_file *s)
+{
+	struct imc_ctx *ctx = cp->sctx;
+	struct fsa_stat st;
+	int ret;
+
+	if (!cp->src_ino)
+		return imc_file_open(ctx, src, s);
+	memset(s, 0, sizeof(*s));
+	s->name = src;
+	s->host_fd = -1;
+	s->ctx = ctx;
+	s->fs = ctx->fs;
+	s->ino = cp->src_ino;
+	ret = s->fs->ops->stat(s->fs, s->ino, &st);
+	if (!ret)
+		ret = s->fs->ops->iget(s->fs, s->ino, &s->inode);
+	if (ret)
+		return imc_err(ctx, src, ret);
+	s->size = st.size;
+	s->mode = st.mode;
+	s->blksize = 1U << s->fs->blkbits;
+	return IMC_EXIT_OK;
+}
+
+/* The set of directories entered, by (dev, ino). */
+static size_t seen_slot(const struct cp *cp, uint64_t dev, uint64_t ino)
+{
+	uint64_t h =
+		(ino ^ (dev * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+	size_t i = (size_t)(h >> 17) & (cp->seen_cap - 1);
+
+	while (cp->seen[i].path &&
+	       (cp->seen[i].dev != dev || cp->seen[i].ino != ino))
+		i = (i + 1) & (cp->seen_cap - 1);
+	return i;
+}
+
+static const struct cp_seen *seen_find(const struct cp *cp, uint64_t dev,
+				       uint64_t ino)
+{
+	const struct cp_seen *s;
+
+	if (!cp->seen_cap)
+		return NULL;
+	s = &cp->seen[seen_slot(cp, dev, ino)];
+	return s->path ? s : NULL;
+}
+
+static int seen_grow(struct cp *cp)
+{
+	size_t cap = cp->seen_cap ? cp->seen_cap * 2 : 64;
+	struct cp_seen *old = cp->seen, *v = calloc(cap, sizeof(*v));
+	size_t oldcap = cp->seen_cap;
+
+	if (!v)
+		return -ENOMEM;
+	cp->seen = v;
+	cp->seen_cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].path)
+			cp->seen[seen_slot(cp, old[i].dev, old[i].ino)] =
+				old[i];
+	free(old);
+	return 0;
+}
+
+static int seen_add(struct cp *cp, uint64_t dev, uint64_t ino, const char *path,
+		    bool created)
+{
+	struct cp_seen *s;
+
+	if (2 * (cp->nseen + 1) > cp->seen_cap && seen_grow(cp))
+		return -ENOMEM;
+	s = &cp->seen[seen_slot(cp, dev, ino)];
+	if (s->path)
+		return 0;
+	s->path = strdup(path);
+	if (!s->path)
+		return -ENOMEM;
+	s->dev = dev;
+	s->ino = ino;
+	s->created = created;
+	cp->nseen++;
+	return 0;
+}
+
+static void seen_clear(struct cp *cp)
+{
+	for (size_t i = 0; i < cp->seen_cap; i++)
+		free(cp->seen[i].path);
+	free(cp->seen);
+	cp->seen = NULL;
+	cp->nseen = cp->seen_cap = 0;
+}
+
+/* @src without its "IMAGE:" prefix: the path inside the image. */
+static const char *src_path(const struct cp *cp, const char *src)
+{
+	size_t n = cp->src_image ? strlen(cp->src_image) : 0;
+
+	return n && !strncmp(src, cp->src_image, n) && src[n] == ':' ?
+		       src + n + 1 :
+		       src;
+}
+
+/*
+ * A directory met twice in one walk (a cycle, a second name, or one this
+ * copy made) is reported and skipped: copying it again would never end.
+ */
+static int cp_enter(struct cp *cp, const char *src, uint64_t dev, uint64_t ino)
+{
+	const struct cp_seen *s = seen_find(cp, dev, ino);
+
+	if (s && s->created)
+		return imc_errf(cp->sctx,
+				"%s: cannot copy a directory into "
+				"itself (%s is part of the copy)",
+				src, s->path);
+	if (s)
+		return imc_errf(cp->sctx,
+				"%s: directory cycle (inode %llu is "
+				"already being copied as %s)",
+				src, (unsigned long long)ino, s->path);
+	if (cp->depth >= CP_MAX_DEPTH)
+		return imc_errf(cp->sctx,
+				"%s: more than %d directory levels: "
+				"not descending",
+				src, CP_MAX_DEPTH);
+	if (seen_add(cp, dev, ino, src_path(cp, src), false))
+		return imc_err(cp->sctx, src, -ENOMEM);
+	return IMC_EXIT_OK;
+}
+
+/* Remembers the directory just made when the source could reach it. */
+static void cp_made(struct cp *cp, const struct cp_dst *dst, int fd,
+		    uint64_t ino)
+{
+	struct stat hs;
+
+	if (dst->image && cp->src_image && cp->sctx == cp->dctx)
+		seen_add(cp, 0, ino, dst->path, true);
+	else if (!dst->image && !cp->src_image && fstat(fd, &hs) == 0)
+		seen_add(cp, hs.st_dev, hs.st_ino, dst->name, true);
 }
 
 static char *child(const char *parent, const char *name)
@@ -189,25 +394,27 @@ static char *child(const char *parent, const char *name)
 	size_t len = strlen(parent);
 	bool slash = len && parent[len - 1] == '/';
 
+	if (len + strlen(name) + 2 > PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	return asprintf(&s, "%s%s%s", parent, slash ? "" : "/", name) < 0 ?
 		       NULL : s;
 }
 
 static void dir_attrs(struct cp *cp, const struct cp_dst *dst, int fd,
-		      const struct fsa_stat *st)
+		      uint64_t ino, const struct fsa_stat *st)
 {
 	struct timespec ts[2] = { st->atime, st->mtime };
 	struct fsa_fs *fs = cp->dctx->fs;
 	struct fsa_stat cur;
-	uint64_t ino;
 
 	if (!dst->image) {
 		if (fchmod(fd, st->mode & 07777) == 0)
 			futimens(fd, ts);
 		return;
 	}
-	if (fs->ops->setattr && !fs->ops->lookup(fs, dst->path, &ino) &&
-	    !fs->ops->stat(fs, ino, &cur)) {
+	if (fs->ops->setattr && !fs->ops->stat(fs, ino, &cur)) {
 		cur.mode = (cur.mode & ~07777U) | (st->mode & 07777);
 		cur.atime = st->atime;
 		cur.mtime = st->mtime;
@@ -215,104 +422,186 @@ static void dir_attrs(struct cp *cp, const struct cp_dst *dst, int fd,
 	}
 }
 
-/* One directory level: every entry is checked before it names anything. */
-static int cp_entries(struct cp *cp, const char *src, const struct cp_dst *dst,
-		      int fd)
+/* One entry of a directory: checked before it names anything. */
+static int cp_entry(struct cp *cp, const char *src, const struct cp_dst *dst,
+		    const struct cp_ent *e, struct cp_dst *c)
 {
-	struct names l = { 0 };
-	struct imc_file s;
+	char *csrc;
 	int ret;
 
-	if (imc_file_open(cp->sctx, src, &s))
-		return IMC_EXIT_FAIL;
-	ret = read_names(cp, &s, &l);
-	imc_file_close(&s);
-	if (ret)
-		return imc_err(cp->sctx, src, ret);
-	for (size_t i = 0; i < l.n; i++) {
-		struct cp_dst c = { .image = dst->image, .dirfd = fd };
-		char *csrc = child(src, l.v[i]);
-
-		if (!csrc || cp_check_name(l.v[i])) {
-			cp->failed = imc_errf(cp->sctx, "%s: refusing unsafe "
-					      "name '%s'", src, l.v[i]);
-			free(csrc);
-			continue;
-		}
-		if (dst->image && imc_path_join(dst->path, l.v[i], c.path,
-						sizeof(c.path))) {
-			free(csrc);
-			continue;
-		}
-		c.name = l.v[i];
-		if (cp_into(cp, csrc, &c))
-			cp->failed = IMC_EXIT_FAIL;
+	if (cp_check_name(e->name))
+		return imc_errf(cp->sctx, "%s: refusing unsafe name '%s'", src,
+				e->name);
+	csrc = child(src, e->name);
+	if (!csrc)
+		return imc_errf(cp->sctx, "%s/%s: %s", src, e->name,
+				strerror(errno));
+	if (dst->image &&
+	    imc_path_join(dst->path, e->name, c->path, sizeof(c->path))) {
+		ret = imc_errf(cp->sctx, "%s: %s", csrc,
+			       strerror(ENAMETOOLONG));
 		free(csrc);
+		return ret;
 	}
+	c->name = e->name;
+	ret = cp_into(cp, csrc, cp->src_image ? e->ino : 0, c);
+	free(csrc);
+	return ret;
+}
+
+/* One directory level, read once; entries are reached by number. */
+static int cp_entries(struct cp *cp, const char *src, uint64_t ino,
+		      const struct cp_dst *dst, int fd)
+{
+	struct names l = { 0 };
+	struct cp_dst *c = malloc(sizeof(*c));
+	int ret = c ? read_names(cp, src, ino, &l) : -ENOMEM;
+
+	if (ret) {
+		names_free(&l);
+		free(c);
+		return imc_err(cp->sctx, src, ret);
+	}
+	cp->depth++;
+	for (size_t i = 0; i < l.n; i++) {
+		/* Field by field: zeroing c->path (4 KiB) per entry cost. */
+		c->image = dst->image;
+		c->dirfd = fd;
+		c->path[0] = '\0';
+		if (cp_entry(cp, src, dst, &l.v[i], c))
+			cp->failed = IMC_EXIT_FAIL;
+	}
+	cp->depth--;
 	names_free(&l);
+	free(c);
 	return IMC_EXIT_OK;
 }
 
-static int cp_dir(struct cp *cp, const char *src, const struct cp_dst *dst,
-		  const struct fsa_stat *st)
+static int cp_dir(struct cp *cp, const char *src, uint64_t dev,
+		  const struct fsa_stat *st, const struct cp_dst *dst)
 {
+	uint64_t ino = 0;
 	int fd = -1, ret;
 
 	if (!cp->recursive) {
 		imc_errf(cp->sctx, "%s: is a directory (use -r)", src);
 		return IMC_EXIT_FAIL;
 	}
+	if (cp_enter(cp, src, dev, st->ino))
+		return IMC_EXIT_FAIL;
 	ret = dst->image ? imc_fs_open(cp->dctx, dst->image, true) : 0;
 	if (!ret)
-		ret = dst->image ? image_mkdir(cp, dst, st) : host_mkdir(dst, &fd);
+		ret = dst->image ? image_mkdir(cp, dst, st, &ino) :
+				   host_mkdir(dst, &fd);
 	if (ret)
 		return imc_err(cp->sctx, dst->image ? dst->path : dst->name, ret);
-	ret = cp_entries(cp, src, dst, fd);
+	cp_made(cp, dst, fd, ino);
+	ret = cp_entries(cp, src, st->ino, dst, fd);
 	/* Last, so copying the entries did not bump the times again. */
-	dir_attrs(cp, dst, fd, st);
+	dir_attrs(cp, dst, fd, ino, st);
 	if (fd >= 0)
 		close(fd);
 	return ret;
 }
 
-static int cp_symlink(struct cp *cp, const char *src, const struct cp_dst *dst,
-		      const char *target)
+/* Image: a link is created, never followed; -f replaces a non-directory. */
+static int image_symlink(struct cp *cp, const struct cp_dst *dst,
+			 const char *target)
+{
+	struct fsa_fs *fs;
+	struct fsa_stat st;
+	uint64_t dir, ino;
+	int ret = imc_fs_open(cp->dctx, dst->image, true);
+
+	if (ret)
+		return ret;
+	fs = cp->dctx->fs;
+	if (!fs->ops->symlink)
+		return -EOPNOTSUPP;
+	ret = image_parent(fs, dst, &dir);
+	if (ret)
+		return ret;
+	ret = fs->ops->lookup_link ? fs->ops->lookup_link(fs, dst->path, &ino) :
+				     fs->ops->lookup(fs, dst->path, &ino);
+	if (!ret)
+		ret = fs->ops->stat(fs, ino, &st);
+	if (!ret) {
+		if (!cp->force || S_ISDIR(st.mode))
+			return S_ISDIR(st.mode) ? -EISDIR : -EEXIST;
+		ret = fs->ops->unlink ? fs->ops->unlink(fs, dir, dst->name) :
+					-EOPNOTSUPP;
+		if (ret)
+			return ret;
+	} else if (ret != -ENOENT) {
+		return ret;
+	}
+	return fs->ops->symlink(fs, dir, dst->name, target, &ino);
+}
+
+static int host_symlink(struct cp *cp, const struct cp_dst *dst,
+			const char *target)
 {
 	struct stat st;
 
-	if (dst->image) {
-		fprintf(cp->sctx->err, "iomapctl: cp: %s: skipping symlink "
-			"(the adapter cannot create symlinks)\n", src);
-		return IMC_EXIT_OK;
-	}
 	/* A link is created, never followed; -f replaces a non-directory. */
 	if (fstatat(dst->dirfd, dst->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!cp->force || S_ISDIR(st.st_mode))
-			return imc_err(cp->sctx, dst->name, S_ISDIR(st.st_mode) ?
-				       -EISDIR : -EEXIST);
+			return S_ISDIR(st.st_mode) ? -EISDIR : -EEXIST;
 		unlinkat(dst->dirfd, dst->name, 0);
 	}
-	if (symlinkat(target, dst->dirfd, dst->name) < 0)
-		return imc_err(cp->sctx, dst->name, -errno);
-	return IMC_EXIT_OK;
+	return symlinkat(target, dst->dirfd, dst->name) < 0 ? -errno : 0;
 }
 
-static int cp_into(struct cp *cp, const char *src, const struct cp_dst *dst)
+static int cp_symlink(struct cp *cp, const char *src, const struct cp_dst *dst,
+		      const char *target)
 {
-	char target[PATH_MAX];
+	char what[2 * PATH_MAX];
+	int ret = dst->image ? image_symlink(cp, dst, target) :
+			       host_symlink(cp, dst, target);
+
+	if (!ret)
+		return IMC_EXIT_OK;
+	snprintf(what, sizeof(what), "%s -> %s%s%s", src,
+		 dst->image ? dst->image : "", dst->image ? ":" : "",
+		 dst->image ? dst->path : dst->name);
+	return imc_err(cp->sctx, what, ret);
+}
+
+static int cp_node(struct cp *cp, const char *src, uint64_t ino,
+		   const struct cp_dst *dst, char *target)
+{
 	struct fsa_stat st;
-	int ret = src_lstat(cp, src, &st, target, sizeof(target));
+	uint64_t dev;
+	int ret = src_lstat(cp, src, ino, &st, &dev, target, PATH_MAX);
 
 	if (ret)
 		return imc_err(cp->sctx, src, ret);
 	if (S_ISDIR(st.mode))
-		return cp_dir(cp, src, dst, &st);
+		return cp_dir(cp, src, dev, &st, dst);
 	if (S_ISLNK(st.mode))
 		return cp_symlink(cp, src, dst, target);
-	if (S_ISREG(st.mode))
-		return cp_file(cp, src, dst);
+	if (S_ISREG(st.mode)) {
+		cp->src_ino = cp->src_image ? st.ino : 0;
+		ret = cp_file(cp, src, dst);
+		cp->src_ino = 0;
+		return ret;
+	}
 	fprintf(cp->sctx->err, "iomapctl: cp: %s: skipping special file\n", src);
 	return IMC_EXIT_OK;
+}
+
+/* Copies @src (image entry @ino, or 0 to look it up) to @dst. */
+static int cp_into(struct cp *cp, const char *src, uint64_t ino,
+		   const struct cp_dst *dst)
+{
+	char *target = malloc(PATH_MAX);
+	int ret;
+
+	if (!target)
+		return imc_err(cp->sctx, src, -ENOMEM);
+	ret = cp_node(cp, src, ino, dst, target);
+	free(target);
+	return ret;
 }
 
 /* True when image paths @a and @b are the same file. */
@@ -391,46 +680,92 @@ static int dst_for(const struct imc_spec *d, bool isdir, const char *sbase,
 	return out->dirfd < 0 ? -errno : 0;
 }
 
+/*
+ * The context @sp is read in: the destination's when it is the same image
+ * (one handle sees every change), else one of its own, so walking it never
+ * closes the destination.
+ */
+static struct imc_ctx *src_ctx_for(struct cp *cp, const struct imc_spec *sp,
+				   const struct imc_spec *d)
+{
+	if (!sp->image || !d->image || cp->dctx != cp->ctx ||
+	    same_file(sp->image, d->image))
+		return cp->ctx;
+	if (!cp->src_ctx_used) {
+		imc_ctx_init(&cp->src_ctx);
+		cp->src_ctx.io = cp->ctx->io;
+		cp->src_ctx.out = cp->ctx->out;
+		cp->src_ctx.err = cp->ctx->err;
+		cp->src_ctx.cmdname = cp->ctx->cmdname;
+		cp->src_ctx_used = true;
+	}
+	return &cp->src_ctx;
+}
+
 static int cp_one(struct cp *cp, const char *src, const struct imc_spec *d,
-		  bool isdir)
+		  bool isdir, bool dst_slash)
 {
 	struct imc_spec sp;
-	struct cp_dst dst;
+	struct cp_dst dst = { .dirfd = -1 };
 	char name[NAME_MAX + 1];
-	char target[PATH_MAX];
+	char *target = malloc(PATH_MAX);
 	struct fsa_stat st;
-	int ret = imc_spec_parse(cp->sctx, src, &sp);
+	uint64_t dev;
+	int ret = imc_spec_parse(cp->ctx, src, &sp);
 
-	if (ret)
-		return ret;
+	if (ret || !target) {
+		free(target);
+		return ret ? ret : imc_err(cp->ctx, src, -ENOMEM);
+	}
+	cp->sctx = src_ctx_for(cp, &sp, d);
+	cp->src_image = sp.image;
 	/* Strip trailing slashes so "dir/" copies as "dir". */
 	for (size_t n = strlen(sp.path); n > 1 && sp.path[n - 1] == '/'; n--)
 		sp.path[n - 1] = '\0';
-	ret = dst_for(d, isdir, sp.image && !strcmp(sp.path, "/") ? "" :
-			  base_of(sp.path), &dst, name, sizeof(name));
-	imc_spec_free(&sp);
+	ret = src_lstat(cp, src, 0, &st, &dev, target, PATH_MAX);
 	if (ret)
-		return imc_err(cp->sctx, d->path, ret);
+		ret = imc_err(cp->sctx, src, ret);
+	else if (!isdir && dst_slash && !S_ISDIR(st.mode))
+		ret = imc_errf(cp->sctx, "%s/: %s", d->path, strerror(ENOTDIR));
+	else if ((ret = dst_for(d, isdir,
+				sp.image && !strcmp(sp.path, "/") ?
+					"" :
+					base_of(sp.path),
+				&dst, name, sizeof(name))))
+		ret = imc_err(cp->sctx, d->path, ret);
 	/* Symlinks named on the command line are followed, as cp does. */
-	ret = src_lstat(cp, src, &st, target, sizeof(target));
-	if (!ret && S_ISLNK(st.mode))
+	else if (S_ISLNK(st.mode))
 		ret = cp_file(cp, src, &dst);
 	else
-		ret = cp_into(cp, src, &dst);
+		ret = cp_into(cp, src, sp.image ? st.ino : 0, &dst);
 	if (dst.dirfd >= 0)
 		close(dst.dirfd);
+	seen_clear(cp);
+	cp->src_image = NULL;
+	imc_spec_free(&sp);
+	free(target);
 	return ret;
 }
 
 /* Bytes to copy when every source is a file; 0 (unknown) for trees. */
-static uint64_t cp_total(struct cp *cp, int nsrc, char **srcs)
+static uint64_t cp_total(struct cp *cp, const struct imc_spec *d, int nsrc,
+			 char **srcs)
 {
 	char target[PATH_MAX];
 	struct fsa_stat st;
-	uint64_t total = 0;
+	uint64_t total = 0, dev;
 
 	for (int i = 0; i < nsrc; i++) {
-		if (src_lstat(cp, srcs[i], &st, target, sizeof(target)) ||
+		struct imc_spec sp;
+		int ret = imc_spec_parse(cp->ctx, srcs[i], &sp);
+
+		if (!ret) {
+			cp->sctx = src_ctx_for(cp, &sp, d);
+			imc_spec_free(&sp);
+		}
+		if (ret ||
+		    src_lstat(cp, srcs[i], 0, &st, &dev, target,
+			      sizeof(target)) ||
 		    !S_ISREG(st.mode))
 			return 0;
 		total += (uint64_t)st.size;
@@ -500,15 +835,29 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 	struct imc_spec d;
 	int nsrc, ret;
 	uint64_t t0 = iomap_stats_now_ns();
-	bool isdir;
+	bool isdir, slash = false;
 
 	ret = cp_parse(ctx, argc, argv, &cp);
 	if (ret)
 		return ret;
+	/*
+	 * Each file's copy buffer (1 MiB) stays in the heap, neither a fresh
+	 * mmap nor trimmed off the heap's top after each file: unmapping it
+	 * flushed the TLB once per file, most of the time of a tree of
+	 * small files.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	nsrc = argc - optind - 1;
 	ret = imc_spec_parse(ctx, argv[argc - 1], &d);
 	if (ret)
 		return ret;
+	cp.ctx = ctx;
+	/* "newdir/" names newdir, which -r makes when it is missing. */
+	for (size_t n = strlen(d.path); n > 1 && d.path[n - 1] == '/'; n--) {
+		d.path[n - 1] = '\0';
+		slash = true;
+	}
 	cp_contexts(ctx, &cp, &d, nsrc, argv + optind);
 	/* A source in the destination image reads through its rw handle. */
 	if (cp.dctx == ctx && d.image && (ret = imc_fs_open(ctx, d.image, true)))
@@ -518,10 +867,10 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 	else if (nsrc > 1 && !isdir)
 		ret = imc_err(ctx, argv[argc - 1], -ENOTDIR);
 	if (!ret) {
-		imc_progress_begin(ctx, &cp.prog, cp_total(&cp, nsrc,
-							   argv + optind));
+		imc_progress_begin(ctx, &cp.prog,
+				   cp_total(&cp, &d, nsrc, argv + optind));
 		for (int i = 0; i < nsrc; i++)
-			if (cp_one(&cp, argv[optind + i], &d, isdir))
+			if (cp_one(&cp, argv[optind + i], &d, isdir, slash))
 				cp.failed = IMC_EXIT_FAIL;
 		imc_progress_end(&cp.prog);
 		ret = cp.failed;
@@ -541,6 +890,8 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 	}
 	if (cp.dctx != ctx)
 		imc_ctx_fini(&cp.dst_ctx);
+	if (cp.src_ctx_used)
+		imc_ctx_fini(&cp.src_ctx);
 	imc_spec_free(&d);
 	return ret;
 }

@@ -7,23 +7,54 @@
 
 enum cp_sparse { CP_SPARSE_AUTO, CP_SPARSE_ALWAYS, CP_SPARSE_NEVER };
 
+/* How deep a tree walk goes before it says so and skips the rest. */
+#define CP_MAX_DEPTH 1024
+
+/**
+ * struct cp_seen - a directory a tree walk entered (or created, when the
+ * source and the destination are one namespace).
+ * @dev, @ino:	the directory (@dev is 0 inside an image).
+ * @path:	where the walk met it, for the message.
+ * @created:	made by this copy: entering it would copy a tree into itself.
+ */
+struct cp_seen {
+	uint64_t dev, ino;
+	char *path;
+	bool created;
+};
+
 /**
  * struct cp - one cp run.
- * @sctx:	context the sources are opened in.
+ * @ctx:	the command's context (arguments are parsed in it).
+ * @sctx:	context the current source is opened in.
  * @dctx:	context the destination image is opened in (== @sctx when
  *		both are the same image, so one handle sees every change).
  * @failed:	IMC_EXIT_FAIL once any file failed; cp goes on with the rest.
+ * @src_image:	the image of the source being walked (NULL: the host).
+ * @seen:	open-addressed set of @nseen directories of this source's walk
+ *		(@seen_cap a power of two), so a cycle ends the descent.
+ * @depth:	directories between the source and the current entry.
+ * @src_ino:	the entry cp_file copies, by the number its directory gave
+ *		(0: look its path up); a name is never looked up again.
  */
 struct cp {
+	struct imc_ctx *ctx;
 	struct imc_ctx *sctx;
 	struct imc_ctx *dctx;
 	struct imc_ctx dst_ctx;
+	struct imc_ctx src_ctx; /* a source image other than the destination */
+	bool src_ctx_used;
 	bool recursive, force, verify;
 	enum cp_sparse sparse;
 	uint64_t bytes; /* data bytes copied */
 	uint64_t walked; /* bytes of the sources walked, holes included */
 	struct imc_progress prog;
 	int failed;
+	const char *src_image;
+	struct cp_seen *seen;
+	size_t nseen, seen_cap;
+	unsigned int depth;
+	uint64_t src_ino;
 };
 
 /**
@@ -43,6 +74,8 @@ struct cp_dst {
 
 /* Copies regular file @src to @dst; prints its own error; IMC_EXIT_*. */
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst);
+/* Opens cp_file's source: by @cp->src_ino when set; IMC_EXIT_*. */
+int cp_open_src(struct cp *cp, const char *src, struct imc_file *s);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */
 int cp_check_name(const char *name);
 

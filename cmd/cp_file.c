@@ -186,10 +186,13 @@ static int cp_segment(struct cp *cp, struct imc_file *s, struct imc_file *d,
 static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 {
 	uint64_t pos = 0, size = (uint64_t)s->size;
-	struct cp_window *w = calloc(1, sizeof(*w));
+	/* An empty file needs no buffers: trees hold many of them. */
+	struct cp_window *w = size ? calloc(1, sizeof(*w)) : NULL;
 	char *buf = NULL;
 	int ret = 0;
 
+	if (!size)
+		return 0;
 	if (!w || posix_memalign((void **)&buf, CP_ALIGN, CP_CHUNK)) {
 		free(w);
 		return -ENOMEM;
@@ -437,7 +440,7 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	struct fsa_stat st;
 	int ret;
 
-	if (imc_file_open(cp->sctx, src, &s))
+	if (cp_open_src(cp, src, &s))
 		return IMC_EXIT_FAIL;
 	ret = imc_file_stat(&s, &st);
 	if (!ret && !S_ISREG(st.mode))

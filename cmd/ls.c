@@ -228,7 +228,8 @@ static int cmd_ls(struct imc_ctx *ctx, int argc, char **argv)
 	if (ret) {
 		ret = imc_err(ctx, what, ret);
 	} else {
-		qsort(l.v, l.n, sizeof(*l.v), ls_cmp);
+		if (l.n) /* an empty directory has no array to sort */
+			qsort(l.v, l.n, sizeof(*l.v), ls_cmp);
 		if (ctx->json)
 			ls_json(ctx, sp.path, &l);
 		else

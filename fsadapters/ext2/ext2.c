@@ -74,7 +74,9 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 	if (flags & FSA_OPEN_RDWR)
 		oflags |= EXT2_FLAG_RW;
 	fsa_ext2_errors_init();
-	err = ext2fs_open2(path, NULL, oflags, 0, 0, unix_io_manager, &efs->fs);
+	/* Metadata blocks go through the adapter's own bounded cache. */
+	err = ext2fs_open2(path, NULL, oflags, 0, 0, fsa_ext2_bcache_io_manager,
+			   &efs->fs);
 	if (err) {
 		ret = fsa_ext2_errno(err);
 		goto out_free;
@@ -88,14 +90,11 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 	if (efs->base.rdwr) {
 		/*
 		 * The engine reads and writes file data through its own
-		 * descriptor: libext2fs must not keep blocks in a cache of its
-		 * own, or a dirty cached block written later (or a stale one
-		 * read back) would undo the engine's data.
+		 * descriptor: libext2fs keeps no write-back cache of its own
+		 * (the bcache manager opens the unix one with IO_FLAG_NOCACHE,
+		 * writes through, and forgets what the engine writes).
 		 */
-		ret = fsa_ext2_errno(
-			io_channel_set_options(efs->fs->io, "cache=off"));
-		if (!ret)
-			ret = fsa_ext2_check_writable(efs);
+		ret = fsa_ext2_check_writable(efs);
 		if (!ret)
 			ret = fsa_ext2_errno(ext2fs_read_bitmaps(efs->fs));
 		if (ret)
@@ -535,7 +534,7 @@ const struct fsa_ops fsa_ext2_ops = {
 	.falloc = fsa_ext2_falloc,
 	.punch = fsa_ext2_punch,
 	.sync = fsa_ext2_sync,
-	.iomap = &fsa_ext2_iomap_opset,
+	.iomap = &fsa_ext2_cached_opset,
 	.caps = FSA_CAP_WRITE | FSA_CAP_UNWRITTEN,
 	.lookup_link = fsa_ext2_lookup_link,
 	.symlink = fsa_ext2_symlink,

@@ -85,6 +85,20 @@ static inline struct fsa_ext2_fs *EXT2_FS(struct fsa_fs *fs)
 	return (struct fsa_ext2_fs *)fs;
 }
 
+/* bcache.c: the metadata block cache (see there for why it is safe) */
+struct fsa_ext2_bcache_stats {
+	uint64_t reads; /* read calls that reached the image file */
+	uint64_t hits; /* single-block reads the cache answered */
+	uint64_t writes; /* write calls (all written through at once) */
+};
+extern io_manager fsa_ext2_bcache_io_manager;
+extern const struct iomap_opset fsa_ext2_cached_opset;
+void fsa_ext2_bcache_stats(struct fsa_ext2_fs *efs,
+			   struct fsa_ext2_bcache_stats *st);
+/* Drops the cached blocks of bytes [@addr, @addr + @len) of the image. */
+void fsa_ext2_bcache_forget(struct fsa_ext2_fs *efs, uint64_t addr,
+			    uint64_t len);
+
 /* errcode.c */
 int fsa_ext2_errno(errcode_t err);
 void fsa_ext2_errors_init(void);

@@ -118,8 +118,13 @@ Test(cp, trees_both_ways_and_between_images)
 	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r src img:/tree"), 0, "%s",
 		     err);
-	cr_expect(strstr(err, "src/link: skipping symlink"), "%s", err);
+	cr_expect_str_eq(err, "");
 	free(err);
+	cr_assert_eq(tc_run(dir, &out, NULL, "ls --json img:/tree"), 0);
+	cr_expect_eq(tc_json(out, "[e['target'] for e in d['entries'] if "
+				  "e['name'] == 'link'] == ['sub/hello']"),
+		     0, "%s", out);
+	free(out);
 	cr_assert_eq(tc_run(dir, &out, NULL, "ls img:/tree/sub"), 0);
 	cr_expect_str_eq(out, "hello\n");
 	free(out);
@@ -216,4 +221,105 @@ Test(cp, failed_copy_into_an_image_removes_its_partial_file)
 	cr_expect_null(strstr(out, "big"), "partial file left: %s", out);
 	free(out);
 	fsck_clean("tiny.img");
+}
+
+/* A target longer than i_block (60 bytes) makes a slow symlink. */
+#define LONG_TARGET \
+	"a/very/long/target/that/does/not/fit/in/the/inode/block/map/at/all"
+
+Test(cp, symlinks_both_ways_fast_and_slow)
+{
+	char *out, *err;
+
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(t_sh("cd '%s' && mkdir links && ln -s sub/hello "
+			  "links/fast && ln -s " LONG_TARGET " links/slow",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r links img:/"), 0, "%s",
+		     err);
+	free(err);
+	cr_assert_eq(tc_run(dir, &out, NULL, "ls -l img:/links"), 0);
+	cr_expect(strstr(out, "fast -> sub/hello\n") &&
+			  strstr(out, "slow -> " LONG_TARGET "\n"),
+		  "%s", out);
+	free(out);
+	cr_expect_eq(t_sh("cd '%s' && debugfs -R 'stat /links/slow' img "
+			  "2>/dev/null | grep -q 'Fast link dest' ",
+			  dir),
+		     1, "the long target is a slow symlink");
+	/* Existing names need -f, and a link is replaced, not followed. */
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp -r links img:/"), 1);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp -r -f links img:/"), 0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r img:/links back"), 0, "%s",
+		     err);
+	free(err);
+	cr_expect_eq(
+		t_sh("cd '%s' && test \"$(readlink back/fast)\" = "
+		     "sub/hello && test \"$(readlink back/slow)\" = " LONG_TARGET,
+		     dir),
+		0);
+	fsck_clean("img");
+}
+
+Test(cp, into_a_missing_directory_with_a_trailing_slash)
+{
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp -r img:/ newdir/"), 0);
+	cr_expect_eq(t_sh("cd '%s' && cmp newdir/sub/hello src/sub/hello", dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp -r img:/ newdir2"), 0);
+	cr_expect_eq(
+		t_sh("cd '%s' && cmp newdir2/sub/hello src/sub/hello", dir), 0);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "cp img:/sub/hello nodir/"), 1,
+		     "a file into a missing directory");
+}
+
+Test(cp, directory_cycle_is_reported_once_and_skipped)
+{
+	char *err;
+
+	TC_NEED_ADAPTER(dir);
+	/* /a/b/up is a second name of /a: a cycle (debugfs links it). */
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p cyc/a/b && echo x > cyc/a/b/f "
+			  "&& mke2fs -q -F -t ext4 -d cyc cyc.img 8M && "
+			  "debugfs -w -R 'ln /a /a/b/up' cyc.img 2>/dev/null",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r cyc.img:/ cycout"), 1);
+	cr_expect_str_eq(err, "iomapctl: cp: cyc.img:/a/b/up: directory cycle "
+			      "(inode 12 is already being copied as /a)\n");
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat cycout/a/b/f)\" = x && "
+			  "test ! -e cycout/a/b/up",
+			  dir),
+		     0);
+	/* A tree copied into itself inside one image stops too. */
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r img:/sub img:/sub/in"), 1);
+	cr_expect(strstr(err, "img:/sub/in: cannot copy a directory into "
+			      "itself"),
+		  "%s", err);
+	free(err);
+	fsck_clean("img");
+}
+
+Test(cp, depth_is_bounded_with_a_message)
+{
+	char *err;
+
+	TC_NEED_ADAPTER(dir);
+	/* 1,030 levels: past CP_MAX_DEPTH (1024), within PATH_MAX (made by
+	 * debugfs: mke2fs -d 1.47 crashes on so deep a tree). */
+	cr_assert_eq(t_sh("cd '%s' && mke2fs -q -F -t ext4 deep.img 16M && "
+			  "for i in $(seq 1030); do echo 'mkdir d'; "
+			  "echo 'cd d'; done > deep.cmds && debugfs -w -f "
+			  "deep.cmds deep.img >/dev/null 2>&1", dir), 0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r deep.img:/ deepout"), 1);
+	cr_expect(strstr(err, "more than 1024 directory levels: not "
+			 "descending"), "%s", err);
+	free(err);
+	/* The root and 1,023 levels below it are copied, nothing deeper. */
+	cr_expect_eq(t_sh("cd '%s' && test -d deepout/$(printf 'd/%%.0s' "
+			  "$(seq 1023)) && test ! -e deepout/$(printf "
+			  "'d/%%.0s' $(seq 1024))", dir), 0);
 }

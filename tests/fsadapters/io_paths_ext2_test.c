@@ -289,5 +289,5 @@ Test(io_paths_ext2, writes_on_ext4)
  */
 Test(io_paths_ext2, writes_on_ext4_1k_blocks)
 {
-	write_img("ext4", 1024, 2);
+	write_img("ext4", 1024, IOMAP_IO_BUFFERED, IOMAP_IO_DIRECT);
 }

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bcache.c - the adapter's metadata block cache: an io_manager around
+ * libext2fs' unix one that keeps recently read single blocks (inode table,
+ * directory, extent and indirect blocks), bounded, one per open image.
+ *
+ * Why not libext2fs' own cache: it is write-back, and the engine writes
+ * file data through a descriptor of its own, so a dirty cached block
+ * written later, or a stale one read back (fsa_ext2_zero_partial reads a
+ * data block through libext2fs), would undo the engine's data.  This one
+ * writes through at once, and every range the engine is about to write
+ * (the write, writeback and get_block mappings, wrapped below) is dropped
+ * from it first, so a block is never served older than the disk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ext2.h"
+
+#define BCACHE_BYTES (8U << 20) /* the bound, whatever the block size */
+#define BCACHE_MIN 64U
+#define BCACHE_NONE (-1)
+
+struct bcache_ent {
+	blk64_t blk;
+	int hnext; /* hash chain, or the free list */
+	int prev, next; /* LRU, most recent at head */
+};
+
+struct fsa_ext2_bcache {
+	io_channel real; /* the unix channel, its own cache off */
+	unsigned int bsize;
+	int cap, nbuckets;
+	struct bcache_ent *ent;
+	int *bucket;
+	char *data; /* cap blocks */
+	int head, tail, free;
+	struct fsa_ext2_bcache_stats stats;
+};
+
+static struct fsa_ext2_bcache *BC(io_channel io)
+{
+	return io->private_data;
+}
+
+static int bc_hash(const struct fsa_ext2_bcache *bc, blk64_t blk)
+{
+	return (int)((blk * 0x9e3779b97f4a7c15ULL) >> 40) & (bc->nbuckets - 1);
+}
+
+static void bc_free_arrays(struct fsa_ext2_bcache *bc)
+{
+	free(bc->ent);
+	free(bc->bucket);
+	free(bc->data);
+	bc->ent = NULL;
+	bc->bucket = NULL;
+	bc->data = NULL;
+	bc->cap = 0;
+}
+
+/* (Re)sizes for @bsize and empties the cache: a new block size makes every
+ * cached block meaningless. */
+static errcode_t bc_reset(struct fsa_ext2_bcache *bc, unsigned int bsize)
+{
+	int cap = (int)(BCACHE_BYTES / bsize);
+
+	bc_free_arrays(bc);
+	if (cap < (int)BCACHE_MIN)
+		cap = BCACHE_MIN;
+	bc->bsize = bsize;
+	bc->nbuckets = 1;
+	while (bc->nbuckets < 2 * cap)
+		bc->nbuckets <<= 1;
+	bc->ent = calloc((size_t)cap, sizeof(*bc->ent));
+	bc->bucket = malloc((size_t)bc->nbuckets * sizeof(*bc->bucket));
+	bc->data = malloc((size_t)cap * bsize);
+	if (!bc->ent || !bc->bucket || !bc->data) {
+		bc_free_arrays(bc);
+		return EXT2_ET_NO_MEMORY;
+	}
+	bc->cap = cap;
+	for (int i = 0; i < bc->nbuckets; i++)
+		bc->bucket[i] = BCACHE_NONE;
+	for (int i = 0; i < cap; i++)
+		bc->ent[i].hnext = i + 1 < cap ? i + 1 : BCACHE_NONE;
+	bc->free = 0;
+	bc->head = bc->tail = BCACHE_NONE;
+	return 0;
+}
+
+static int bc_find(const struct fsa_ext2_bcache *bc, blk64_t blk)
+{
+	int i = bc->cap ? bc->bucket[bc_hash(bc, blk)] : BCACHE_NONE;
+
+	while (i != BCACHE_NONE && bc->ent[i].blk != blk)
+		i = bc->ent[i].hnext;
+	return i;
+}
+
+static void lru_unlink(struct fsa_ext2_bcache *bc, int i)
+{
+	struct bcache_ent *e = &bc->ent[i];
+
+	if (e->prev != BCACHE_NONE)
+		bc->ent[e->prev].next = e->next;
+	else
+		bc->head = e->next;
+	if (e->next != BCACHE_NONE)
+		bc->ent[e->next].prev = e->prev;
+	else
+		bc->tail = e->prev;
+}
+
+static void lru_push(struct fsa_ext2_bcache *bc, int i)
+{
+	bc->ent[i].prev = BCACHE_NONE;
+	bc->ent[i].next = bc->head;
+	if (bc->head != BCACHE_NONE)
+		bc->ent[bc->head].prev = i;
+	bc->head = i;
+	if (bc->tail == BCACHE_NONE)
+		bc->tail = i;
+}
+
+static void bc_drop(struct fsa_ext2_bcache *bc, int i)
+{
+	int *p = &bc->bucket[bc_hash(bc, bc->ent[i].blk)];
+
+	while (*p != i)
+		p = &bc->ent[*p].hnext;
+	*p = bc->ent[i].hnext;
+	lru_unlink(bc, i);
+	bc->ent[i].hnext = bc->free;
+	bc->free = i;
+}
+
+/* Remembers block @blk's @buf, evicting the least recently used. */
+static void bc_insert(struct fsa_ext2_bcache *bc, blk64_t blk, const void *buf)
+{
+	int i = bc_find(bc, blk), h;
+
+	if (!bc->cap)
+		return;
+	if (i == BCACHE_NONE) {
+		if (bc->free == BCACHE_NONE)
+			bc_drop(bc, bc->tail);
+		i = bc->free;
+		bc->free = bc->ent[i].hnext;
+		h = bc_hash(bc, blk);
+		bc->ent[i].blk = blk;
+		bc->ent[i].hnext = bc->bucket[h];
+		bc->bucket[h] = i;
+	} else {
+		lru_unlink(bc, i);
+	}
+	lru_push(bc, i);
+	memcpy(bc->data + (size_t)i * bc->bsize, buf, bc->bsize);
+}
+
+/* Forgets blocks [@blk, @blk + @count): visits whichever is fewer, the
+ * range or the cache. */
+static void bc_forget(struct fsa_ext2_bcache *bc, blk64_t blk, blk64_t count)
+{
+	if (!bc->cap || !count)
+		return;
+	if (count <= (blk64_t)bc->cap) {
+		for (blk64_t b = blk; b < blk + count; b++) {
+			int i = bc_find(bc, b);
+
+			if (i != BCACHE_NONE)
+				bc_drop(bc, i);
+		}
+		return;
+	}
+	for (int i = bc->head, next; i != BCACHE_NONE; i = next) {
+		next = bc->ent[i].next;
+		if (bc->ent[i].blk >= blk && bc->ent[i].blk - blk < count)
+			bc_drop(bc, i);
+	}
+}
+
+/* Blocks an io_manager count covers: > 0 blocks, < 0 bytes. */
+static blk64_t bc_blocks(const struct fsa_ext2_bcache *bc, int count)
+{
+	if (count >= 0)
+		return (blk64_t)count;
+	return ((blk64_t) - (int64_t)count + bc->bsize - 1) / bc->bsize;
+}
+
+static errcode_t bc_read_blk64(io_channel io, unsigned long long blk, int count,
+			       void *data)
+{
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err;
+	int i;
+
+	if (count == 1 && (i = bc_find(bc, blk)) != BCACHE_NONE) {
+		bc->stats.hits++;
+		lru_unlink(bc, i);
+		lru_push(bc, i);
+		memcpy(data, bc->data + (size_t)i * bc->bsize, bc->bsize);
+		return 0;
+	}
+	/* Larger reads pass by: the cache holds what the disk holds. */
+	bc->stats.reads++;
+	err = io_channel_read_blk64(bc->real, blk, count, data);
+	if (!err && count == 1)
+		bc_insert(bc, blk, data);
+	return err;
+}
+
+static errcode_t bc_read_blk(io_channel io, unsigned long blk, int count,
+			     void *data)
+{
+	return bc_read_blk64(io, blk, count, data);
+}
+
+static errcode_t bc_write_blk64(io_channel io, unsigned long long blk,
+				int count, const void *data)
+{
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err;
+
+	bc->stats.writes++;
+	bc_forget(bc, blk, bc_blocks(bc, count));
+	err = io_channel_write_blk64(bc->real, blk, count, data);
+	if (!err && count == 1)
+		bc_insert(bc, blk, data);
+	return err;
+}
+
+static errcode_t bc_write_blk(io_channel io, unsigned long blk, int count,
+			      const void *data)
+{
+	return bc_write_blk64(io, blk, count, data);
+}
+
+static errcode_t bc_write_byte(io_channel io, unsigned long offset, int size,
+			       const void *data)
+{
+	struct fsa_ext2_bcache *bc = BC(io);
+
+	bc->stats.writes++;
+	if (size > 0)
+		bc_forget(bc, offset / bc->bsize,
+			  (offset + (unsigned long)size - 1) / bc->bsize -
+				  offset / bc->bsize + 1);
+	return io_channel_write_byte(bc->real, offset, size, data);
+}
+
+static errcode_t bc_set_blksize(io_channel io, int blksize)
+{
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err = io_channel_set_blksize(bc->real, blksize);
+
+	if (!err)
+		err = bc_reset(bc, (unsigned int)blksize);
+	if (!err)
+		io->block_size = blksize;
+	return err;
+}
+
+static errcode_t bc_flush(io_channel io)
+{
+	return io_channel_flush(BC(io)->real);
+}
+
+static errcode_t bc_set_option(io_channel io, const char *option,
+			       const char *arg)
+{
+	return BC(io)->real->manager->set_option ?
+		       BC(io)->real->manager->set_option(BC(io)->real, option,
+							 arg) :
+		       EXT2_ET_INVALID_ARGUMENT;
+}
+
+static errcode_t bc_get_stats(io_channel io, io_stats *stats)
+{
+	io_channel real = BC(io)->real;
+
+	return real->manager->get_stats ?
+		       real->manager->get_stats(real, stats) :
+		       EXT2_ET_UNIMPLEMENTED;
+}
+
+static errcode_t bc_discard(io_channel io, unsigned long long blk,
+			    unsigned long long count)
+{
+	bc_forget(BC(io), blk, count);
+	return io_channel_discard(BC(io)->real, blk, count);
+}
+
+static errcode_t bc_zeroout(io_channel io, unsigned long long blk,
+			    unsigned long long count)
+{
+	bc_forget(BC(io), blk, count);
+	return io_channel_zeroout(BC(io)->real, blk, count);
+}
+
+static errcode_t bc_cache_readahead(io_channel io, unsigned long long blk,
+				    unsigned long long count)
+{
+	return io_channel_cache_readahead(BC(io)->real, blk, count);
+}
+
+static errcode_t bc_close(io_channel io)
+{
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err;
+
+	if (--io->refcount > 0)
+		return 0;
+	err = io_channel_close(bc->real);
+	bc_free_arrays(bc);
+	free(bc);
+	free(io->name);
+	free(io);
+	return err;
+}
+
+static errcode_t bc_open(const char *name, int flags, io_channel *channel);
+
+static struct struct_io_manager fsa_ext2_bcache_manager = {
+	.magic = EXT2_ET_MAGIC_IO_MANAGER,
+	.name = "iomapctl cached I/O manager",
+	.open = bc_open,
+	.close = bc_close,
+	.set_blksize = bc_set_blksize,
+	.read_blk = bc_read_blk,
+	.write_blk = bc_write_blk,
+	.flush = bc_flush,
+	.write_byte = bc_write_byte,
+	.set_option = bc_set_option,
+	.get_stats = bc_get_stats,
+	.read_blk64 = bc_read_blk64,
+	.write_blk64 = bc_write_blk64,
+	.discard = bc_discard,
+	.cache_readahead = bc_cache_readahead,
+	.zeroout = bc_zeroout,
+};
+
+/* Never written: libext2fs wants a non-const io_manager. */
+io_manager fsa_ext2_bcache_io_manager = &fsa_ext2_bcache_manager;
+
+static errcode_t bc_open(const char *name, int flags, io_channel *channel)
+{
+	struct fsa_ext2_bcache *bc = calloc(1, sizeof(*bc));
+	io_channel io = calloc(1, sizeof(*io));
+	errcode_t err = EXT2_ET_NO_MEMORY;
+
+	if (!bc || !io || !(io->name = strdup(name)))
+		goto fail;
+	err = unix_io_manager->open(name, flags | IO_FLAG_NOCACHE, &bc->real);
+	if (err)
+		goto fail;
+	err = bc_reset(bc, (unsigned int)bc->real->block_size);
+	if (err) {
+		io_channel_close(bc->real);
+		goto fail;
+	}
+	io->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+	io->manager = fsa_ext2_bcache_io_manager;
+	io->block_size = bc->real->block_size;
+	io->refcount = 1;
+	io->flags = bc->real->flags;
+	io->align = bc->real->align;
+	io->private_data = bc;
+	*channel = io;
+	return 0;
+
+fail:
+	if (io)
+		free(io->name);
+	free(io);
+	free(bc);
+	return err;
+}
+
+void fsa_ext2_bcache_stats(struct fsa_ext2_fs *efs,
+			   struct fsa_ext2_bcache_stats *st)
+{
+	*st = BC(efs->fs->io)->stats;
+}
+
+void fsa_ext2_bcache_forget(struct fsa_ext2_fs *efs, uint64_t addr,
+			    uint64_t len)
+{
+	unsigned int bits = efs->base.blkbits;
+
+	if (len)
+		bc_forget(BC(efs->fs->io), addr >> bits,
+			  ((addr + len - 1) >> bits) - (addr >> bits) + 1);
+}
+
+/*
+ * The engine's writes: every mapping it will write through its own
+ * descriptor leaves the cache before the write.
+ */
+static void bc_forget_map(struct iomap_inode *inode, const struct iomap *map)
+{
+	if (map->type == IOMAP_MAPPED || map->type == IOMAP_UNWRITTEN)
+		fsa_ext2_bcache_forget(EXT2_I(inode)->fs, map->addr,
+				       map->length);
+}
+
+static int bc_begin(const struct iomap_ops *ops, bool write,
+		    struct iomap_inode *inode, loff_t pos, loff_t length,
+		    unsigned int flags, struct iomap *iomap,
+		    struct iomap *srcmap)
+{
+	int ret = ops->iomap_begin(inode, pos, length, flags, iomap, srcmap);
+
+	if (!ret && write)
+		bc_forget_map(inode, iomap);
+	return ret;
+}
+
+static int bc_end(const struct iomap_ops *ops, struct iomap_inode *inode,
+		  loff_t pos, loff_t length, ssize_t written,
+		  unsigned int flags, struct iomap *iomap)
+{
+	return ops->iomap_end ? ops->iomap_end(inode, pos, length, written,
+					       flags, iomap) :
+				0;
+}
+
+static bool bc_valid(const struct iomap_ops *ops, struct iomap_inode *inode,
+		     const struct iomap *iomap)
+{
+	return ops->iomap_valid ? ops->iomap_valid(inode, iomap) : true;
+}
+
+/* One wrapped table per path (C has no closures); @write: the engine
+ * writes what the mapping says. */
+#define BC_WRAP(name, orig, write)                                         \
+	static int name##_begin(struct iomap_inode *inode, loff_t pos,     \
+				loff_t length, unsigned int flags,         \
+				struct iomap *iomap, struct iomap *srcmap) \
+	{                                                                  \
+		return bc_begin(&(orig), write, inode, pos, length, flags, \
+				iomap, srcmap);                            \
+	}                                                                  \
+	static int name##_end(struct iomap_inode *inode, loff_t pos,       \
+			      loff_t length, ssize_t written,              \
+			      unsigned int flags, struct iomap *iomap)     \
+	{                                                                  \
+		return bc_end(&(orig), inode, pos, length, written, flags, \
+			      iomap);                                      \
+	}                                                                  \
+	static bool name##_valid(struct iomap_inode *inode,                \
+				 const struct iomap *iomap)                \
+	{                                                                  \
+		return bc_valid(&(orig), inode, iomap);                    \
+	}                                                                  \
+	static const struct iomap_ops name = {                             \
+		.iomap_begin = name##_begin,                               \
+		.iomap_end = name##_end,                                   \
+		.iomap_valid = name##_valid,                               \
+	}
+
+BC_WRAP(bc_read_ops, *fsa_ext2_iomap_opset.read, false);
+BC_WRAP(bc_xattr_ops, *fsa_ext2_iomap_opset.xattr, false);
+BC_WRAP(bc_buffered_write_ops, fsa_ext2_buffered_write_ops, true);
+BC_WRAP(bc_direct_write_ops, fsa_ext2_direct_write_ops, true);
+BC_WRAP(bc_dax_write_ops, fsa_ext2_dax_write_ops, true);
+
+static int bc_map_blocks(struct iomap_writepage_ctx *wpc,
+			 struct iomap_inode *inode, loff_t offset, uint64_t len)
+{
+	int ret = fsa_ext2_writeback_ops.map_blocks(wpc, inode, offset, len);
+
+	if (!ret)
+		bc_forget_map(inode, &wpc->iomap);
+	return ret;
+}
+
+static int bc_submit(struct iomap_writepage_ctx *wpc,
+		     const struct iomap_ioend *ioend, int status)
+{
+	return fsa_ext2_writeback_ops.submit ?
+		       fsa_ext2_writeback_ops.submit(wpc, ioend, status) :
+		       0;
+}
+
+static const struct iomap_writeback_ops bc_writeback_ops = {
+	.map_blocks = bc_map_blocks,
+	.submit = bc_submit,
+};
+
+static int bc_get_block(struct iomap_inode *inode, uint64_t iblock,
+			struct iomap_bh *bh, int create)
+{
+	int ret = fsa_ext2_get_block(inode, iblock, bh, create);
+
+	if (!ret && create && (bh->state & IOMAP_BH_MAPPED))
+		fsa_ext2_bcache_forget(
+			EXT2_I(inode)->fs, bh->blocknr << inode->blkbits,
+			bh->size ? bh->size : 1ULL << inode->blkbits);
+	return ret;
+}
+
+const struct iomap_opset fsa_ext2_cached_opset = {
+	.read = &bc_read_ops,
+	.report = &bc_read_ops,
+	.xattr = &bc_xattr_ops,
+	.buffered_write = &bc_buffered_write_ops,
+	.direct_write = &bc_direct_write_ops,
+	.dax_write = &bc_dax_write_ops,
+	.dio = &fsa_ext2_dio_ops,
+	.writeback = &bc_writeback_ops,
+	.get_block = bc_get_block,
+};
