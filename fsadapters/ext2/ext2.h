@@ -92,12 +92,13 @@ struct fsa_ext2_bcache_stats {
 	uint64_t writes; /* write calls (all written through at once) */
 };
 extern io_manager fsa_ext2_bcache_io_manager;
-extern const struct iomap_opset fsa_ext2_cached_opset;
 void fsa_ext2_bcache_stats(struct fsa_ext2_fs *efs,
 			   struct fsa_ext2_bcache_stats *st);
 /* Drops the cached blocks of bytes [@addr, @addr + @len) of the image. */
 void fsa_ext2_bcache_forget(struct fsa_ext2_fs *efs, uint64_t addr,
 			    uint64_t len);
+void fsa_ext2_bcache_forget_map(struct fsa_ext2_fs *efs,
+				const struct iomap *map);
 
 /* errcode.c */
 int fsa_ext2_errno(errcode_t err);

@@ -546,8 +546,14 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 
 	bh->state = 0;
 	bh->size = iomap_blocksize(inode);
-	if (create)
-		return fsa_ext2_get_block_create(ei, iblock, bh);
+	if (create) {
+		ret = fsa_ext2_get_block_create(ei, iblock, bh);
+		/* The engine writes the block beside libext2fs' channel. */
+		if (!ret && (bh->state & IOMAP_BH_MAPPED))
+			fsa_ext2_bcache_forget(ei->fs, bh->blocknr << inode->blkbits,
+					       bh->size);
+		return ret;
+	}
 	if (ei->inline_buf) {
 		if (pos < ei->inline_size)
 			bh->inline_data = (char *)ei->inline_buf + pos;

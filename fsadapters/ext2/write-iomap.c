@@ -259,14 +259,17 @@ static int fsa_ext2_write_begin(struct iomap_inode *inode, loff_t pos,
 					FSA_EXT2_MAX_LBLK, iomap);
 		if (!ret && (iomap->type == IOMAP_HOLE || pos >= inode->size))
 			ret = -EAGAIN;
-		return ret;
-	}
-	if (!(flags & IOMAP_WRITE)) {
+	} else if (!(flags & IOMAP_WRITE)) {
 		ret = fsa_ext2_map_runs(ei, (uint64_t)pos >> inode->blkbits,
 					FSA_EXT2_MAX_LBLK, iomap);
-		return ret;
+	} else {
+		ret = fsa_ext2_write_map(ei, pos, (uint64_t)length, mode,
+					 iomap);
 	}
-	return fsa_ext2_write_map(ei, pos, (uint64_t)length, mode, iomap);
+	/* The engine writes these blocks beside libext2fs' channel. */
+	if (!ret)
+		fsa_ext2_bcache_forget_map(ei->fs, iomap);
+	return ret;
 }
 
 /*
@@ -434,8 +437,11 @@ static int fsa_ext2_map_blocks(struct iomap_writepage_ctx *wpc,
 	if (ret)
 		return ret;
 	memset(&wpc->iomap, 0, sizeof(wpc->iomap));
-	return fsa_ext2_write_map(ei, offset, len ? len : 1, FSA_EXT2_BUFFERED,
-				  &wpc->iomap);
+	ret = fsa_ext2_write_map(ei, offset, len ? len : 1, FSA_EXT2_BUFFERED,
+				 &wpc->iomap);
+	if (!ret)
+		fsa_ext2_bcache_forget_map(ei->fs, &wpc->iomap);
+	return ret;
 }
 
 static int fsa_ext2_wb_submit(struct iomap_writepage_ctx *wpc,
