@@ -106,7 +106,7 @@ static double reads_per_file(const char *d, int n)
 Test(ext2_bcache, reads_per_small_file_do_not_grow_with_the_directory,
      .timeout = 300)
 {
-	char *d = t_tmpdir();
+	char *d = t_memdir();
 	double small = reads_per_file(d, 100);
 	double large = reads_per_file(d, 10000);
 

@@ -281,7 +281,7 @@ static void check_image(const char *tmp, const char *src, struct tally *t)
 
 static void run_shard(int shard)
 {
-	char *tmp = t_tmpdir();
+	char *tmp = t_memdir();
 	glob_t g;
 	struct tally t = { 0 };
 

@@ -7,6 +7,8 @@
 
 /* A fresh temporary directory, removed (recursively) by t_tmpdir_remove. */
 char *t_tmpdir(void);
+/* The same in memory (/dev/shm) where there is one, for many host files. */
+char *t_memdir(void);
 void t_tmpdir_remove(char *dir);
 
 /* Run a shell command built from @fmt; returns its exit status (or -1). */
