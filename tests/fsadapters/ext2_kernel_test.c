@@ -133,16 +133,19 @@ static int extents_of(const char *target)
 }
 
 /* SEEK_DATA and SEEK_HOLE from each of @offs, as iomapctl prints them. */
-static char *seeks_of(const char *target, const long long *offs, size_t n)
+static char *seeks_of(const char *opts, const char *target,
+		      const long long *offs, size_t n)
 {
 	size_t cap = 64 * n + 1, len = 0;
 	char *res = calloc(1, cap), *out;
 
 	cr_assert(res);
 	for (size_t i = 0; i < n; i++) {
-		t_sh_out(&out, "{ %s seek -d %s %lld; %s seek -h %s %lld; } 2>&1",
-			 IOMAPCTL_BINARY, target, offs[i], IOMAPCTL_BINARY,
-			 target, offs[i]);
+		t_sh_out(
+			&out,
+			"{ %s %s seek -d %s %lld; %s %s seek -h %s %lld; } 2>&1",
+			IOMAPCTL_BINARY, opts, target, offs[i], IOMAPCTL_BINARY,
+			opts, target, offs[i]);
 		len += (size_t)snprintf(res + len, cap - len, "%lld: %.40s|",
 					offs[i], out);
 		free(out);
@@ -216,10 +219,16 @@ static void same_as_kernel(const char *type, unsigned int bs, const char *size,
 			      k);
 	}
 	if (noffs) {
-		ours = seeks_of(img, offs, noffs);
-		theirs = seeks_of(ktarget, offs, noffs);
+		ours = seeks_of("", img, offs, noffs);
+		theirs = seeks_of("", ktarget, offs, noffs);
 		cr_expect_str_eq(ours, theirs, "%s %u seeks: ours\n%skernel\n%s",
 				 type, bs, ours, theirs);
+		free(ours);
+		/* The bh mapper's seek stays inside i_size too. */
+		ours = seeks_of("--mapper=bh", img, offs, noffs);
+		cr_expect_str_eq(ours, theirs,
+				 "%s %u bh seeks: ours\n%skernel\n%s", type, bs,
+				 ours, theirs);
 		free(ours);
 		free(theirs);
 	}
