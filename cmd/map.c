@@ -30,8 +30,10 @@ static void map_help(FILE *out)
 {
 	fputs("\nCalls the filesystem's ->iomap_begin/->iomap_end through "
 	      "iomap_iter over\n[OFFSET, OFFSET+LENGTH) (default: the whole "
-	      "file) and prints each mapping as\nreturned: OFFSET LENGTH TYPE "
-	      "FLAGS ADDR (bytes; ADDR '-' when there is none).\n\n"
+	      "file, and past its size up to the\nend of the last extent, "
+	      "as fiemap lists a KEEP_SIZE preallocation) and prints\neach "
+	      "mapping as returned: OFFSET LENGTH TYPE FLAGS ADDR (bytes; "
+	      "ADDR '-'\nwhen there is none).\n\n"
 	      "  --op read    the read mapping (default)\n"
 	      "  --op write   what a write would allocate (with --io=direct or "
 	      "dax: that\n               path's table); run on a temporary "
@@ -124,20 +126,48 @@ static int map_walk(struct map_out *mo, struct imc_file *f,
 	return ret;
 }
 
-static int map_range(struct imc_ctx *ctx, int argc, char **argv,
-		     loff_t size, uint64_t *off, uint64_t *len)
+/*
+ * Where the default range ends: i_size, or the end of the last extent
+ * past it (a KEEP_SIZE preallocation), which the kernel's FIEMAP lists
+ * too.  The report table maps past EOF, one call per extent or hole.
+ */
+static int map_default_end(struct imc_file *f, uint64_t *end)
+{
+	const struct iomap_ops *ops = f->fs->ops->iomap->report;
+	struct iomap_iter iter = {
+		.inode = f->inode,
+		.pos = f->size,
+		.len = (uint64_t)(INT64_MAX - f->size),
+		.flags = IOMAP_REPORT,
+	};
+	int ret;
+
+	*end = f->size > 0 ? (uint64_t)f->size : 0;
+	if (!ops || !ops->iomap_begin || f->size < 0)
+		return 0;
+	while ((ret = iomap_iter(&iter, ops)) > 0) {
+		if (iter.iomap.type != IOMAP_HOLE)
+			*end = (uint64_t)iter.iomap.offset + iter.iomap.length;
+		iter.status = iomap_iter_advance(&iter, iomap_length(&iter));
+	}
+	/* -ENOENT: nothing to map (as fiemap takes it). */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int map_range(struct imc_ctx *ctx, int argc, char **argv, uint64_t end,
+		     uint64_t *off, uint64_t *len)
 {
 	int ret;
 
 	*off = 0;
-	*len = size > 0 ? (uint64_t)size : 0;
+	*len = end;
 	if (argc > 0 && (ret = imc_arg_size(ctx, "offset", argv[0], off)))
 		return ret;
 	if (argc > 1) {
 		if ((ret = imc_arg_size(ctx, "length", argv[1], len)))
 			return ret;
 	} else {
-		*len = *off < (uint64_t)size ? (uint64_t)size - *off : 0;
+		*len = *off < end ? end - *off : 0;
 	}
 	if (*len > (uint64_t)INT64_MAX - *off)
 		return imc_err(ctx, "offset + length", -EFBIG);
@@ -152,14 +182,19 @@ static int map_run(struct imc_ctx *ctx, const char *arg, const char *name,
 	const struct iomap_ops *ops;
 	struct imc_file f;
 	unsigned int flags;
-	uint64_t off, len;
+	uint64_t off, len, end;
 	int ret;
 
 	ret = imc_file_open(ctx, arg, &f);
 	if (ret)
 		return ret;
 	f.name = name;
-	ret = map_range(ctx, argc, argv, f.size, &off, &len);
+	ret = map_default_end(&f, &end);
+	if (ret < 0) {
+		ret = imc_err(ctx, name, ret);
+		goto out;
+	}
+	ret = map_range(ctx, argc, argv, end, &off, &len);
 	if (ret)
 		goto out;
 	ops = pick_ops(ctx, f.fs->ops->iomap, op, &flags);

@@ -110,6 +110,40 @@ static int bh_fiemap_actor(struct iomap_inode *inode, loff_t pos,
 	return 0;
 }
 
+/*
+ * Past EOF, as ext4 lists a KEEP_SIZE preallocation: ask get_block for
+ * all of [@pos, @end) at once; a hole answer says how far it goes, so the
+ * walk skips holes whole and ends at the hole after the last allocated
+ * block instead of stepping block by block to the end of the range.
+ */
+static int bh_fiemap_past_eof(struct bh_fiemap *bf, uint64_t pos, uint64_t end,
+			      iomap_get_block_t get_block)
+{
+	struct iomap_inode *inode = bf->inode;
+	uint64_t bsize = iomap_blocksize(inode);
+	int ret;
+
+	pos &= ~(bsize - 1);
+	while (pos < end) {
+		struct iomap_bh bh = { .size = (end - pos + bsize - 1) &
+					       ~(bsize - 1) };
+
+		inode->stats->map_calls++;
+		ret = get_block(inode, pos >> inode->blkbits, &bh, 0);
+		if (ret < 0)
+			return ret;
+		if (bh_type(&bh) == IOMAP_HOLE) {
+			pos += bh.size > bsize ? bh.size & ~(bsize - 1) : bsize;
+			continue;
+		}
+		ret = bh_fiemap_actor(inode, (loff_t)pos, &bh, bf);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		pos += bsize;
+	}
+	return 0;
+}
+
 int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		    loff_t start, uint64_t len, iomap_get_block_t get_block)
 {
@@ -118,6 +152,7 @@ int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 				.pending = { .type = IOMAP_HOLE } };
 	uint64_t size = inode->size > start ? (uint64_t)(inode->size - start) :
 					      0;
+	uint64_t end;
 	int ret;
 
 	if (len == 0)
@@ -128,9 +163,21 @@ int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		fi->fi_flags &= ~FIEMAP_FLAG_SYNC;
 		return -EBADR;
 	}
-	/* Blocks past EOF are never mapped: stop at the size. */
+	end = len > (uint64_t)INT64_MAX - (uint64_t)start ?
+		      (uint64_t)INT64_MAX :
+		      (uint64_t)start + len;
+	/* Inside i_size block by block, the old way. */
 	ret = iomap_bh_walk(inode, start, len < size ? len : size, 0, get_block,
 			    bh_fiemap_actor, &bf);
+	if (!ret && !bf.full && len > size) {
+		uint64_t bmask = iomap_blocksize(inode) - 1;
+		/* The first block the walk did not cover. */
+		uint64_t eof = size ? ((uint64_t)start + size + bmask) &
+					       ~bmask :
+				      (uint64_t)start;
+
+		ret = bh_fiemap_past_eof(&bf, eof, end, get_block);
+	}
 	if (ret < 0 || bf.full)
 		return ret;
 	bh_fiemap_flush(&bf, FIEMAP_EXTENT_LAST);

@@ -48,6 +48,10 @@ struct fsa_ext2_cursor {
 	int err; /* the walk failed: every lookup returns this */
 };
 
+/* New ranges a direct write remembers; more are left allocated (unwritten,
+ * so e2fsck-clean) rather than freed by guess. */
+#define FSA_EXT2_DIO_NEW 8
+
 /**
  * struct fsa_ext2_inode - an open file of an ext2/3/4 image.
  * @vfs:	what the engine sees; first so container_of is a cast.
@@ -61,6 +65,9 @@ struct fsa_ext2_cursor {
  * @seq:	bumped on every mapping change (iomap.validity_cookie).
  * @new_past_eof: get_block(create) allocated past EOF: iput frees what
  *		the size does not cover (a write that failed part way).
+ * @dio_new:	block ranges [lblk, end) the direct write in progress
+ *		allocated (its ->end_io frees their part past the final EOF;
+ *		one direct write at a time per inode); @dio_nr of them.
  */
 struct fsa_ext2_inode {
 	struct iomap_inode vfs;
@@ -73,6 +80,10 @@ struct fsa_ext2_inode {
 	void *raw_inode;
 	uint64_t seq;
 	bool new_past_eof;
+	struct {
+		blk64_t lblk, end;
+	} dio_new[FSA_EXT2_DIO_NEW];
+	unsigned int dio_nr;
 };
 
 static inline struct fsa_ext2_inode *EXT2_I(struct iomap_inode *inode)

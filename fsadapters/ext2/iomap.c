@@ -309,14 +309,6 @@ int fsa_ext2_load_inline(struct fsa_ext2_inode *ei)
 	return ret;
 }
 
-/* Blocks covering the file (i_size rounded up). */
-static blk64_t fsa_ext2_eof_blk(const struct fsa_ext2_inode *ei)
-{
-	unsigned int bits = ei->vfs.blkbits;
-
-	return ((uint64_t)ei->vfs.size + (1ULL << bits) - 1) >> bits;
-}
-
 void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
 		       uint64_t end_byte)
 {
@@ -364,7 +356,9 @@ int fsa_ext2_map_runs(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t eof,
 
 /*
  * Read and report: one mapping per extent (or run of contiguous blocks),
- * holes up to the next extent, everything at or past EOF a hole.
+ * holes up to the next extent.  As ext4_iomap_begin(), nothing stops at
+ * EOF: a KEEP_SIZE preallocation maps UNWRITTEN past i_size (the engine
+ * never reads a disk block past EOF: it zero-fills there).
  */
 static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 				loff_t length, unsigned int flags,
@@ -373,7 +367,8 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 	struct fsa_ext2_inode *ei = EXT2_I(inode);
 	unsigned int bits = inode->blkbits;
 	blk64_t lblk = (uint64_t)pos >> bits;
-	uint64_t end = (uint64_t)pos + (uint64_t)length;
+	uint64_t end = (uint64_t)pos + (uint64_t)length, cut;
+	int ret;
 
 	(void)srcmap;
 	if (flags & IOMAP_WRITE)
@@ -393,7 +388,7 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 		fsa_ext2_set_hole(iomap, 0, (uint64_t)pos, end);
 		return 0;
 	}
-	if (lblk >= fsa_ext2_eof_blk(ei) ||
+	if (lblk >= FSA_EXT2_MAX_LBLK ||
 	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
 					    (struct ext2_inode *)&ei->inode)) {
 		fsa_ext2_set_hole(
@@ -401,7 +396,17 @@ static int fsa_ext2_iomap_begin(struct iomap_inode *inode, loff_t pos,
 			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
 		return 0;
 	}
-	return fsa_ext2_map_runs(ei, lblk, fsa_ext2_eof_blk(ei), iomap);
+	ret = fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, iomap);
+	/* A hole ends at EOF or the range asked, whichever is later (as
+	 * ext4 trims it to m_len), not at the end of the address space. */
+	cut = (((uint64_t)ei->vfs.size > end ? (uint64_t)ei->vfs.size : end) +
+	       (1ULL << bits) - 1) &
+	      ~((1ULL << bits) - 1);
+	if (!ret && iomap->type == IOMAP_HOLE &&
+	    (uint64_t)iomap->offset + iomap->length > cut &&
+	    (uint64_t)iomap->offset < cut)
+		iomap->length = cut - (uint64_t)iomap->offset;
+	return ret;
 }
 
 static const struct iomap_ops fsa_ext2_read_ops = {
@@ -411,34 +416,11 @@ static const struct iomap_ops fsa_ext2_read_ops = {
 /*
  * fiemap, seek and bmap see every extent, also past EOF, as ext4's
  * ext4_iomap_begin_report() does: a KEEP_SIZE preallocation is listed
- * (UNWRITTEN beyond i_size).  Seek stays inside i_size on its own.
+ * (UNWRITTEN beyond i_size).  Seek stays inside i_size on its own.  The
+ * same mapping as for reads.
  */
-static int fsa_ext2_report_begin(struct iomap_inode *inode, loff_t pos,
-				 loff_t length, unsigned int flags,
-				 struct iomap *iomap, struct iomap *srcmap)
-{
-	struct fsa_ext2_inode *ei = EXT2_I(inode);
-	unsigned int bits = inode->blkbits;
-	blk64_t lblk = (uint64_t)pos >> bits;
-	uint64_t end = (uint64_t)pos + (uint64_t)length;
-
-	if (ei->inline_buf || (flags & IOMAP_WRITE))
-		return fsa_ext2_iomap_begin(inode, pos, length, flags, iomap,
-					    srcmap);
-	iomap->validity_cookie = ei->seq;
-	if (lblk >= FSA_EXT2_MAX_LBLK ||
-	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
-					    (struct ext2_inode *)&ei->inode)) {
-		fsa_ext2_set_hole(
-			iomap, bits, lblk,
-			end > (lblk + 1) << bits ? end : (lblk + 1) << bits);
-		return 0;
-	}
-	return fsa_ext2_map_runs(ei, lblk, FSA_EXT2_MAX_LBLK, iomap);
-}
-
 static const struct iomap_ops fsa_ext2_report_ops = {
-	.iomap_begin = fsa_ext2_report_begin,
+	.iomap_begin = fsa_ext2_iomap_begin,
 };
 
 /* Byte address of inode @ino in its inode table. */
@@ -533,6 +515,24 @@ static const struct iomap_ops fsa_ext2_xattr_ops = {
 };
 
 /*
+ * How far the hole at @iblock goes, at most @want bytes, as ext4's
+ * _ext4_get_block() fills b_size for a hole: the caller asked for more
+ * than one block (fiemap past EOF) and skips the hole whole.
+ */
+static int fsa_ext2_hole_size(struct fsa_ext2_inode *ei, blk64_t iblock,
+			      uint64_t want, struct iomap_bh *bh)
+{
+	struct iomap map;
+	int ret = fsa_ext2_map_runs(ei, iblock, FSA_EXT2_MAX_LBLK, &map);
+
+	if (ret)
+		return ret;
+	if (map.type == IOMAP_HOLE)
+		bh->size = map.length < want ? map.length : want;
+	return 0;
+}
+
+/*
  * The buffer-head mapper: one ext2fs_bmap2() per block, which descends
  * the extent tree (or indirect blocks) from the inode every time.
  */
@@ -540,7 +540,7 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 		       struct iomap_bh *bh, int create)
 {
 	struct fsa_ext2_inode *ei = EXT2_I(inode);
-	uint64_t pos = iblock << inode->blkbits;
+	uint64_t pos = iblock << inode->blkbits, want = bh->size;
 	blk64_t pblk = 0;
 	int ret_flags = 0, ret;
 
@@ -557,15 +557,23 @@ int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 	if (ei->inline_buf) {
 		if (pos < ei->inline_size)
 			bh->inline_data = (char *)ei->inline_buf + pos;
+		else if (want > bh->size)
+			bh->size = want; /* no block follows */
 		return 0;
 	}
-	if (pos >= (uint64_t)inode->size ||
+	/* As ext4_get_block(), not bounded by i_size: fiemap lists a
+	 * KEEP_SIZE preallocation; the I/O paths stop at EOF themselves. */
+	if (iblock >= FSA_EXT2_MAX_LBLK ||
 	    !ext2fs_inode_has_valid_blocks2(ei->fs->fs,
-					    (struct ext2_inode *)&ei->inode))
+					    (struct ext2_inode *)&ei->inode)) {
+		bh->size = want > bh->size ? want : bh->size;
 		return 0;
+	}
 	ret = fsa_ext2_errno(ext2fs_bmap2(ei->fs->fs, ei->ino,
 					  (struct ext2_inode *)&ei->inode, NULL,
 					  0, iblock, &ret_flags, &pblk));
+	if (!ret && !pblk && want > bh->size)
+		return fsa_ext2_hole_size(ei, iblock, want, bh);
 	if (ret || !pblk)
 		return ret;
 	bh->blocknr = pblk;

@@ -272,6 +272,43 @@ static int fsa_ext2_write_begin(struct iomap_inode *inode, loff_t pos,
 	return ret;
 }
 
+/* Blocks [@lblk, @end) are new for the direct write in progress. */
+static void fsa_ext2_dio_remember(struct fsa_ext2_inode *ei, blk64_t lblk,
+				  blk64_t end)
+{
+	if (lblk < end && ei->dio_nr < FSA_EXT2_DIO_NEW) {
+		ei->dio_new[ei->dio_nr].lblk = lblk;
+		ei->dio_new[ei->dio_nr++].end = end;
+	}
+}
+
+/*
+ * After a direct write that failed or stopped short, give back the blocks
+ * it allocated past the final EOF, as ext4's dio write error path
+ * truncates them: they are unwritten and read as zeros, but the kernel
+ * would not have them.  Only the write's own new blocks: a KEEP_SIZE
+ * preallocation there stays.
+ */
+static int fsa_ext2_dio_forget(struct fsa_ext2_inode *ei)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	blk64_t eof = (EXT2_I_SIZE(&ei->inode) + (1ULL << bits) - 1) >> bits;
+	bool freed = false;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < ei->dio_nr && !ret; i++) {
+		blk64_t first =
+			ei->dio_new[i].lblk > eof ? ei->dio_new[i].lblk : eof;
+
+		if (first >= ei->dio_new[i].end)
+			continue;
+		ret = fsa_ext2_free_blocks(ei, first, ei->dio_new[i].end - 1);
+		freed = true;
+	}
+	ei->dio_nr = 0;
+	return !ret && freed ? fsa_ext2_write_inode(ei) : ret;
+}
+
 /*
  * After each mapping: persist a size the engine grew, and give back blocks
  * allocated past EOF that no byte was written to (a short write), so the
@@ -303,6 +340,10 @@ static int fsa_ext2_write_end(struct iomap_inode *inode, loff_t pos,
 	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end)
 		ret = fsa_ext2_free_blocks(ei, keep >> bits,
 					   (map_end >> bits) - 1);
+	if (!ret && (flags & IOMAP_DIRECT) && (iomap->flags & IOMAP_F_NEW))
+		fsa_ext2_dio_remember(ei, (uint64_t)iomap->offset >> bits,
+				      (keep < map_end ? keep : map_end) >>
+					      bits);
 	if (!ret && size != (loff_t)EXT2_I_SIZE(&ei->inode))
 		ret = fsa_ext2_set_size(ei, size);
 	if (!ret && written > 0)
@@ -411,12 +452,22 @@ static int fsa_ext2_dio_end_io(struct iomap_inode *inode, loff_t pos,
 				(EXT2_I_SIZE(&ei->inode) + (1ULL << bits) - 1) >>
 					bits,
 				~0ULL);
+		if (!ret)
+			return fsa_ext2_dio_forget(ei);
+		ei->dio_nr = 0;
 		return ret;
 	}
-	if (error || size <= 0)
+	if (error || size <= 0) {
+		ei->dio_nr = 0;
 		return 0;
-	return fsa_ext2_complete(ei, pos, (uint64_t)size,
-				 dio_flags & IOMAP_DIO_UNWRITTEN, true);
+	}
+	ret = fsa_ext2_complete(ei, pos, (uint64_t)size,
+				dio_flags & IOMAP_DIO_UNWRITTEN, true);
+	/* A short write: what it allocated past its end goes too. */
+	if (!ret && ei->fs->base.rdwr)
+		return fsa_ext2_dio_forget(ei);
+	ei->dio_nr = 0;
+	return ret;
 }
 
 const struct iomap_dio_ops fsa_ext2_dio_ops = {

@@ -18,7 +18,9 @@
  * struct iomap_bh - one filesystem block, as the kernel's buffer_head.
  * @blocknr:	physical block number, valid when IOMAP_BH_MAPPED.
  * @size:	bytes; on entry to get_block what the caller wants, on return
- *		what is contiguous (get_block may shrink it, never grow it).
+ *		what is contiguous (get_block may shrink it, never grow it);
+ *		for a hole, how far the hole goes: fiemap past EOF asks for
+ *		the rest of the range and relies on it to end.
  * @state:	IOMAP_BH_* bits.
  * @data:	the block's bytes in memory, when attached to a folio.
  * @inline_data: for an inline-data file, where the bytes of the block are.

@@ -333,3 +333,65 @@ Test(ext2_enospc, bh_write_frees_past_eof_ext3)
 {
 	bh_past_eof("ext3");
 }
+
+/*
+ * Sectors [s, e] of every extent (written or unwritten) of /f that lies
+ * past EOF, as "s-e;" (the KEEP_SIZE preallocations and anything else).
+ */
+static char *extents_past_eof(const struct img *m)
+{
+	unsigned long long eof = (size_of(m) + m->bs - 1) / m->bs * m->bs;
+	char *out, *line, *res;
+	size_t n = 0, cap;
+
+	cr_assert_eq(
+		t_sh_out(&out, "%s fiemap -v %s", IOMAPCTL_BINARY, m->path), 0);
+	cap = strlen(out) + 1;
+	res = calloc(1, cap);
+	cr_assert(res);
+	for (line = out; line; line = strchr(line, '\n'), line += !!line) {
+		unsigned long long s, e;
+		char what[64] = "";
+
+		if (sscanf(line, " %*u: [%llu..%llu]: %63s", &s, &e, what) <
+			    3 ||
+		    !strcmp(what, "hole") || (e + 1) * 512 <= eof)
+			continue;
+		n += (size_t)snprintf(res + n, cap - n, "%llu-%llu;",
+				      s * 512 < eof ? eof / 512 : s, e);
+	}
+	free(out);
+	return res;
+}
+
+/* A direct write that runs out of space gives back what it allocated past
+ * the final EOF (the kernel truncates it), never a KEEP_SIZE
+ * preallocation that was there before. */
+static void direct_enospc_past_eof(unsigned int bs)
+{
+	struct img m;
+	char *past;
+
+	nearly_full(&m, "ext4", bs, bs == 4096 ? 0 : 1200);
+	cr_assert_eq(run(&m, "falloc --keep-size %s 6291456 65536"), 0);
+	run(&m, "--io=direct write --pattern 0x26 --length 4000000 %s 40960");
+	fsck(&m, "failed direct write");
+	cr_assert_lt(size_of(&m), 40960 + 4000000ULL, "the write failed");
+	past = extents_past_eof(&m);
+	cr_expect_str_eq(past, "12288-12415;",
+			 "%u: extents past EOF %s, only the preallocation "
+			 "expected",
+			 bs, past);
+	free(past);
+	done(&m);
+}
+
+Test(ext2_enospc, failed_direct_write_frees_past_eof_4k)
+{
+	direct_enospc_past_eof(4096);
+}
+
+Test(ext2_enospc, failed_direct_write_frees_past_eof_1k)
+{
+	direct_enospc_past_eof(1024);
+}

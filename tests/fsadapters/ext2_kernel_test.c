@@ -18,51 +18,102 @@ struct step {
 	const char *xfs_io; /* on the mounted copy */
 };
 
-/* "start-end:kind;..." from `fiemap -v` output, neighbours of one kind
- * merged: D data, U unwritten, H hole. */
+/* Builds "start-end:kind;..." (512-byte units), neighbours of one kind
+ * merged: D data, U unwritten, H hole; "LAST" at the end when the last
+ * extent carries FIEMAP_EXTENT_LAST. */
+struct ranges {
+	char *res;
+	size_t cap, n;
+	char kind;
+	unsigned long long s0, e0;
+};
+
+static void ranges_add(struct ranges *r, unsigned long long s,
+		       unsigned long long e, char k)
+{
+	if (r->kind == k && s == r->e0 + 1) {
+		r->e0 = e;
+		return;
+	}
+	if (r->kind)
+		r->n += (size_t)snprintf(r->res + r->n, r->cap - r->n,
+					 "%llu-%llu:%c;", r->s0, r->e0,
+					 r->kind);
+	r->kind = k;
+	r->s0 = s;
+	r->e0 = e;
+}
+
+static char *ranges_end(struct ranges *r, bool last)
+{
+	ranges_add(r, 0, 0, 0);
+	if (last)
+		snprintf(r->res + r->n, r->cap - r->n, "LAST");
+	return r->res;
+}
+
 static char *normalize(const char *out)
 {
-	size_t cap = strlen(out) + 64, n = 0;
-	char *res = calloc(1, cap), kind = 0;
-	unsigned long long s0 = 0, e0 = 0, s, e;
+	struct ranges r = { .cap = strlen(out) + 64 };
 	const char *line = out;
+	bool last = false;
 
-	cr_assert(res);
+	r.res = calloc(1, r.cap);
+	cr_assert(r.res);
 	for (; line && *line; line = strchr(line, '\n'), line += !!line) {
 		char what[64] = "", tot[64], flags[64] = "0x0";
-		char k;
+		unsigned long long s, e, f;
+		bool hole;
 
 		if (sscanf(line, " %*u: [%llu..%llu]: %63s %63s %63s", &s, &e,
 			   what, tot, flags) < 3)
 			continue;
-		k = !strcmp(what, "hole") ? 'H' :
-		    (strtoul(flags, NULL, 16) & 0x800) ? 'U' :
-							 'D';
-		if (kind == k && s == e0 + 1) {
-			e0 = e;
-			continue;
-		}
-		if (kind)
-			n += (size_t)snprintf(res + n, cap - n, "%llu-%llu:%c;",
-					      s0, e0, kind);
-		kind = k;
-		s0 = s;
-		e0 = e;
+		f = strtoul(flags, NULL, 16);
+		hole = !strcmp(what, "hole");
+		last = !hole && (f & 0x1);
+		ranges_add(&r, s, e, hole ? 'H' : (f & 0x800) ? 'U' : 'D');
 	}
-	if (kind)
-		snprintf(res + n, cap - n, "%llu-%llu:%c;", s0, e0, kind);
-	return res;
+	return ranges_end(&r, last);
 }
 
-static char *fiemap_of(const char *target)
+static char *fiemap_of(const char *target, const char *opts)
 {
 	char *out, *res;
 
-	cr_assert_eq(t_sh_out(&out, "%s fiemap -v %s", IOMAPCTL_BINARY, target),
-		     0, "fiemap %s", target);
+	cr_assert_eq(t_sh_out(&out, "%s %s fiemap -v %s", IOMAPCTL_BINARY, opts,
+			      target),
+		     0, "fiemap %s %s", opts, target);
 	res = normalize(out);
 	free(out);
 	return res;
+}
+
+/* `map --op @op` rows (OFFSET LENGTH TYPE ...) in the same form; LAST
+ * when the last row is an extent (map prints no fiemap flags). */
+static char *map_of(const char *target, const char *op)
+{
+	struct ranges r;
+	char *out, *line, type[32] = "";
+
+	cr_assert_eq(t_sh_out(&out, "%s map --op %s %s", IOMAPCTL_BINARY, op,
+			      target),
+		     0, "map %s", target);
+	r = (struct ranges){ .cap = strlen(out) + 64 };
+	r.res = calloc(1, r.cap);
+	cr_assert(r.res);
+	for (line = out; line && *line;
+	     line = strchr(line, '\n'), line += !!line) {
+		unsigned long long off, len;
+
+		if (sscanf(line, " %llu %llu %31s", &off, &len, type) < 3)
+			continue;
+		ranges_add(&r, off >> 9, ((off + len) >> 9) - 1,
+			   !strcmp(type, "HOLE")      ? 'H' :
+			   !strcmp(type, "UNWRITTEN") ? 'U' :
+							'D');
+	}
+	free(out);
+	return ranges_end(&r, type[0] && strcmp(type, "HOLE"));
 }
 
 /* How many extents fiemap lists (physically contiguous ones of one kind
@@ -82,16 +133,19 @@ static int extents_of(const char *target)
 }
 
 /* SEEK_DATA and SEEK_HOLE from each of @offs, as iomapctl prints them. */
-static char *seeks_of(const char *target, const long long *offs, size_t n)
+static char *seeks_of(const char *opts, const char *target,
+		      const long long *offs, size_t n)
 {
 	size_t cap = 64 * n + 1, len = 0;
 	char *res = calloc(1, cap), *out;
 
 	cr_assert(res);
 	for (size_t i = 0; i < n; i++) {
-		t_sh_out(&out, "{ %s seek -d %s %lld; %s seek -h %s %lld; } 2>&1",
-			 IOMAPCTL_BINARY, target, offs[i], IOMAPCTL_BINARY,
-			 target, offs[i]);
+		t_sh_out(
+			&out,
+			"{ %s %s seek -d %s %lld; %s %s seek -h %s %lld; } 2>&1",
+			IOMAPCTL_BINARY, opts, target, offs[i], IOMAPCTL_BINARY,
+			opts, target, offs[i]);
 		len += (size_t)snprintf(res + len, cap - len, "%lld: %.40s|",
 					offs[i], out);
 		free(out);
@@ -139,11 +193,23 @@ static void same_as_kernel(const char *type, unsigned int bs, const char *size,
 				  ktarget),
 			     0, "xfs_io %s", steps[i].xfs_io);
 	t_sh("umount %s/m && mount -o loop,ro %s/k.img %s/m", dir, dir, dir);
-	ours = fiemap_of(img);
-	theirs = fiemap_of(ktarget);
+	ours = fiemap_of(img, "");
+	theirs = fiemap_of(ktarget, "");
 	cr_expect_str_eq(ours, theirs, "%s %u: ours %s, kernel %s", type, bs,
 			 ours, theirs);
 	free(ours);
+	/* The buffer-head mapper lists the same, past EOF too. */
+	ours = fiemap_of(img, "--mapper=bh");
+	cr_expect_str_eq(ours, theirs, "%s %u: bh %s, kernel %s", type, bs,
+			 ours, theirs);
+	free(ours);
+	/* `map` covers what FIEMAP does by default, read and report ops. */
+	for (int i = 0; i < 2; i++) {
+		ours = map_of(img, i ? "report" : "read");
+		cr_expect_str_eq(ours, theirs, "%s %u: map %s, kernel %s", type,
+				 bs, ours, theirs);
+		free(ours);
+	}
 	free(theirs);
 	if (count) {
 		int n = extents_of(img), k = extents_of(ktarget);
@@ -153,10 +219,16 @@ static void same_as_kernel(const char *type, unsigned int bs, const char *size,
 			      k);
 	}
 	if (noffs) {
-		ours = seeks_of(img, offs, noffs);
-		theirs = seeks_of(ktarget, offs, noffs);
+		ours = seeks_of("", img, offs, noffs);
+		theirs = seeks_of("", ktarget, offs, noffs);
 		cr_expect_str_eq(ours, theirs, "%s %u seeks: ours\n%skernel\n%s",
 				 type, bs, ours, theirs);
+		free(ours);
+		/* The bh mapper's seek stays inside i_size too. */
+		ours = seeks_of("--mapper=bh", img, offs, noffs);
+		cr_expect_str_eq(ours, theirs,
+				 "%s %u bh seeks: ours\n%skernel\n%s", type, bs,
+				 ours, theirs);
 		free(ours);
 		free(theirs);
 	}

@@ -126,7 +126,9 @@ Test(ext2_perf, fragmented_extent_cursor)
 		ns_per(bh_ns, bh_calls), bh_ns / 1e6,
 		(double)bh_ns / (double)iomap_ns);
 	cr_expect_leq(iomap_calls, 16384 + 2);
-	cr_expect_eq(bh_calls, 16384);
+	/* one per block, and a few past EOF that skip its holes whole */
+	cr_expect(bh_calls > 16384 && bh_calls <= 16384 + 3, "bh calls %llu",
+		  (unsigned long long)bh_calls);
 	t_bmap_free(&ours);
 	t_bmap_free(&deb);
 	t_close(&f);

@@ -134,8 +134,13 @@ static void check_file(const char *d, const char *type, const char *name)
 	f.stats.map_calls = 0;
 	cr_assert_eq(t_fiemap_bmap(&f, &bh, 1), 0);
 	cr_assert_eq(t_bmap_diff(&ours, &bh), -1, "%s: bh differs", name);
-	/* bh: one call per block; iomap: about one per extent or hole. */
-	cr_assert_eq(f.stats.map_calls, ours.n, "%s bh calls", name);
+	/* bh: one call per block, and past EOF a few calls that skip the
+	 * holes whole (the run cursor sizes them a window at a time);
+	 * iomap: about one per extent or hole. */
+	cr_assert(f.stats.map_calls > ours.n && f.stats.map_calls <= ours.n + 3,
+		  "%s bh calls %llu, %llu blocks", name,
+		  (unsigned long long)f.stats.map_calls,
+		  (unsigned long long)ours.n);
 	cr_assert_leq(iomap_calls, 2 * extents + 2,
 		      "%s iomap calls %llu for %llu extents", name,
 		      (unsigned long long)iomap_calls,
