@@ -63,3 +63,55 @@ Test(corrupt, failed_command_leaves_image_byte_identical)
 	for (unsigned int i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fails_unchanged(cmds[i], "Structure needs cleaning");
 }
+
+#define CORPUS IOMAPCTL_SOURCE_DIR "/../shared/corpus/e2fsprogs-test-images"
+
+/* @dir/img from the e2fsprogs corpus image @name; skips without it. */
+static void corpus_img(const char *name)
+{
+	if (t_sh("test -r '" CORPUS "/%s.img.gz'", name))
+		cr_skip_test("no corpus image %s at " CORPUS, name);
+	cr_assert_eq(t_sh("cd '%s' && zcat '" CORPUS "/%s.img.gz' > img && "
+			  "md5sum < img > img.md5", dir, name), 0);
+}
+
+/*
+ * A bad interior extent block checksum: ext2fs_punch() found it after
+ * freeing part of the range, and `zero` past EOF had grown the size
+ * before its punch; both now fail before anything changes.
+ */
+Test(corrupt, zero_on_bad_extent_csum_changes_nothing)
+{
+	corpus_img("f_extent_int_bad_csum");
+	fails_unchanged("zero img:/a 500 9000", "Structure needs cleaning");
+	fails_unchanged("zero img:/a 700000 20000", "Structure needs cleaning");
+	fails_unchanged("truncate img:/a 100", "Structure needs cleaning");
+}
+
+/* `iomapctl ARGS` succeeds, e2fsck stays clean, /f reads as @expr
+ * (Python over its bytes `d`; `o` is the 3000 bytes of 'x' it held). */
+static void works(const char *args, const char *expr)
+{
+	cr_expect_eq(tc_run(dir, NULL, NULL, "%s", args), 0, "%s", args);
+	cr_expect_eq(t_sh("cd '%s' && e2fsck -fn img >/dev/null 2>&1", dir), 0,
+		     "%s: e2fsck finds damage", args);
+	cr_assert_eq(setenv("TC_BYTES_CHECK", expr, 1), 0);
+	cr_expect_eq(t_sh("cd '%s' && %s cat img:/f | python3 -c 'import os, "
+			  "sys\nd = sys.stdin.buffer.read()\no = b\"x\" * 3000\n"
+			  "sys.exit(0 if eval(os.environ[\"TC_BYTES_CHECK\"]) "
+			  "else 3)'", dir, IOMAPCTL_BINARY),
+		     0, "%s: %s", args, expr);
+}
+
+/* Files without extents hold no unwritten blocks: `zero` past EOF (with
+ * and without -k) leaves holes there instead of failing after its punch. */
+Test(corrupt, zero_past_eof_on_ext3)
+{
+	mkimg("ext3", "");
+	works("zero -k img:/f 2000 5000",
+	      "d == o[:2000] + bytes(1000)");
+	mkimg("ext3", "");
+	works("zero img:/f 2000 5000", "d == o[:2000] + bytes(5000)");
+	mkimg("ext3", "");
+	works("zero img:/f 4000 20000", "d == o + bytes(21000)");
+}
