@@ -146,6 +146,7 @@ static int fsa_ext2_close(struct fsa_fs *fs)
 		ext2fs_free(efs->fs);
 	if (ret && fs->rdwr)
 		ext2fs_free(efs->fs);
+	free(efs->meta);
 	free(efs);
 	return ret;
 }

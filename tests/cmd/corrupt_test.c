@@ -115,3 +115,20 @@ Test(corrupt, zero_past_eof_on_ext3)
 	mkimg("ext3", "");
 	works("zero img:/f 4000 20000", "d == o + bytes(21000)");
 }
+
+/*
+ * An extent into the inode table (block 51 of a 1 KiB-block 2 MiB ext4:
+ * the table starts at 50): reading it would show inodes as file data and
+ * the truncate's tail zeroing wrote into the table.  Mapping refuses the
+ * run, as the kernel's block_validity does.
+ */
+Test(corrupt, extent_into_inode_table_is_refused)
+{
+	mkimg("ext4", "sif f block[5] 51");
+	cr_assert_eq(t_sh("cd '%s' && dumpe2fs img 2>/dev/null | grep -q "
+			  "'Inode table at 50-'", dir), 0);
+	fails_unchanged("cat img:/f", "Structure needs cleaning");
+	fails_unchanged("truncate img:/f 100", "Structure needs cleaning");
+	fails_unchanged("write --pattern 0xab --length 100 img:/f 0",
+			"Structure needs cleaning");
+}
