@@ -123,8 +123,8 @@ static bool fsa_ext2_changed(ext2_filsys fs)
 {
 	io_stats stats = NULL;
 
-	if (fs->flags & (EXT2_FLAG_DIRTY | EXT2_FLAG_IB_DIRTY |
-			 EXT2_FLAG_BB_DIRTY))
+	if (fs->flags &
+	    (EXT2_FLAG_DIRTY | EXT2_FLAG_IB_DIRTY | EXT2_FLAG_BB_DIRTY))
 		return true;
 	if (!fs->io->manager->get_stats ||
 	    fs->io->manager->get_stats(fs->io, &stats) || !stats)

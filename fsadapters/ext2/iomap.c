@@ -78,10 +78,10 @@ static int fsa_ext2_meta_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Append [@start, @start + @len) to @m (room for it was counted); a
- * location 0 is "none" but for the superblock of 4 KiB-block images. */
-static void fsa_ext2_meta_add(struct fsa_ext2_meta *m, size_t *n,
-			      blk64_t start, blk64_t len)
+/* Append [@start, @start + @len) to @m (room for it was counted); callers
+ * pass @len 0 for what a group lacks (block 0 is a real superblock). */
+static void fsa_ext2_meta_add(struct fsa_ext2_meta *m, size_t *n, blk64_t start,
+			      blk64_t len)
 {
 	if (len)
 		m[(*n)++] = (struct fsa_ext2_meta){ start, start + len };
@@ -96,8 +96,8 @@ static int fsa_ext2_meta_build(struct fsa_ext2_fs *efs)
 {
 	ext2_filsys fs = efs->fs;
 	blk64_t gdt = fs->desc_blocks + fs->super->s_reserved_gdt_blocks;
-	struct fsa_ext2_meta *m = calloc((size_t)fs->group_desc_count * 6,
-					 sizeof(*m));
+	struct fsa_ext2_meta *m =
+		calloc((size_t)fs->group_desc_count * 6, sizeof(*m));
 	size_t n = 0, k = 0;
 
 	if (!m)
@@ -110,12 +110,14 @@ static int fsa_ext2_meta_build(struct fsa_ext2_fs *efs)
 
 		ext2fs_super_and_bgd_loc2(fs, g, &sb, &old_desc, &new_desc,
 					  NULL);
-		fsa_ext2_meta_add(m, &n, sb, ext2fs_bg_has_super(fs, g) ? 1 : 0);
+		fsa_ext2_meta_add(m, &n, sb,
+				  ext2fs_bg_has_super(fs, g) ? 1 : 0);
 		fsa_ext2_meta_add(m, &n, old_desc, old_desc ? gdt : 0);
 		fsa_ext2_meta_add(m, &n, new_desc, new_desc ? 1 : 0);
 		fsa_ext2_meta_add(m, &n, bb, bb ? 1 : 0);
 		fsa_ext2_meta_add(m, &n, ib, ib ? 1 : 0);
-		fsa_ext2_meta_add(m, &n, it, it ? fs->inode_blocks_per_group : 0);
+		fsa_ext2_meta_add(m, &n, it,
+				  it ? fs->inode_blocks_per_group : 0);
 	}
 	qsort(m, n, sizeof(*m), fsa_ext2_meta_cmp);
 	for (size_t i = 0; i < n; i++) {

@@ -34,7 +34,9 @@ static void mkimg(const char *type, const char *dbg)
 		     0);
 	if (*dbg)
 		cr_assert_eq(t_sh("cd '%s' && debugfs -w -f - img >/dev/null "
-				  "2>&1 <<'EOF'\n%s\nEOF\n", dir, dbg), 0);
+				  "2>&1 <<'EOF'\n%s\nEOF\n",
+				  dir, dbg),
+			     0);
 	cr_assert_eq(t_sh("cd '%s' && md5sum < img > img.md5", dir), 0);
 }
 
@@ -55,8 +57,10 @@ static void fails_unchanged(const char *args, const char *why)
 Test(corrupt, failed_command_leaves_image_byte_identical)
 {
 	static const char *const cmds[] = {
-		"truncate img:/f 100", "punch img:/f 0 2048",
-		"zero img:/f 500 9000", "falloc img:/f 0 9000",
+		"truncate img:/f 100",
+		"punch img:/f 0 2048",
+		"zero img:/f 500 9000",
+		"falloc img:/f 0 9000",
 	};
 
 	mkimg("ext4", "sif f block[0] 0");
@@ -72,7 +76,9 @@ static void corpus_img(const char *name)
 	if (t_sh("test -r '" CORPUS "/%s.img.gz'", name))
 		cr_skip_test("no corpus image %s at " CORPUS, name);
 	cr_assert_eq(t_sh("cd '%s' && zcat '" CORPUS "/%s.img.gz' > img && "
-			  "md5sum < img > img.md5", dir, name), 0);
+			  "md5sum < img > img.md5",
+			  dir, name),
+		     0);
 }
 
 /*
@@ -96,11 +102,13 @@ static void works(const char *args, const char *expr)
 	cr_expect_eq(t_sh("cd '%s' && e2fsck -fn img >/dev/null 2>&1", dir), 0,
 		     "%s: e2fsck finds damage", args);
 	cr_assert_eq(setenv("TC_BYTES_CHECK", expr, 1), 0);
-	cr_expect_eq(t_sh("cd '%s' && %s cat img:/f | python3 -c 'import os, "
-			  "sys\nd = sys.stdin.buffer.read()\no = b\"x\" * 3000\n"
-			  "sys.exit(0 if eval(os.environ[\"TC_BYTES_CHECK\"]) "
-			  "else 3)'", dir, IOMAPCTL_BINARY),
-		     0, "%s: %s", args, expr);
+	cr_expect_eq(
+		t_sh("cd '%s' && %s cat img:/f | python3 -c 'import os, "
+		     "sys\nd = sys.stdin.buffer.read()\no = b\"x\" * 3000\n"
+		     "sys.exit(0 if eval(os.environ[\"TC_BYTES_CHECK\"]) "
+		     "else 3)'",
+		     dir, IOMAPCTL_BINARY),
+		0, "%s: %s", args, expr);
 }
 
 /* Files without extents hold no unwritten blocks: `zero` past EOF (with
@@ -108,8 +116,7 @@ static void works(const char *args, const char *expr)
 Test(corrupt, zero_past_eof_on_ext3)
 {
 	mkimg("ext3", "");
-	works("zero -k img:/f 2000 5000",
-	      "d == o[:2000] + bytes(1000)");
+	works("zero -k img:/f 2000 5000", "d == o[:2000] + bytes(1000)");
 	mkimg("ext3", "");
 	works("zero img:/f 2000 5000", "d == o[:2000] + bytes(5000)");
 	mkimg("ext3", "");
@@ -126,7 +133,9 @@ Test(corrupt, extent_into_inode_table_is_refused)
 {
 	mkimg("ext4", "sif f block[5] 51");
 	cr_assert_eq(t_sh("cd '%s' && dumpe2fs img 2>/dev/null | grep -q "
-			  "'Inode table at 50-'", dir), 0);
+			  "'Inode table at 50-'",
+			  dir),
+		     0);
 	fails_unchanged("cat img:/f", "Structure needs cleaning");
 	fails_unchanged("truncate img:/f 100", "Structure needs cleaning");
 	fails_unchanged("write --pattern 0xab --length 100 img:/f 0",
