@@ -311,6 +311,19 @@ static int set_image_attrs(struct imc_file *d, const struct fsa_stat *src)
 	return d->fs->ops->setattr(d->fs, d->ino, &st);
 }
 
+/* truncate(2) of an image destination: the one sequence (file-ops.c) that
+ * keeps the page cache right around the filesystem's ->setsize. */
+static int cp_setsize(struct imc_file *d, loff_t size)
+{
+	struct iomap_space_ops ops;
+	int ret = imc_file_io(d);
+
+	if (ret)
+		return ret;
+	imc_file_space_ops(d, &ops);
+	return iomap_file_setsize(d->io, &ops, size);
+}
+
 /*
  * Image destination: refuse symlinks and directories, -f truncates.
  * Returns 0, a negative errno, or 1 when the error was already printed.
@@ -346,7 +359,7 @@ static int open_image_dst(struct cp *cp, const struct cp_dst *dst,
 				d))
 		return 1;
 	if (d->size && d->fs->ops->setsize)
-		return d->fs->ops->setsize(d->inode, 0);
+		return cp_setsize(d, 0);
 	return 0;
 }
 
@@ -379,12 +392,10 @@ static int cp_commit(struct imc_file *d, const struct cp_dst *dst,
 	int ret = 0;
 
 	if (dst->image) {
-		if (d->io)
+		if (d->fs->ops->setsize)
+			ret = cp_setsize(d, st->size);
+		else if (d->io)
 			ret = iomap_file_sync(d->io);
-		if (!ret && d->fs->ops->setsize)
-			ret = d->fs->ops->setsize(d->inode, st->size);
-		if (!ret && d->io)
-			iomap_file_invalidate(d->io, st->size);
 		return ret;
 	}
 	if (ftruncate(d->host_fd, st->size) < 0)
@@ -467,7 +478,7 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 			if (ret && d.io)
 				iomap_file_invalidate(d.io, 0);
 			if (ret && d.fs->ops->setsize)
-				d.fs->ops->setsize(d.inode, 0);
+				cp_setsize(&d, 0);
 			/* The image is synced once, at the end of cp: a
 			 * source in the same image still reads through it. */
 			r = imc_file_close(&d);

@@ -110,6 +110,27 @@ out_free:
 	return ret;
 }
 
+/*
+ * Did this session change anything on disk?  libext2fs' close writes the
+ * superblock (s_wtime, s_kbytes_written) and the group descriptors as
+ * soon as the channel saw a write or the superblock was marked dirty:
+ * a session that failed before writing, or only read, must leave the
+ * image byte-identical.  Data the engine wrote through its own
+ * descriptor needs no superblock update.
+ */
+static bool fsa_ext2_changed(ext2_filsys fs)
+{
+	io_stats stats = NULL;
+
+	if (fs->flags &
+	    (EXT2_FLAG_DIRTY | EXT2_FLAG_IB_DIRTY | EXT2_FLAG_BB_DIRTY))
+		return true;
+	if (!fs->io->manager->get_stats ||
+	    fs->io->manager->get_stats(fs->io, &stats) || !stats)
+		return true;
+	return stats->bytes_written != 0;
+}
+
 static int fsa_ext2_close(struct fsa_fs *fs)
 {
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
@@ -118,12 +139,13 @@ static int fsa_ext2_close(struct fsa_fs *fs)
 	if (!fs)
 		return 0;
 	/* A read-only handle is freed, never closed: closing may write. */
-	if (fs->rdwr)
+	if (fs->rdwr && fsa_ext2_changed(efs->fs))
 		ret = fsa_ext2_errno(ext2fs_close2(efs->fs, 0));
 	else
 		ext2fs_free(efs->fs);
 	if (ret && fs->rdwr)
 		ext2fs_free(efs->fs);
+	free(efs->meta);
 	free(efs);
 	return ret;
 }
@@ -510,7 +532,7 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 
 static int fsa_ext2_sync(struct fsa_fs *fs)
 {
-	if (!fs->rdwr)
+	if (!fs->rdwr || !fsa_ext2_changed(EXT2_FS(fs)->fs))
 		return 0;
 	return fsa_ext2_errno(ext2fs_flush(EXT2_FS(fs)->fs));
 }

@@ -19,6 +19,8 @@ struct fsa_ext2_fs {
 	ext2_filsys fs;
 	char type[16]; /* "ext2", "ext3" or "ext4" */
 	struct iomap_stats own_stats; /* when the caller passes none */
+	struct fsa_ext2_meta *meta; /* iomap.c: metadata ranges, sorted */
+	size_t nmeta;
 };
 
 /*
@@ -114,6 +116,11 @@ void fsa_ext2_bcache_forget_map(struct fsa_ext2_fs *efs,
 /* errcode.c */
 int fsa_ext2_errno(errcode_t err);
 void fsa_ext2_errors_init(void);
+
+/* A range of blocks the filesystem keeps for itself: [start, end). */
+struct fsa_ext2_meta {
+	blk64_t start, end;
+};
 
 /* iomap.c */
 extern const struct iomap_opset fsa_ext2_iomap_opset;

@@ -71,6 +71,96 @@ void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
 	ei->seq++;
 }
 
+static int fsa_ext2_meta_cmp(const void *a, const void *b)
+{
+	const struct fsa_ext2_meta *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Append [@start, @start + @len) to @m (room for it was counted); callers
+ * pass @len 0 for what a group lacks (block 0 is a real superblock). */
+static void fsa_ext2_meta_add(struct fsa_ext2_meta *m, size_t *n, blk64_t start,
+			      blk64_t len)
+{
+	if (len)
+		m[(*n)++] = (struct fsa_ext2_meta){ start, start + len };
+}
+
+/*
+ * The table of what every group keeps for the filesystem: superblock and
+ * descriptor copies, bitmaps, inode table.  Built once per image, sorted
+ * and merged, so checking a run costs one binary search.
+ */
+static int fsa_ext2_meta_build(struct fsa_ext2_fs *efs)
+{
+	ext2_filsys fs = efs->fs;
+	blk64_t gdt = fs->desc_blocks + fs->super->s_reserved_gdt_blocks;
+	struct fsa_ext2_meta *m =
+		calloc((size_t)fs->group_desc_count * 6, sizeof(*m));
+	size_t n = 0, k = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+		blk64_t sb = 0, old_desc = 0, new_desc = 0;
+		blk64_t bb = ext2fs_block_bitmap_loc(fs, g);
+		blk64_t ib = ext2fs_inode_bitmap_loc(fs, g);
+		blk64_t it = ext2fs_inode_table_loc(fs, g);
+
+		ext2fs_super_and_bgd_loc2(fs, g, &sb, &old_desc, &new_desc,
+					  NULL);
+		fsa_ext2_meta_add(m, &n, sb,
+				  ext2fs_bg_has_super(fs, g) ? 1 : 0);
+		fsa_ext2_meta_add(m, &n, old_desc, old_desc ? gdt : 0);
+		fsa_ext2_meta_add(m, &n, new_desc, new_desc ? 1 : 0);
+		fsa_ext2_meta_add(m, &n, bb, bb ? 1 : 0);
+		fsa_ext2_meta_add(m, &n, ib, ib ? 1 : 0);
+		fsa_ext2_meta_add(m, &n, it,
+				  it ? fs->inode_blocks_per_group : 0);
+	}
+	qsort(m, n, sizeof(*m), fsa_ext2_meta_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && m[i].start <= m[k - 1].end) {
+			if (m[i].end > m[k - 1].end)
+				m[k - 1].end = m[i].end;
+		} else {
+			m[k++] = m[i];
+		}
+	}
+	efs->meta = m;
+	efs->nmeta = k;
+	return 0;
+}
+
+/*
+ * Does [@pblk, @pblk + @len) overlap the filesystem's metadata?  The
+ * kernel's block_validity refuses such a mapping: writing through it
+ * would overwrite an inode table or a bitmap.
+ */
+static int fsa_ext2_meta_check(struct fsa_ext2_fs *efs, blk64_t pblk,
+			       uint64_t len)
+{
+	size_t lo = 0, hi;
+	int ret = efs->meta ? 0 : fsa_ext2_meta_build(efs);
+
+	if (ret)
+		return ret;
+	/* The last range starting before the run's end. */
+	hi = efs->nmeta;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (efs->meta[mid].start < pblk + len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && efs->meta[lo - 1].end > pblk)
+		return -EFSCORRUPTED;
+	return 0;
+}
+
 /* A run must lie inside the filesystem and after the previous one. */
 static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
 			      blk64_t pblk, uint64_t len)
@@ -78,10 +168,14 @@ static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
 	ext2_filsys fs = ei->fs->fs;
 	const struct fsa_ext2_cursor *cur = &ei->cur;
 	blk64_t nblocks = ext2fs_blocks_count(fs->super);
+	int ret;
 
 	if (len == 0 || pblk < fs->super->s_first_data_block ||
 	    pblk >= nblocks || len > nblocks - pblk)
 		return -EFSCORRUPTED;
+	ret = fsa_ext2_meta_check(ei->fs, pblk, len);
+	if (ret)
+		return ret;
 	if (cur->nr) {
 		const struct fsa_ext2_run *prev = &cur->runs[cur->nr - 1];
 
@@ -258,7 +352,11 @@ static int fsa_ext2_ind_load(struct fsa_ext2_inode *ei)
 	ei->cur.done = true;
 	if (w.ret)
 		return w.ret;
-	return fsa_ext2_errno(err);
+	/* Runs grew block by block unchecked: check each once, whole. */
+	for (size_t i = 0; !err && !w.ret && i < ei->cur.nr; i++)
+		w.ret = fsa_ext2_meta_check(ei->fs, ei->cur.runs[i].pblk,
+					    ei->cur.runs[i].len);
+	return w.ret ? w.ret : fsa_ext2_errno(err);
 }
 
 /* Make the run list cover @lblk (or hold every run of the file). */

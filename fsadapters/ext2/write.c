@@ -136,6 +136,29 @@ static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
 	return ret;
 }
 
+/*
+ * Map [@first, @last] before anything is freed: a damaged map (a bad
+ * checksum, a run into metadata) fails here with nothing changed, where
+ * ext2fs_punch() would find it after freeing part of the range.  One
+ * pass over the run list, which the punch walks anyway.
+ */
+static int fsa_ext2_check_map(struct fsa_ext2_inode *ei, blk64_t first,
+			      blk64_t last)
+{
+	unsigned int bits = ei->vfs.blkbits;
+	struct iomap map;
+	int ret = 0;
+
+	/* Inline data has no block map (uninlining frees it here). */
+	if (ei->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return 0;
+	while (!ret && first <= last && first < FSA_EXT2_MAX_LBLK) {
+		ret = fsa_ext2_map_runs(ei, first, FSA_EXT2_MAX_LBLK, &map);
+		first = ((uint64_t)map.offset + map.length) >> bits;
+	}
+	return ret;
+}
+
 /* Free whole blocks [@first, @last] (fsa_ext2_punch_range() updates the
  * bitmaps, group descriptors, i_blocks and the block map, see punch.c). */
 int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
@@ -144,6 +167,9 @@ int fsa_ext2_free_blocks(struct fsa_ext2_inode *ei, blk64_t first, blk64_t last)
 
 	if (first > last)
 		return 0;
+	ret = fsa_ext2_check_map(ei, first, last);
+	if (ret)
+		return ret;
 	ret = fsa_ext2_errno(fsa_ext2_punch_range(
 		ei->fs->fs, ei->ino, (struct ext2_inode *)&ei->inode, first,
 		last));
