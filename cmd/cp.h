@@ -36,6 +36,8 @@ struct cp_seen {
  * @depth:	directories between the source and the current entry.
  * @src_ino:	the entry cp_file copies, by the number its directory gave
  *		(0: look its path up); a name is never looked up again.
+ * @dst_end:	where cp_file's writes to the current file end.
+ * @umask:	the process umask, once @umask_known (read once per run).
  */
 struct cp {
 	struct imc_ctx *ctx;
@@ -55,6 +57,9 @@ struct cp {
 	size_t nseen, seen_cap;
 	unsigned int depth;
 	uint64_t src_ino;
+	uint64_t dst_end;
+	mode_t umask;
+	bool umask_known;
 };
 
 /**

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cp.h"
@@ -63,6 +64,8 @@ static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 		if (w == 0)
 			return -EIO;
 		at += (size_t)w;
+		if (pos + at > cp->dst_end)
+			cp->dst_end = pos + at;
 	}
 	return 0;
 }
@@ -286,11 +289,56 @@ static int host_target_ok(struct cp *cp, const struct cp_dst *dst)
 	return cp->force ? 0 : -EEXIST;
 }
 
-static int set_host_attrs(int fd, const struct fsa_stat *st)
+/* The process umask, read once per run: umask(2) can only set it. */
+static mode_t cp_umask(struct cp *cp)
+{
+	if (!cp->umask_known) {
+		cp->umask = umask(0);
+		umask(cp->umask);
+		cp->umask_known = true;
+	}
+	return cp->umask;
+}
+
+/*
+ * Host: a missing name is created as itself, with its final mode, so a
+ * tree of small files costs open, write, futimens and close each; a
+ * failed copy unlinks it.  Only an existing name (-f) goes through a
+ * temporary and a rename, so it is never seen half written.  @tmp stays
+ * empty for a direct create.
+ */
+static int open_host_dst(struct cp *cp, const struct cp_dst *dst,
+			 const struct fsa_stat *st, struct imc_file *d,
+			 char *tmp, size_t size)
+{
+	int ret;
+
+	d->host_fd =
+		openat(dst->dirfd, dst->name,
+		       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       st->mode & 0777);
+	if (d->host_fd >= 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	ret = host_target_ok(cp, dst);
+	if (!ret)
+		ret = open_host_tmp(dst, tmp, size, &d->host_fd);
+	return ret;
+}
+
+/* fchmod only where the create's mode did not come out whole: a umask
+ * bit, set-id and sticky bits, or a temporary made 0600. */
+static int set_host_attrs(struct cp *cp, int fd, const struct fsa_stat *st,
+			  bool created)
 {
 	struct timespec ts[2] = { st->atime, st->mtime };
+	mode_t mode = st->mode & 07777;
 
-	if (fchmod(fd, st->mode & 07777) < 0 || futimens(fd, ts) < 0)
+	if ((!created || (mode & (07000 | cp_umask(cp)))) &&
+	    fchmod(fd, mode) < 0)
+		return -errno;
+	if (futimens(fd, ts) < 0)
 		return -errno;
 	return 0;
 }
@@ -363,22 +411,19 @@ static int open_image_dst(struct cp *cp, const struct cp_dst *dst,
 	return 0;
 }
 
-/* The destination as an open file; host copies go to a temporary name. */
+/* The destination as an open file; a host file replaced goes to a
+ * temporary name. */
 static int cp_open_dst(struct cp *cp, const struct cp_dst *dst,
-		       struct imc_file *d, char *tmp, size_t size)
+		       const struct fsa_stat *st, struct imc_file *d, char *tmp,
+		       size_t size)
 {
-	int ret;
-
 	memset(d, 0, sizeof(*d));
 	d->host_fd = -1;
 	d->ctx = cp->dctx;
 	if (dst->image)
 		return open_image_dst(cp, dst, d, tmp, size);
 	d->name = dst->name;
-	ret = host_target_ok(cp, dst);
-	if (!ret)
-		ret = open_host_tmp(dst, tmp, size, &d->host_fd);
-	return ret;
+	return open_host_dst(cp, dst, st, d, tmp, size);
 }
 
 /*
@@ -386,8 +431,9 @@ static int cp_open_dst(struct cp *cp, const struct cp_dst *dst,
  * image the data is written back first: the size covers a hole at the end,
  * and writeback must not touch the inode after its times are set.
  */
-static int cp_commit(struct imc_file *d, const struct cp_dst *dst,
-		     const char *tmp, const struct fsa_stat *st)
+static int cp_commit(struct cp *cp, struct imc_file *d,
+		     const struct cp_dst *dst, const char *tmp,
+		     const struct fsa_stat *st)
 {
 	int ret = 0;
 
@@ -398,11 +444,14 @@ static int cp_commit(struct imc_file *d, const struct cp_dst *dst,
 			ret = iomap_file_sync(d->io);
 		return ret;
 	}
-	if (ftruncate(d->host_fd, st->size) < 0)
+	/* A new file written up to its size needs no ftruncate. */
+	if ((tmp[0] || cp->dst_end != (uint64_t)st->size) &&
+	    ftruncate(d->host_fd, st->size) < 0)
 		return -errno;
-	ret = set_host_attrs(d->host_fd, st);
+	ret = set_host_attrs(cp, d->host_fd, st, !tmp[0]);
 	/* renameat replaces a symlink itself, never what it points to. */
-	if (!ret && renameat(dst->dirfd, tmp, dst->dirfd, dst->name) < 0)
+	if (!ret && tmp[0] &&
+	    renameat(dst->dirfd, tmp, dst->dirfd, dst->name) < 0)
 		ret = -errno;
 	return ret;
 }
@@ -457,16 +506,17 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	if (!ret && !S_ISREG(st.mode))
 		ret = S_ISDIR(st.mode) ? -EISDIR : -EINVAL;
 	if (!ret) {
-		ret = cp_open_dst(cp, dst, &d, tmp, sizeof(tmp));
+		ret = cp_open_dst(cp, dst, &st, &d, tmp, sizeof(tmp));
 		if (ret > 0) {
 			imc_file_close(&s);
 			return IMC_EXIT_FAIL;
 		}
 	}
 	if (!ret) {
+		cp->dst_end = 0;
 		ret = cp_data(cp, &s, &d);
 		if (!ret)
-			ret = cp_commit(&d, dst, tmp, &st);
+			ret = cp_commit(cp, &d, dst, tmp, &st);
 		/*
 		 * A failed copy leaves nothing behind, on the host or in an
 		 * image (where an adapter that cannot unlink leaves it empty).
@@ -490,7 +540,8 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 		} else {
 			close(d.host_fd);
 			if (ret)
-				unlinkat(dst->dirfd, tmp, 0);
+				unlinkat(dst->dirfd, tmp[0] ? tmp : dst->name,
+					 0);
 		}
 	}
 	if (!ret && cp->verify)

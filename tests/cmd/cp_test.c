@@ -323,3 +323,51 @@ Test(cp, depth_is_bounded_with_a_message)
 			  "$(seq 1023)) && test ! -e deepout/$(printf "
 			  "'d/%%.0s' $(seq 1024))", dir), 0);
 }
+
+/* Syscalls of `cp -r IMG:/DIR out` that are per-file host or device work. */
+#define CP_TRACED                                                            \
+	"openat,close,pwrite64,write,utimensat,fchmod,ftruncate,newfstatat," \
+	"renameat,renameat2,getpid,io_uring_enter"
+
+static long cp_tree_syscalls(const char *sub)
+{
+	char *out = NULL;
+	long n = -1;
+
+	/* LeakSanitizer cannot run under ptrace. */
+	if (t_sh_out(&out,
+		     "cd '%s' && ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "
+		     "st.%s -e trace=" CP_TRACED " %s cp -r many.img:/%s o%s "
+		     "&& diff -r m/%s o%s && grep -c . st.%s",
+		     dir, sub, IOMAPCTL_BINARY, sub, sub, sub, sub, sub) == 0)
+		n = strtol(out, NULL, 10);
+	free(out);
+	return n;
+}
+
+Test(cp, small_files_cost_few_syscalls_each)
+{
+	long a, b;
+
+	TC_NEED_ADAPTER(dir);
+	if (t_sh("strace -o /dev/null true"))
+		cr_skip_test("needs strace (and ptrace)");
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p m/a m/b && for i in $(seq 8); "
+			  "do echo $i > m/a/f$i; done && for i in $(seq 40); "
+			  "do echo $i > m/b/f$i; done && chmod 4755 m/b/f1 && "
+			  "chmod 0400 m/b/f2 && mke2fs -q -F -t ext4 -O "
+			  "^has_journal -d m many.img 8M",
+			  dir),
+		     0);
+	a = cp_tree_syscalls("a");
+	b = cp_tree_syscalls("b");
+	cr_assert(a > 0 && b > 0, "copies differ or strace failed");
+	/* open, write, futimens, close and a device read (io_uring_enter
+	 * to submit, another to wait on a disk): no temporary, rename,
+	 * getpid, stat, ftruncate or fchmod per new file (that made 11). */
+	cr_expect_leq(b - a, 32 * 7, "%ld syscalls for 32 more files", b - a);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(stat -c %%a ob/f1 ob/f2)\" = "
+			  "\"$(printf '4755\\n400')\"",
+			  dir),
+		     0, "modes kept whatever the umask");
+}
