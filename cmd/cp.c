@@ -555,16 +555,10 @@ static int host_symlink(struct cp *cp, const struct cp_dst *dst,
 static int cp_symlink(struct cp *cp, const char *src, const struct cp_dst *dst,
 		      const char *target)
 {
-	char what[2 * PATH_MAX];
 	int ret = dst->image ? image_symlink(cp, dst, target) :
 			       host_symlink(cp, dst, target);
 
-	if (!ret)
-		return IMC_EXIT_OK;
-	snprintf(what, sizeof(what), "%s -> %s%s%s", src,
-		 dst->image ? dst->image : "", dst->image ? ":" : "",
-		 dst->image ? dst->path : dst->name);
-	return imc_err(cp->sctx, what, ret);
+	return ret ? cp_fail(cp, src, dst, ret) : IMC_EXIT_OK;
 }
 
 static int cp_node(struct cp *cp, const char *src, uint64_t ino,

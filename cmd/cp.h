@@ -79,6 +79,9 @@ struct cp_dst {
 
 /* Copies regular file @src to @dst; prints its own error; IMC_EXIT_*. */
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst);
+/* Reports @err for copying @src to @dst (`SRC -> DST: why`): exit status. */
+int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
+	    int err);
 /* Opens cp_file's source: by @cp->src_ino when set; IMC_EXIT_*. */
 int cp_open_src(struct cp *cp, const char *src, struct imc_file *s);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */

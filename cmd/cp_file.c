@@ -495,7 +495,7 @@ static void cp_remove_partial(struct fsa_fs *fs, const struct cp_dst *dst)
 
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 {
-	char tmp[PATH_MAX + 16] = "", what[2 * PATH_MAX];
+	char tmp[PATH_MAX + 16] = "";
 	struct imc_file s, d;
 	struct fsa_stat st;
 	int ret;
@@ -547,10 +547,16 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	if (!ret && cp->verify)
 		ret = cp_verify_dst(cp, &s, dst, tmp);
 	imc_file_close(&s);
-	if (!ret)
-		return IMC_EXIT_OK;
+	return ret ? cp_fail(cp, src, dst, ret) : IMC_EXIT_OK;
+}
+
+int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
+	    int err)
+{
+	char what[2 * PATH_MAX];
+
 	snprintf(what, sizeof(what), "%s -> %s%s%s", src,
 		 dst->image ? dst->image : "", dst->image ? ":" : "",
 		 dst->image ? dst->path : dst->name);
-	return imc_err(cp->sctx, what, ret);
+	return imc_err(cp->sctx, what, err);
 }
