@@ -244,27 +244,8 @@ static int src_lstat(struct cp *cp, const char *src, uint64_t ino,
 
 int cp_open_src(struct cp *cp, const char *src, struct imc_file *s)
 {
-	struct imc_ctx *ctx = cp->sctx;
-	struct fsa_stat st;
-	int ret;
-
-	if (!cp->src_ino)
-		return imc_file_open(ctx, src, s);
-	memset(s, 0, sizeof(*s));
-	s->name = src;
-	s->host_fd = -1;
-	s->ctx = ctx;
-	s->fs = ctx->fs;
-	s->ino = cp->src_ino;
-	ret = s->fs->ops->stat(s->fs, s->ino, &st);
-	if (!ret)
-		ret = s->fs->ops->iget(s->fs, s->ino, &s->inode);
-	if (ret)
-		return imc_err(ctx, src, ret);
-	s->size = st.size;
-	s->mode = st.mode;
-	s->blksize = 1U << s->fs->blkbits;
-	return IMC_EXIT_OK;
+	return cp->src_ino ? imc_file_open_ino(cp->sctx, src, cp->src_ino, s) :
+			     imc_file_open(cp->sctx, src, s);
 }
 
 /* The set of directories entered, by (dev, ino). */

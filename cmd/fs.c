@@ -125,10 +125,25 @@ static int create_image_file(struct fsa_fs *fs, const char *path,
 	return ret;
 }
 
+/* @f->ino of the open image: its attributes and engine inode. */
+static int attach_inode(struct imc_file *f)
+{
+	struct fsa_stat st;
+	int ret = f->fs->ops->stat(f->fs, f->ino, &st);
+
+	if (!ret)
+		ret = f->fs->ops->iget(f->fs, f->ino, &f->inode);
+	if (ret)
+		return ret;
+	f->size = st.size;
+	f->mode = st.mode;
+	f->blksize = 1U << f->fs->blkbits;
+	return 0;
+}
+
 static int open_image(struct imc_ctx *ctx, const struct imc_spec *sp,
 		      const char *arg, unsigned int flags, struct imc_file *f)
 {
-	struct fsa_stat st;
 	int ret;
 
 	ret = imc_fs_open(ctx, sp->image, flags & IMC_OPEN_RDWR);
@@ -139,15 +154,29 @@ static int open_image(struct imc_ctx *ctx, const struct imc_spec *sp,
 	if (ret == -ENOENT && (flags & IMC_OPEN_CREATE))
 		ret = create_image_file(f->fs, sp->path, &f->ino);
 	if (!ret)
-		ret = f->fs->ops->stat(f->fs, f->ino, &st);
-	if (!ret)
-		ret = f->fs->ops->iget(f->fs, f->ino, &f->inode);
-	if (ret)
-		return imc_err(ctx, arg, ret);
-	f->size = st.size;
-	f->mode = st.mode;
-	f->blksize = 1U << f->fs->blkbits;
-	return IMC_EXIT_OK;
+		ret = attach_inode(f);
+	return ret ? imc_err(ctx, arg, ret) : IMC_EXIT_OK;
+}
+
+static void imc_file_init(struct imc_ctx *ctx, const char *name,
+			  struct imc_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->host_fd = -1;
+	f->ctx = ctx;
+}
+
+int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
+		      struct imc_file *f)
+{
+	int ret;
+
+	imc_file_init(ctx, name, f);
+	f->fs = ctx->fs;
+	f->ino = ino;
+	ret = attach_inode(f);
+	return ret ? imc_err(ctx, name, ret) : IMC_EXIT_OK;
 }
 
 int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
@@ -156,10 +185,7 @@ int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
 	struct imc_spec sp;
 	int ret;
 
-	memset(f, 0, sizeof(*f));
-	f->name = arg;
-	f->host_fd = -1;
-	f->ctx = ctx;
+	imc_file_init(ctx, arg, f);
 	ret = imc_spec_parse(ctx, arg, &sp);
 	if (ret)
 		return ret;

@@ -191,6 +191,10 @@ int imc_file_open(struct imc_ctx *ctx, const char *arg, struct imc_file *f);
 /* The same with IMC_OPEN_* @flags. */
 int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
 			unsigned int flags, struct imc_file *f);
+/* Inode @ino of the image already open in @ctx, named @name in messages
+ * (tree walks reach entries by inode number, not by path). */
+int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
+		      struct imc_file *f);
 /* Releases @f; for a written image file the first writeback error. */
 int imc_file_close(struct imc_file *f);
 /*
