@@ -29,14 +29,14 @@ static int iomap_dio_submit(struct iomap__dio *dio,
 				 .write = dio->write };
 
 	if (dops && dops->submit_io) {
-		dio->q.stats->io_requests++;
+		dio->q->stats->io_requests++;
 		if (dio->write)
-			dio->q.stats->bytes_written += len;
+			dio->q->stats->bytes_written += len;
 		else
-			dio->q.stats->bytes_read += len;
+			dio->q->stats->bytes_read += len;
 		return dops->submit_io(iter, &bio, pos);
 	}
-	return iomap__ioq_rw(&dio->q, addr, buf, len, dio->write, NULL, NULL,
+	return iomap__ioq_rw(dio->q, addr, buf, len, dio->write, NULL, NULL,
 			     0);
 }
 
@@ -52,7 +52,7 @@ static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
 
 	if (from >= to)
 		return 0;
-	dio->q.stats->blocks_zeroed++;
+	dio->q->stats->blocks_zeroed++;
 	while (from < to) {
 		size_t n = (uint64_t)(to - from) < IOMAP__ZERO_SIZE ?
 				   (size_t)(to - from) :
@@ -147,7 +147,7 @@ int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
  */
 int iomap__dio_settle(struct iomap__dio *dio)
 {
-	return dio->write ? iomap__ioq_wait(&dio->q) : 0;
+	return dio->write ? iomap__ioq_wait(dio->q) : 0;
 }
 
 /*
@@ -278,51 +278,86 @@ static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
 	return f && f->pos < end ? -EAGAIN : 0;
 }
 
-ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
-		      loff_t pos, bool write, unsigned int rwf)
+/*
+ * Checks and clamps a direct I/O and makes the page cache agree with it.
+ * Returns the length to map, 0 when there is nothing to do, or -errno.
+ */
+static ssize_t iomap_dio_prepare(struct iomap__dio *dio, size_t len)
 {
-	struct iomap__dio dio = {
-		.file = file, .buf = buf, .pos = pos, .write = write, .rwf = rwf
-	};
-	loff_t size = file->inode->size;
-	size_t want = len;
-	ssize_t done;
-	int ret, err;
+	struct iomap_file *file = dio->file;
+	loff_t size = file->inode->size, pos = dio->pos;
+	int ret;
 
 	/* As the kernel: a read at or past EOF ends before any check. */
-	if (!write && pos >= size)
+	if (!dio->write && pos >= size)
 		return 0;
-	ret = iomap_dio_check(file, buf, len, pos);
+	ret = iomap_dio_check(file, dio->buf, len, pos);
 	if (ret < 0 || len == 0)
 		return ret;
-	if (!write) {
+	dio->want = len;
+	if (!dio->write) {
 		/* Whole logical blocks up to EOF, the result short at EOF. */
 		if ((uint64_t)(size - pos) < len)
 			len = round_up_u64((uint64_t)(size - pos),
 					   file->dev->lbs);
-		want = len < (uint64_t)(size - pos) ? len :
-						      (size_t)(size - pos);
+		dio->want = len < (uint64_t)(size - pos) ? len :
+							   (size_t)(size - pos);
 	}
-	ret = iomap_dio_nowait_check(file, len, pos, write, rwf);
+	ret = iomap_dio_nowait_check(file, len, pos, dio->write, dio->rwf);
 	if (!ret)
 		ret = iomap__cache_flush_invalidate(file, pos,
 						    pos + (loff_t)len);
-	if (!ret && write)
+	if (!ret && dio->write)
 		ret = iomap_dio_extend(file, pos);
+	return ret < 0 ? ret : (ssize_t)len;
+}
+
+/* Maps [pos, pos + len) and queues its requests on @dio->q. */
+static ssize_t iomap_dio_map(struct iomap__dio *dio, size_t len)
+{
+	if (iomap__bh_mode(dio->file))
+		return iomap__bh_dio_rw(dio, len);
+	return iomap_dio_iomap(dio, len);
+}
+
+/* The result once the requests of @dio completed with queue error @err. */
+static ssize_t iomap_dio_result(struct iomap__dio *dio, ssize_t done, int err)
+{
+	if (dio->write)
+		return iomap_dio_complete(dio, done, err);
+	if (err)
+		return err;
+	if (done < 0)
+		return done;
+	return (size_t)done < dio->want ? done : (ssize_t)dio->want;
+}
+
+ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
+		      loff_t pos, bool write, unsigned int rwf)
+{
+	struct iomap__ioq q;
+	struct iomap__dio dio = { .file = file, .q = &q, .buf = buf,
+				  .pos = pos, .write = write, .rwf = rwf };
+	ssize_t mapped = iomap_dio_prepare(&dio, len), done;
+	int ret;
+
+	if (mapped <= 0)
+		return mapped;
+	ret = iomap__ioq_init(&q, file->dev, file->inode->stats);
 	if (ret < 0)
 		return ret;
-	ret = iomap__ioq_init(&dio.q, file->dev, file->inode->stats);
-	if (ret < 0)
-		return ret;
-	if (iomap__bh_mode(file))
-		done = iomap__bh_dio_rw(&dio, len);
-	else
-		done = iomap_dio_iomap(&dio, len);
-	err = iomap__ioq_destroy(&dio.q);
-	if (!write)
-		return err ? err :
-			     (done < 0 ? done :
-					 ((size_t)done < want ? done :
-								(ssize_t)want));
-	return iomap_dio_complete(&dio, done, err);
+	done = iomap_dio_map(&dio, (size_t)mapped);
+	return iomap_dio_result(&dio, done, iomap__ioq_destroy(&q));
+}
+
+ssize_t iomap__dio_read_start(struct iomap__dio *dio, size_t len)
+{
+	ssize_t mapped = iomap_dio_prepare(dio, len);
+
+	return mapped <= 0 ? mapped : iomap_dio_map(dio, (size_t)mapped);
+}
+
+ssize_t iomap__dio_read_result(struct iomap__dio *dio, ssize_t done, int err)
+{
+	return iomap_dio_result(dio, done, err);
 }

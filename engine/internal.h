@@ -178,6 +178,13 @@ struct iomap__ioq {
 	unsigned int nslots;
 	unsigned int inflight;
 	int error;
+	/*
+	 * @plug: requests are held back, and one that starts where the held
+	 * one ends joins it as another segment (files laid out one after
+	 * another become one request), until the queue is kicked or waited.
+	 */
+	bool plug;
+	struct iomap__io *plugged;
 };
 
 int iomap__ioq_init(struct iomap__ioq *q, struct iomap_dev *dev,
@@ -194,6 +201,12 @@ int iomap__dev_rw_sync(struct iomap_dev *dev, struct iomap_stats *stats,
 		       uint64_t addr, void *buf, size_t len, bool write);
 /* Wait for everything in flight; returns the first error of the queue. */
 int iomap__ioq_wait(struct iomap__ioq *q);
+/*
+ * Hand what is queued to the backend and take the completions already
+ * there, without waiting: the requests run while the caller does other
+ * work.  Returns 0 or -errno.
+ */
+int iomap__ioq_kick(struct iomap__ioq *q);
 /* Wait and free; returns the first error. */
 int iomap__ioq_destroy(struct iomap__ioq *q);
 
@@ -261,12 +274,13 @@ int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len);
  */
 struct iomap__dio {
 	struct iomap_file *file;
-	struct iomap__ioq q;
+	struct iomap__ioq *q; /* several reads may share one (read-batch.c) */
 	uint8_t *buf;
 	loff_t pos;
 	bool write;
 	unsigned int dio_flags;
 	unsigned int rwf;
+	size_t want; /* bytes a read returns, short at EOF */
 };
 
 /* Wait for a direct write's requests before the next mapping call. */
@@ -275,6 +289,13 @@ int iomap__dio_settle(struct iomap__dio *dio);
 int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter);
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write, unsigned int rwf);
+/*
+ * A direct read in two halves, so several can share @dio->q: the start
+ * maps and queues (returning the bytes mapped, 0 or -errno), the result
+ * is taken once the queue has drained with error @err.
+ */
+ssize_t iomap__dio_read_start(struct iomap__dio *dio, size_t len);
+ssize_t iomap__dio_read_result(struct iomap__dio *dio, ssize_t done, int err);
 
 /* ---- DAX (dax.c) ---- */
 

@@ -3,18 +3,38 @@
  * submitted in batches when the engine waits for completions. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <liburing.h>
 
 #include "iomapctl/iodev.h"
+
+/*
+ * An image in memory (tmpfs) has no asynchronous read or write: io_uring
+ * hands each request to a worker thread and wakes the caller, 25 us for a
+ * 4 KiB read where pread takes 2.3 us (both measured on these machines).
+ * Requests up to this size go to the pread/pwrite backend there; larger
+ * ones keep the ring, whose workers copy beside the caller.
+ */
+#define IODEV_URING_INLINE_MAX (256U << 10)
 
 struct iodev_uring {
 	struct io_uring ring;
 	int fd;
 	unsigned int queued; /* prepared, not yet submitted */
 	unsigned int inflight; /* submitted or queued, not reaped */
+	void *inline_io; /* the sync backend, for an image in memory */
 };
+
+static bool iodev_uring_in_memory(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
 
 static int iodev_uring_open(void **privp, int fd, unsigned int depth)
 {
@@ -29,8 +49,21 @@ static int iodev_uring_open(void **privp, int fd, unsigned int depth)
 		return ret;
 	}
 	u->fd = fd;
+	/* Without it every request goes through the ring: slower, not wrong. */
+	if (iodev_uring_in_memory(fd) &&
+	    iodev_sync_ops.open(&u->inline_io, fd, depth) < 0)
+		u->inline_io = NULL;
 	*privp = u;
 	return 0;
+}
+
+static size_t iodev_req_len(const struct iodev_req *req)
+{
+	size_t len = 0;
+
+	for (unsigned int i = 0; i < req->niov; i++)
+		len += req->iov[i].iov_len;
+	return len;
 }
 
 /* Submit what is queued and, with @wait_nr, wait for that many
@@ -54,8 +87,15 @@ static int iodev_uring_push(struct iodev_uring *u, unsigned int wait_nr)
 static int iodev_uring_submit(void *priv, struct iodev_req *req)
 {
 	struct iodev_uring *u = priv;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe;
 
+	/* Done at once; -EBUSY (its completions are full) takes the ring. */
+	if (u->inline_io && iodev_req_len(req) <= IODEV_URING_INLINE_MAX &&
+	    iodev_sync_ops.submit(u->inline_io, req) == 0) {
+		u->inflight++;
+		return 0;
+	}
+	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe) {
 		int ret = iodev_uring_push(u, 0);
 
@@ -92,6 +132,10 @@ static int iodev_uring_reap(void *priv, struct iodev_req **reqp, bool wait)
 
 	if (!u->inflight)
 		return 0;
+	if (u->inline_io && iodev_sync_ops.reap(u->inline_io, reqp, false) > 0) {
+		u->inflight--;
+		return 1;
+	}
 	/* A caller that waits anyway submits and waits in one call: a tree
 	 * of small files made two per file. */
 	ret = iodev_uring_push(u, wait ? 1 : 0);
@@ -133,6 +177,8 @@ static void iodev_uring_close(void *priv)
 	struct iodev_uring *u = priv;
 
 	io_uring_queue_exit(&u->ring);
+	if (u->inline_io)
+		iodev_sync_ops.close(u->inline_io);
 	free(u);
 }
 

@@ -107,8 +107,11 @@ static int iomap__io_complete(struct iomap__ioq *q, struct iomap__io *io)
 	return iomap__ioq_submit(q, io);
 }
 
-/* Reap one completion; returns 1, 0 when nothing is in flight, or -errno. */
-static int iomap__ioq_reap(struct iomap__ioq *q)
+/*
+ * Reap one completion; returns 1, 0 when nothing is in flight (or, without
+ * @wait, nothing has completed yet), or -errno.
+ */
+static int iomap__ioq_reap(struct iomap__ioq *q, bool wait)
 {
 	struct iodev_req *req;
 	struct iomap__io *io;
@@ -116,7 +119,9 @@ static int iomap__ioq_reap(struct iomap__ioq *q)
 
 	if (!q->inflight)
 		return 0;
-	ret = q->dev->io->reap(q->dev->io_priv, &req, true);
+	ret = q->dev->io->reap(q->dev->io_priv, &req, wait);
+	if (ret == 0 && !wait)
+		return 0;
 	if (ret == 0) {
 		/* The backend holds none: they can never complete. */
 		IOMAP_WARN_ON(1);
@@ -159,7 +164,7 @@ struct iomap__io *iomap__ioq_get(struct iomap__ioq *q)
 			}
 		}
 		/* Every slot taken and none in flight: a caller bug, not a wait. */
-		if (IOMAP_WARN_ON(!q->inflight) || iomap__ioq_reap(q) < 0)
+		if (IOMAP_WARN_ON(!q->inflight) || iomap__ioq_reap(q, true) < 0)
 			return NULL;
 	}
 }
@@ -194,11 +199,42 @@ int iomap__ioq_submit(struct iomap__ioq *q, struct iomap__io *io)
 	return 0;
 }
 
+/* Submits the request a plugged queue is still growing. */
+static int iomap__ioq_unplug(struct iomap__ioq *q)
+{
+	struct iomap__io *io = q->plugged;
+
+	q->plugged = NULL;
+	return io ? iomap__ioq_submit(q, io) : 0;
+}
+
+/* Can [addr, addr + len) at @buf join the end of @io? */
+static bool iomap__io_mergeable(const struct iomap__ioq *q,
+				const struct iomap__io *io, uint64_t addr,
+				const void *buf, bool write,
+				iomap__io_done_t done)
+{
+	return !done && !io->done && !io->req.fixed && buf != q->dev->zero &&
+	       io->req.write == write &&
+	       io->req.niov < IOMAP__MAX_IOV && io->req.addr + io->len == addr;
+}
+
 int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 		  bool write, iomap__io_done_t done, void *priv, size_t off)
 {
-	struct iomap__io *io = iomap__ioq_get(q);
+	struct iomap__io *io = q->plugged;
+	int ret;
 
+	if (io && iomap__io_mergeable(q, io, addr, buf, write, done)) {
+		io->iov[io->req.niov++] =
+			(struct iovec){ .iov_base = buf, .iov_len = len };
+		io->len += len;
+		return 0;
+	}
+	ret = iomap__ioq_unplug(q);
+	if (ret < 0)
+		return ret;
+	io = iomap__ioq_get(q);
 	if (!io)
 		return q->error ? q->error : -ENOMEM;
 	io->req.addr = addr;
@@ -210,6 +246,11 @@ int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 	io->done = done;
 	io->priv = priv;
 	io->off = off;
+	if (q->plug) {
+		io->len = len;
+		q->plugged = io;
+		return 0;
+	}
 	return iomap__ioq_submit(q, io);
 }
 
@@ -224,9 +265,23 @@ int iomap__ioq_wait(struct iomap__ioq *q)
 {
 	unsigned int failed = 0;
 
+	/* A failed submission is the queue's error already. */
+	iomap__ioq_unplug(q);
 	while (q->inflight && failed < IOMAP__REAP_TRIES)
-		failed = iomap__ioq_reap(q) < 0 ? failed + 1 : 0;
+		failed = iomap__ioq_reap(q, true) < 0 ? failed + 1 : 0;
 	return q->error;
+}
+
+int iomap__ioq_kick(struct iomap__ioq *q)
+{
+	int ret = iomap__ioq_unplug(q);
+
+	if (ret < 0)
+		return ret;
+	ret = 1;
+	while (q->inflight && ret > 0)
+		ret = iomap__ioq_reap(q, false);
+	return ret < 0 ? ret : 0;
 }
 
 int iomap__ioq_destroy(struct iomap__ioq *q)

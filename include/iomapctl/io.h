@@ -106,6 +106,40 @@ ssize_t iomap_file_read_flags(struct iomap_file *file, void *buf, size_t len,
 			      loff_t pos, unsigned int rwf);
 ssize_t iomap_file_write_flags(struct iomap_file *file, const void *buf,
 			       size_t len, loff_t pos, unsigned int rwf);
+/**
+ * struct iomap_read_req - one read of a batch.
+ * @file, @buf, @len, @pos: as iomap_file_read(); a request whose @buf,
+ *		@len or @pos is not aligned to the image's O_DIRECT alignment
+ *		(4 KiB always is) or on the DAX path is read at once, alone.
+ * @res:	set by the batch: bytes read (short at EOF) or -errno.
+ */
+struct iomap_read_req {
+	struct iomap_file *file;
+	void *buf;
+	size_t len;
+	loff_t pos;
+	ssize_t res;
+};
+
+struct iomap_read_batch;
+
+/**
+ * iomap_read_batch_start() - start @n reads of files of one device with all
+ * their requests in flight together, and return without waiting for them.
+ * Each reads the direct way whatever the path: the file's cached pages over
+ * its range are written back and dropped first.  Until
+ * iomap_read_batch_wait(), @reqs, their buffers and the files' ranges are
+ * the batch's.  Returns 0 with *@bp to wait on, or -errno (-EINVAL for no
+ * request or files of different devices) with nothing started.
+ */
+int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
+			   struct iomap_read_batch **bp);
+/*
+ * Wait for the batch, set every @res and free it.  A failed request fails
+ * every read of the batch still in flight (read them alone to tell which);
+ * returns that error or 0.  NULL is a no-op.
+ */
+int iomap_read_batch_wait(struct iomap_read_batch *b);
 /* Afterwards [pos, pos + len) reads as zeros. */
 int iomap_file_zero_range(struct iomap_file *file, loff_t pos, uint64_t len);
 /* Zero from @pos to the end of its block (before a truncate to @pos). */

@@ -75,8 +75,8 @@ static int faultdev_submit(void *priv, struct iodev_req *req)
 	struct faultdev *f = priv;
 	int ret = faultdev_submit_one(f, req);
 
-	if (!ret)
-		f->nr_inflight++;
+	if (!ret && ++f->nr_inflight > f->peak_inflight)
+		f->peak_inflight = f->nr_inflight;
 	return ret;
 }
 

@@ -27,6 +27,7 @@ struct faultdev {
 	unsigned int nr_submit, nr_counted, nr_short, nr_failed;
 	unsigned int nr_reap, nr_reap_failed;
 	unsigned int nr_inflight; /* submitted, not reaped yet */
+	unsigned int peak_inflight; /* the most nr_inflight has been */
 
 	/* state: the sync backend that does the requests */
 	void *sync;
