@@ -97,13 +97,7 @@ static int image_mkdir(struct cp *cp, const struct cp_dst *dst,
 	return ret;
 }
 
-/* The entries of a source directory (host or image), for a stable order;
- * an image's come with their inode numbers, never looked up again. */
-struct cp_ent {
-	char *name;
-	uint64_t ino;
-};
-
+/* The entries of a source directory (host or image), for a stable order. */
 struct names {
 	struct cp_ent *v;
 	size_t n, cap;
@@ -244,6 +238,11 @@ static int src_lstat(struct cp *cp, const char *src, uint64_t ino,
 
 int cp_open_src(struct cp *cp, const char *src, struct imc_file *s)
 {
+	cp->ready = NULL;
+	if (cp->src_ino && cp_group_take(cp, cp->src_ino, s)) {
+		s->name = src;
+		return IMC_EXIT_OK;
+	}
 	return cp->src_ino ? imc_file_open_ino(cp->sctx, src, cp->src_ino, s) :
 			     imc_file_open(cp->sctx, src, s);
 }
@@ -437,6 +436,7 @@ static int cp_entries(struct cp *cp, const char *src, uint64_t ino,
 	struct names l = { 0 };
 	struct cp_dst *c = malloc(sizeof(*c));
 	int ret = c ? read_names(cp, src, ino, &l) : -ENOMEM;
+	bool grouped = cp_group_wanted(cp, dst);
 
 	if (ret) {
 		names_free(&l);
@@ -444,13 +444,20 @@ static int cp_entries(struct cp *cp, const char *src, uint64_t ino,
 		return imc_err(cp->sctx, src, ret);
 	}
 	cp->depth++;
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t i = 0, end = 0, ahead = 0; i < l.n; i++) {
+		if (grouped && i == end)
+			end = cp_group_next(cp, l.v, l.n, i, &ahead);
 		/* Field by field: zeroing c->path (4 KiB) per entry cost. */
 		c->image = dst->image;
 		c->dirfd = fd;
 		c->path[0] = '\0';
 		if (cp_entry(cp, src, dst, &l.v[i], c))
 			cp->failed = IMC_EXIT_FAIL;
+	}
+	if (grouped) {
+		size_t ahead = l.n;
+
+		cp_group_next(cp, l.v, l.n, l.n, &ahead);
 	}
 	cp->depth--;
 	names_free(&l);
@@ -863,6 +870,7 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 			(unsigned long long)cp.bytes, s,
 			s > 0 ? (double)cp.bytes / s / 1048576.0 : 0.0);
 	}
+	cp_group_free(&cp);
 	if (cp.dctx != ctx)
 		imc_ctx_fini(&cp.dst_ctx);
 	if (cp.src_ctx_used)

@@ -23,6 +23,50 @@ struct cp_seen {
 	bool created;
 };
 
+/* An entry of a source directory; an image's comes with its inode number,
+ * never looked up again. */
+struct cp_ent {
+	char *name;
+	uint64_t ino;
+};
+
+/* A group holds at most this many files and bytes; larger files are read
+ * on their own, a window at a time. */
+#define CP_GROUP_FILES 32
+#define CP_GROUP_SMALL (128U << 10)
+#define CP_GROUP_BYTES (2U << 20)
+
+/**
+ * struct cp_pre - a file of a group, open and read ahead of its copy.
+ * @ino:	its inode number in the source image.
+ * @s:		the open source, handed to cp_file (@taken) or closed.
+ * @data:	its bytes [0, size) (holes read as zeros), in the group's
+ *		buffer; @req says whether the read succeeded.
+ */
+struct cp_pre {
+	uint64_t ino;
+	struct imc_file s;
+	char *data;
+	bool taken;
+};
+
+/**
+ * struct cp_group - the small regular files of a run of directory entries,
+ * read with one batch (iomap_read_batch_start) so their requests are in
+ * flight together, while the copy writes out the group before.
+ * @n:		files in @f and @req.
+ * @dir:	the run is one directory entry (nothing is read ahead past
+ *		it: its tree takes the groups while it is copied).
+ */
+struct cp_group {
+	struct cp_pre f[CP_GROUP_FILES];
+	struct iomap_read_req req[CP_GROUP_FILES];
+	unsigned int n;
+	bool dir;
+	struct iomap_read_batch *batch;
+	char *buf;
+};
+
 /**
  * struct cp - one cp run.
  * @ctx:	the command's context (arguments are parsed in it).
@@ -38,6 +82,10 @@ struct cp_seen {
  *		(0: look its path up); a name is never looked up again.
  * @dst_end:	where cp_file's writes to the current file end.
  * @umask:	the process umask, once @umask_known (read once per run).
+ * @group:	the group being copied and the one read ahead (cp_group.c);
+ *		@cur indexes the first.
+ * @ready:	the current file's bytes, read by its group (NULL: read
+ *		them now).
  */
 struct cp {
 	struct imc_ctx *ctx;
@@ -60,6 +108,9 @@ struct cp {
 	uint64_t dst_end;
 	mode_t umask;
 	bool umask_known;
+	struct cp_group *group[2];
+	unsigned int cur;
+	const struct cp_pre *ready;
 };
 
 /**
@@ -84,6 +135,20 @@ int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
 	    int err);
 /* Opens cp_file's source: by @cp->src_ino when set; IMC_EXIT_*. */
 int cp_open_src(struct cp *cp, const char *src, struct imc_file *s);
+/*
+ * The tree walk's read-ahead of small files (cp_group.c).  At entry @i of
+ * @v[0..n) where the current group ends, cp_group_next() releases it, makes
+ * the group covering @i current (waiting for its reads) and starts reading
+ * the one after it; it returns where the new current group ends.
+ * @ahead is where the group read ahead ends (@i when none is).
+ */
+bool cp_group_wanted(const struct cp *cp, const struct cp_dst *dst);
+size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
+		     size_t i, size_t *ahead);
+/* Hands @ino's open source to cp_file, and its bytes in @cp->ready. */
+bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s);
+/* Releases both groups (waiting for reads in flight) and their memory. */
+void cp_group_free(struct cp *cp);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */
 int cp_check_name(const char *name);
 

@@ -185,18 +185,35 @@ static int cp_segment(struct cp *cp, struct imc_file *s, struct imc_file *d,
 	return 0;
 }
 
+/* Adds [start, end) of a file its group already read (cp_group.c). */
+static int cp_segment_ready(struct cp *cp, struct imc_file *d,
+			    const struct cp_pre *ready, struct cp_seg seg)
+{
+	int ret = cp_put(cp, d, ready->data + seg.start, seg.end - seg.start,
+			 seg.start);
+
+	cp->bytes += seg.end - seg.start;
+	cp->walked += seg.end - seg.start;
+	imc_progress_update(&cp->prog, cp->walked);
+	return ret;
+}
+
 /* Walks SEEK_DATA/SEEK_HOLE of the source; only data segments are read. */
 static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 {
 	uint64_t pos = 0, size = (uint64_t)s->size;
-	/* An empty file needs no buffers: trees hold many of them. */
-	struct cp_window *w = size ? calloc(1, sizeof(*w)) : NULL;
+	const struct cp_pre *ready = cp->ready;
+	/* An empty file needs no buffers: trees hold many of them, and a
+	 * file read by its group needs them only to write zeros. */
+	bool buffers = size && (!ready || cp->sparse == CP_SPARSE_NEVER);
+	struct cp_window *w = buffers ? calloc(1, sizeof(*w)) : NULL;
 	char *buf = NULL;
 	int ret = 0;
 
 	if (!size)
 		return 0;
-	if (!w || posix_memalign((void **)&buf, CP_ALIGN, CP_CHUNK)) {
+	if (buffers &&
+	    (!w || posix_memalign((void **)&buf, CP_ALIGN, CP_CHUNK))) {
 		free(w);
 		return -ENOMEM;
 	}
@@ -225,11 +242,17 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 			ret = (int)hole;
 			break;
 		}
-		ret = cp_segment(cp, s, d, buf, w,
-				 (struct cp_seg){ (uint64_t)data, (uint64_t)hole });
+		if (ready)
+			ret = cp_segment_ready(cp, d, ready,
+					       (struct cp_seg){ (uint64_t)data,
+								(uint64_t)hole });
+		else
+			ret = cp_segment(cp, s, d, buf, w,
+					 (struct cp_seg){ (uint64_t)data,
+							  (uint64_t)hole });
 		pos = (uint64_t)hole;
 	}
-	if (!ret)
+	if (!ret && w)
 		ret = cp_window_flush(cp, s, d, buf, w);
 	free(buf);
 	free(w);
@@ -515,6 +538,7 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	if (!ret) {
 		cp->dst_end = 0;
 		ret = cp_data(cp, &s, &d);
+		cp->ready = NULL;
 		if (!ret)
 			ret = cp_commit(cp, &d, dst, tmp, &st);
 		/*

@@ -167,15 +167,20 @@ static void imc_file_init(struct imc_ctx *ctx, const char *name,
 	f->ctx = ctx;
 }
 
-int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
-		      struct imc_file *f)
+int imc_file_attach_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
+			struct imc_file *f)
 {
-	int ret;
-
 	imc_file_init(ctx, name, f);
 	f->fs = ctx->fs;
 	f->ino = ino;
-	ret = attach_inode(f);
+	return attach_inode(f);
+}
+
+int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
+		      struct imc_file *f)
+{
+	int ret = imc_file_attach_ino(ctx, name, ino, f);
+
 	return ret ? imc_err(ctx, name, ret) : IMC_EXIT_OK;
 }
 

@@ -58,6 +58,9 @@ static int fsa_ext2_probe(const char *path, struct fsa_info *info)
 	return ret;
 }
 
+/* Inodes libext2fs keeps: more than a cp group's files (CP_GROUP_FILES). */
+#define FSA_EXT2_ICACHE 64
+
 static int fsa_ext2_open(const char *path, unsigned int flags,
 			 struct iomap_stats *stats, struct fsa_fs **fsp)
 {
@@ -81,6 +84,13 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 		ret = fsa_ext2_errno(err);
 		goto out_free;
 	}
+	/*
+	 * libext2fs keeps the last 4 inodes read; a tree walk stats each file
+	 * of a group (cp_group.c) before it opens and copies them, and each
+	 * miss copies an inode table block out of the block cache.  Room for
+	 * a group: on failure the default stays, slower only.
+	 */
+	ext2fs_create_inode_cache(efs->fs, FSA_EXT2_ICACHE);
 	efs->base.ops = &fsa_ext2_ops;
 	efs->base.path = efs->fs->device_name;
 	efs->base.blkbits =

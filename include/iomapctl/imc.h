@@ -195,6 +195,9 @@ int imc_file_open_flags(struct imc_ctx *ctx, const char *arg,
  * (tree walks reach entries by inode number, not by path). */
 int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
 		      struct imc_file *f);
+/* The same, silent: 0 or a negative errno. */
+int imc_file_attach_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
+			struct imc_file *f);
 /* Releases @f; for a written image file the first writeback error. */
 int imc_file_close(struct imc_file *f);
 /*

@@ -371,3 +371,95 @@ Test(cp, small_files_cost_few_syscalls_each)
 			  dir),
 		     0, "modes kept whatever the umask");
 }
+
+/*
+ * A tree of small files is read a group at a time (cmd/cp_group.c): every
+ * kind of entry between and around groups comes out as it went in, holes
+ * included, and a file whose read fails is named alone.
+ */
+Test(cp, small_files_in_groups_keep_bytes_holes_and_order)
+{
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p g/d/e && for i in $(seq 70); "
+			  "do head -c $((i * 977)) /dev/urandom > g/d/f$i; "
+			  "done && for s in 4095 4096 4097 131072 131073 "
+			  "2000000; do head -c $s /dev/urandom > g/d/s$s; done "
+			  "&& : > g/d/empty && ln g/d/f3 g/d/hard && ln -s f4 "
+			  "g/d/sym && echo x > g/d/e/inner && xfs_io -f -c "
+			  "'pwrite -q 8k 4k' -c 'pwrite -q 60k 100' g/d/holey "
+			  "&& truncate -s 100k g/d/holey && for i in $(seq 40); "
+			  "do echo $i > g/d/e/n$i; done && mke2fs -q -F -t ext4 "
+			  "-d g gimg 16M",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "cp -r gimg:/d go"), 0);
+	cr_expect_eq(t_sh("cd '%s' && diff -r --no-dereference g/d go", dir), 0);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(xfs_io -r -c 'seek -a -r 0' "
+			  "go/holey)\" = \"$(xfs_io -r -c 'seek -a -r 0' "
+			  "g/d/holey)\"",
+			  dir),
+		     0, "holes of a small file kept");
+	cr_expect_eq(t_sh("cd '%s' && test \"$(stat -c %%Y go/f70)\" = "
+			  "\"$(stat -c %%Y g/d/f70)\"",
+			  dir),
+		     0, "times kept");
+}
+
+Test(cp, a_failed_read_in_a_group_names_only_its_file)
+{
+	char *err = NULL;
+
+	TC_NEED_ADAPTER(dir);
+	/* f5's block moved near the end of an image cut short: its read
+	 * fails with EIO, the reads of its group beside it do not. */
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p b && for i in $(seq 20); do "
+			  "echo file$i > b/f$i; done && mke2fs -q -F -t ext2 "
+			  "-b 1024 -d b bimg 8M && debugfs -w -R 'sif /f5 "
+			  "block[0] 7900' bimg >/dev/null 2>&1 && truncate -s "
+			  "7M bimg",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r bimg:/ bo"), 1);
+	cr_expect(strstr(err, "/f5") != NULL, "%s", err);
+	cr_expect_eq(t_sh("printf '%%s' '%s' | grep -c . | grep -qx 1", err),
+		     0, "one error line: %s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && for i in $(seq 20); do [ $i = 5 ] || "
+			  "cmp -s b/f$i bo/f$i || exit 1; done && ! test -e "
+			  "bo/f5",
+			  dir),
+		     0, "every other file copied, f5 not left behind");
+}
+
+/* The waits on the image per file of a tree copy: a group's files share
+ * one.  One a file is what reading them one at a time cost. */
+Test(cp, small_files_share_their_waits)
+{
+	char *out = NULL;
+	long n;
+
+	TC_NEED_ADAPTER(dir);
+	if (t_sh("strace -o /dev/null true"))
+		cr_skip_test("needs strace (and ptrace)");
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p w && for i in $(seq 200); do "
+			  "echo $i > w/f$i; done && mke2fs -q -F -t ext4 -d w "
+			  "wimg 16M",
+			  dir),
+		     0);
+	if (t_sh("cd '%s' && %s -v cat wimg:/f1 2>&1 >/dev/null | grep -q "
+		 "'io_uring unavailable'",
+		 dir, IOMAPCTL_BINARY) == 0)
+		cr_skip_test("no io_uring here");
+	cr_assert_eq(t_sh_out(&out,
+			      "cd '%s' && ASAN_OPTIONS=detect_leaks=0 strace "
+			      "-f -qq -o st.w -e trace=io_uring_enter %s cp -r "
+			      "wimg:/ wo && diff -r w wo/ | grep -v "
+			      "lost+found | grep -c . ; grep -c . st.w",
+			      dir, IOMAPCTL_BINARY),
+		     0);
+	n = strtol(strchr(out, '\n') + 1, NULL, 10);
+	cr_expect(strncmp(out, "0\n", 2) == 0, "copies differ: %s", out);
+	cr_expect_gt(n, 0, "the image was read through io_uring");
+	cr_expect_leq(n, 200 / 4, "%ld io_uring_enter for 200 files", n);
+	free(out);
+}
