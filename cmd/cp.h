@@ -57,15 +57,52 @@ struct cp_pre {
  * @n:		files in @f and @req.
  * @dir:	the run is one directory entry (nothing is read ahead past
  *		it: its tree takes the groups while it is copied).
+ * @pending:	writer jobs (cp_writer.c) still reading @buf, under the
+ *		writer's lock.
  */
 struct cp_group {
 	struct cp_pre f[CP_GROUP_FILES];
 	struct iomap_read_req req[CP_GROUP_FILES];
 	unsigned int n;
 	bool dir;
+	unsigned int pending;
 	struct iomap_read_batch *batch;
 	char *buf;
 };
+
+/* A data segment of a source, between SEEK_DATA and SEEK_HOLE. */
+struct cp_seg {
+	uint64_t start, end;
+};
+
+#define CP_JOB_SEGS 8
+
+/**
+ * struct cp_job - a host file of a tree copy for the writer threads: its
+ * bytes are in memory (@data, in @group's buffer) or it is empty.
+ * @src:	the source, for the message if it fails.
+ * @mode:	the create's permission bits; @chmod when the umask, set-id
+ *		or sticky bits need an fchmod after it.
+ * @seg:	the data to write; a hole ending the file is a truncate.
+ * @err:	set by the writer.
+ */
+struct cp_job {
+	struct cp_job *next;
+	int dirfd;
+	char *name;
+	char *src;
+	mode_t mode;
+	bool chmod;
+	struct timespec times[2];
+	uint64_t size;
+	const char *data;
+	struct cp_group *group;
+	unsigned int nseg;
+	struct cp_seg seg[CP_JOB_SEGS];
+	int err;
+};
+
+struct cp_writer;
 
 /**
  * struct cp - one cp run.
@@ -86,6 +123,8 @@ struct cp_group {
  *		@cur indexes the first.
  * @ready:	the current file's bytes, read by its group (NULL: read
  *		them now).
+ * @writer:	the writer threads of this run, once started (cp_writer.c);
+ *		@writer_failed when they could not be.
  */
 struct cp {
 	struct imc_ctx *ctx;
@@ -111,6 +150,8 @@ struct cp {
 	struct cp_group *group[2];
 	unsigned int cur;
 	const struct cp_pre *ready;
+	struct cp_writer *writer;
+	bool writer_failed;
 };
 
 /**
@@ -149,6 +190,15 @@ size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s);
 /* Releases both groups (waiting for reads in flight) and their memory. */
 void cp_group_free(struct cp *cp);
+/*
+ * The writer threads (cp_writer.c).  cp_writer_take() queues @j (false:
+ * no thread, the caller writes the file itself); cp_writer_drain() waits
+ * for @g's jobs (NULL: all of them) and reports the failed ones;
+ * cp_writer_stop() drains and ends the threads.
+ */
+bool cp_writer_take(struct cp *cp, struct cp_job *j);
+void cp_writer_drain(struct cp *cp, const struct cp_group *g);
+void cp_writer_stop(struct cp *cp);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */
 int cp_check_name(const char *name);
 

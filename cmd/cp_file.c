@@ -100,11 +100,6 @@ static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
 	return 0;
 }
 
-/* A data segment of the source, between SEEK_DATA and SEEK_HOLE. */
-struct cp_seg {
-	uint64_t start, end;
-};
-
 #define CP_MAX_SEGS 256
 
 /*
@@ -516,6 +511,89 @@ static void cp_remove_partial(struct fsa_fs *fs, const struct cp_dst *dst)
 		fs->ops->unlink(fs, dir, slash + 1);
 }
 
+/* The data segments of @s (at most CP_JOB_SEGS) into @j; -E2BIG for more. */
+static int cp_job_segments(struct cp *cp, struct imc_file *s, struct cp_job *j)
+{
+	uint64_t pos = 0, size = (uint64_t)s->size;
+
+	if (cp->sparse == CP_SPARSE_NEVER) {
+		/* The group read holes as zeros: one write of it all. */
+		j->seg[j->nseg++] = (struct cp_seg){ 0, size };
+		return 0;
+	}
+	while (pos < size) {
+		loff_t data = imc_file_seek(cp->sctx, s, (loff_t)pos, SEEK_DATA);
+		loff_t hole;
+
+		if (data == -ENXIO)
+			break;
+		if (data < 0)
+			return (int)data;
+		hole = imc_file_seek(cp->sctx, s, data, SEEK_HOLE);
+		if (hole < 0)
+			return (int)hole;
+		if (j->nseg == CP_JOB_SEGS)
+			return -E2BIG;
+		j->seg[j->nseg++] = (struct cp_seg){ (uint64_t)data,
+						     (uint64_t)hole };
+		pos = (uint64_t)hole;
+	}
+	return 0;
+}
+
+/*
+ * A new host file of a tree whose bytes are in memory (read by its group,
+ * or none) is written by the writer threads; anything else, or a file
+ * they cannot take, is copied here.  True when queued.
+ */
+static bool cp_file_queued(struct cp *cp, const char *src,
+			   const struct cp_dst *dst, struct imc_file *s,
+			   const struct fsa_stat *st)
+{
+	mode_t mode = st->mode & 07777;
+	uint64_t bytes = 0;
+	struct cp_job *j;
+
+	if (!cp->depth || !cp_group_wanted(cp, dst) || cp->force ||
+	    cp->verify || cp->sparse == CP_SPARSE_ALWAYS ||
+	    (st->size && !cp->ready))
+		return false;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return false;
+	j->name = strdup(dst->name);
+	j->src = strdup(src);
+	if (!j->name || !j->src || (st->size && cp_job_segments(cp, s, j))) {
+		free(j->name);
+		free(j->src);
+		free(j);
+		return false;
+	}
+	j->dirfd = dst->dirfd;
+	j->mode = mode;
+	j->chmod = mode & (07000 | cp_umask(cp));
+	j->times[0] = st->atime;
+	j->times[1] = st->mtime;
+	j->size = (uint64_t)st->size;
+	if (st->size) {
+		j->data = cp->ready->data;
+		j->group = cp->group[cp->cur];
+	}
+	for (unsigned int i = 0; i < j->nseg; i++)
+		bytes += j->seg[i].end - j->seg[i].start;
+	/* Once taken, @j is the writers' (and may be freed already). */
+	if (!cp_writer_take(cp, j)) {
+		free(j->name);
+		free(j->src);
+		free(j);
+		return false;
+	}
+	cp->bytes += bytes;
+	cp->walked += (uint64_t)st->size;
+	imc_progress_update(&cp->prog, cp->walked);
+	return true;
+}
+
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 {
 	char tmp[PATH_MAX + 16] = "";
@@ -528,6 +606,10 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	ret = imc_file_stat(&s, &st);
 	if (!ret && !S_ISREG(st.mode))
 		ret = S_ISDIR(st.mode) ? -EISDIR : -EINVAL;
+	if (!ret && cp_file_queued(cp, src, dst, &s, &st)) {
+		imc_file_close(&s);
+		return IMC_EXIT_OK;
+	}
 	if (!ret) {
 		ret = cp_open_dst(cp, dst, &st, &d, tmp, sizeof(tmp));
 		if (ret > 0) {

@@ -24,10 +24,12 @@ bool cp_group_wanted(const struct cp *cp, const struct cp_dst *dst)
 	return cp->src_image && !dst->image;
 }
 
-static void cp_group_release(struct cp_group *g)
+static void cp_group_release(struct cp *cp, struct cp_group *g)
 {
 	if (!g)
 		return;
+	/* The writers read its buffer until then. */
+	cp_writer_drain(cp, g);
 	iomap_read_batch_wait(g->batch);
 	g->batch = NULL;
 	for (unsigned int k = 0; k < g->n; k++)
@@ -126,9 +128,11 @@ size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 	struct cp_group *cur, *next;
 	size_t end;
 
-	cp_group_release(cp->group[cp->cur]);
+	cp_group_release(cp, cp->group[cp->cur]);
 	if (i >= n) {
-		cp_group_release(cp->group[cp->cur ^ 1]);
+		cp_group_release(cp, cp->group[cp->cur ^ 1]);
+		/* Empty files too: the directory's times are set next. */
+		cp_writer_drain(cp, NULL);
 		*ahead = n;
 		return n;
 	}
@@ -177,8 +181,9 @@ bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s)
 
 void cp_group_free(struct cp *cp)
 {
+	cp_writer_stop(cp);
 	for (unsigned int k = 0; k < 2; k++) {
-		cp_group_release(cp->group[k]);
+		cp_group_release(cp, cp->group[k]);
 		if (cp->group[k])
 			free(cp->group[k]->buf);
 		free(cp->group[k]);

@@ -463,3 +463,39 @@ Test(cp, small_files_share_their_waits)
 	cr_expect_leq(n, 200 / 4, "%ld io_uring_enter for 200 files", n);
 	free(out);
 }
+
+/*
+ * Files of a tree whose bytes are in memory are created by writer threads
+ * (cmd/cp_writer.c): a name they cannot create is reported like any other
+ * failure and the rest is copied, and the directories' times are set
+ * after the last of their files.
+ */
+Test(cp, writer_threads_report_failures_and_keep_directory_times)
+{
+	char *err = NULL;
+
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p t/d && for i in $(seq 100); "
+			  "do echo $i > t/d/f$i; done && : > t/d/empty && "
+			  "chmod 2711 t/d/f7 && touch -d @1500000000 t/d && "
+			  "mke2fs -q -F -t ext4 -d t timg 16M && mkdir -p "
+			  "to/d && echo mine > to/d/f42 && mkdir to/d/f43",
+			  dir),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, &err, "cp -r timg:/d to/"), 1);
+	cr_expect(strstr(err, "f42: File exists") != NULL, "%s", err);
+	cr_expect(strstr(err, "f43: Is a directory") != NULL, "%s", err);
+	cr_expect_eq(t_sh("printf '%%s' '%s' | grep -c . | grep -qx 2", err),
+		     0, "two errors: %s", err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test \"$(cat to/d/f42)\" = mine && "
+			  "for i in $(seq 100); do [ $i = 42 ] || [ $i = 43 ] "
+			  "|| cmp -s t/d/f$i to/d/f$i || exit 1; done && test "
+			  "-f to/d/empty && ! test -s to/d/empty",
+			  dir),
+		     0, "every other file copied, f42 left alone");
+	cr_expect_eq(t_sh("cd '%s' && test \"$(stat -c %%a to/d/f7)\" = 2711 "
+			  "&& test \"$(stat -c %%Y to/d)\" = 1500000000",
+			  dir),
+		     0, "modes and the directory's times kept");
+}
