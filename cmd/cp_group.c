@@ -14,7 +14,7 @@
 
 /* Entries a group looks through for files, so that a directory of large
  * or empty files is not stat'ed far ahead of its copy. */
-#define CP_GROUP_SCAN (4 * CP_GROUP_FILES)
+#define CP_GROUP_SCAN (2 * CP_GROUP_FILES)
 #define CP_GROUP_ALIGN 4096U
 
 bool cp_group_wanted(const struct cp *cp, const struct cp_dst *dst)

@@ -20,6 +20,10 @@
 #include "cp.h"
 
 #define CP_WRITERS 2
+/* Jobs handed over at once: one wake-up for many files, not one each. */
+#define CP_WRITER_BATCH 32
+/* Jobs a thread takes at once: one lock for several files. */
+#define CP_WRITER_CHUNK 8
 
 struct cp_writer {
 	pthread_t thread[CP_WRITERS];
@@ -28,8 +32,11 @@ struct cp_writer {
 	pthread_cond_t work; /* a job was queued, or stop */
 	pthread_cond_t idle; /* a job finished */
 	struct cp_job *head, *tail;
+	struct cp_job *batch, *batch_tail; /* the main thread's, unlocked */
+	unsigned int nbatch;
 	struct cp_job *failed;
 	unsigned int pending; /* queued or running */
+	bool draining; /* the main thread waits on @idle */
 	bool stop;
 };
 
@@ -106,26 +113,27 @@ static void cp_job_free(struct cp_job *j)
 	free(j);
 }
 
-static void *cp_writer_main(void *arg)
+/* Takes up to CP_WRITER_CHUNK jobs off the queue: one lock for several. */
+static struct cp_job *cp_writer_pop(struct cp_writer *w)
 {
-	struct cp_writer *w = arg;
+	struct cp_job *first = w->head, *last = first;
 
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		struct cp_job *j = w->head;
+	for (unsigned int n = 1; n < CP_WRITER_CHUNK && last->next; n++)
+		last = last->next;
+	w->head = last->next;
+	if (!w->head)
+		w->tail = NULL;
+	last->next = NULL;
+	return first;
+}
 
-		if (!j) {
-			if (w->stop)
-				break;
-			pthread_cond_wait(&w->work, &w->lock);
-			continue;
-		}
-		w->head = j->next;
-		if (!w->head)
-			w->tail = NULL;
-		pthread_mutex_unlock(&w->lock);
-		cp_job_run(j);
-		pthread_mutex_lock(&w->lock);
+/* Accounts finished jobs @done, under the lock; failed ones are kept. */
+static void cp_writer_done(struct cp_writer *w, struct cp_job *done)
+{
+	while (done) {
+		struct cp_job *j = done;
+
+		done = j->next;
 		if (j->group)
 			j->group->pending--;
 		w->pending--;
@@ -135,7 +143,31 @@ static void *cp_writer_main(void *arg)
 		} else {
 			cp_job_free(j);
 		}
+	}
+	if (w->draining)
 		pthread_cond_broadcast(&w->idle);
+}
+
+static void *cp_writer_main(void *arg)
+{
+	struct cp_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct cp_job *chunk;
+
+		if (!w->head) {
+			if (w->stop)
+				break;
+			pthread_cond_wait(&w->work, &w->lock);
+			continue;
+		}
+		chunk = cp_writer_pop(w);
+		pthread_mutex_unlock(&w->lock);
+		for (struct cp_job *j = chunk; j; j = j->next)
+			cp_job_run(j);
+		pthread_mutex_lock(&w->lock);
+		cp_writer_done(w, chunk);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -172,6 +204,27 @@ static struct cp_writer *cp_writer_get(struct cp *cp)
 	return w;
 }
 
+/* Hands the jobs taken since the last hand-over to the threads. */
+static void cp_writer_flush(struct cp_writer *w)
+{
+	if (!w->batch)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (struct cp_job *j = w->batch; j; j = j->next)
+		if (j->group)
+			j->group->pending++;
+	if (w->tail)
+		w->tail->next = w->batch;
+	else
+		w->head = w->batch;
+	w->tail = w->batch_tail;
+	w->pending += w->nbatch;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	w->batch = w->batch_tail = NULL;
+	w->nbatch = 0;
+}
+
 bool cp_writer_take(struct cp *cp, struct cp_job *j)
 {
 	struct cp_writer *w = cp_writer_get(cp);
@@ -179,17 +232,13 @@ bool cp_writer_take(struct cp *cp, struct cp_job *j)
 	if (!w)
 		return false;
 	j->next = NULL;
-	pthread_mutex_lock(&w->lock);
-	if (w->tail)
-		w->tail->next = j;
+	if (w->batch_tail)
+		w->batch_tail->next = j;
 	else
-		w->head = j;
-	w->tail = j;
-	w->pending++;
-	if (j->group)
-		j->group->pending++;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->lock);
+		w->batch = j;
+	w->batch_tail = j;
+	if (++w->nbatch == CP_WRITER_BATCH)
+		cp_writer_flush(w);
 	return true;
 }
 
@@ -200,9 +249,12 @@ void cp_writer_drain(struct cp *cp, const struct cp_group *g)
 
 	if (!w)
 		return;
+	cp_writer_flush(w);
 	pthread_mutex_lock(&w->lock);
+	w->draining = true;
 	while (g ? g->pending : w->pending)
 		pthread_cond_wait(&w->idle, &w->lock);
+	w->draining = false;
 	failed = w->failed;
 	w->failed = NULL;
 	pthread_mutex_unlock(&w->lock);

@@ -58,8 +58,8 @@ static int fsa_ext2_probe(const char *path, struct fsa_info *info)
 	return ret;
 }
 
-/* Inodes libext2fs keeps: more than a cp group's files (CP_GROUP_FILES). */
-#define FSA_EXT2_ICACHE 64
+/* Inodes libext2fs keeps: more than a cp group looks through (CP_GROUP_SCAN). */
+#define FSA_EXT2_ICACHE 96
 
 static int fsa_ext2_open(const char *path, unsigned int flags,
 			 struct iomap_stats *stats, struct fsa_fs **fsp)
