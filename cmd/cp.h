@@ -197,6 +197,7 @@ void cp_group_free(struct cp *cp);
  * cp_writer_stop() drains and ends the threads.
  */
 bool cp_writer_take(struct cp *cp, struct cp_job *j);
+void cp_job_free(struct cp_job *j);
 void cp_writer_drain(struct cp *cp, const struct cp_group *g);
 void cp_writer_stop(struct cp *cp);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */

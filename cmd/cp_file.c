@@ -564,9 +564,7 @@ static bool cp_file_queued(struct cp *cp, const char *src,
 	j->name = strdup(dst->name);
 	j->src = strdup(src);
 	if (!j->name || !j->src || (st->size && cp_job_segments(cp, s, j))) {
-		free(j->name);
-		free(j->src);
-		free(j);
+		cp_job_free(j);
 		return false;
 	}
 	j->dirfd = dst->dirfd;
@@ -583,9 +581,7 @@ static bool cp_file_queued(struct cp *cp, const char *src,
 		bytes += j->seg[i].end - j->seg[i].start;
 	/* Once taken, @j is the writers' (and may be freed already). */
 	if (!cp_writer_take(cp, j)) {
-		free(j->name);
-		free(j->src);
-		free(j);
+		cp_job_free(j);
 		return false;
 	}
 	cp->bytes += bytes;

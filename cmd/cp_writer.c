@@ -106,7 +106,7 @@ static void cp_job_run(struct cp_job *j)
 		unlinkat(j->dirfd, j->name, 0);
 }
 
-static void cp_job_free(struct cp_job *j)
+void cp_job_free(struct cp_job *j)
 {
 	free(j->name);
 	free(j->src);
