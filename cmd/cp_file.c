@@ -70,10 +70,103 @@ static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 	return 0;
 }
 
+/* A long run streamed out of an image on the direct path: chunks of 1 MiB
+ * requests, this many chunks read ahead of the one being written. */
+#define CP_STREAM_CHUNK (4U << 20)
+#define CP_STREAM_AHEAD 3
+
+/*
+ * Worth streaming: a run of two chunks or more of an image file read
+ * directly into a host file, starting on a block the device can take.
+ */
+static bool cp_streams(const struct imc_file *s, const struct imc_file *d,
+		       uint64_t pos, uint64_t end)
+{
+	const struct iomap_dev *dev = s->ctx->dev;
+
+	return s->io && dev && iomap_dev_is_direct(dev) && d->host_fd >= 0 &&
+	       s->ctx->io.path == IOMAP_IO_DIRECT && !(pos % CP_ALIGN) &&
+	       iomap_dev_dio_align(dev) <= CP_ALIGN &&
+	       end - pos >= 2 * (uint64_t)CP_STREAM_CHUNK;
+}
+
+struct cp_stream {
+	char *buf[CP_STREAM_AHEAD];
+	struct iomap_read_req req[CP_STREAM_AHEAD];
+	struct iomap_read_batch *batch[CP_STREAM_AHEAD];
+	uint64_t next, end; /* the next chunk to start, and the run's end */
+};
+
+/* Starts reading the next chunk into slot @k, if the run has one. */
+static int cp_stream_start(struct cp_stream *st, struct imc_file *s, int k)
+{
+	uint64_t left = (st->end - st->next + CP_ALIGN - 1) &
+			~(uint64_t)(CP_ALIGN - 1);
+
+	if (st->next >= st->end)
+		return 0;
+	st->req[k] = (struct iomap_read_req){
+		.file = s->io,
+		.buf = st->buf[k],
+		.len = left < CP_STREAM_CHUNK ? (size_t)left : CP_STREAM_CHUNK,
+		.pos = (loff_t)st->next,
+	};
+	st->next += st->req[k].len;
+	return iomap_read_batch_start(&st->req[k], 1, &st->batch[k]);
+}
+
+/*
+ * [pos, end) a chunk at a time, the next chunks' reads in flight while
+ * this one is written: the device never waits for the host's writes.
+ */
+static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
+		     uint64_t pos, uint64_t end)
+{
+	struct cp_stream st = { .next = pos, .end = end };
+	int ret = 0, k = 0;
+
+	for (int i = 0; i < CP_STREAM_AHEAD; i++)
+		if (posix_memalign((void **)&st.buf[i], CP_ALIGN,
+				   CP_STREAM_CHUNK))
+			ret = -ENOMEM;
+	for (int i = 0; i < CP_STREAM_AHEAD && !ret; i++)
+		ret = cp_stream_start(&st, s, i);
+	while (!ret && pos < end) {
+		size_t n = end - pos < CP_STREAM_CHUNK ? end - pos :
+							  CP_STREAM_CHUNK;
+		int err = iomap_read_batch_wait(st.batch[k]);
+
+		st.batch[k] = NULL;
+		if (err || st.req[k].res < (ssize_t)n)
+			ret = err ? err :
+				    (st.req[k].res < 0 ? (int)st.req[k].res : -EIO);
+		if (!ret)
+			ret = cp_put(cp, d, st.buf[k], n, pos);
+		/* The slot is free once written: read the chunk after. */
+		if (!ret)
+			ret = cp_stream_start(&st, s, k);
+		if (ret)
+			break;
+		pos += n;
+		cp->bytes += n;
+		cp->walked += n;
+		imc_progress_update(&cp->prog, cp->walked);
+		k = (k + 1) % CP_STREAM_AHEAD;
+	}
+	/* Never free a buffer a read may still fill. */
+	for (int i = 0; i < CP_STREAM_AHEAD; i++) {
+		iomap_read_batch_wait(st.batch[i]);
+		free(st.buf[i]);
+	}
+	return ret;
+}
+
 /* Copies [pos, end) of @s to @d; with @hole, writes zeros instead. */
 static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		    char *buf, uint64_t pos, uint64_t end, bool hole)
 {
+	if (!hole && cp_streams(s, d, pos, end))
+		return cp_stream(cp, s, d, pos, end);
 	while (pos < end) {
 		size_t n = end - pos < CP_CHUNK ? end - pos : CP_CHUNK;
 		/* Whole aligned blocks, as direct I/O wants; short at EOF. */

@@ -499,3 +499,22 @@ Test(cp, writer_threads_report_failures_and_keep_directory_times)
 			  dir),
 		     0, "modes and the directory's times kept");
 }
+
+/* Long runs copied out on the direct path stream (cmd/cp_file.c): chunks
+ * read ahead while the one before is written, EOF mid-block, holes kept. */
+Test(cp, direct_copy_out_streams_long_runs)
+{
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(t_sh("cd '%s' && head -c 9437184 /dev/urandom > lr && "
+			  "xfs_io -c 'pwrite -q -S 0x3c 12m %d' lr && "
+			  "truncate -s 64M limg && mke2fs -q -F -t ext4 limg "
+			  "&& %s cp lr limg:/lr",
+			  dir, 9 * 1048576 + 1234, IOMAPCTL_BINARY),
+		     0);
+	cr_assert_eq(tc_run(dir, NULL, NULL, "--io=direct cp limg:/lr lo"), 0);
+	cr_expect_eq(t_sh("cd '%s' && cmp lr lo && test \"$(xfs_io -r -c "
+			  "'seek -a -r 0' lo)\" = \"$(xfs_io -r -c 'seek -a -r "
+			  "0' lr)\"",
+			  dir),
+		     0, "bytes and holes of the copy");
+}
