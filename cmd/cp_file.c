@@ -204,8 +204,43 @@ static int cp_range(struct cp *cp, struct imc_file *s, struct imc_file *d,
  */
 struct cp_window {
 	struct cp_seg seg[CP_MAX_SEGS];
+	struct iomap_read_req req[CP_MAX_SEGS];
 	int n;
 };
+
+/*
+ * Reads the window's segments of an image file with one read batch: one
+ * request each, merged where they lie one after another on the disk, and
+ * no I/O (nor zeroing) for the holes between them.  Returns 1 when @s is
+ * not an image file the batch can read, so the caller reads the span.
+ */
+static int cp_window_read(struct imc_file *s, char *buf, struct cp_window *w)
+{
+	uint64_t base = w->seg[0].start;
+	struct iomap_read_batch *b;
+	int ret;
+
+	if (!s->io || iomap_dev_dio_align(s->ctx->dev) > CP_ALIGN)
+		return 1;
+	for (int i = 0; i < w->n; i++) {
+		const struct cp_seg *g = &w->seg[i];
+
+		w->req[i] = (struct iomap_read_req){
+			.file = s->io,
+			.buf = buf + (g->start - base),
+			.len = (g->end - g->start + CP_ALIGN - 1) &
+			       ~(uint64_t)(CP_ALIGN - 1),
+			.pos = (loff_t)g->start,
+		};
+	}
+	ret = iomap_read_batch_start(w->req, (unsigned int)w->n, &b);
+	if (!ret)
+		ret = iomap_read_batch_wait(b);
+	for (int i = 0; i < w->n && !ret; i++)
+		if (w->req[i].res < (ssize_t)(w->seg[i].end - w->seg[i].start))
+			ret = w->req[i].res < 0 ? (int)w->req[i].res : -EIO;
+	return ret;
+}
 
 /* Can @seg join the window?  Only whole aligned blocks may share it (the
  * last piece may end at EOF), so on the direct path no piece but the last
@@ -234,10 +269,18 @@ static int cp_window_flush(struct cp *cp, struct imc_file *s,
 		w->n = 0;
 		return ret;
 	}
-	r = imc_file_pread(s, buf, (span + CP_ALIGN - 1) & ~(uint64_t)(CP_ALIGN - 1),
-			   (loff_t)base);
-	if (r < (ssize_t)span)
-		return r < 0 ? (int)r : -EIO;
+	ret = cp_window_read(s, buf, w);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		r = imc_file_pread(s, buf,
+				   (span + CP_ALIGN - 1) &
+					   ~(uint64_t)(CP_ALIGN - 1),
+				   (loff_t)base);
+		if (r < (ssize_t)span)
+			return r < 0 ? (int)r : -EIO;
+		ret = 0;
+	}
 	/* In file order: writing below EOF into a hole would make the
 	 * filesystem allocate more. */
 	for (int i = 0; i < w->n && !ret; i++) {

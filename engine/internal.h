@@ -29,6 +29,7 @@ void iomap__warn(const char *file, int line, const char *cond);
 
 #define IOMAP__MAX_IO (1U << 20) /* largest single device request */
 #define IOMAP__MAX_IOV 64 /* segments of one vectored request */
+#define IOMAP__PLUG_GAP (64U << 10) /* bytes a plugged read reads past */
 #define IOMAP__ZERO_SIZE (64U << 10) /* the shared zero buffer */
 #define IOMAP__DEFAULT_DEPTH 32
 #define IOMAP__DEFAULT_CACHE (64UL << 20)
@@ -182,9 +183,13 @@ struct iomap__ioq {
 	 * @plug: requests are held back, and one that starts where the held
 	 * one ends joins it as another segment (files laid out one after
 	 * another become one request), until the queue is kicked or waited.
+	 * With @discard (IOMAP__PLUG_GAP bytes, the queue owner's), a read
+	 * also joins across a gap of up to that many bytes read into it:
+	 * one larger request costs less than two.
 	 */
 	bool plug;
 	struct iomap__io *plugged;
+	void *discard;
 };
 
 int iomap__ioq_init(struct iomap__ioq *q, struct iomap_dev *dev,

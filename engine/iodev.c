@@ -166,6 +166,13 @@ struct iomap__io *iomap__ioq_get(struct iomap__ioq *q)
 		/* Every slot taken and none in flight: a caller bug, not a wait. */
 		if (IOMAP_WARN_ON(!q->inflight) || iomap__ioq_reap(q, true) < 0)
 			return NULL;
+		/*
+		 * Take every completion already there too: freeing one slot
+		 * per wait made one system call per request once the queue
+		 * was full.
+		 */
+		while (q->inflight && iomap__ioq_reap(q, false) > 0)
+			;
 	}
 }
 
@@ -208,27 +215,45 @@ static int iomap__ioq_unplug(struct iomap__ioq *q)
 	return io ? iomap__ioq_submit(q, io) : 0;
 }
 
-/* Can [addr, addr + len) at @buf join the end of @io? */
-static bool iomap__io_mergeable(const struct iomap__ioq *q,
-				const struct iomap__io *io, uint64_t addr,
-				const void *buf, bool write,
-				iomap__io_done_t done)
+/*
+ * Can [addr, addr + len) at @buf join the end of @io?  Returns the bytes
+ * of the gap between them to read into @q->discard first (a read only),
+ * 0 for none, or -1 when it cannot.
+ */
+static int64_t iomap__io_mergeable(const struct iomap__ioq *q,
+				   const struct iomap__io *io, uint64_t addr,
+				   const void *buf, bool write,
+				   iomap__io_done_t done)
 {
-	return !done && !io->done && !io->req.fixed && buf != q->dev->zero &&
-	       io->req.write == write &&
-	       io->req.niov < IOMAP__MAX_IOV && io->req.addr + io->len == addr;
+	uint64_t end = io->req.addr + io->len;
+
+	if (done || io->done || io->req.fixed || buf == q->dev->zero ||
+	    io->req.write != write || addr < end)
+		return -1;
+	if (addr == end)
+		return io->req.niov < IOMAP__MAX_IOV ? 0 : -1;
+	if (write || !q->discard || addr - end > IOMAP__PLUG_GAP ||
+	    io->req.niov + 1 >= IOMAP__MAX_IOV)
+		return -1;
+	return (int64_t)(addr - end);
 }
 
 int iomap__ioq_rw(struct iomap__ioq *q, uint64_t addr, void *buf, size_t len,
 		  bool write, iomap__io_done_t done, void *priv, size_t off)
 {
 	struct iomap__io *io = q->plugged;
+	int64_t gap = io ? iomap__io_mergeable(q, io, addr, buf, write, done) :
+			   -1;
 	int ret;
 
-	if (io && iomap__io_mergeable(q, io, addr, buf, write, done)) {
+	if (gap >= 0) {
+		if (gap)
+			io->iov[io->req.niov++] = (struct iovec){
+				.iov_base = q->discard, .iov_len = (size_t)gap
+			};
 		io->iov[io->req.niov++] =
 			(struct iovec){ .iov_base = buf, .iov_len = len };
-		io->len += len;
+		io->len += (size_t)gap + len;
 		return 0;
 	}
 	ret = iomap__ioq_unplug(q);

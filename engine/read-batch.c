@@ -12,8 +12,11 @@
 
 #include "internal.h"
 
+#define IOMAP__PLUG_ALIGN 4096U
+
 struct iomap_read_batch {
 	struct iomap__ioq q;
+	void *discard; /* the gaps plugged reads read past */
 	struct iomap_read_req *reqs;
 	unsigned int n;
 	bool queued; /* q holds requests: wait must drain it */
@@ -52,8 +55,11 @@ int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
 		free(b);
 		return ret;
 	}
-	/* Small files written one after another are read as one. */
+	/* Small files written one after another are read as one, and so
+	 * are runs with small gaps between them (without the buffer, not). */
 	b->q.plug = true;
+	if (!posix_memalign(&b->discard, IOMAP__PLUG_ALIGN, IOMAP__PLUG_GAP))
+		b->q.discard = b->discard;
 	b->reqs = reqs;
 	b->n = n;
 	for (unsigned int i = 0; i < n; i++) {
@@ -89,6 +95,7 @@ int iomap_read_batch_wait(struct iomap_read_batch *b)
 		if (b->dio[i].file)
 			b->reqs[i].res = iomap__dio_read_result(
 				&b->dio[i], b->reqs[i].res, err);
+	free(b->discard);
 	free(b);
 	return err;
 }
