@@ -564,8 +564,10 @@ static int cp_node(struct cp *cp, const char *src, uint64_t ino,
 		return cp_symlink(cp, src, dst, target);
 	if (S_ISREG(st.mode)) {
 		cp->src_ino = cp->src_image ? st.ino : 0;
+		cp->src_st = &st;
 		ret = cp_file(cp, src, dst);
 		cp->src_ino = 0;
+		cp->src_st = NULL;
 		return ret;
 	}
 	fprintf(cp->sctx->err, "iomapctl: cp: %s: skipping special file\n", src);

@@ -117,6 +117,7 @@ struct cp_writer;
  * @depth:	directories between the source and the current entry.
  * @src_ino:	the entry cp_file copies, by the number its directory gave
  *		(0: look its path up); a name is never looked up again.
+ * @src_st:	its attributes, when the tree walk has them (NULL: stat it).
  * @dst_end:	where cp_file's writes to the current file end.
  * @umask:	the process umask, once @umask_known (read once per run).
  * @group:	the group being copied and the one read ahead (cp_group.c);
@@ -144,6 +145,7 @@ struct cp {
 	size_t nseen, seen_cap;
 	unsigned int depth;
 	uint64_t src_ino;
+	const struct fsa_stat *src_st;
 	uint64_t dst_end;
 	mode_t umask;
 	bool umask_known;

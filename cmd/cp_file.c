@@ -785,6 +785,11 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 	struct fsa_stat st;
 	int ret;
 
+	/* An empty file of a tree needs nothing of its source but this. */
+	if (cp->src_st && S_ISREG(cp->src_st->mode) && !cp->src_st->size &&
+	    cp_file_queued(cp, src, dst, NULL, cp->src_st))
+		return IMC_EXIT_OK;
+
 	if (cp_open_src(cp, src, &s))
 		return IMC_EXIT_FAIL;
 	ret = imc_file_stat(&s, &st);
