@@ -563,4 +563,9 @@ const struct fsa_ops fsa_ext2_ops = {
 	.listxattr = fsa_ext2_listxattr,
 	.setxattr = fsa_ext2_setxattr,
 	.unlink = fsa_ext2_unlink,
+	.rmdir = fsa_ext2_rmdir,
+	.rename = fsa_ext2_rename,
+	.link = fsa_ext2_link,
+	.getxattr = fsa_ext2_getxattr,
+	.removexattr = fsa_ext2_removexattr,
 };
