@@ -171,6 +171,7 @@ static int fsa_ext2_info(struct fsa_fs *fs, struct fsa_info *info)
 	info->block_count = ext2fs_blocks_count(sb);
 	info->free_blocks = ext2fs_free_blocks_count(sb);
 	info->inode_count = sb->s_inodes_count;
+	info->free_inodes = sb->s_free_inodes_count;
 	memcpy(info->label, sb->s_volume_name,
 	       sizeof(sb->s_volume_name) < sizeof(info->label) - 1 ?
 		       sizeof(sb->s_volume_name) :

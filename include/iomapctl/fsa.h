@@ -33,6 +33,7 @@
  * @inode_count: inodes in the filesystem.
  * @label:	volume label, NUL-terminated.
  * @uuid:	UUID as text, NUL-terminated.
+ * @free_inodes: inodes not allocated.
  */
 struct fsa_info {
 	char type[16];
@@ -42,6 +43,7 @@ struct fsa_info {
 	uint64_t inode_count;
 	char label[64];
 	char uuid[40];
+	uint64_t free_inodes;
 };
 
 /**
