@@ -156,11 +156,32 @@ static int mount_open_image(struct imc_ctx *ctx, struct mnt_state *ms,
 	return ret ? imc_err(ctx, a->image, ret) : IMC_EXIT_OK;
 }
 
+/*
+ * The descriptor parallel O_DIRECT reads use, with the direct path's
+ * alignment; a host that refuses O_DIRECT (tmpfs) gets a plain one, for
+ * which any alignment does.
+ */
+static int mount_open_dio(struct imc_ctx *ctx, struct mnt_state *ms,
+			  const struct mount_args *a)
+{
+	const struct iomap_dev *dev = ms->dctx.dev ? ms->dctx.dev : ctx->dev;
+	unsigned int align = iomap_dev_dio_align(dev);
+
+	ms->dio_align = align > 512 ? align : 512;
+	ms->dio_fd = open(a->image, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (ms->dio_fd < 0 && errno == EINVAL)
+		ms->dio_fd = open(a->image, O_RDONLY | O_CLOEXEC);
+	return ms->dio_fd < 0 ? imc_err(ctx, a->image, -errno) : IMC_EXIT_OK;
+}
+
 /* Everything written back and closed; the first error. */
 static int mount_close_image(struct imc_ctx *ctx, struct mnt_state *ms)
 {
 	int ret = mnt_inode_put_all(ms), r;
 
+	if (ms->dio_fd >= 0)
+		close(ms->dio_fd);
+	ms->dio_fd = -1;
 	r = iomap_dev_close(ms->dctx.dev);
 	ms->dctx.dev = NULL;
 	ret = ret ? ret : r;
@@ -187,7 +208,9 @@ static void mount_ready(int *notify)
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		/* Later errors still reach a log file, never a terminal. */
+		if (isatty(STDERR_FILENO))
+			dup2(null, STDERR_FILENO);
 		close(null);
 	}
 	if (chdir("/")) {
@@ -195,11 +218,28 @@ static void mount_ready(int *notify)
 	}
 }
 
+/* Enough threads for a queue depth of 32 in flight (O_DIRECT reads run
+ * in parallel). */
+#define MOUNT_THREADS 32
+
+static int mount_run(struct fuse *fuse)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	int ret;
+
+	if (!lc)
+		return IMC_EXIT_FAIL;
+	fuse_loop_cfg_set_max_threads(lc, MOUNT_THREADS);
+	fuse_loop_cfg_set_idle_threads(lc, MOUNT_THREADS);
+	ret = fuse_loop_mt(fuse, lc) ? IMC_EXIT_FAIL : IMC_EXIT_OK;
+	fuse_loop_cfg_destroy(lc);
+	return ret;
+}
+
 /* Mount, serve until unmounted (or SIGTERM/SIGINT), unmount. */
 static int mount_loop(struct imc_ctx *ctx, struct mnt_state *ms,
 		      const struct mount_args *a, int *notify)
 {
-	struct fuse_loop_config lc = { .clone_fd = 0, .max_idle_threads = 16 };
 	char opts[PATH_MAX + 1200];
 	char *fargv[] = { "iomapctl", "-o", opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
@@ -217,8 +257,7 @@ static int mount_loop(struct imc_ctx *ctx, struct mnt_state *ms,
 	} else {
 		fuse_set_signal_handlers(fuse_get_session(fuse));
 		mount_ready(notify);
-		if (fuse_loop_mt(fuse, &lc))
-			ret = IMC_EXIT_FAIL;
+		ret = mount_run(fuse);
 		fuse_remove_signal_handlers(fuse_get_session(fuse));
 		fuse_unmount(fuse);
 	}
@@ -232,18 +271,29 @@ static int mount_serve(struct imc_ctx *ctx, const struct mount_args *a,
 		       int *notify)
 {
 	struct mnt_state *ms = calloc(1, sizeof(*ms));
+	pthread_rwlockattr_t attr;
 	int ret, r;
 
 	if (!ms)
 		return imc_err(ctx, "mount", -ENOMEM);
 	pthread_mutex_init(&ms->lock, NULL);
+	/* Writers first: a stream of O_DIRECT reads must not starve them. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ms->layout, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	ms->dio_fd = -1;
 	ret = mount_open_image(ctx, ms, a);
+	if (!ret)
+		ret = mount_open_dio(ctx, ms, a);
 	if (!ret)
 		ret = mount_loop(ctx, ms, a, notify);
 	r = mount_close_image(ctx, ms);
 	if (r && !ret)
 		ret = imc_err(ctx, a->image, r);
 	pthread_mutex_destroy(&ms->lock);
+	pthread_rwlock_destroy(&ms->layout);
 	free(ms);
 	return ret;
 }

@@ -4,7 +4,7 @@
 #ifndef IOMAPCTL_CMD_MOUNT_H
 #define IOMAPCTL_CMD_MOUNT_H
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312
 #include <fuse.h>
 #include <pthread.h>
 
@@ -36,25 +36,40 @@ struct mnt_inode {
 /* fuse_file_info.fh of an open file. */
 struct mnt_open {
 	struct mnt_inode *mi;
-	bool direct; /* O_DIRECT: through @mi->df, bypassing the cache */
+	bool odirect; /* opened with O_DIRECT */
+	bool direct; /* O_DIRECT on a buffered mount: through @mi->df */
+	/* In mnt_state.opens: the kernel drops the releases still queued
+	 * when it unmounts, and the daemon frees what they would have. */
+	struct mnt_open *prev, *next;
 };
 
 /**
  * struct mnt_state - one mount.
- * @lock:	the one lock: every operation holds it while it runs in
- *		the engine or the adapter (neither is thread-safe; both
- *		keep all state in these objects, none global).
+ * @layout:	held exclusively (mnt_lock()) by every operation but O_DIRECT
+ *		reads, which hold it shared: while they read the image
+ *		outside @lock, no block can be freed or reallocated.
+ * @lock:	every operation holds it while it runs in the engine or the
+ *		adapter (neither is thread-safe; both keep all state in these
+ *		objects, none global).
+ * @dio_fd:	the image opened O_DIRECT (or plain where the host refuses),
+ *		for the parallel O_DIRECT reads.
+ * @dio_align:	what @dio_fd needs of offsets, lengths and memory.
  * @ctx:	the image (ctx->fs), the --io data path (ctx->dev).
  * @dctx:	the direct data path for O_DIRECT opens (dctx.fs is
  *		ctx->fs, borrowed); dctx.dev is NULL when ctx is direct.
  * @buckets:	open inodes by number.
+ * @opens:	open files (their fuse_file_info.fh).
  * @ro:		mounted read-only.
  */
 struct mnt_state {
+	pthread_rwlock_t layout;
 	pthread_mutex_t lock;
+	int dio_fd;
+	unsigned int dio_align;
 	struct imc_ctx *ctx;
 	struct imc_ctx dctx;
 	struct mnt_inode *buckets[MNT_INODE_BUCKETS];
+	struct mnt_open *opens;
 	bool ro;
 };
 
@@ -62,6 +77,19 @@ struct mnt_state {
 static inline struct mnt_state *mnt_state(void)
 {
 	return fuse_get_context()->private_data;
+}
+
+/* Every operation but an O_DIRECT read: alone in the engine and adapter. */
+static inline void mnt_lock(struct mnt_state *ms)
+{
+	pthread_rwlock_wrlock(&ms->layout);
+	pthread_mutex_lock(&ms->lock);
+}
+
+static inline void mnt_unlock(struct mnt_state *ms)
+{
+	pthread_mutex_unlock(&ms->lock);
+	pthread_rwlock_unlock(&ms->layout);
 }
 
 /* mount_io.c: open files and their data */
@@ -84,6 +112,8 @@ loff_t mnt_size(struct mnt_state *ms, uint64_t ino, loff_t disk);
 int mnt_open(const char *path, struct fuse_file_info *fi);
 int mnt_read(const char *path, char *buf, size_t size, off_t off,
 	     struct fuse_file_info *fi);
+int mnt_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size,
+		 off_t off, struct fuse_file_info *fi);
 int mnt_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi);
 int mnt_release(const char *path, struct fuse_file_info *fi);

@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
 
 #include "mount.h"
 
@@ -122,6 +124,13 @@ int mnt_inode_put_all(struct mnt_state *ms)
 {
 	int ret = 0, r;
 
+	while (ms->opens) {
+		struct mnt_open *mo = ms->opens;
+
+		ms->opens = mo->next;
+		free(mo);
+	}
+
 	for (unsigned int b = 0; b < MNT_INODE_BUCKETS; b++) {
 		while (ms->buckets[b]) {
 			ms->buckets[b]->refs = 1;
@@ -179,9 +188,14 @@ int mnt_open_file(struct mnt_state *ms, uint64_t ino,
 		return ret;
 	}
 	/* The kernel then sends O_DIRECT I/O as it comes, cache bypassed. */
-	mo->direct = (fi->flags & O_DIRECT) && mo->mi->df.io;
+	mo->odirect = fi->flags & O_DIRECT;
+	mo->direct = mo->odirect && mo->mi->df.io;
 	fi->direct_io = !!(fi->flags & O_DIRECT);
 	fi->fh = (uintptr_t)mo;
+	mo->next = ms->opens;
+	if (ms->opens)
+		ms->opens->prev = mo;
+	ms->opens = mo;
 	return 0;
 }
 
@@ -190,18 +204,16 @@ static struct mnt_open *mnt_fh(const struct fuse_file_info *fi)
 	return (struct mnt_open *)(uintptr_t)fi->fh;
 }
 
-int mnt_read(const char *path, char *buf, size_t size, off_t off,
-	     struct fuse_file_info *fi)
+/* Through the engine: the mount's path, or the direct one for O_DIRECT. */
+static int mnt_read_engine(struct mnt_state *ms, struct mnt_open *mo,
+			   char *buf, size_t size, off_t off)
 {
-	struct mnt_state *ms = mnt_state();
-	struct mnt_open *mo = mnt_fh(fi);
 	struct mnt_inode *mi = mo->mi;
 	struct imc_file *f = mo->direct ? &mi->df : &mi->f;
 	size_t done = 0;
 	ssize_t n = 0;
 
-	(void)path;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	if (mo->direct)
 		n = mnt_writeback(mi);
 	while (!n && done < size) {
@@ -212,8 +224,137 @@ int mnt_read(const char *path, char *buf, size_t size, off_t off,
 		else
 			break;
 	}
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return done ? (int)done : (int)n;
+}
+
+/* Extents one parallel read maps at most; more take the engine path. */
+#define MNT_PREAD_EXTENTS 16
+
+/*
+ * Bytes [@at, @at + @len) of extent @e into @dst: zeros for unwritten
+ * blocks, else a pread of its blocks (rounded up to @a past EOF, where
+ * @dst has room: the request is aligned).  -EAGAIN for what only the
+ * engine reads (inline data, delayed allocation).
+ */
+static int mnt_pread_extent(struct mnt_state *ms,
+			    const struct fiemap_extent *e, char *dst,
+			    uint64_t at, size_t len)
+{
+	uint64_t a = ms->dio_align, phys = e->fe_physical + (at - e->fe_logical);
+	size_t rlen = (len + a - 1) & ~(a - 1);
+	ssize_t n;
+
+	if (e->fe_flags & FIEMAP_EXTENT_UNWRITTEN) {
+		memset(dst, 0, len);
+		return 0;
+	}
+	if (e->fe_flags & ~(FIEMAP_EXTENT_LAST | FIEMAP_EXTENT_MERGED) ||
+	    (phys & (a - 1)))
+		return -EAGAIN;
+	do
+		n = pread(ms->dio_fd, dst, rlen, (off_t)phys);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EINVAL ? -EAGAIN : -errno;
+	return (size_t)n >= len ? 0 : -EIO;
+}
+
+/*
+ * An O_DIRECT read in parallel with the others, as the kernel's iomap
+ * direct I/O maps and then submits: the engine maps the range under the
+ * lock (its report table, or get_block with the bh mapper), then the
+ * blocks are read outside it, under @layout held shared so nothing is
+ * freed meanwhile.  -EAGAIN when the engine must do it (unaligned, many
+ * extents, inline data).
+ */
+static int mnt_read_parallel(struct mnt_state *ms, struct mnt_inode *mi,
+			     char *buf, size_t size, off_t off)
+{
+	struct fiemap_extent ext[MNT_PREAD_EXTENTS];
+	uint64_t pos = (uint64_t)off, end;
+	unsigned int n = 0;
+	loff_t isize;
+	int ret;
+
+	if (ms->dio_fd < 0 ||
+	    (((uint64_t)off | size | (uintptr_t)buf) & (ms->dio_align - 1)))
+		return -EAGAIN;
+	pthread_mutex_lock(&ms->lock);
+	ret = mnt_writeback(mi);
+	isize = mi->f.inode->size;
+	end = (uint64_t)off + size < (uint64_t)isize ? (uint64_t)off + size :
+						       (uint64_t)isize;
+	if (!ret && pos < end)
+		ret = imc_file_fiemap(ms->ctx, &mi->f, 0, pos, end - pos, ext,
+				      MNT_PREAD_EXTENTS, &n);
+	pthread_mutex_unlock(&ms->lock);
+	if (ret || pos >= end)
+		return ret;
+	if (n == MNT_PREAD_EXTENTS &&
+	    ext[n - 1].fe_logical + ext[n - 1].fe_length < end)
+		return -EAGAIN;
+	for (unsigned int i = 0; i < n && !ret && pos < end; i++) {
+		uint64_t s = ext[i].fe_logical > pos ? ext[i].fe_logical : pos;
+		uint64_t e = ext[i].fe_logical + ext[i].fe_length;
+
+		if (s > pos) /* a hole */
+			memset(buf + (pos - (uint64_t)off), 0,
+			       (s < end ? s : end) - pos);
+		if (s >= end)
+			break;
+		e = e < end ? e : end;
+		ret = mnt_pread_extent(ms, &ext[i], buf + (s - (uint64_t)off),
+				       s, e - s);
+		pos = e;
+	}
+	if (!ret && pos < end)
+		memset(buf + (pos - (uint64_t)off), 0, end - pos);
+	return ret ? ret : (int)(end - (uint64_t)off);
+}
+
+int mnt_read(const char *path, char *buf, size_t size, off_t off,
+	     struct fuse_file_info *fi)
+{
+	struct mnt_state *ms = mnt_state();
+	struct mnt_open *mo = mnt_fh(fi);
+	int ret = -EAGAIN;
+
+	(void)path;
+	if (mo->odirect) {
+		pthread_rwlock_rdlock(&ms->layout);
+		ret = mnt_read_parallel(ms, mo->mi, buf, size, off);
+		pthread_rwlock_unlock(&ms->layout);
+	}
+	return ret == -EAGAIN ? mnt_read_engine(ms, mo, buf, size, off) : ret;
+}
+
+/*
+ * read with a page-aligned buffer of ours, which libfuse frees after the
+ * reply: libfuse's own is malloc'd, off by a header, and O_DIRECT would
+ * bounce every byte through another buffer.
+ */
+int mnt_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size,
+		 off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec *bv = malloc(sizeof(*bv));
+	void *mem = NULL;
+	int n;
+
+	if (!bv || posix_memalign(&mem, 4096, size ? size : 1)) {
+		free(bv);
+		return -ENOMEM;
+	}
+	n = mnt_read(path, mem, size, off, fi);
+	if (n < 0) {
+		free(mem);
+		free(bv);
+		return n;
+	}
+	*bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT((size_t)n);
+	bv->buf[0].mem = mem;
+	*bufp = bv;
+	return 0;
 }
 
 int mnt_write(const char *path, const char *buf, size_t size, off_t off,
@@ -227,7 +368,7 @@ int mnt_write(const char *path, const char *buf, size_t size, off_t off,
 	ssize_t n = 0;
 
 	(void)path;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	if (mo->direct)
 		n = mnt_writeback(mi);
 	while (!n && done < size) {
@@ -242,7 +383,7 @@ int mnt_write(const char *path, const char *buf, size_t size, off_t off,
 		iomap_file_invalidate(mi->f.io, off);
 	else if (done)
 		mi->dirty = true;
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return done ? (int)done : (n ? (int)n : -EIO);
 }
 
@@ -253,9 +394,15 @@ int mnt_release(const char *path, struct fuse_file_info *fi)
 	int ret;
 
 	(void)path;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_inode_put(ms, mo->mi);
-	pthread_mutex_unlock(&ms->lock);
+	if (mo->prev)
+		mo->prev->next = mo->next;
+	else
+		ms->opens = mo->next;
+	if (mo->next)
+		mo->next->prev = mo->prev;
+	mnt_unlock(ms);
 	free(mo);
 	return ret;
 }
@@ -269,7 +416,7 @@ int mnt_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 
 	(void)path;
 	(void)datasync; /* the size and new blocks are metadata it needs */
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	if (mi) {
 		ret = iomap_file_sync(mi->f.io);
 		if (!ret)
@@ -279,7 +426,7 @@ int mnt_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	}
 	if (!ret && !ms->ro && fs->ops->sync)
 		ret = fs->ops->sync(fs);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -339,11 +486,11 @@ int mnt_fallocate(const char *path, int mode, off_t off, off_t len,
 	(void)path;
 	if (ms->ro)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_falloc_mode(mi, mode, off, len);
 	if (mi->df.io)
 		iomap_file_invalidate(mi->df.io, off);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -357,9 +504,9 @@ off_t mnt_lseek(const char *path, off_t off, int whence,
 	/* The kernel answers SEEK_SET, SEEK_CUR and SEEK_END itself. */
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = imc_file_seek(ms->ctx, &mnt_fh(fi)->mi->f, off, whence);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -377,10 +524,10 @@ int mnt_ioctl(const char *path, unsigned int cmd, void *arg,
 		return -ENOSYS;
 	if (cmd != IMC_IOC_FIEMAP || !fi || !fi->fh)
 		return -ENOTTY;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = imc_file_fiemap(ms->ctx, &mnt_fh(fi)->mi->f, q->flags, q->start,
 			      q->length, q->ext, IMC_IOC_FIEMAP_MAX, &n);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	q->count = n;
 	return ret;
 }

@@ -101,13 +101,13 @@ static int mnt_getattr(const char *path, struct stat *st,
 	uint64_t ino;
 	int ret;
 
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_ino(ms, path, fi, &ino);
 	if (!ret)
 		ret = fs->ops->stat(fs, ino, &fst);
 	if (!ret)
 		mnt_fill_stat(ms, &fst, st);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -121,11 +121,11 @@ static int mnt_readlink(const char *path, char *buf, size_t size)
 
 	if (!fs->ops->readlink)
 		return -EINVAL;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = fs->ops->readlink(fs, ino, target, sizeof(target));
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	/* readlink(2) truncates a long target. */
 	if (!ret && size)
 		snprintf(buf, size, "%s", target);
@@ -144,7 +144,7 @@ static int mnt_make(const char *path, mnt_make_fn make, const void *arg,
 	uint64_t ino;
 	int ret;
 
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_parent(ms, path, &nm);
 	if (!ret)
 		ret = make(ms->ctx->fs, nm.dir, nm.name, arg, &ino);
@@ -152,7 +152,7 @@ static int mnt_make(const char *path, mnt_make_fn make, const void *arg,
 		ret = mnt_own(ms, ino);
 	if (!ret && fi)
 		ret = mnt_open_file(ms, ino, fi);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -215,11 +215,11 @@ static int mnt_remove(const char *path,
 
 	if (!op)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_parent(ms, path, &nm);
 	if (!ret)
 		ret = op(ms->ctx->fs, nm.dir, nm.name);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -246,14 +246,14 @@ static int mnt_rename(const char *from, const char *to, unsigned int flags)
 		free(a);
 		return ret;
 	}
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_parent(ms, from, a);
 	if (!ret)
 		ret = mnt_parent(ms, to, b);
 	if (!ret)
 		ret = fs->ops->rename(fs, a->dir, a->name, b->dir, b->name,
 				      flags);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	free(a);
 	return ret;
 }
@@ -268,13 +268,13 @@ static int mnt_link(const char *from, const char *to)
 
 	if (!fs->ops->link)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, from, &ino);
 	if (!ret)
 		ret = mnt_parent(ms, to, &nm);
 	if (!ret)
 		ret = fs->ops->link(fs, ino, nm.dir, nm.name);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -292,7 +292,7 @@ static int mnt_setattr(const char *path, struct fuse_file_info *fi,
 
 	if (!fs->ops->setattr)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_ino(ms, path, fi, &ino);
 	if (!ret)
 		ret = fs->ops->stat(fs, ino, &st);
@@ -301,7 +301,7 @@ static int mnt_setattr(const char *path, struct fuse_file_info *fi,
 		clock_gettime(CLOCK_REALTIME, &st.ctime);
 		ret = fs->ops->setattr(fs, ino, &st);
 	}
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -365,11 +365,11 @@ static int mnt_truncate_op(const char *path, off_t size,
 
 	if (ms->ro)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_ino(ms, path, fi, &ino);
 	if (!ret)
 		ret = mnt_truncate(ms, ino, size);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -381,11 +381,11 @@ int mnt_open(const char *path, struct fuse_file_info *fi)
 
 	if (ms->ro && (fi->flags & O_ACCMODE) != O_RDONLY)
 		return -EROFS;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = mnt_open_file(ms, ino, fi);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -396,9 +396,9 @@ static int mnt_statfs(const char *path, struct statvfs *sv)
 	int ret;
 
 	(void)path;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = ms->ctx->fs->ops->info(ms->ctx->fs, &info);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	if (ret)
 		return ret;
 	memset(sv, 0, sizeof(*sv));
@@ -439,12 +439,12 @@ static int mnt_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	(void)off;
 	(void)fi;
 	(void)flags;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = ms->ctx->fs->ops->readdir(ms->ctx->fs, ino, mnt_fill_one,
 						&fill);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret == -ENOBUFS ? 0 : ret;
 }
 
@@ -457,9 +457,9 @@ static int mnt_fsyncdir(const char *path, int datasync,
 	(void)path;
 	(void)datasync;
 	(void)fi;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_sync_all(ms);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -473,7 +473,7 @@ static int mnt_setxattr(const char *path, const char *name, const char *value,
 
 	if (!fs->ops->setxattr || !fs->ops->getxattr)
 		return -EOPNOTSUPP;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret && flags) {
 		int len = fs->ops->getxattr(fs, ino, name, NULL, 0);
@@ -487,7 +487,7 @@ static int mnt_setxattr(const char *path, const char *name, const char *value,
 	}
 	if (!ret)
 		ret = fs->ops->setxattr(fs, ino, name, value, size);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -501,12 +501,12 @@ static int mnt_getxattr(const char *path, const char *name, char *value,
 
 	if (!fs->ops->getxattr)
 		return -ENODATA;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = fs->ops->getxattr(fs, ino, name, size ? value : NULL,
 					size);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -541,11 +541,11 @@ static int mnt_listxattr(const char *path, char *list, size_t size)
 
 	if (!fs->ops->listxattr)
 		return 0;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = fs->ops->listxattr(fs, ino, mnt_name_one, &nl);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret ? ret : (int)nl.len;
 }
 
@@ -558,11 +558,11 @@ static int mnt_removexattr(const char *path, const char *name)
 
 	if (!fs->ops->removexattr)
 		return -EOPNOTSUPP;
-	pthread_mutex_lock(&ms->lock);
+	mnt_lock(ms);
 	ret = mnt_lookup(ms, path, &ino);
 	if (!ret)
 		ret = fs->ops->removexattr(fs, ino, name);
-	pthread_mutex_unlock(&ms->lock);
+	mnt_unlock(ms);
 	return ret;
 }
 
@@ -597,6 +597,7 @@ const struct fuse_operations mnt_fuse_ops = {
 	.open = mnt_open,
 	.create = mnt_create,
 	.read = mnt_read,
+	.read_buf = mnt_read_buf,
 	.write = mnt_write,
 	.statfs = mnt_statfs,
 	.release = mnt_release,

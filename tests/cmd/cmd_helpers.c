@@ -98,6 +98,16 @@ void tc_need_fuse(void)
 		cr_skip_test("not root and no fusermount3: FUSE cannot mount");
 }
 
+char *tc_mount_log(const struct tc_mount *m)
+{
+	char *path, *log;
+
+	cr_assert(asprintf(&path, "%s/mount.log", m->dir) > 0);
+	log = slurp(path);
+	free(path);
+	return log;
+}
+
 void tc_mount(struct tc_mount *m, const char *dir, const char *gopts,
 	      const char *opts)
 {
@@ -109,7 +119,11 @@ void tc_mount(struct tc_mount *m, const char *dir, const char *gopts,
 	snprintf(m->mnt, sizeof(m->mnt), "%s/m", dir);
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	cr_assert_eq(t_sh("mkdir -p '%s'", m->mnt), 0);
-	ret = tc_run(dir, NULL, &err, "%s -v mount %s img m", gopts, opts);
+	/* The daemon keeps stderr (not a terminal): mount.log has its
+	 * errors until it exits. */
+	ret = t_sh("cd '%s' && %s %s -v mount %s img m 2>mount.log </dev/null",
+		   dir, IOMAPCTL_BINARY, gopts, opts);
+	err = tc_mount_log(m);
 	cr_assert_eq(ret, 0, "iomapctl mount failed: %s", err);
 	at = strstr(err, "daemon pid ");
 	cr_assert_not_null(at, "no daemon pid in: %s", err);
@@ -158,5 +172,11 @@ int tc_umount(struct tc_mount *m)
 		ret = -1;
 	}
 	m->pid = 0;
+	if (ret) {
+		char *log = tc_mount_log(m);
+
+		fprintf(stderr, "the daemon exited with %d: %s\n", ret, log);
+		free(log);
+	}
 	return ret;
 }

@@ -57,10 +57,13 @@ void tc_need_fuse(void);
  */
 void tc_mount(struct tc_mount *m, const char *dir, const char *gopts,
 	      const char *opts);
+/* What the daemon printed on stderr (malloc'd). */
+char *tc_mount_log(const struct tc_mount *m);
 /*
  * Unmounts (lazily if still busy after a few tries) and waits up to 60 s
  * for the daemon to write everything back and exit: its exit status, or
- * -1 when it was killed or had to be.  Does nothing (returns 0) when not
+ * -1 when it was killed or had to be (logging its stderr when not 0).
+ * Does nothing (returns 0) when not
  * mounted, so a fixture's .fini can always call it.
  */
 int tc_umount(struct tc_mount *m);
