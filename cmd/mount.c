@@ -231,7 +231,9 @@ static int mount_run(struct fuse *fuse)
 		return IMC_EXIT_FAIL;
 	fuse_loop_cfg_set_max_threads(lc, MOUNT_THREADS);
 	fuse_loop_cfg_set_idle_threads(lc, MOUNT_THREADS);
-	ret = fuse_loop_mt(fuse, lc) ? IMC_EXIT_FAIL : IMC_EXIT_OK;
+	/* A signal that ended the loop comes back as its (positive) number:
+	 * a clean exit. */
+	ret = fuse_loop_mt(fuse, lc) < 0 ? IMC_EXIT_FAIL : IMC_EXIT_OK;
 	fuse_loop_cfg_destroy(lc);
 	return ret;
 }

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -311,5 +313,46 @@ Test(mount, concurrent_writers)
 			      dir),
 		     0);
 	cr_expect_eq(atoi(out), THREADS, "files differ in content: %s", out);
+	free(out);
+}
+
+/* -f serves in the foreground; SIGTERM unmounts, writes back, exits 0. */
+Test(mount, foreground_until_sigterm)
+{
+	char *out = NULL;
+	int status, i;
+	pid_t pid;
+
+	cr_assert_eq(tc_mkimage(dir), 0);
+	cr_assert_eq(t_sh("mkdir -p '%s/m'", dir), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (chdir(dir) == 0)
+			execl(IOMAPCTL_BINARY, "iomapctl", "mount", "-f", "img",
+			      "m", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && t_sh("grep -q ' %s/m fuse' /proc/self/mounts",
+				    dir);
+	     i++)
+		usleep(50000);
+	if (i == 200) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("the foreground mount never appeared");
+	}
+	put("fg", "foreground\n");
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "iomapctl mount -f: status %#x", status);
+	cr_expect_eq(t_sh("grep -q ' %s/m ' /proc/self/mounts", dir), 1,
+		     "still mounted after SIGTERM");
+	cr_assert_eq(t_sh("e2fsck -fn '%s/img' >/dev/null 2>&1", dir), 0);
+	cr_assert_eq(t_sh_out(&out, "debugfs -R 'cat /fg' '%s/img' 2>/dev/null",
+			      dir),
+		     0);
+	cr_expect_str_eq(out, "foreground\n");
 	free(out);
 }
