@@ -180,3 +180,12 @@ int tc_umount(struct tc_mount *m)
 	}
 	return ret;
 }
+
+void tc_mount_fini(struct tc_mount *m, char *dir)
+{
+	tc_umount(m);
+	if (!dir)
+		return;
+	t_sh("umount '%s/k' 2>/dev/null", dir);
+	t_tmpdir_remove(dir);
+}

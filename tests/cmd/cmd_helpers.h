@@ -68,4 +68,8 @@ char *tc_mount_log(const struct tc_mount *m);
  */
 int tc_umount(struct tc_mount *m);
 
+/* A mount test's .fini: unmounts @m and a kernel mount at @dir/k (a test
+ * that failed half way leaves them), then removes @dir (may be NULL). */
+void tc_mount_fini(struct tc_mount *m, char *dir);
+
 #endif /* IOMAPCTL_TESTS_CMD_HELPERS_H */

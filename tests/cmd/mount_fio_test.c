@@ -36,11 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	tc_umount(&mnt);
-	if (dir) {
-		t_sh("umount '%s/k' 2>/dev/null", dir);
-		t_tmpdir_remove(dir);
-	}
+	tc_mount_fini(&mnt, dir);
 }
 
 TestSuite(mount_fio, .init = setup, .fini = teardown, .timeout = 600);

@@ -39,9 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	tc_umount(&mnt);
-	if (dir)
-		t_tmpdir_remove(dir);
+	tc_mount_fini(&mnt, dir);
 }
 
 TestSuite(mount_fsx, .init = setup, .fini = teardown, .timeout = 600);

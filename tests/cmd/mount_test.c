@@ -36,9 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	tc_umount(&mnt);
-	if (dir)
-		t_tmpdir_remove(dir);
+	tc_mount_fini(&mnt, dir);
 }
 
 TestSuite(mount, .init = setup, .fini = teardown, .timeout = 300);
