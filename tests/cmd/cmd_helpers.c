@@ -96,6 +96,14 @@ void tc_need_fuse(void)
 		cr_skip_test("no usable /dev/fuse here: %s", strerror(errno));
 	if (geteuid() != 0 && t_sh("command -v fusermount3 >/dev/null"))
 		cr_skip_test("not root and no fusermount3: FUSE cannot mount");
+	/* Mounting may still be refused (a container without the right to
+	 * mount): another FUSE filesystem tells, never our own. */
+	if (!t_sh("command -v fuse2fs >/dev/null") &&
+	    t_sh("d=$(mktemp -d) && cd $d && mkdir m && "
+		 "mke2fs -q -t ext2 img 1M && fuse2fs -o ro img m >/dev/null "
+		 "2>&1 && umount m; r=$?; cd / && rm -rf $d; exit $r"))
+		cr_skip_test("FUSE mounts are refused here (fuse2fs cannot "
+			     "mount either)");
 }
 
 char *tc_mount_log(const struct tc_mount *m)
