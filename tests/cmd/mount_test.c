@@ -318,7 +318,7 @@ Test(mount, concurrent_writers)
 Test(mount, foreground_until_sigterm)
 {
 	char *out = NULL;
-	int status, i;
+	int status, i, fd;
 	pid_t pid;
 
 	cr_assert_eq(tc_mkimage(dir), 0);
@@ -341,10 +341,18 @@ Test(mount, foreground_until_sigterm)
 		cr_assert_fail("the foreground mount never appeared");
 	}
 	put("fg", "foreground\n");
+	/* Unlinked while open: libfuse hides it until the release, which
+	 * never comes; the unmount must remove the hidden name too. */
+	put("gone", "x");
+	fd = open(at("gone"), O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(unlink(at("gone")), 0);
+	cr_assert_eq(pwrite(fd, "still open", 10, 0), 10);
 	cr_assert_eq(kill(pid, SIGTERM), 0);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "iomapctl mount -f: status %#x", status);
+	close(fd);
 	cr_expect_eq(t_sh("grep -q ' %s/m ' /proc/self/mounts", dir), 1,
 		     "still mounted after SIGTERM");
 	cr_assert_eq(t_sh("e2fsck -fn '%s/img' >/dev/null 2>&1", dir), 0);
@@ -352,5 +360,11 @@ Test(mount, foreground_until_sigterm)
 			      dir),
 		     0);
 	cr_expect_str_eq(out, "foreground\n");
+	free(out);
+	cr_assert_eq(t_sh_out(&out, "debugfs -R 'ls' '%s/img' 2>/dev/null",
+			      dir),
+		     0);
+	cr_expect(!strstr(out, ".fuse_hidden") && !strstr(out, "gone"),
+		  "a name of the unlinked file is left: %s", out);
 	free(out);
 }
