@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: [BENCH="B1 B2 B3 B4 B5"] [RUNS=3] bench/run.sh [WORKDIR]
-# (needs ~6 GiB free; run as root for fio)
+# Usage: [BENCH="B1 B2 B3 B4 B5 B6"] [RUNS=3] bench/run.sh [WORKDIR]
+# (needs ~6 GiB free; run as root for fio, B6 mounts and drops the guest cache)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
-only=${BENCH:-B1 B2 B3 B4 B5}
+only=${BENCH:-B1 B2 B3 B4 B5 B6}
 want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
@@ -39,7 +39,7 @@ time_cmd() {
 med() { awk -v n="$1" '$1 == n { print $3 }' "$work/times"; }
 ratio() { echo "scale=1; $(med "$1") / $(med "$2")" | bc -l; }
 
-if [ ! -f data.img ] && [ "$only" != B3 ]; then
+if [ ! -f data.img ] && [[ " $only " == *" B"[1245]" "* ]]; then
 	echo "making test data (1 GiB file, fragmented files) ..."
 	head -c 1G /dev/urandom >big.src
 	truncate -s 4G data.img
@@ -169,5 +169,92 @@ e2fsck -fn "$out/in.img" >/dev/null && echo "e2fsck -fn: clean"
 echo "extents after copy-in: $(debugfs -R 'ex /big' "$out/in.img" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]/ { n++ } END { print n }') rows of debugfs ex"
 for io in direct buffered; do
 	echo "copy-in --io=$io: $(ratio debugfs-write "cpin-$io")x faster than debugfs write"
+done
+fi
+
+if want B6; then
+echo
+echo "== B6: fio through iomapctl mount, fuse2fs and the kernel's ext4 (loop), same image"
+# A 2 GiB ext4 image on the work directory's disk holding /f, 512 MiB;
+# every target serves the same image file in turn.
+if [ ! -f fuse.img ]; then
+	rm -rf fuse.src && mkdir fuse.src && head -c 512M /dev/urandom >fuse.src/f
+	mke2fs -q -t ext4 -F -d fuse.src fuse.img 2G
+fi
+mnt=$work/mnt
+mkdir -p "$mnt"
+: >"$work/b6raw"
+# One value per fio run: read or write MB/s, or read IOPS.
+fio_one() {
+	local name=$1 what=$2
+	shift 2
+	sync
+	echo 3 >/proc/sys/vm/drop_caches # cold guest cache for every tool alike
+	fio --output-format=json "$@" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)["jobs"][0]
+what = sys.argv[2]
+v = j[what.split("-")[1]]["bw"] / 1024 if what.startswith("MBps") else j["read"]["iops"]
+print(sys.argv[1], "%.1f" % v)' "$name" "$what" >>"$work/b6raw"
+}
+b6_jobs() {
+	local t=$1
+	fio_one "$t:seq-write-1m" MBps-write --name=w --filename="$mnt/w" --rw=write \
+		--bs=1M --size=512M --direct=1 --ioengine=psync --end_fsync=1 --unlink=1
+	fio_one "$t:seq-read-1m" MBps-read --name=r --filename="$mnt/f" --rw=read \
+		--bs=1M --size=512M --direct=1 --ioengine=psync
+	fio_one "$t:rand-read-4k-qd1" iops --name=r --filename="$mnt/f" --rw=randread \
+		--bs=4k --size=512M --direct=1 --ioengine=psync --runtime=5 --time_based
+	fio_one "$t:rand-read-4k-qd32" iops --name=r --filename="$mnt/f" --rw=randread \
+		--bs=4k --size=512M --direct=1 --ioengine=io_uring --iodepth=32 \
+		--runtime=5 --time_based
+}
+# The FUSE daemons run in the foreground here, so `wait` knows when they
+# have written everything back after umount.
+wait_mounted() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		mountpoint -q "$mnt" && return 0
+		sleep 0.1
+	done
+	echo "B6: $mnt did not mount" >&2
+	return 1
+}
+b6_target() {
+	local t=$1 pid= dev=
+	case $t in
+	iomapctl) "$iomapctl" mount -f fuse.img "$mnt" & pid=$! ;;
+	fuse2fs) fuse2fs -f fuse.img "$mnt" & pid=$! ;;
+	kernel) mount -o loop fuse.img "$mnt" ;;
+	kernel-dio)
+		dev=$(losetup -f --show --direct-io=on fuse.img)
+		mount "$dev" "$mnt" ;;
+	esac
+	wait_mounted
+	b6_jobs "$t"
+	umount "$mnt"
+	[ -z "$pid" ] || wait "$pid"
+	[ -z "$dev" ] || losetup -d "$dev"
+}
+targets="iomapctl fuse2fs kernel kernel-dio"
+for ((r = 0; r < runs; r++)); do
+	for t in $targets; do b6_target "$t"; done
+done
+e2fsck -fn fuse.img >/dev/null && echo "e2fsck -fn: clean after every target's writes"
+# "NAME best median" as for the timed rows; higher is better here.
+for t in $targets; do
+	for job in seq-write-1m seq-read-1m rand-read-4k-qd1 rand-read-4k-qd32; do
+		awk -v n="$t:$job" '$1 == n { print $2 }' "$work/b6raw" | sort -g |
+			awk -v n="$t:$job" '{ v[NR] = $1 }
+				END { printf "%-40s %9.1f %9.1f\n", n, v[NR], v[int((NR + 1) / 2)] }' |
+			tee -a "$work/times"
+	done
+done
+echo "(MB/s for seq-*, IOPS for rand-*; best / median of $runs)"
+ratio2() { echo "scale=2; $(med "$1") / $(med "$2")" | bc -l; }
+for job in seq-write-1m seq-read-1m rand-read-4k-qd1 rand-read-4k-qd32; do
+	echo "$job: iomapctl mount $(ratio2 "iomapctl:$job" "fuse2fs:$job")x fuse2fs," \
+		"$(ratio2 "iomapctl:$job" "kernel:$job")x kernel loop," \
+		"$(ratio2 "iomapctl:$job" "kernel-dio:$job")x kernel loop direct-io"
 done
 fi

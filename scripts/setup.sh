@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config git
 	liburing-dev libblkid-dev libext2fs-dev comerr-dev libpmem2-dev
-	libedit-dev libcriterion-dev
-	e2fsprogs util-linux xfsprogs fio python3 bc
+	libedit-dev libcriterion-dev libfuse3-dev
+	e2fsprogs util-linux xfsprogs fio python3 bc fuse3 fuse2fs
 )
 
 missing=()

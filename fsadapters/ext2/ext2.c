@@ -181,6 +181,7 @@ static int fsa_ext2_info(struct fsa_fs *fs, struct fsa_info *info)
 	info->block_count = ext2fs_blocks_count(sb);
 	info->free_blocks = ext2fs_free_blocks_count(sb);
 	info->inode_count = sb->s_inodes_count;
+	info->free_inodes = sb->s_free_inodes_count;
 	memcpy(info->label, sb->s_volume_name,
 	       sizeof(sb->s_volume_name) < sizeof(info->label) - 1 ?
 		       sizeof(sb->s_volume_name) :
@@ -573,4 +574,9 @@ const struct fsa_ops fsa_ext2_ops = {
 	.listxattr = fsa_ext2_listxattr,
 	.setxattr = fsa_ext2_setxattr,
 	.unlink = fsa_ext2_unlink,
+	.rmdir = fsa_ext2_rmdir,
+	.rename = fsa_ext2_rename,
+	.link = fsa_ext2_link,
+	.getxattr = fsa_ext2_getxattr,
+	.removexattr = fsa_ext2_removexattr,
 };

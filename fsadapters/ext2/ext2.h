@@ -187,11 +187,33 @@ int fsa_ext2_setsize(struct iomap_inode *inode, loff_t size);
 int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		    bool keep_size);
 int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
+/* write.c: directory-entry helpers shared with namei.c */
+int fsa_ext2_dir_writable(struct fsa_ext2_fs *efs, uint64_t dir);
+/* A new name in @dir: valid, not there yet (-EEXIST). */
+int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			const char *name);
+/* Link @name to @ino (file type @ft), growing a full directory. */
+int fsa_ext2_add_link(struct fsa_ext2_fs *efs, ext2_ino_t dir, const char *name,
+		      ext2_ino_t ino, int ft);
+/* mtime and ctime of directory @dir to now. */
+int fsa_ext2_touch_dir(struct fsa_ext2_fs *efs, ext2_ino_t dir);
+/* Frees inode @ino, its blocks and EA block (its last link is gone). */
+int fsa_ext2_release_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino);
+
+/* namei.c: rmdir, rename, link */
+int fsa_ext2_rmdir(struct fsa_fs *fs, uint64_t dir, const char *name);
+int fsa_ext2_rename(struct fsa_fs *fs, uint64_t olddir, const char *oldname,
+		    uint64_t newdir, const char *newname, unsigned int flags);
+int fsa_ext2_link(struct fsa_fs *fs, uint64_t ino, uint64_t dir,
+		  const char *name);
 
 /* xattr.c */
 int fsa_ext2_listxattr(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
 		       void *priv);
 int fsa_ext2_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
 		      const void *value, size_t len);
+int fsa_ext2_getxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
+		      void *buf, size_t size);
+int fsa_ext2_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
 
 #endif /* IOMAPCTL_FSA_EXT2_H */

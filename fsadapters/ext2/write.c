@@ -580,7 +580,7 @@ int fsa_ext2_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
 /* A new name in @dir: valid, not there yet. */
 /* Entries may change in directory @dir: the image is writable and @dir is
  * an inode number ext2 can have. */
-static int fsa_ext2_dir_writable(struct fsa_ext2_fs *efs, uint64_t dir)
+int fsa_ext2_dir_writable(struct fsa_ext2_fs *efs, uint64_t dir)
 {
 	int ret = fsa_ext2_writable(efs);
 
@@ -589,8 +589,8 @@ static int fsa_ext2_dir_writable(struct fsa_ext2_fs *efs, uint64_t dir)
 	return ret;
 }
 
-static int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
-			       const char *name)
+int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			const char *name)
 {
 	size_t len = strlen(name);
 	ext2_ino_t ino;
@@ -609,8 +609,8 @@ static int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 }
 
 /* Link, growing the directory by a block when it is full. */
-static int fsa_ext2_link(struct fsa_ext2_fs *efs, ext2_ino_t dir,
-			 const char *name, ext2_ino_t ino, int ft)
+int fsa_ext2_add_link(struct fsa_ext2_fs *efs, ext2_ino_t dir, const char *name,
+		      ext2_ino_t ino, int ft)
 {
 	errcode_t err = ext2fs_link(efs->fs, dir, name, ino, ft);
 
@@ -622,7 +622,7 @@ static int fsa_ext2_link(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 	return fsa_ext2_errno(err);
 }
 
-static int fsa_ext2_touch_dir(struct fsa_ext2_fs *efs, ext2_ino_t dir)
+int fsa_ext2_touch_dir(struct fsa_ext2_fs *efs, ext2_ino_t dir)
 {
 	struct ext2_inode_large in;
 	int ret = fsa_ext2_read_inode(efs, dir, &in);
@@ -690,7 +690,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (ret)
 		return ret;
 	ext2fs_inode_alloc_stats2(efs->fs, ino, +1, 0);
-	ret = fsa_ext2_link(efs, (ext2_ino_t)dir, name, ino, EXT2_FT_REG_FILE);
+	ret = fsa_ext2_add_link(efs, (ext2_ino_t)dir, name, ino,
+				EXT2_FT_REG_FILE);
 	if (ret) {
 		ext2fs_inode_alloc_stats2(efs->fs, ino, -1, 0);
 		return ret;
@@ -773,7 +774,7 @@ int fsa_ext2_setattr(struct fsa_fs *fs, uint64_t ino, const struct fsa_stat *st)
  * Free an inode whose last link is gone: its blocks (never for a fast
  * symlink, whose i_block holds text), its EA block reference, the inode.
  */
-static int fsa_ext2_release_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino)
+int fsa_ext2_release_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
 	errcode_t err = 0;
@@ -826,7 +827,8 @@ int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 						    ino, NULL, target));
 	if (ret)
 		return ret;
-	ret = fsa_ext2_link(efs, (ext2_ino_t)dir, name, ino, EXT2_FT_SYMLINK);
+	ret = fsa_ext2_add_link(efs, (ext2_ino_t)dir, name, ino,
+				EXT2_FT_SYMLINK);
 	if (ret) {
 		fsa_ext2_release_inode(efs, ino);
 		return ret;

@@ -15,6 +15,10 @@
 /* fsa_ops.open flags */
 #define FSA_OPEN_RDWR (1U << 0) /* open for mutating commands */
 
+/* fsa_ops.rename flags (the values of renameat2()'s RENAME_*) */
+#define FSA_RENAME_NOREPLACE (1U << 0) /* -EEXIST if the new name exists */
+#define FSA_RENAME_EXCHANGE (1U << 1) /* swap the two names */
+
 /* fsa_ops.caps: what the adapter can do, tested instead of its name. */
 #define FSA_CAP_WRITE (1U << 0) /* can mutate images */
 #define FSA_CAP_UNWRITTEN (1U << 1) /* has unwritten extents */
@@ -29,6 +33,7 @@
  * @inode_count: inodes in the filesystem.
  * @label:	volume label, NUL-terminated.
  * @uuid:	UUID as text, NUL-terminated.
+ * @free_inodes: inodes not allocated.
  */
 struct fsa_info {
 	char type[16];
@@ -38,6 +43,7 @@ struct fsa_info {
 	uint64_t inode_count;
 	char label[64];
 	char uuid[40];
+	uint64_t free_inodes;
 };
 
 /**
@@ -122,6 +128,21 @@ struct fsa_fs;
  * @unlink:	Optional.  Removes entry @name from directory @dir; when that
  *		was the last link, frees the inode's blocks and the inode.
  *		-EISDIR for a directory, -ENOENT when there is no such name.
+ * @rmdir:	Optional.  Removes the empty directory @name from @dir and
+ *		frees it: -ENOTDIR for a non-directory, -ENOTEMPTY when it
+ *		has entries, -EINVAL for "." and -ENOTEMPTY for "..".
+ * @rename:	Optional.  Moves @oldname in @olddir to @newname in @newdir,
+ *		as rename(2): an existing @newname is replaced (a directory
+ *		only by a directory, and only when empty: -ENOTEMPTY,
+ *		-EISDIR, -ENOTDIR), a directory never moves below itself
+ *		(-EINVAL), and a moved directory's ".." follows it.
+ *		@flags: FSA_RENAME_NOREPLACE; -EINVAL for others.
+ * @link:	Optional.  A new name @name in @dir for inode @ino (not a
+ *		directory: -EPERM); -EMLINK past the link limit.
+ * @getxattr:	Optional.  The value of attribute @name of @ino into @buf:
+ *		returns its length; with @size 0 only the length; -ERANGE
+ *		when @size is too small, -ENODATA when there is none.
+ * @removexattr: Optional.  Removes attribute @name (-ENODATA if none).
  */
 struct fsa_ops {
 	const char *name;
@@ -161,6 +182,14 @@ struct fsa_ops {
 	int (*setxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
 			const void *value, size_t len);
 	int (*unlink)(struct fsa_fs *fs, uint64_t dir, const char *name);
+	int (*rmdir)(struct fsa_fs *fs, uint64_t dir, const char *name);
+	int (*rename)(struct fsa_fs *fs, uint64_t olddir, const char *oldname,
+		      uint64_t newdir, const char *newname, unsigned int flags);
+	int (*link)(struct fsa_fs *fs, uint64_t ino, uint64_t dir,
+		    const char *name);
+	int (*getxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
+			void *buf, size_t size);
+	int (*removexattr)(struct fsa_fs *fs, uint64_t ino, const char *name);
 };
 
 /**

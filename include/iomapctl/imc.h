@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
+#include <linux/fiemap.h>
 
 #include "iomapctl/fsa.h"
 #include "iomapctl/io.h"
@@ -250,6 +252,23 @@ struct fiemap_extent;
 int imc_file_fiemap(struct imc_ctx *ctx, struct imc_file *f, uint32_t flags,
 		    uint64_t start, uint64_t len, struct fiemap_extent *ext,
 		    unsigned int max, unsigned int *n);
+
+/*
+ * FIEMAP of a file in an `iomapctl mount`.  The kernel answers
+ * FS_IOC_FIEMAP itself (EOPNOTSUPP on FUSE) and passes a FUSE daemon only
+ * ioctls whose argument size the command number gives, so the mount
+ * answers this one: up to IMC_IOC_FIEMAP_MAX extents inline per call.
+ * @start, @length, @flags (FIEMAP_FLAG_*) in; @count extents out in @ext.
+ */
+#define IMC_IOC_FIEMAP_MAX 64
+struct imc_ioc_fiemap {
+	uint64_t start;
+	uint64_t length;
+	uint32_t flags;
+	uint32_t count;
+	struct fiemap_extent ext[IMC_IOC_FIEMAP_MAX];
+};
+#define IMC_IOC_FIEMAP _IOWR('f', 0x9a, struct imc_ioc_fiemap)
 
 /* A small JSON writer (cmd/json.c): compact, one document per line. */
 #define IMC_JSON_MAX_DEPTH 16

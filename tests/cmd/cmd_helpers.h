@@ -3,6 +3,8 @@
 #ifndef IOMAPCTL_TESTS_CMD_HELPERS_H
 #define IOMAPCTL_TESTS_CMD_HELPERS_H
 
+#include <sys/types.h>
+
 #include "helpers.h"
 
 /*
@@ -38,5 +40,36 @@ int tc_mkimage_stale_tail(const char *dir, const char *img);
 	cr_assert_eq(t_sh("cd '%s' && %s probe --json img | grep -q "           \
 			  "'\"source\":\"adapter\"'", (dir), IOMAPCTL_BINARY),  \
 		     0, "the ext2 adapter does not claim %s/img", (dir))
+
+/* A running `iomapctl mount` of @dir/img at @dir/m. */
+struct tc_mount {
+	char dir[512];
+	char mnt[600];
+	pid_t pid; /* the daemon; 0 when not mounted */
+};
+
+/* Skips the test, saying why, where FUSE cannot mount (no /dev/fuse). */
+void tc_need_fuse(void);
+/*
+ * `iomapctl GOPTS -v mount OPTS img m` in @dir, asserting it mounted.
+ * The test becomes a subreaper, so the daemon (orphaned when the command
+ * returns) is its child and tc_umount() collects its exit status.
+ */
+void tc_mount(struct tc_mount *m, const char *dir, const char *gopts,
+	      const char *opts);
+/* What the daemon printed on stderr (malloc'd). */
+char *tc_mount_log(const struct tc_mount *m);
+/*
+ * Unmounts (lazily if still busy after a few tries) and waits up to 60 s
+ * for the daemon to write everything back and exit: its exit status, or
+ * -1 when it was killed or had to be (logging its stderr when not 0).
+ * Does nothing (returns 0) when not
+ * mounted, so a fixture's .fini can always call it.
+ */
+int tc_umount(struct tc_mount *m);
+
+/* A mount test's .fini: unmounts @m and a kernel mount at @dir/k (a test
+ * that failed half way leaves them), then removes @dir (may be NULL). */
+void tc_mount_fini(struct tc_mount *m, char *dir);
 
 #endif /* IOMAPCTL_TESTS_CMD_HELPERS_H */
