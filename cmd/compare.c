@@ -137,61 +137,31 @@ static void merge_add(struct cmp_merge *m, uint64_t off, uint64_t len,
 				 .len = len, .addr = addr, .type = type };
 }
 
-struct bh_map {
-	struct cmp_merge m;
-	uint64_t end;
-};
-
-static int bh_map_actor(struct iomap_inode *inode, loff_t pos,
-			struct iomap_bh *bh, void *priv)
-{
-	struct bh_map *b = priv;
-	uint64_t len = 1ULL << inode->blkbits, addr = IOMAP_NULL_ADDR;
-	unsigned int type = IOMAP_HOLE;
-
-	if (bh->state & IOMAP_BH_UNWRITTEN)
-		type = IOMAP_UNWRITTEN;
-	else if (bh->state & IOMAP_BH_DELAY)
-		type = IOMAP_DELALLOC;
-	else if (bh->inline_data)
-		type = IOMAP_INLINE;
-	else if (bh->state & IOMAP_BH_MAPPED)
-		type = IOMAP_MAPPED;
-	if ((bh->state & IOMAP_BH_MAPPED) && type != IOMAP_INLINE)
-		addr = bh->blocknr << inode->blkbits;
-	if ((uint64_t)pos + len > b->end)
-		len = b->end - (uint64_t)pos;
-	merge_add(&b->m, (uint64_t)pos, len, type, addr);
-	return 0;
-}
-
 static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 		  uint64_t len, uint64_t *h)
 {
 	const struct iomap_opset *set = f->fs->ops->iomap;
+	struct iomap_source src = {
+		.mapper = iomap_io_mapper(&c->io, IOMAP_OP_READ),
+		.ops = set->read,
+		.get_block = set->get_block,
+	};
 	struct iomap_iter it = { .inode = f->inode, .pos = (loff_t)off,
 				 .len = len };
-	struct bh_map b = { .m = { .h = h }, .end = off + len };
+	struct cmp_merge m = { .h = h };
 	int ret;
 
-	if (c->io.mapper == IOMAP_MAPPER_BH) {
-		if (!set->get_block)
-			return -EOPNOTSUPP;
-		ret = iomap_bh_walk(f->inode, (loff_t)off, len, 0, set->get_block,
-				    bh_map_actor, &b);
-	} else {
-		if (!set->read)
-			return -EOPNOTSUPP;
-		while ((ret = iomap_iter(&it, set->read)) > 0) {
-			const struct iomap *m = &it.iomap;
+	if (src.mapper == IOMAP_MAPPER_BH ? !src.get_block : !src.ops)
+		return -EOPNOTSUPP;
+	while ((ret = iomap_iter_source(&it, &src)) > 0) {
+		const struct iomap *im = &it.iomap;
 
-			merge_add(&b.m, (uint64_t)it.pos, iomap_length(&it),
-				  m->type, m->addr == IOMAP_NULL_ADDR ?
-				  IOMAP_NULL_ADDR : iomap_addr(m, it.pos));
-			it.status = iomap_iter_advance(&it, iomap_length(&it));
-		}
+		merge_add(&m, (uint64_t)it.pos, iomap_length(&it), im->type,
+			  im->addr == IOMAP_NULL_ADDR ? IOMAP_NULL_ADDR :
+							iomap_addr(im, it.pos));
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
 	}
-	merge_flush(&b.m);
+	merge_flush(&m);
 	return ret;
 }
 

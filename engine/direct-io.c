@@ -6,6 +6,26 @@
 
 #include "internal.h"
 
+/**
+ * struct iomap_dio - one direct I/O.
+ * @file:	the file.
+ * @q:		its requests.
+ * @buf:	user memory of @pos.
+ * @pos:	file offset of the request.
+ * @write:	direction.
+ * @dio_flags:	IOMAP_DIO_* for ->end_io.
+ * @rwf:	IOMAP_RWF_* of the call.
+ */
+struct iomap_dio {
+	struct iomap_file *file;
+	struct iomap__ioq q;
+	uint8_t *buf;
+	loff_t pos;
+	bool write;
+	unsigned int dio_flags;
+	unsigned int rwf;
+};
+
 static uint64_t round_down_u64(uint64_t x, uint64_t a)
 {
 	return x & ~(a - 1);
@@ -17,7 +37,7 @@ static uint64_t round_up_u64(uint64_t x, uint64_t a)
 }
 
 /* Let the filesystem take the request, or queue it ourselves. */
-static int iomap_dio_submit(struct iomap__dio *dio,
+static int iomap_dio_submit(struct iomap_dio *dio,
 			    const struct iomap_iter *iter, uint64_t addr,
 			    loff_t pos, uint8_t *buf, size_t len)
 {
@@ -45,7 +65,7 @@ static int iomap_dio_submit(struct iomap__dio *dio,
  * so a new or unwritten block never shows what the disk held before.  The
  * zeros go the way of the data (->submit_io included).
  */
-static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
+static int iomap_dio_zero(struct iomap_dio *dio, const struct iomap_iter *iter,
 			  loff_t from, loff_t to)
 {
 	const struct iomap *m = &iter->iomap;
@@ -67,7 +87,7 @@ static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
 	return 0;
 }
 
-static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
+static int iomap_dio_bio(struct iomap_dio *dio, const struct iomap_iter *iter,
 			 uint64_t length)
 {
 	const struct iomap *m = &iter->iomap;
@@ -108,7 +128,9 @@ static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
 	return 0;
 }
 
-int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
+/* Do the part of a direct I/O the current mapping of @iter covers. */
+static int iomap_dio_range(struct iomap_dio *dio,
+			   const struct iomap_iter *iter)
 {
 	const struct iomap *m = &iter->iomap;
 	uint64_t length = iomap_length(iter);
@@ -145,7 +167,7 @@ int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
  * is in flight, and reports EIO on the file.  So writes of one mapping
  * complete before the next mapping call; within a mapping they overlap.
  */
-int iomap__dio_settle(struct iomap__dio *dio)
+static int iomap_dio_settle(struct iomap_dio *dio)
 {
 	return dio->write ? iomap__ioq_wait(&dio->q) : 0;
 }
@@ -164,7 +186,7 @@ static bool iomap_dio_pure_overwrite(const struct iomap_iter *iter)
 	return !(m->flags & IOMAP_F_NEW) && iomap_length(iter) == iter->len;
 }
 
-static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
+static int iomap_dio_iter(struct iomap_iter *iter, struct iomap_dio *dio)
 {
 	uint64_t length = iomap_length(iter);
 	int ret;
@@ -172,18 +194,21 @@ static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
 	if ((iter->flags & IOMAP_OVERWRITE_ONLY) &&
 	    !iomap_dio_pure_overwrite(iter))
 		return -EAGAIN;
-	ret = iomap__dio_range(dio, iter);
+	ret = iomap_dio_range(dio, iter);
 
 	if (!ret)
-		ret = iomap__dio_settle(dio);
+		ret = iomap_dio_settle(dio);
 	if (ret < 0)
 		return ret;
 	return iomap_iter_advance(iter, length);
 }
 
-static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
+static ssize_t iomap_dio_loop(struct iomap_dio *dio, size_t len)
 {
 	const struct iomap_opset *ops = dio->file->ops;
+	struct iomap_source src = iomap__file_source(
+		dio->file, IOMAP_OP_DIRECT,
+		dio->write ? ops->direct_write : ops->read);
 	struct iomap_iter iter = {
 		.inode = dio->file->inode,
 		.pos = dio->pos,
@@ -196,8 +221,7 @@ static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
 		iter.flags |= IOMAP_NOWAIT;
 	if (dio->rwf & IOMAP_RWF_OVERWRITE_ONLY)
 		iter.flags |= IOMAP_OVERWRITE_ONLY;
-	while ((ret = iomap_iter(&iter, dio->write ? ops->direct_write :
-						     ops->read)) > 0)
+	while ((ret = iomap_iter_source(&iter, &src)) > 0)
 		iter.status = iomap_dio_iter(&iter, dio);
 	/* A later mapping that would block ends a NOWAIT I/O short. */
 	if (ret == -EAGAIN && iter.pos > dio->pos)
@@ -215,14 +239,14 @@ static int iomap_dio_extend(struct iomap_file *file, loff_t pos)
 
 	if (pos <= size)
 		return 0;
-	ret = iomap__buffered_zero(file, size, (uint64_t)(pos - size));
+	ret = iomap__cache_zero(file, size, (uint64_t)(pos - size));
 	if (ret < 0)
 		return ret;
 	return iomap__cache_flush_invalidate(file, size, pos);
 }
 
 /* Completion: ->end_io converts unwritten extents, then the size moves. */
-static ssize_t iomap_dio_complete(struct iomap__dio *dio, ssize_t done,
+static ssize_t iomap_dio_complete(struct iomap_dio *dio, ssize_t done,
 				  int error)
 {
 	struct iomap_file *file = dio->file;
@@ -266,7 +290,8 @@ static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
 	loff_t size = file->inode->size, end = pos + (loff_t)len;
 	const struct iomap_folio *f;
 
-	if (rwf && iomap__bh_mode(file))
+	if (rwf && iomap_io_mapper(&file->dev->params, IOMAP_OP_DIRECT) ==
+			   IOMAP_MAPPER_BH)
 		return -EOPNOTSUPP;
 	if ((rwf & IOMAP_RWF_OVERWRITE_ONLY) && end > size)
 		return -EAGAIN;
@@ -281,7 +306,7 @@ static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write, unsigned int rwf)
 {
-	struct iomap__dio dio = {
+	struct iomap_dio dio = {
 		.file = file, .buf = buf, .pos = pos, .write = write, .rwf = rwf
 	};
 	loff_t size = file->inode->size;
@@ -314,10 +339,7 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 	ret = iomap__ioq_init(&dio.q, file->dev, file->inode->stats);
 	if (ret < 0)
 		return ret;
-	if (iomap__bh_mode(file))
-		done = iomap__bh_dio_rw(&dio, len);
-	else
-		done = iomap_dio_iomap(&dio, len);
+	done = iomap_dio_loop(&dio, len);
 	err = iomap__ioq_destroy(&dio.q);
 	if (!write)
 		return err ? err :
