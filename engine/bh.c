@@ -54,9 +54,10 @@ const struct iomap_bh *iomap__folio_bh_mapped(const struct iomap_folio *folio,
 {
 	const struct iomap_bh *bh;
 
-	if (!folio || !folio->bhs)
+	if (!folio || !iomap__folio_bhs(folio))
 		return NULL;
-	bh = &folio->bhs[(pos - folio->pos) >> folio->cache->blkbits];
+	bh = &iomap__folio_bhs(folio)[(pos - folio->pos) >>
+				      folio->cache->blkbits];
 	if (!(bh->state & IOMAP_BH_MAPPED) || (bh->state & IOMAP_BH_DELAY))
 		return NULL;
 	return bh;
@@ -72,16 +73,17 @@ int iomap__folio_bh_record(struct iomap_folio *folio, const struct iomap *m,
 
 	if (m->type == IOMAP_INLINE)
 		return 0; /* nothing to remember: no block */
-	if (!folio->bhs) {
-		folio->bhs = calloc(folio->nblocks, sizeof(*folio->bhs));
-		if (!folio->bhs)
+	if (!folio->private) {
+		folio->private = calloc(folio->nblocks, sizeof(struct iomap_bh));
+		if (!folio->private)
 			return -ENOMEM;
 		st->bh_allocated += folio->nblocks;
 	}
 	if (end > fend)
 		end = fend;
 	for (loff_t b = pos & ~(bs - 1); b < end; b += bs) {
-		struct iomap_bh *bh = &folio->bhs[(b - folio->pos) >> blkbits];
+		struct iomap_bh *bh =
+			&iomap__folio_bhs(folio)[(b - folio->pos) >> blkbits];
 
 		/* Initialised by the caller now: NEW is not remembered. */
 		memset(bh, 0, sizeof(*bh));

@@ -87,7 +87,7 @@ static int iomap_cache_make_room(struct iomap_file *file, size_t need)
 
 		if (!victim)
 			return 0; /* everything is pinned: go over the bound */
-		owner = victim->cache->owner;
+		owner = iomap__cache_file(victim->cache);
 		if (iomap_folio_is_dirty(victim)) {
 			iomap_dirty_span(victim, &start, &end,
 					 iomap__cache_budget(owner));
@@ -173,9 +173,10 @@ static void iomap_folio_drop_range(struct iomap_folio *folio, loff_t start,
 				   (size_t)(bto - bfrom), blkbits);
 	iomap_folio_clear_dirty(folio, (size_t)(bfrom - folio->pos),
 				(size_t)(bto - bfrom), blkbits);
-	if (folio->bhs)
-		memset(&folio->bhs[(bfrom - folio->pos) >> blkbits], 0,
-		       sizeof(*folio->bhs) *
+	if (iomap__folio_bhs(folio))
+		memset(&iomap__folio_bhs(folio)[(bfrom - folio->pos) >> blkbits],
+		       0,
+		       sizeof(struct iomap_bh) *
 			       (size_t)((bto - bfrom) >> blkbits));
 }
 

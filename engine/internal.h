@@ -3,9 +3,11 @@
 #ifndef IOMAPCTL_ENGINE_INTERNAL_H
 #define IOMAPCTL_ENGINE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/uio.h>
 
+#include "iomapctl/bh.h"
 #include "iomapctl/iodev.h"
 #include "iomapctl/io.h"
 #include "iomapctl/iomap.h"
@@ -24,6 +26,40 @@
 	})
 
 void iomap__warn(const char *file, int line, const char *cond);
+
+/* ---- the LRU of the folios of one device (pagecache.c) ---- */
+
+/**
+ * struct iomap_lru - least-recently-used order of the folios of several
+ * caches, for a memory bound shared by the files of one device.
+ * @head:	most recently used folio.
+ * @tail:	least recently used folio.
+ * @bytes:	memory held by the folios on the list.
+ * @limit:	the bound the owner of the list keeps @bytes under.
+ * @pool:	memory of freed folios by order, for reuse (a singly linked
+ *		list through the first word of each buffer).
+ * @pool_bytes:	memory in @pool; at most @limit / 4.
+ */
+struct iomap_lru {
+	struct iomap_folio *head;
+	struct iomap_folio *tail;
+	size_t bytes;
+	size_t limit;
+	void *pool[IOMAP_MAX_FOLIO_ORDER + 1];
+	size_t pool_bytes;
+};
+
+/*
+ * Keep the folios of @cache on @lru from now on; call on an empty cache.
+ * Adding a folio puts it at the head, removing unlinks it.
+ */
+void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru);
+/* Free the memory pooled by @lru (once no cache uses it any more). */
+void iomap_lru_release(struct iomap_lru *lru);
+/* Mark @folio most recently used. */
+void iomap_folio_touch(struct iomap_folio *folio);
+/* The least recently used folio that is not pinned, or NULL. */
+struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
 
 /* ---- the data paths (io.c and the per-path files) ---- */
 
@@ -135,6 +171,20 @@ static inline struct iomap_source iomap__file_source(
 		.ops = ops,
 		.get_block = file->ops->get_block,
 	};
+}
+
+/* The file whose cache @cache is (every cache on a device's LRU is one). */
+static inline struct iomap_file *iomap__cache_file(struct iomap_cache *cache)
+{
+	return (struct iomap_file *)((char *)cache -
+				     offsetof(struct iomap_file, cache));
+}
+
+/* The buffer heads the bh and hybrid mappers keep on @folio, or NULL. */
+static inline struct iomap_bh *
+iomap__folio_bhs(const struct iomap_folio *folio)
+{
+	return folio->private;
 }
 
 /* ---- request queue (iodev.c) ---- */

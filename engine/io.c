@@ -211,7 +211,6 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		return ret;
 	}
 	iomap_cache_set_lru(&file->cache, &dev->lru);
-	file->cache.owner = file;
 	file->dev = dev;
 	file->inode = inode;
 	file->ops = ops;
