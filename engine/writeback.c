@@ -2,6 +2,7 @@
 /* writeback.c - write dirty blocks back through ->map_blocks, merging
  * contiguous ones into ioends, one device request each. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -20,6 +21,8 @@
  *		mapping then starts a new ioend.
  * @mapped:	@wpc->iomap is valid.
  * @error:	first error of this pass (a request or ->submit).
+ * @done, @ndone, @cap: completed ioends (and their I/O status) whose
+ *		->submit waits for the queue to be idle.
  */
 struct iomap_wb {
 	struct iomap_file *file;
@@ -30,6 +33,15 @@ struct iomap_wb {
 	bool new_map;
 	bool mapped;
 	int error;
+	struct iomap_wb_done *done;
+	size_t ndone;
+	size_t cap;
+};
+
+/* A completed ioend and its I/O status, for ->submit. */
+struct iomap_wb_done {
+	struct iomap_ioend ioend;
+	int status;
 };
 
 /* As mapping_set_error(): kept until a sync of the file reports it. */
@@ -61,20 +73,61 @@ static void iomap_ioend_redirty(struct iomap_file *file,
 	}
 }
 
+/* ->submit of the ioends completed so far; the queue must be idle. */
+static void iomap_wb_complete(struct iomap_wb *wb)
+{
+	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
+
+	for (size_t i = 0; i < wb->ndone; i++) {
+		const struct iomap_wb_done *d = &wb->done[i];
+
+		iomap_wb_set_error(wb, wops->submit(&wb->wpc, &d->ioend,
+						    d->status));
+	}
+	wb->ndone = 0;
+}
+
+/* Room for one more completed ioend; false on -ENOMEM. */
+static bool iomap_wb_done_room(struct iomap_wb *wb)
+{
+	struct iomap_wb_done *d;
+	size_t cap = wb->cap ? wb->cap * 2 : 16;
+
+	if (wb->ndone < wb->cap)
+		return true;
+	d = realloc(wb->done, cap * sizeof(*d));
+	if (!d)
+		return false;
+	wb->done = d;
+	wb->cap = cap;
+	return true;
+}
+
 static void iomap_ioend_done(struct iomap__io *io, int error)
 {
 	struct iomap_wb *wb = io->priv;
 	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
-	int ret = 0;
 
 	if (!error)
 		wb->file->inode->stats->bytes_written_back += io->ioend.io_size;
-	/* The filesystem converts unwritten extents once the data is there. */
-	if (wops && wops->submit)
-		ret = wops->submit(&wb->wpc, &io->ioend, error);
 	if (error)
 		iomap_ioend_redirty(wb->file, &io->ioend);
-	iomap_wb_set_error(wb, error ? error : ret);
+	iomap_wb_set_error(wb, error);
+	if (!wops || !wops->submit)
+		return;
+	/*
+	 * The filesystem converts unwritten extents once the data is there,
+	 * and may write the image itself doing so: not while other O_DIRECT
+	 * writes are in flight (see iomap_wb_map()), so later, when the
+	 * queue is idle.  Without memory to remember it, now.
+	 */
+	if (!iomap_wb_done_room(wb)) {
+		iomap_wb_set_error(wb, wops->submit(&wb->wpc, &io->ioend,
+						    error));
+		return;
+	}
+	wb->done[wb->ndone++] =
+		(struct iomap_wb_done){ .ioend = io->ioend, .status = error };
 }
 
 static int iomap_ioend_submit(struct iomap_wb *wb)
@@ -239,6 +292,7 @@ static int iomap_wb_map(struct iomap_wb *wb, struct iomap_folio *folio,
 	/* No O_DIRECT write in flight while the filesystem may write the
 	 * image itself (see iomap_dio_settle()). */
 	ret = iomap__ioq_wait(&wb->q);
+	iomap_wb_complete(wb);
 	if (!ret)
 		ret = iomap_wb_call(wb, pos, len);
 	wb->mapped = ret == 0;
@@ -375,6 +429,8 @@ int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 	else if (wb.cur)
 		iomap_ioend_submit(&wb);
 	err = iomap__ioq_destroy(&wb.q);
+	iomap_wb_complete(&wb);
+	free(wb.done);
 	/*
 	 * The error of this pass goes to the caller and stays on the file
 	 * for its next sync: eviction, which drops what the caller says,
