@@ -26,6 +26,17 @@ _iomapctl_files()
 		COMPREPLY=("${COMPREPLY[@]#"${full%:*}:"}")
 	return 0
 }
+_iomapctl_mapper()
+{
+	local cur=$1 head=
+	if [[ $cur != *,* ]]; then
+		COMPREPLY=($(compgen -W 'iomap bh hybrid' -- "$cur"))
+		return
+	fi
+	head=${cur%,*},
+	COMPREPLY=($(compgen -P "$head" -S = -W 'xattr report direct write read dax' -- "${cur##*,}"))
+	compopt -o nospace 2>/dev/null
+}
 _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
@@ -42,7 +53,11 @@ _iomapctl()
 	done
 	case $prev in
 	--io) COMPREPLY=($(compgen -W 'buffered direct dax' -- "$cur")); return ;;
-	--mapper) COMPREPLY=($(compgen -W 'iomap bh' -- "$cur")); return ;;
+	--mapper) _iomapctl_mapper "$cur"; return ;;
+	=) case ${COMP_WORDS[COMP_CWORD-2]} in
+		--mapper|*xattr|*report|*direct|*write|*read|*dax)
+			COMPREPLY=($(compgen -W 'iomap bh hybrid' -- "$cur")); return ;;
+		esac ;;
 	esac
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
