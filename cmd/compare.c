@@ -70,22 +70,6 @@ static void compare_help(FILE *out)
 	      out);
 }
 
-/* FNV-1a, enough to tell two results apart. */
-static void digest(uint64_t *h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		*h = (*h ^ b[i]) * 0x100000001b3ULL;
-}
-
-/* Little-endian, so a digest means the same on every host. */
-static void digest_u64(uint64_t *h, uint64_t v)
-{
-	v = htole64(v);
-	digest(h, &v, sizeof(v));
-}
-
 /* The whole file's bytes and size. */
 static int digest_file(struct imc_file *f, uint64_t *h)
 {
@@ -95,48 +79,13 @@ static int digest_file(struct imc_file *f, uint64_t *h)
 
 	if (posix_memalign((void **)&buf, 4096, CMP_CHUNK))
 		return -ENOMEM;
-	digest_u64(h, (uint64_t)f->inode->size);
+	imc_digest_u64(h, (uint64_t)f->inode->size);
 	while ((n = imc_file_pread(f, buf, CMP_CHUNK, pos)) > 0) {
-		digest(h, buf, (size_t)n);
+		imc_digest(h, buf, (size_t)n);
 		pos += n;
 	}
 	free(buf);
 	return n < 0 ? (int)n : 0;
-}
-
-/* Runs of the same type, contiguous on disk, are one: both mappers agree
- * on those even though bh sees them a block at a time. */
-struct cmp_merge {
-	uint64_t *h;
-	bool have;
-	uint64_t off, len, addr;
-	unsigned int type;
-};
-
-static void merge_flush(struct cmp_merge *m)
-{
-	if (!m->have)
-		return;
-	digest_u64(m->h, m->off);
-	digest_u64(m->h, m->len);
-	digest_u64(m->h, m->type);
-	digest_u64(m->h, m->addr);
-	m->have = false;
-}
-
-static void merge_add(struct cmp_merge *m, uint64_t off, uint64_t len,
-		      unsigned int type, uint64_t addr)
-{
-	bool has_addr = addr != IOMAP_NULL_ADDR;
-
-	if (m->have && type == m->type && off == m->off + m->len &&
-	    (!has_addr || addr == m->addr + m->len)) {
-		m->len += len;
-		return;
-	}
-	merge_flush(m);
-	*m = (struct cmp_merge){ .h = m->h, .have = true, .off = off,
-				 .len = len, .addr = addr, .type = type };
 }
 
 static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
@@ -150,7 +99,7 @@ static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 	};
 	struct iomap_iter it = { .inode = f->inode, .pos = (loff_t)off,
 				 .len = len };
-	struct cmp_merge m = { .h = h };
+	struct imc_runs m = { .h = h };
 	int ret;
 
 	if (src.mapper == IOMAP_MAPPER_BH ? !src.get_block : !src.ops)
@@ -158,79 +107,13 @@ static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 	while ((ret = iomap_iter_source(&it, &src)) > 0) {
 		const struct iomap *im = &it.iomap;
 
-		merge_add(&m, (uint64_t)it.pos, iomap_length(&it), im->type,
+		imc_runs_add(&m, (uint64_t)it.pos, iomap_length(&it), im->type,
 			  im->addr == IOMAP_NULL_ADDR ? IOMAP_NULL_ADDR :
 							iomap_addr(im, it.pos));
 		it.status = iomap_iter_advance(&it, iomap_length(&it));
 	}
-	merge_flush(&m);
+	imc_runs_flush(&m);
 	return ret;
-}
-
-static int op_fiemap(struct imc_ctx *c, struct imc_file *f, uint64_t off,
-		     uint64_t len, uint64_t *h)
-{
-	struct fiemap_extent ext[CMP_BATCH];
-	struct cmp_merge m = { .h = h };
-	uint64_t pos = off, end = off + len;
-
-	while (pos < end) {
-		unsigned int n = 0;
-		int ret = imc_file_fiemap(c, f, 0, pos, end - pos, ext,
-					  CMP_BATCH, &n);
-
-		if (ret)
-			return ret;
-		/*
-		 * LAST and MERGED say how the answer was built, not what; and
-		 * bh reports only the blocks asked for, iomap whole extents,
-		 * so both are clipped to the range.
-		 */
-		for (unsigned int i = 0; i < n; i++) {
-			uint64_t l = ext[i].fe_logical, p = ext[i].fe_physical;
-			uint64_t e = l + ext[i].fe_length;
-
-			if (l < off) {
-				p += off - l;
-				l = off;
-			}
-			if (e > end)
-				e = end;
-			if (l < e)
-				merge_add(&m, l, e - l, ext[i].fe_flags &
-					  ~(FIEMAP_EXTENT_LAST |
-					    FIEMAP_EXTENT_MERGED), p);
-		}
-		if (n < CMP_BATCH || ext[n - 1].fe_logical +
-					     ext[n - 1].fe_length <= pos)
-			break;
-		pos = ext[n - 1].fe_logical + ext[n - 1].fe_length;
-	}
-	merge_flush(&m);
-	return 0;
-}
-
-static int op_seek(struct imc_ctx *c, struct imc_file *f, uint64_t off,
-		   uint64_t *h)
-{
-	loff_t pos = (loff_t)off;
-
-	for (;;) {
-		loff_t d = imc_file_seek(c, f, pos, SEEK_DATA), e;
-
-		if (d == -ENXIO)
-			return 0;
-		if (d < 0)
-			return (int)d;
-		e = imc_file_seek(c, f, d, SEEK_HOLE);
-		if (e < 0)
-			return (int)e;
-		if (e <= pos)
-			return -EIO;
-		digest_u64(h, (uint64_t)d);
-		digest_u64(h, (uint64_t)e);
-		pos = e;
-	}
 }
 
 static int op_read(struct imc_file *f, uint64_t off, uint64_t len,
@@ -250,7 +133,7 @@ static int op_read(struct imc_file *f, uint64_t off, uint64_t len,
 			ret = r < 0 ? (int)r : 0;
 		if (r <= 0)
 			break;
-		digest(h, buf, (size_t)r);
+		imc_digest(h, buf, (size_t)r);
 		pos += (uint64_t)r;
 	}
 	free(buf);
@@ -331,9 +214,9 @@ static int cmp_op(struct imc_ctx *c, enum cmp_op op, struct imc_file *f,
 	if (op == OP_MAP)
 		return op_map(c, f, off, len, h);
 	if (op == OP_FIEMAP)
-		return len ? op_fiemap(c, f, off, len, h) : 0;
+		return len ? imc_digest_fiemap(c, f, off, len, true, h) : 0;
 	if (op == OP_SEEK)
-		return op_seek(c, f, off, h);
+		return imc_digest_seek(c, f, off, h);
 	if (op == OP_READ)
 		return op_read(f, off, len, h);
 	if (op == OP_WRITE)
@@ -352,7 +235,7 @@ static int cmp_measure(struct imc_ctx *ctx, struct imc_ctx *c,
 	uint64_t off, len, t0;
 	int ret;
 
-	r->digest = 0xcbf29ce484222325ULL;
+	r->digest = IMC_DIGEST_INIT;
 	ret = imc_file_open_flags(c, spec, mutates(a->op) ? IMC_OPEN_RDWR : 0, &f);
 	if (ret)
 		return ret;

@@ -41,7 +41,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat compare cp falloc fiemap help ls map probe punch seek shell stat truncate write zero'
+	local cmds='cat compare convert cp falloc fiemap help ls map probe punch seek shell stat truncate write zero'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -70,6 +70,7 @@ _iomapctl()
 	case $cmd in
 	cat) opts=""; kind=f ;;
 	compare) opts="--op= "; kind=f ;;
+	convert) opts=""; kind=f ;;
 	cp) opts="-r -f --recursive --force --sparse= --reflink= --verify "; kind=f ;;
 	falloc) opts="-k --keep-size "; kind=f ;;
 	fiemap) opts="-l --xattr --sync --length --filefrag "; kind=f ;;
