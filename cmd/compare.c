@@ -108,8 +108,9 @@ static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 		const struct iomap *im = &it.iomap;
 
 		imc_runs_add(&m, (uint64_t)it.pos, iomap_length(&it), im->type,
-			  im->addr == IOMAP_NULL_ADDR ? IOMAP_NULL_ADDR :
-							iomap_addr(im, it.pos));
+			     im->addr == IOMAP_NULL_ADDR ?
+				     IOMAP_NULL_ADDR :
+				     iomap_addr(im, it.pos));
 		it.status = iomap_iter_advance(&it, iomap_length(&it));
 	}
 	imc_runs_flush(&m);
@@ -312,9 +313,9 @@ static void stats_json(struct imc_json *j, const char *key,
 }
 
 /* The mappers compared, in column order; the ratio is last over first. */
-static const enum iomap_mapper cmp_mappers[] = {
-	IOMAP_MAPPER_IOMAP, IOMAP_MAPPER_HYBRID, IOMAP_MAPPER_BH
-};
+static const enum iomap_mapper cmp_mappers[] = { IOMAP_MAPPER_IOMAP,
+						 IOMAP_MAPPER_HYBRID,
+						 IOMAP_MAPPER_BH };
 #define CMP_NR (sizeof(cmp_mappers) / sizeof(cmp_mappers[0]))
 
 static void row(FILE *out, const char *label, const double v[CMP_NR],
@@ -333,14 +334,14 @@ static void row(FILE *out, const char *label, const double v[CMP_NR],
 }
 
 /* One row: @expr gives the value from each run's statistics, @st. */
-#define CMP_ROW(out, label, runs, expr, integer)                \
-	do {                                                    \
-		double v_[CMP_NR];                              \
-		for (size_t i_ = 0; i_ < CMP_NR; i_++) {        \
+#define CMP_ROW(out, label, runs, expr, integer)                     \
+	do {                                                         \
+		double v_[CMP_NR];                                   \
+		for (size_t i_ = 0; i_ < CMP_NR; i_++) {             \
 			const struct iomap_stats *st = &runs[i_].st; \
-			v_[i_] = (double)(expr);                \
-		}                                               \
-		row(out, label, v_, integer);                   \
+			v_[i_] = (double)(expr);                     \
+		}                                                    \
+		row(out, label, v_, integer);                        \
 	} while (0)
 
 static bool cmp_same(const struct cmp_run *runs)

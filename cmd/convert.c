@@ -100,13 +100,16 @@ static void cv_params(const struct cv_stage *s, struct iomap_io_params *io)
 	}
 }
 
-static uint64_t *cv_step(struct cv_work *w, enum iomap_op op,
-			 const char *what, loff_t offset, enum cv_kind kind)
+static uint64_t *cv_step(struct cv_work *w, enum iomap_op op, const char *what,
+			 loff_t offset, enum cv_kind kind)
 {
 	struct cv_step *s = &w->r->steps[w->r->nsteps++];
 
-	*s = (struct cv_step){ .op = op, .what = what, .offset = offset,
-			       .kind = kind, .digest = IMC_DIGEST_INIT };
+	*s = (struct cv_step){ .op = op,
+			       .what = what,
+			       .offset = offset,
+			       .kind = kind,
+			       .digest = IMC_DIGEST_INIT };
 	return &s->digest;
 }
 
@@ -129,8 +132,7 @@ static int cv_rebind(struct imc_file *f, enum iomap_io_path path)
 }
 
 /* A read step: the bytes of [pos, pos + len) (short at EOF). */
-static int cv_read(struct cv_work *w, enum iomap_op op, loff_t pos,
-		   size_t len)
+static int cv_read(struct cv_work *w, enum iomap_op op, loff_t pos, size_t len)
 {
 	uint64_t *h = cv_step(w, op, "read", pos, CV_BYTES);
 	ssize_t n = imc_file_pread(w->f, w->buf, len, pos);
@@ -142,8 +144,7 @@ static int cv_read(struct cv_work *w, enum iomap_op op, loff_t pos,
 }
 
 /* A write step: @len bytes of a pattern of the offset at @pos. */
-static int cv_write(struct cv_work *w, enum iomap_op op, loff_t pos,
-		    size_t len)
+static int cv_write(struct cv_work *w, enum iomap_op op, loff_t pos, size_t len)
 {
 	uint64_t *h = cv_step(w, op, "write", pos, CV_BYTES);
 	ssize_t n;
@@ -162,8 +163,8 @@ static int cv_write(struct cv_work *w, enum iomap_op op, loff_t pos,
 static int cv_xattr(struct cv_work *w)
 {
 	struct fiemap_extent ext[CV_MAX_EXT];
-	uint64_t *h = cv_step(w, IOMAP_OP_XATTR, "fiemap --xattr", 0,
-			      CV_FIEMAP);
+	uint64_t *h =
+		cv_step(w, IOMAP_OP_XATTR, "fiemap --xattr", 0, CV_FIEMAP);
 	unsigned int n = 0;
 	int ret = imc_file_fiemap(w->f->ctx, w->f, FIEMAP_FLAG_XATTR, 0,
 				  UINT64_MAX >> 1, ext, CV_MAX_EXT, &n);
@@ -194,8 +195,8 @@ static int cv_report(struct cv_work *w, const char *when)
 }
 
 /* Zero-range and truncate down then up: the `zero` and `truncate` ones. */
-static int cv_space(struct cv_work *w, loff_t zpos, uint64_t zlen,
-		    loff_t down, loff_t up)
+static int cv_space(struct cv_work *w, loff_t zpos, uint64_t zlen, loff_t down,
+		    loff_t up)
 {
 	struct iomap_space_ops ops;
 	uint64_t *h;
@@ -307,7 +308,8 @@ static int cv_final(struct cv_work *w, enum iomap_io_path path)
 
 			*h = IMC_DIGEST_INIT;
 			imc_digest(h, w->buf + o,
-				   (size_t)(n - o < CV_BLOCK ? n - o : CV_BLOCK));
+				   (size_t)(n - o < CV_BLOCK ? n - o :
+							       CV_BLOCK));
 		}
 		pos += n;
 	}
@@ -395,8 +397,9 @@ static void cv_note(struct cv_diff *d, enum cv_kind kind, const char *op,
 	d->kind[kind] = true;
 	if (d->any)
 		return;
-	*d = (struct cv_diff){ .any = true, .op = op, .what = what,
-			       .offset = offset };
+	*d = (struct cv_diff){
+		.any = true, .op = op, .what = what, .offset = offset
+	};
 	d->kind[kind] = true;
 }
 
@@ -475,8 +478,9 @@ static void cv_stage_text(FILE *out, size_t i, const struct cv_run *r,
 {
 	char label[96];
 
-	fprintf(out, "%-5zu %-35s %-5s %-6s %-5s %9llu %8llu %8llu %11llu "
-		     "%5.2f %8.4f\n",
+	fprintf(out,
+		"%-5zu %-35s %-5s %-6s %-5s %9llu %8llu %8llu %11llu "
+		"%5.2f %8.4f\n",
 		i, cv_label(&cv_stages[i], label, sizeof(label)),
 		d->kind[CV_BYTES] ? "DIFF" : "same",
 		d->kind[CV_FIEMAP] ? "DIFF" : "same",
@@ -504,8 +508,9 @@ static int cv_stages_run(struct imc_ctx *ctx, const struct imc_spec *sp,
 		imc_json_str(&j, "file", name);
 		imc_json_arr_begin(&j, "stages");
 	} else {
-		fprintf(ctx->out, "convert %s\n%-5s %-35s %-5s %-6s %-5s %9s "
-				  "%8s %8s %11s %5s %8s\n",
+		fprintf(ctx->out,
+			"convert %s\n%-5s %-35s %-5s %-6s %-5s %9s "
+			"%8s %8s %11s %5s %8s\n",
 			name, "stage", "on iomap", "bytes", "fiemap", "seek",
 			"map_calls", "requests", "b_heads", "written", "WA",
 			"seconds");
@@ -546,11 +551,12 @@ static int cv_stages_run(struct imc_ctx *ctx, const struct imc_spec *sp,
 		imc_json_end(&j);
 	}
 	if (!ret && first.any)
-		ret = imc_errf(ctx, "%s: stage %zu: %s (%s) at offset %lld "
-				    "differs from the all-bh baseline (%s)",
+		ret = imc_errf(ctx,
+			       "%s: stage %zu: %s (%s) at offset %lld "
+			       "differs from the all-bh baseline (%s)",
 			       name, bad, first.op, first.what,
 			       (long long)first.offset,
-			       kind_names[first.kind[CV_BYTES] ? CV_BYTES :
+			       kind_names[first.kind[CV_BYTES]	? CV_BYTES :
 					  first.kind[CV_FIEMAP] ? CV_FIEMAP :
 								  CV_SEEK]);
 	return ret;
@@ -568,8 +574,9 @@ static int cmd_convert(struct imc_ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!sp.image) {
-		fprintf(ctx->err, "iomapctl: convert: %s: give IMAGE:PATH (the "
-				  "workload runs on a copy of the image)\n",
+		fprintf(ctx->err,
+			"iomapctl: convert: %s: give IMAGE:PATH (the "
+			"workload runs on a copy of the image)\n",
 			argv[optind]);
 		imc_spec_free(&sp);
 		return IMC_EXIT_USAGE;

@@ -25,7 +25,6 @@ void imc_digest_u64(uint64_t *h, uint64_t v)
 	imc_digest(h, &v, sizeof(v));
 }
 
-
 void imc_runs_flush(struct imc_runs *m)
 {
 	if (!m->have)
@@ -38,7 +37,7 @@ void imc_runs_flush(struct imc_runs *m)
 }
 
 void imc_runs_add(struct imc_runs *m, uint64_t off, uint64_t len,
-		      unsigned int type, uint64_t addr)
+		  unsigned int type, uint64_t addr)
 {
 	bool has_addr = addr != IOMAP_NULL_ADDR;
 
@@ -48,8 +47,12 @@ void imc_runs_add(struct imc_runs *m, uint64_t off, uint64_t len,
 		return;
 	}
 	imc_runs_flush(m);
-	*m = (struct imc_runs){ .h = m->h, .have = true, .off = off,
-				 .len = len, .addr = addr, .type = type };
+	*m = (struct imc_runs){ .h = m->h,
+				.have = true,
+				.off = off,
+				.len = len,
+				.addr = addr,
+				.type = type };
 }
 
 int imc_digest_fiemap(struct imc_ctx *c, struct imc_file *f, uint64_t off,
@@ -88,8 +91,8 @@ int imc_digest_fiemap(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 						       FIEMAP_EXTENT_MERGED),
 					     phys ? p : IOMAP_NULL_ADDR);
 		}
-		if (n < DIGEST_BATCH || ext[n - 1].fe_logical +
-					     ext[n - 1].fe_length <= pos)
+		if (n < DIGEST_BATCH ||
+		    ext[n - 1].fe_logical + ext[n - 1].fe_length <= pos)
 			break;
 		pos = ext[n - 1].fe_logical + ext[n - 1].fe_length;
 	}
@@ -119,4 +122,3 @@ int imc_digest_seek(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 		pos = e;
 	}
 }
-

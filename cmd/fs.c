@@ -345,7 +345,8 @@ int imc_file_fiemap(struct imc_ctx *ctx, struct imc_file *f, uint32_t flags,
 		return host_fiemap(f, flags, start, len, ext, max, n);
 	ops = f->fs->ops->iomap;
 	ret = (flags & FIEMAP_FLAG_XATTR) ?
-		      imc_report_source(ctx, f, IOMAP_OP_XATTR, ops->xattr, &src) :
+		      imc_report_source(ctx, f, IOMAP_OP_XATTR, ops->xattr,
+					&src) :
 		      imc_report_source(ctx, f, IOMAP_OP_REPORT, ops->report,
 					&src);
 	if (ret)

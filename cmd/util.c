@@ -151,12 +151,12 @@ int imc_parse_mapper(struct imc_ctx *ctx, const char *spec,
 		int op, m;
 
 		if (base < 0) {
-			base = word_index(w, n, mapper_word, IOMAP_MAPPER_COUNT);
+			base = word_index(w, n, mapper_word,
+					  IOMAP_MAPPER_COUNT);
 			if (base < 0)
 				return bad_mapper(ctx, spec, w, n, mappers);
 		} else if (k >= n) {
-			return bad_mapper(ctx, spec, w, n,
-					  "is not OP=MAPPER");
+			return bad_mapper(ctx, spec, w, n, "is not OP=MAPPER");
 		} else {
 			op = word_index(w, k, op_word, IOMAP_OP_COUNT);
 			if (op < 0)

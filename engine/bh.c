@@ -16,7 +16,7 @@
  * always sets both), so it is UNWRITTEN with its block, never a hole.
  */
 void iomap_bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
-			const struct iomap_bh *bh, struct iomap *m)
+		       const struct iomap_bh *bh, struct iomap *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->offset = pos;
@@ -56,8 +56,8 @@ const struct iomap_bh *iomap__folio_bh_mapped(const struct iomap_folio *folio,
 
 	if (!folio || !iomap__folio_bhs(folio))
 		return NULL;
-	bh = &iomap__folio_bhs(folio)[(pos - folio->pos) >>
-				      folio->cache->blkbits];
+	bh = &iomap__folio_bhs(
+		folio)[(pos - folio->pos) >> folio->cache->blkbits];
 	if (!(bh->state & IOMAP_BH_MAPPED) || (bh->state & IOMAP_BH_DELAY))
 		return NULL;
 	return bh;
@@ -74,7 +74,8 @@ int iomap__folio_bh_record(struct iomap_folio *folio, const struct iomap *m,
 	if (m->type == IOMAP_INLINE)
 		return 0; /* nothing to remember: no block */
 	if (!folio->private) {
-		folio->private = calloc(folio->nblocks, sizeof(struct iomap_bh));
+		folio->private =
+			calloc(folio->nblocks, sizeof(struct iomap_bh));
 		if (!folio->private)
 			return -ENOMEM;
 		st->bh_allocated += folio->nblocks;
@@ -140,7 +141,8 @@ static int iomap_bh_begin_ops(struct iomap_iter *iter,
 	if (m->addr != IOMAP_NULL_ADDR)
 		m->addr += (uint64_t)(start - m->offset);
 	if (m->inline_data)
-		m->inline_data = (uint8_t *)m->inline_data + (start - m->offset);
+		m->inline_data =
+			(uint8_t *)m->inline_data + (start - m->offset);
 	m->offset = start;
 	m->length = (uint64_t)(end - start);
 	m->flags |= IOMAP_F_BOUNDARY | IOMAP_F_BUFFER_HEAD;
@@ -152,8 +154,8 @@ int iomap__bh_begin(struct iomap_iter *iter, const struct iomap_source *src)
 	struct iomap_inode *inode = iter->inode;
 	uint64_t bs = iomap_blocksize(inode);
 	loff_t bpos = iter->pos & ~(loff_t)(bs - 1);
-	uint64_t want = round_up_u64((uint64_t)(iter->pos - bpos) + iter->len,
-				     bs);
+	uint64_t want =
+		round_up_u64((uint64_t)(iter->pos - bpos) + iter->len, bs);
 	struct iomap_bh bh = { .size = bs };
 	const struct iomap_folio *folio = NULL;
 	const struct iomap_bh *cached;
@@ -177,8 +179,9 @@ int iomap__bh_begin(struct iomap_iter *iter, const struct iomap_source *src)
 	}
 	/* The read skips an uptodate block: no need to map it. */
 	if (plain_read && folio &&
-	    iomap_folio_block_uptodate(
-		    folio, (unsigned int)((bpos - folio->pos) >> inode->blkbits))) {
+	    iomap_folio_block_uptodate(folio,
+				       (unsigned int)((bpos - folio->pos) >>
+						      inode->blkbits))) {
 		iomap_bh_to_iomap(inode, bpos, &bh, &iter->iomap);
 		return 0;
 	}

@@ -151,7 +151,7 @@ static int iomap_read_iter(struct iomap_iter *iter, struct iomap_readctx *rc)
 {
 	uint64_t length = iomap_length(iter);
 	int ret = iomap_read_range(rc, iomap_iter_srcmap(iter), iter->pos,
-				    length);
+				   length);
 
 	if (ret < 0)
 		return ret;
@@ -289,7 +289,6 @@ ssize_t iomap__buffered_read(struct iomap_file *file, void *buf, size_t len,
 	}
 	return done;
 }
-
 
 ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 			      size_t len, loff_t pos)

@@ -129,8 +129,7 @@ static int iomap_dio_bio(struct iomap_dio *dio, const struct iomap_iter *iter,
 }
 
 /* Do the part of a direct I/O the current mapping of @iter covers. */
-static int iomap_dio_range(struct iomap_dio *dio,
-			   const struct iomap_iter *iter)
+static int iomap_dio_range(struct iomap_dio *dio, const struct iomap_iter *iter)
 {
 	const struct iomap *m = &iter->iomap;
 	uint64_t length = iomap_length(iter);
@@ -206,9 +205,9 @@ static int iomap_dio_iter(struct iomap_iter *iter, struct iomap_dio *dio)
 static ssize_t iomap_dio_loop(struct iomap_dio *dio, size_t len)
 {
 	const struct iomap_opset *ops = dio->file->ops;
-	struct iomap_source src = iomap__file_source(
-		dio->file, IOMAP_OP_DIRECT,
-		dio->write ? ops->direct_write : ops->read);
+	struct iomap_source src =
+		iomap__file_source(dio->file, IOMAP_OP_DIRECT,
+				   dio->write ? ops->direct_write : ops->read);
 	struct iomap_iter iter = {
 		.inode = dio->file->inode,
 		.pos = dio->pos,

@@ -110,9 +110,8 @@ static bool iomap_fiemap_merges(const struct iomap *prev, const struct iomap *m)
 	       prev->addr + prev->length == m->addr;
 }
 
-int iomap_fiemap_source(struct iomap_inode *inode,
-			struct iomap_fiemap_info *fi, loff_t start,
-			uint64_t len, uint32_t supported,
+int iomap_fiemap_source(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
+			loff_t start, uint64_t len, uint32_t supported,
 			const struct iomap_source *src)
 {
 	struct iomap_iter iter = {
@@ -163,8 +162,7 @@ int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		 loff_t start, uint64_t len, uint32_t supported,
 		 const struct iomap_ops *ops)
 {
-	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP,
-				    .ops = ops };
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
 
 	return iomap_fiemap_source(inode, fi, start, len, supported, &src);
 }
@@ -195,8 +193,7 @@ uint64_t iomap_bmap_source(struct iomap_inode *inode, uint64_t bno,
 uint64_t iomap_bmap(struct iomap_inode *inode, uint64_t bno,
 		    const struct iomap_ops *ops)
 {
-	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP,
-				    .ops = ops };
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
 
 	return iomap_bmap_source(inode, bno, &src);
 }

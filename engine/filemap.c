@@ -174,7 +174,8 @@ static void iomap_folio_drop_range(struct iomap_folio *folio, loff_t start,
 	iomap_folio_clear_dirty(folio, (size_t)(bfrom - folio->pos),
 				(size_t)(bto - bfrom), blkbits);
 	if (iomap__folio_bhs(folio))
-		memset(&iomap__folio_bhs(folio)[(bfrom - folio->pos) >> blkbits],
+		memset(&iomap__folio_bhs(
+			       folio)[(bfrom - folio->pos) >> blkbits],
 		       0,
 		       sizeof(struct iomap_bh) *
 			       (size_t)((bto - bfrom) >> blkbits));
@@ -345,14 +346,15 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 			return 0;
 		}
 		ret = iomap_write_prep_block(file, folio, src, pos & ~bmask,
-					      pos, n);
+					     pos, n);
 		if (!ret)
 			ret = iomap_write_prep_block(
 				file, folio, src,
 				(pos + (loff_t)n - 1) & ~bmask, pos, n);
 		if (!ret)
 			iomap_write_copy(file, folio,
-					 w->buf ? w->buf + (pos - w->pos) : NULL,
+					 w->buf ? w->buf + (pos - w->pos) :
+						  NULL,
 					 pos, n);
 		/* bh, hybrid: the blocks' mapping stays in their buffer heads. */
 		if (!ret && (iter->iomap.flags & IOMAP_F_BUFFER_HEAD))
@@ -406,27 +408,14 @@ static int iomap_zero_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 	}
 }
 
-int iomap__cache_zero(struct iomap_file *file, loff_t pos, uint64_t len)
-{
-	struct iomap_writectx w = {
-		.file = file,
-		.src = iomap__file_source(file, IOMAP_OP_WRITE,
-					  file->ops->buffered_write),
-		.pos = pos,
-	};
-	struct iomap_iter iter = { .inode = file->inode,
-				   .pos = pos,
-				   .len = len,
-				   .flags = IOMAP_ZERO };
-	int ret;
-
-	while ((ret = iomap_iter_source(&iter, &w.src)) > 0)
-		iter.status = iomap_zero_iter(&iter, &w);
-	return ret;
-}
-
-ssize_t iomap__cache_write(struct iomap_file *file, const void *buf,
-			   size_t len, loff_t pos)
+/*
+ * The write loop by the file's write mapper: copy @buf in, or zero when it
+ * is NULL (IOMAP_ZERO, holes and unwritten blocks left alone).  Bytes done,
+ * or -errno when none.
+ */
+static ssize_t iomap_cache_write_loop(struct iomap_file *file,
+				      const uint8_t *buf, uint64_t len,
+				      loff_t pos)
 {
 	struct iomap_writectx w = {
 		.file = file,
@@ -438,12 +427,24 @@ ssize_t iomap__cache_write(struct iomap_file *file, const void *buf,
 	struct iomap_iter iter = { .inode = file->inode,
 				   .pos = pos,
 				   .len = len,
-				   .flags = IOMAP_WRITE };
+				   .flags = buf ? IOMAP_WRITE : IOMAP_ZERO };
 	int ret;
 
 	while ((ret = iomap_iter_source(&iter, &w.src)) > 0)
-		iter.status = iomap_write_iter(&iter, &w);
-	if (iter.pos > pos)
+		iter.status = buf ? iomap_write_iter(&iter, &w) :
+				    iomap_zero_iter(&iter, &w);
+	if (buf && iter.pos > pos)
 		return (ssize_t)(iter.pos - pos);
 	return ret;
+}
+
+int iomap__cache_zero(struct iomap_file *file, loff_t pos, uint64_t len)
+{
+	return (int)iomap_cache_write_loop(file, NULL, len, pos);
+}
+
+ssize_t iomap__cache_write(struct iomap_file *file, const void *buf, size_t len,
+			   loff_t pos)
+{
+	return iomap_cache_write_loop(file, buf, len, pos);
 }

@@ -162,9 +162,9 @@ struct iomap_file {
  * The mapping source of operation @op of @file: its mapper from the
  * device's parameters, @ops (the table of the operation) and get_block.
  */
-static inline struct iomap_source iomap__file_source(
-	const struct iomap_file *file, enum iomap_op op,
-	const struct iomap_ops *ops)
+static inline struct iomap_source
+iomap__file_source(const struct iomap_file *file, enum iomap_op op,
+		   const struct iomap_ops *ops)
 {
 	return (struct iomap_source){
 		.mapper = iomap_io_mapper(&file->dev->params, op),
@@ -181,8 +181,7 @@ static inline struct iomap_file *iomap__cache_file(struct iomap_cache *cache)
 }
 
 /* The buffer heads the bh and hybrid mappers keep on @folio, or NULL. */
-static inline struct iomap_bh *
-iomap__folio_bhs(const struct iomap_folio *folio)
+static inline struct iomap_bh *iomap__folio_bhs(const struct iomap_folio *folio)
 {
 	return folio->private;
 }
@@ -282,8 +281,8 @@ void iomap__cache_drop(struct iomap_file *file, loff_t start, loff_t end);
  * mapper (write_begin, copy, write_end per folio), moving i_size.  Bytes
  * copied, or -errno when none.
  */
-ssize_t iomap__cache_write(struct iomap_file *file, const void *buf,
-			   size_t len, loff_t pos);
+ssize_t iomap__cache_write(struct iomap_file *file, const void *buf, size_t len,
+			   loff_t pos);
 /* Make [pos, pos + len) read as zeros through the cache (zero_range). */
 int iomap__cache_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 

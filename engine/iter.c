@@ -209,8 +209,7 @@ int iomap_iter_source(struct iomap_iter *iter, const struct iomap_source *src)
 
 int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)
 {
-	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP,
-				    .ops = ops };
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
 
 	return iomap_iter_source(iter, &src);
 }

@@ -94,8 +94,7 @@ loff_t iomap_seek_source(struct iomap_inode *inode, loff_t offset, int whence,
 loff_t iomap_seek_hole(struct iomap_inode *inode, loff_t offset,
 		       const struct iomap_ops *ops)
 {
-	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP,
-				    .ops = ops };
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
 
 	return iomap_seek_source(inode, offset, SEEK_HOLE, &src);
 }
@@ -103,8 +102,7 @@ loff_t iomap_seek_hole(struct iomap_inode *inode, loff_t offset,
 loff_t iomap_seek_data(struct iomap_inode *inode, loff_t offset,
 		       const struct iomap_ops *ops)
 {
-	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP,
-				    .ops = ops };
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
 
 	return iomap_seek_source(inode, offset, SEEK_DATA, &src);
 }

@@ -96,9 +96,9 @@ const char *iomap_mapper_name(enum iomap_mapper mapper)
 const char *iomap_op_name(enum iomap_op op)
 {
 	static const char *const names[IOMAP_OP_COUNT] = {
-		[IOMAP_OP_XATTR] = "xattr", [IOMAP_OP_REPORT] = "report",
+		[IOMAP_OP_XATTR] = "xattr",   [IOMAP_OP_REPORT] = "report",
 		[IOMAP_OP_DIRECT] = "direct", [IOMAP_OP_WRITE] = "write",
-		[IOMAP_OP_READ] = "read",   [IOMAP_OP_DAX] = "dax",
+		[IOMAP_OP_READ] = "read",     [IOMAP_OP_DAX] = "dax",
 	};
 
 	return (unsigned int)op < IOMAP_OP_COUNT ? names[op] : NULL;
@@ -107,9 +107,8 @@ const char *iomap_op_name(enum iomap_op op)
 enum iomap_mapper iomap_io_mapper(const struct iomap_io_params *params,
 				  enum iomap_op op)
 {
-	unsigned int m = (unsigned int)op < IOMAP_OP_COUNT ?
-				 params->op_mapper[op] :
-				 0;
+	unsigned int m =
+		(unsigned int)op < IOMAP_OP_COUNT ? params->op_mapper[op] : 0;
 
 	if (m && m <= IOMAP_MAPPER_COUNT)
 		return (enum iomap_mapper)(m - 1);

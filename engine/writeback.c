@@ -122,8 +122,8 @@ static void iomap_ioend_done(struct iomap__io *io, int error)
 	 * queue is idle.  Without memory to remember it, now.
 	 */
 	if (!iomap_wb_done_room(wb)) {
-		iomap_wb_set_error(wb, wops->submit(&wb->wpc, &io->ioend,
-						    error));
+		iomap_wb_set_error(wb,
+				   wops->submit(&wb->wpc, &io->ioend, error));
 		return;
 	}
 	wb->done[wb->ndone++] =

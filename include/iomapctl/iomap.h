@@ -314,9 +314,8 @@ uint32_t iomap_to_fiemap_flags(const struct iomap *iomap);
  * contiguous blocks of one kind merge into one extent flagged MERGED, as
  * generic_block_fiemap() reported them.
  */
-int iomap_fiemap_source(struct iomap_inode *inode,
-			struct iomap_fiemap_info *fi, loff_t start,
-			uint64_t len, uint32_t supported,
+int iomap_fiemap_source(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
+			loff_t start, uint64_t len, uint32_t supported,
 			const struct iomap_source *src);
 
 /**

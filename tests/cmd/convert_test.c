@@ -58,8 +58,9 @@ static void convert_image(const char *mkfs)
 	cr_assert_eq(t_sh_out(&before, "cd '%s' && md5sum < img", dir), 0);
 	cr_assert_eq(tc_run(dir, &out, NULL, "convert --json img:/f"), 0,
 		     "%s: %s", mkfs, out);
-	cr_assert(asprintf(&check, "[ops := ['xattr', 'report', 'direct', "
-				   "'write', 'read', 'dax']] and %s",
+	cr_assert(asprintf(&check,
+			   "[ops := ['xattr', 'report', 'direct', "
+			   "'write', 'read', 'dax']] and %s",
 			   stages_ok) > 0);
 	cr_expect_eq(tc_json(out, check), 0, "%s: %s", mkfs, out);
 	cr_assert_eq(t_sh_out(&after, "cd '%s' && md5sum < img", dir), 0);
@@ -84,14 +85,12 @@ Test(convert, text_table_and_usage)
 {
 	char *out, *err;
 
-	cr_assert_eq(t_sh("cd '%s' && mke2fs -q -F -t ext4 -d src img 16M",
-			  dir),
-		     0);
+	cr_assert_eq(
+		t_sh("cd '%s' && mke2fs -q -F -t ext4 -d src img 16M", dir), 0);
 	cr_assert_eq(tc_run(dir, &out, NULL, "convert img:/f"), 0, "%s", out);
 	cr_expect(strstr(out, "none (all bh)") != NULL, "%s", out);
 	cr_expect(strstr(out, "xattr,report,direct,write,read,dax; write,read "
-			      "hybrid")
-			  != NULL,
+			      "hybrid") != NULL,
 		  "%s", out);
 	cr_expect(strstr(out, "DIFF") == NULL, "%s", out);
 	free(out);

@@ -193,9 +193,10 @@ Test(io_buffered, eviction_keeps_data)
 						      (loff_t)pos),
 				     (ssize_t)n);
 			memcpy(want + pos, buf, n);
-			cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache), limit,
-				      "cache bound: %zu at %zu",
-				      iomap_cache_lru_bytes(fs.inode.cache), pos);
+			cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache),
+				      limit, "cache bound: %zu at %zu",
+				      iomap_cache_lru_bytes(fs.inode.cache),
+				      pos);
 		}
 		check_file(want, (loff_t)len);
 		cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache), limit);

@@ -166,7 +166,8 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 		if (path == IOMAP_IO_BUFFERED &&
 		    t_spec_mapper(mapper, IOMAP_OP_READ) != IOMAP_MAPPER_IOMAP)
 			cr_assert_gt(fs.stats.bh_allocated, 0, "%s", what);
-		if (t_spec_mapper(mapper, t_path_op(path)) == IOMAP_MAPPER_IOMAP)
+		if (t_spec_mapper(mapper, t_path_op(path)) ==
+		    IOMAP_MAPPER_IOMAP)
 			cr_assert_eq(fs.stats.bh_allocated, 0, "%s", what);
 		cr_assert_eq(iomap_file_close(file), 0);
 		cr_assert_eq(iomap_dev_close(dev), 0);
@@ -309,8 +310,7 @@ static void write_one(const char *img, unsigned int blkbits,
 		     what);
 	cr_assert_eq(iomap_file_close(file), 0, "%s: close", what);
 	cr_assert_eq(iomap_dev_close(dev), 0);
-	cr_assert_eq(open_path(img, IOMAP_IO_DIRECT, 0, &dev),
-		     0);
+	cr_assert_eq(open_path(img, IOMAP_IO_DIRECT, 0, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
 	read_compare(file, ref, ref_size, 1 << 20, what);
 	cr_assert_eq(iomap_file_close(file), 0);

@@ -229,9 +229,7 @@ static void check_one(const char *img, int path, int mapper, const uint8_t *ref,
 	snprintf(name, sizeof(name), "/new_%d_%d", path, mapper);
 	t_open(&f, img, name, 0);
 	cr_assert_eq(f.inode->size, size);
-	cr_assert_eq(open_dev(img, false, IOMAP_IO_DIRECT, 0,
-			      &dev),
-		     0);
+	cr_assert_eq(open_dev(img, false, IOMAP_IO_DIRECT, 0, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, f.inode, f.fs->ops->iomap, &file), 0);
 	cr_assert_eq(posix_memalign(&got, 4096, (size_t)size + 4096), 0);
 	cr_assert_eq(iomap_file_read(file, got,

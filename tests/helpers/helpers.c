@@ -143,8 +143,7 @@ const struct t_mapper_spec t_mappers[] = {
 	{ "bh,write=iomap", IOMAP_MAPPER_BH, { [IOMAP_OP_WRITE] = M(IOMAP) } },
 	{ "iomap,write=bh", IOMAP_MAPPER_IOMAP, { [IOMAP_OP_WRITE] = M(BH) } },
 	{ "hybrid,read=bh", IOMAP_MAPPER_HYBRID, { [IOMAP_OP_READ] = M(BH) } },
-	{ "bh,write=hybrid", IOMAP_MAPPER_BH,
-	  { [IOMAP_OP_WRITE] = M(HYBRID) } },
+	{ "bh,write=hybrid", IOMAP_MAPPER_BH, { [IOMAP_OP_WRITE] = M(HYBRID) } },
 };
 const int T_NR_MAPPERS = (int)(sizeof(t_mappers) / sizeof(t_mappers[0]));
 
