@@ -18,6 +18,7 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev
 cmake --build "$build" -j"$(nproc)" >/dev/null
 iomapctl=$build/cmd/iomapctl
 mkfrag=$build/bench/mkfrag
+maploop=$build/bench/maploop
 
 # time_cmd NAME CMD...: run CMD $runs times, print "NAME min median" seconds.
 time_cmd() {
@@ -74,6 +75,9 @@ print("%s: mapping calls iomap %d, bh %d; mapping time iomap %.4f s, bh %.4f s (
       % (sys.argv[1], i["map_calls"], b["map_calls"], i["seconds"], b["seconds"],
          b["seconds"] / max(i["seconds"], 1e-9), r["same_result"]))' "$f"
 done
+# The loop alone: a mapping source that answers at once, every block its
+# own extent (as /frag), so the rest of the per-mapping cost is the adapter's.
+"$maploop"
 for f in big frag16 frag; do
 	echo "$f: bh/iomap = $(ratio "bh:$f" "iomap:$f")x," \
 		"iomap vs debugfs ex = $(ratio "iomap:$f" "debugfs-ex:$f")x the time"

@@ -8,6 +8,7 @@
 const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_cat,
 	&imc_cmd_compare,
+	&imc_cmd_convert,
 	&imc_cmd_cp,
 	&imc_cmd_falloc,
 	&imc_cmd_fiemap,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* compare.c - `compare`: one operation through the iomap engine and through
- * the buffer-head emulation, on separate copies, with the costs side by side. */
+/* compare.c - `compare`: one operation through each mapper (iomap, hybrid,
+ * bh), on separate copies, with the costs side by side. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -42,13 +42,14 @@ struct cmp_args {
 
 static void compare_help(FILE *out)
 {
-	fputs("\nRuns OP on IMAGE:PATH once through the iomap engine and once "
-	      "through the\nbuffer-head emulation (one get_block per block), "
-	      "each on its own copy of the\nimage for the mutating ops, checks "
-	      "both give the same bytes or mapping, and\nprints mapping calls, "
-	      "I/O requests, bytes moved, write amplification and\nwall time "
-	      "side by side with the bh/iomap ratio.  Exit status 1 when the "
-	      "results\ndiffer.\n\n"
+	fputs("\nRuns OP on IMAGE:PATH through each mapper: iomap (one "
+	      "->iomap_begin per\nextent), hybrid (extents from ->iomap_begin, "
+	      "per-block state in buffer heads\non the folios) and bh (one "
+	      "get_block per block), each on its own copy of the\nimage for "
+	      "the mutating ops, checks all give the same bytes or mapping, "
+	      "and\nprints mapping calls, I/O requests, buffer heads, bytes "
+	      "moved, write\namplification and wall time side by side with the "
+	      "bh/iomap ratio.  Exit status\n1 when the results differ.\n\n"
 	      "  --op read      read [OFFSET, +LENGTH) (default: to EOF)\n"
 	      "  --op write     write LENGTH bytes (default 1m) at OFFSET, "
 	      "compare the file\n  --op map       the read mappings\n"
@@ -56,9 +57,10 @@ static void compare_help(FILE *out)
 	      "segments from OFFSET\n  --op zero      zero-range, compare the "
 	      "file (as `zero`)\n  --op truncate  truncate to OFFSET (default half the size), "
 	      "compare the file\n"
-	      "  --json         {file, op, same_result, iomap: STATS, bh: STATS}, "
-	      "STATS =\n                 {digest, map_calls, io_requests, "
-	      "bytes_read, bytes_written,\n                 "
+	      "  --json         {file, op, same_result, iomap: STATS, hybrid: "
+	      "STATS,\n                 bh: STATS}, STATS = {digest, map_calls, "
+	      "io_requests,\n                 bytes_read, bytes_written, "
+	      "buffer_heads,\n                 "
 	      "write_amplification, seconds}; digest: FNV-1a 64 of the\n"
 	      "                 result in hex (mutating ops: the size as 8 "
 	      "bytes little-endian,\n                 then the file's "
@@ -66,22 +68,6 @@ static void compare_help(FILE *out)
 	      "Examples:\n  iomapctl compare --op read disk.img:/big\n"
 	      "  iomapctl --io=direct compare --op write disk.img:/f 0 8m\n",
 	      out);
-}
-
-/* FNV-1a, enough to tell two results apart. */
-static void digest(uint64_t *h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		*h = (*h ^ b[i]) * 0x100000001b3ULL;
-}
-
-/* Little-endian, so a digest means the same on every host. */
-static void digest_u64(uint64_t *h, uint64_t v)
-{
-	v = htole64(v);
-	digest(h, &v, sizeof(v));
 }
 
 /* The whole file's bytes and size. */
@@ -93,172 +79,42 @@ static int digest_file(struct imc_file *f, uint64_t *h)
 
 	if (posix_memalign((void **)&buf, 4096, CMP_CHUNK))
 		return -ENOMEM;
-	digest_u64(h, (uint64_t)f->inode->size);
+	imc_digest_u64(h, (uint64_t)f->inode->size);
 	while ((n = imc_file_pread(f, buf, CMP_CHUNK, pos)) > 0) {
-		digest(h, buf, (size_t)n);
+		imc_digest(h, buf, (size_t)n);
 		pos += n;
 	}
 	free(buf);
 	return n < 0 ? (int)n : 0;
 }
 
-/* Runs of the same type, contiguous on disk, are one: both mappers agree
- * on those even though bh sees them a block at a time. */
-struct cmp_merge {
-	uint64_t *h;
-	bool have;
-	uint64_t off, len, addr;
-	unsigned int type;
-};
-
-static void merge_flush(struct cmp_merge *m)
-{
-	if (!m->have)
-		return;
-	digest_u64(m->h, m->off);
-	digest_u64(m->h, m->len);
-	digest_u64(m->h, m->type);
-	digest_u64(m->h, m->addr);
-	m->have = false;
-}
-
-static void merge_add(struct cmp_merge *m, uint64_t off, uint64_t len,
-		      unsigned int type, uint64_t addr)
-{
-	bool has_addr = addr != IOMAP_NULL_ADDR;
-
-	if (m->have && type == m->type && off == m->off + m->len &&
-	    (!has_addr || addr == m->addr + m->len)) {
-		m->len += len;
-		return;
-	}
-	merge_flush(m);
-	*m = (struct cmp_merge){ .h = m->h, .have = true, .off = off,
-				 .len = len, .addr = addr, .type = type };
-}
-
-struct bh_map {
-	struct cmp_merge m;
-	uint64_t end;
-};
-
-static int bh_map_actor(struct iomap_inode *inode, loff_t pos,
-			struct iomap_bh *bh, void *priv)
-{
-	struct bh_map *b = priv;
-	uint64_t len = 1ULL << inode->blkbits, addr = IOMAP_NULL_ADDR;
-	unsigned int type = IOMAP_HOLE;
-
-	if (bh->state & IOMAP_BH_UNWRITTEN)
-		type = IOMAP_UNWRITTEN;
-	else if (bh->state & IOMAP_BH_DELAY)
-		type = IOMAP_DELALLOC;
-	else if (bh->inline_data)
-		type = IOMAP_INLINE;
-	else if (bh->state & IOMAP_BH_MAPPED)
-		type = IOMAP_MAPPED;
-	if ((bh->state & IOMAP_BH_MAPPED) && type != IOMAP_INLINE)
-		addr = bh->blocknr << inode->blkbits;
-	if ((uint64_t)pos + len > b->end)
-		len = b->end - (uint64_t)pos;
-	merge_add(&b->m, (uint64_t)pos, len, type, addr);
-	return 0;
-}
-
 static int op_map(struct imc_ctx *c, struct imc_file *f, uint64_t off,
 		  uint64_t len, uint64_t *h)
 {
 	const struct iomap_opset *set = f->fs->ops->iomap;
+	struct iomap_source src = {
+		.mapper = iomap_io_mapper(&c->io, IOMAP_OP_READ),
+		.ops = set->read,
+		.get_block = set->get_block,
+	};
 	struct iomap_iter it = { .inode = f->inode, .pos = (loff_t)off,
 				 .len = len };
-	struct bh_map b = { .m = { .h = h }, .end = off + len };
+	struct imc_runs m = { .h = h };
 	int ret;
 
-	if (c->io.mapper == IOMAP_MAPPER_BH) {
-		if (!set->get_block)
-			return -EOPNOTSUPP;
-		ret = iomap_bh_walk(f->inode, (loff_t)off, len, 0, set->get_block,
-				    bh_map_actor, &b);
-	} else {
-		if (!set->read)
-			return -EOPNOTSUPP;
-		while ((ret = iomap_iter(&it, set->read)) > 0) {
-			const struct iomap *m = &it.iomap;
+	if (src.mapper == IOMAP_MAPPER_BH ? !src.get_block : !src.ops)
+		return -EOPNOTSUPP;
+	while ((ret = iomap_iter_source(&it, &src)) > 0) {
+		const struct iomap *im = &it.iomap;
 
-			merge_add(&b.m, (uint64_t)it.pos, iomap_length(&it),
-				  m->type, m->addr == IOMAP_NULL_ADDR ?
-				  IOMAP_NULL_ADDR : iomap_addr(m, it.pos));
-			it.status = iomap_iter_advance(&it, iomap_length(&it));
-		}
+		imc_runs_add(&m, (uint64_t)it.pos, iomap_length(&it), im->type,
+			     im->addr == IOMAP_NULL_ADDR ?
+				     IOMAP_NULL_ADDR :
+				     iomap_addr(im, it.pos));
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
 	}
-	merge_flush(&b.m);
+	imc_runs_flush(&m);
 	return ret;
-}
-
-static int op_fiemap(struct imc_ctx *c, struct imc_file *f, uint64_t off,
-		     uint64_t len, uint64_t *h)
-{
-	struct fiemap_extent ext[CMP_BATCH];
-	struct cmp_merge m = { .h = h };
-	uint64_t pos = off, end = off + len;
-
-	while (pos < end) {
-		unsigned int n = 0;
-		int ret = imc_file_fiemap(c, f, 0, pos, end - pos, ext,
-					  CMP_BATCH, &n);
-
-		if (ret)
-			return ret;
-		/*
-		 * LAST and MERGED say how the answer was built, not what; and
-		 * bh reports only the blocks asked for, iomap whole extents,
-		 * so both are clipped to the range.
-		 */
-		for (unsigned int i = 0; i < n; i++) {
-			uint64_t l = ext[i].fe_logical, p = ext[i].fe_physical;
-			uint64_t e = l + ext[i].fe_length;
-
-			if (l < off) {
-				p += off - l;
-				l = off;
-			}
-			if (e > end)
-				e = end;
-			if (l < e)
-				merge_add(&m, l, e - l, ext[i].fe_flags &
-					  ~(FIEMAP_EXTENT_LAST |
-					    FIEMAP_EXTENT_MERGED), p);
-		}
-		if (n < CMP_BATCH || ext[n - 1].fe_logical +
-					     ext[n - 1].fe_length <= pos)
-			break;
-		pos = ext[n - 1].fe_logical + ext[n - 1].fe_length;
-	}
-	merge_flush(&m);
-	return 0;
-}
-
-static int op_seek(struct imc_ctx *c, struct imc_file *f, uint64_t off,
-		   uint64_t *h)
-{
-	loff_t pos = (loff_t)off;
-
-	for (;;) {
-		loff_t d = imc_file_seek(c, f, pos, SEEK_DATA), e;
-
-		if (d == -ENXIO)
-			return 0;
-		if (d < 0)
-			return (int)d;
-		e = imc_file_seek(c, f, d, SEEK_HOLE);
-		if (e < 0)
-			return (int)e;
-		if (e <= pos)
-			return -EIO;
-		digest_u64(h, (uint64_t)d);
-		digest_u64(h, (uint64_t)e);
-		pos = e;
-	}
 }
 
 static int op_read(struct imc_file *f, uint64_t off, uint64_t len,
@@ -278,7 +134,7 @@ static int op_read(struct imc_file *f, uint64_t off, uint64_t len,
 			ret = r < 0 ? (int)r : 0;
 		if (r <= 0)
 			break;
-		digest(h, buf, (size_t)r);
+		imc_digest(h, buf, (size_t)r);
 		pos += (uint64_t)r;
 	}
 	free(buf);
@@ -359,9 +215,9 @@ static int cmp_op(struct imc_ctx *c, enum cmp_op op, struct imc_file *f,
 	if (op == OP_MAP)
 		return op_map(c, f, off, len, h);
 	if (op == OP_FIEMAP)
-		return len ? op_fiemap(c, f, off, len, h) : 0;
+		return len ? imc_digest_fiemap(c, f, off, len, true, h) : 0;
 	if (op == OP_SEEK)
-		return op_seek(c, f, off, h);
+		return imc_digest_seek(c, f, off, h);
 	if (op == OP_READ)
 		return op_read(f, off, len, h);
 	if (op == OP_WRITE)
@@ -380,7 +236,7 @@ static int cmp_measure(struct imc_ctx *ctx, struct imc_ctx *c,
 	uint64_t off, len, t0;
 	int ret;
 
-	r->digest = 0xcbf29ce484222325ULL;
+	r->digest = IMC_DIGEST_INIT;
 	ret = imc_file_open_flags(c, spec, mutates(a->op) ? IMC_OPEN_RDWR : 0, &f);
 	if (ret)
 		return ret;
@@ -418,6 +274,7 @@ static int cmp_side(struct imc_ctx *ctx, const struct cmp_args *a,
 	imc_ctx_init(&c);
 	c.io = ctx->io;
 	c.io.mapper = mapper;
+	memset(c.io.op_mapper, 0, sizeof(c.io.op_mapper));
 	c.out = ctx->out;
 	c.err = ctx->err;
 	c.cmdname = ctx->cmdname;
@@ -448,31 +305,57 @@ static void stats_json(struct imc_json *j, const char *key,
 	imc_json_u64(j, "io_requests", st->io_requests);
 	imc_json_u64(j, "bytes_read", st->bytes_read);
 	imc_json_u64(j, "bytes_written", st->bytes_written);
+	imc_json_u64(j, "buffer_heads", st->bh_allocated);
 	imc_json_double(j, "write_amplification",
 			iomap_stats_write_amplification(st));
 	imc_json_double(j, "seconds", secs(st));
 	imc_json_obj_end(j);
 }
 
-static void row(FILE *out, const char *label, double a, double b, bool integer)
+/* The mappers compared, in column order; the ratio is last over first. */
+static const enum iomap_mapper cmp_mappers[] = { IOMAP_MAPPER_IOMAP,
+						 IOMAP_MAPPER_HYBRID,
+						 IOMAP_MAPPER_BH };
+#define CMP_NR (sizeof(cmp_mappers) / sizeof(cmp_mappers[0]))
+
+static void row(FILE *out, const char *label, const double v[CMP_NR],
+		bool integer)
 {
 	char ratio[32] = "-";
 
-	if (a > 0)
-		snprintf(ratio, sizeof(ratio), "%.2f", b / a);
-	else if (b == 0)
+	if (v[0] > 0)
+		snprintf(ratio, sizeof(ratio), "%.2f", v[CMP_NR - 1] / v[0]);
+	else if (v[CMP_NR - 1] == 0)
 		snprintf(ratio, sizeof(ratio), "1.00");
-	if (integer)
-		fprintf(out, "%-20s %14.0f %14.0f %10s\n", label, a, b, ratio);
-	else
-		fprintf(out, "%-20s %14.6f %14.6f %10s\n", label, a, b, ratio);
+	fprintf(out, "%-20s", label);
+	for (size_t i = 0; i < CMP_NR; i++)
+		fprintf(out, integer ? " %14.0f" : " %14.6f", v[i]);
+	fprintf(out, " %10s\n", ratio);
+}
+
+/* One row: @expr gives the value from each run's statistics, @st. */
+#define CMP_ROW(out, label, runs, expr, integer)                     \
+	do {                                                         \
+		double v_[CMP_NR];                                   \
+		for (size_t i_ = 0; i_ < CMP_NR; i_++) {             \
+			const struct iomap_stats *st = &runs[i_].st; \
+			v_[i_] = (double)(expr);                     \
+		}                                                    \
+		row(out, label, v_, integer);                        \
+	} while (0)
+
+static bool cmp_same(const struct cmp_run *runs)
+{
+	for (size_t i = 1; i < CMP_NR; i++)
+		if (runs[i].digest != runs[0].digest)
+			return false;
+	return true;
 }
 
 static void cmp_print(struct imc_ctx *ctx, const struct cmp_args *a,
-		      const struct cmp_run *io, const struct cmp_run *bh)
+		      const struct cmp_run *runs)
 {
-	bool same = io->digest == bh->digest;
-	const struct iomap_stats *x = &io->st, *y = &bh->st;
+	bool same = cmp_same(runs);
 	struct imc_json j;
 
 	if (ctx->json) {
@@ -481,31 +364,32 @@ static void cmp_print(struct imc_ctx *ctx, const struct cmp_args *a,
 		imc_json_str(&j, "file", a->name);
 		imc_json_str(&j, "op", op_names[a->op]);
 		imc_json_bool(&j, "same_result", same);
-		stats_json(&j, "iomap", io);
-		stats_json(&j, "bh", bh);
+		for (size_t i = 0; i < CMP_NR; i++)
+			stats_json(&j, iomap_mapper_name(cmp_mappers[i]),
+				   &runs[i]);
 		imc_json_obj_end(&j);
 		imc_json_end(&j);
 		return;
 	}
-	fprintf(ctx->out, "compare %s %s\n%-20s %14s %14s %10s\n",
-		op_names[a->op], a->name, "", "iomap", "bh", "bh/iomap");
-	row(ctx->out, "map calls", (double)x->map_calls, (double)y->map_calls, true);
-	row(ctx->out, "io requests", (double)x->io_requests,
-	    (double)y->io_requests, true);
-	row(ctx->out, "bytes read", (double)x->bytes_read,
-	    (double)y->bytes_read, true);
-	row(ctx->out, "bytes written", (double)x->bytes_written,
-	    (double)y->bytes_written, true);
-	row(ctx->out, "write amplification", iomap_stats_write_amplification(x),
-	    iomap_stats_write_amplification(y), false);
-	row(ctx->out, "seconds", secs(x), secs(y), false);
+	fprintf(ctx->out, "compare %s %s\n%-20s", op_names[a->op], a->name, "");
+	for (size_t i = 0; i < CMP_NR; i++)
+		fprintf(ctx->out, " %14s", iomap_mapper_name(cmp_mappers[i]));
+	fprintf(ctx->out, " %10s\n", "bh/iomap");
+	CMP_ROW(ctx->out, "map calls", runs, st->map_calls, true);
+	CMP_ROW(ctx->out, "io requests", runs, st->io_requests, true);
+	CMP_ROW(ctx->out, "buffer heads", runs, st->bh_allocated, true);
+	CMP_ROW(ctx->out, "bytes read", runs, st->bytes_read, true);
+	CMP_ROW(ctx->out, "bytes written", runs, st->bytes_written, true);
+	CMP_ROW(ctx->out, "write amplification", runs,
+		iomap_stats_write_amplification(st), false);
+	CMP_ROW(ctx->out, "seconds", runs, secs(st), false);
 	fprintf(ctx->out, "result: %s\n", same ? "same" : "DIFFERENT");
 }
 
 static int cmd_compare(struct imc_ctx *ctx, int argc, char **argv)
 {
 	struct cmp_args a = { .op = OP_READ };
-	struct cmp_run io, bh;
+	struct cmp_run runs[CMP_NR];
 	struct imc_spec sp;
 	int c, ret;
 
@@ -534,13 +418,13 @@ static int cmd_compare(struct imc_ctx *ctx, int argc, char **argv)
 	a.name = argv[optind];
 	a.nrange = argc - optind - 1;
 	a.range = argv + optind + 1;
-	ret = cmp_side(ctx, &a, IOMAP_MAPPER_IOMAP, &io);
-	if (!ret)
-		ret = cmp_side(ctx, &a, IOMAP_MAPPER_BH, &bh);
+	ret = 0;
+	for (size_t i = 0; i < CMP_NR && !ret; i++)
+		ret = cmp_side(ctx, &a, cmp_mappers[i], &runs[i]);
 	if (!ret) {
-		cmp_print(ctx, &a, &io, &bh);
-		if (io.digest != bh.digest)
-			ret = imc_errf(ctx, "%s: iomap and bh results differ",
+		cmp_print(ctx, &a, runs);
+		if (!cmp_same(runs))
+			ret = imc_errf(ctx, "%s: the mappers' results differ",
 				       a.name);
 	}
 	imc_spec_free(&sp);
@@ -551,8 +435,8 @@ const struct imc_cmd imc_cmd_compare = {
 	.name = "compare",
 	.args = "[--op read|write|map|fiemap|seek|zero|truncate] IMAGE:PATH "
 		"[OFFSET [LENGTH]]",
-	.oneline = "run an op through iomap and buffer heads, compare results "
-		   "and costs",
+	.oneline = "run an op through iomap, hybrid and buffer heads, compare "
+		   "results and costs",
 	.help = compare_help,
 	.fn = cmd_compare,
 	.argmin = 1,

@@ -95,7 +95,6 @@ static int apply_long(struct imc_ctx *ctx, const struct option *o,
 		      const char *val, struct run_state *rs)
 {
 	static const char *const io_names[] = { "buffered", "direct", "dax" };
-	static const char *const mapper_names[] = { "iomap", "bh" };
 	uint64_t qd;
 	int v;
 
@@ -106,10 +105,7 @@ static int apply_long(struct imc_ctx *ctx, const struct option *o,
 		ctx->io.path = (enum iomap_io_path)v;
 		return 0;
 	case G_MAPPER:
-		if (set_choice(ctx, "mapper", val, mapper_names, 2, &v))
-			return IMC_EXIT_USAGE;
-		ctx->io.mapper = (enum iomap_mapper)v;
-		return 0;
+		return imc_parse_mapper(ctx, val, &ctx->io);
 	case G_QDEPTH:
 		if (imc_parse_size(val, &qd) || qd < 1 || qd > 4096) {
 			fprintf(ctx->err,
@@ -176,8 +172,8 @@ static void top_usage(FILE *out)
 	fputs("usage: iomapctl [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 	      "Inspect and move data in ext2/3/4 images (IMAGE:PATH) and host "
 	      "files\nthrough a userspace iomap engine.\n\n"
-	      "Global options: --io=buffered|direct|dax  --mapper=iomap|bh  "
-	      "--json\n  -q/--quiet  -v/--verbose  --progress/--no-progress  "
+	      "Global options: --io=buffered|direct|dax  "
+	      "--mapper=MAPPER[,OP=MAPPER]...\n  --json  -q/--quiet  -v/--verbose  --progress/--no-progress  "
 	      "--queue-depth N\n  -h/--help  --version\n\n"
 	      "Run 'iomapctl help' for the commands, 'iomapctl COMMAND --help' "
 	      "for one.\n",

@@ -268,28 +268,44 @@ ssize_t imc_file_pwrite(struct imc_file *f, const void *buf, size_t len,
 	return ret ? ret : imc_dio_pwrite(f, buf, len, pos);
 }
 
+/*
+ * The mapping source of report operation @op (REPORT or XATTR) of @f under
+ * --mapper, calling @table; -EOPNOTSUPP when the filesystem lacks what
+ * that mapper calls.
+ */
+static int imc_report_source(const struct imc_ctx *ctx, struct imc_file *f,
+			     enum iomap_op op, const struct iomap_ops *table,
+			     struct iomap_source *src)
+{
+	const struct iomap_opset *ops = f->fs->ops->iomap;
+
+	*src = (struct iomap_source){ .mapper = iomap_io_mapper(&ctx->io, op),
+				      .ops = table,
+				      .get_block = ops->get_block };
+	/* bh maps the xattr block a block at a time through its table. */
+	if (src->mapper == IOMAP_MAPPER_BH && op == IOMAP_OP_XATTR)
+		src->get_block = NULL;
+	if (src->mapper == IOMAP_MAPPER_BH && op != IOMAP_OP_XATTR)
+		return src->get_block ? 0 : -EOPNOTSUPP;
+	return table ? 0 : -EOPNOTSUPP;
+}
+
 loff_t imc_file_seek(struct imc_ctx *ctx, struct imc_file *f, loff_t off,
 		     int whence)
 {
-	const struct iomap_opset *ops;
+	struct iomap_source src;
+	int ret;
 
 	if (f->host_fd >= 0) {
 		loff_t r = lseek(f->host_fd, off, whence);
 
 		return r < 0 ? -errno : r;
 	}
-	ops = f->fs->ops->iomap;
-	if (ctx->io.mapper == IOMAP_MAPPER_BH) {
-		if (!ops->get_block)
-			return -EOPNOTSUPP;
-		return whence == SEEK_DATA ?
-			iomap_bh_seek_data(f->inode, off, ops->get_block) :
-			iomap_bh_seek_hole(f->inode, off, ops->get_block);
-	}
-	if (!ops->report)
-		return -EOPNOTSUPP;
-	return whence == SEEK_DATA ? iomap_seek_data(f->inode, off, ops->report) :
-				     iomap_seek_hole(f->inode, off, ops->report);
+	ret = imc_report_source(ctx, f, IOMAP_OP_REPORT,
+				f->fs->ops->iomap->report, &src);
+	if (ret)
+		return ret;
+	return iomap_seek_source(f->inode, off, whence, &src);
 }
 
 static int host_fiemap(struct imc_file *f, uint32_t flags, uint64_t start,
@@ -327,25 +343,22 @@ int imc_file_fiemap(struct imc_ctx *ctx, struct imc_file *f, uint32_t flags,
 		.fi_extents_max = max,
 		.fi_extents_start = ext,
 	};
-	const struct iomap_ops *map;
+	struct iomap_source src;
 	int ret;
 
 	if (f->host_fd >= 0)
 		return host_fiemap(f, flags, start, len, ext, max, n);
 	ops = f->fs->ops->iomap;
-	map = (flags & FIEMAP_FLAG_XATTR) ? ops->xattr : ops->report;
-	if (ctx->io.mapper == IOMAP_MAPPER_BH) {
-		if (!ops->get_block || (flags & FIEMAP_FLAG_XATTR))
-			return -EOPNOTSUPP;
-		ret = iomap_bh_fiemap(f->inode, &fi, (loff_t)start, len,
-				      ops->get_block);
-	} else {
-		if (!map)
-			return -EOPNOTSUPP;
-		/* SYNC needs nothing here: report mappings see the cache. */
-		ret = iomap_fiemap(f->inode, &fi, (loff_t)start, len,
-				   FIEMAP_FLAG_XATTR, map);
-	}
+	ret = (flags & FIEMAP_FLAG_XATTR) ?
+		      imc_report_source(ctx, f, IOMAP_OP_XATTR, ops->xattr,
+					&src) :
+		      imc_report_source(ctx, f, IOMAP_OP_REPORT, ops->report,
+					&src);
+	if (ret)
+		return ret;
+	/* SYNC needs nothing here: report mappings see the cache. */
+	ret = iomap_fiemap_source(f->inode, &fi, (loff_t)start, len,
+				  FIEMAP_FLAG_XATTR, &src);
 	*n = fi.fi_extents_mapped;
 	return ret;
 }

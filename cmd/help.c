@@ -44,8 +44,10 @@ static void list_commands(struct imc_ctx *ctx, FILE *out)
 		fputs("\nIn the shell: cd [DIR], pwd, quit (or exit); FILE is a "
 		      "path in the image.\n", out);
 	fputs("\nGlobal options (before or after the command): --io=buffered|"
-	      "direct|dax\n  --mapper=iomap|bh --json -q -v --progress "
-	      "--no-progress --queue-depth N\n  -h/--help --version\n", out);
+	      "direct|dax\n  --mapper=MAPPER[,OP=MAPPER]... (MAPPER iomap|bh|"
+	      "hybrid, OP xattr|report|\n  direct|write|read|dax) --json -q -v "
+	      "--progress --no-progress --queue-depth N\n  -h/--help "
+	      "--version\n", out);
 }
 
 static int cmd_help(struct imc_ctx *ctx, int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iomapctl/imc.h"
+#include "iomapctl/io.h"
 
 const char *imc_strerror(int err)
 {
@@ -106,5 +107,96 @@ const char *imc_human(uint64_t bytes, char *buf, size_t size)
 		u++;
 	}
 	snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+/* The index of the @n bytes at @word among the @count names, or -1. */
+static int word_index(const char *word, size_t n, const char *(*name)(int),
+		      int count)
+{
+	for (int i = 0; i < count; i++)
+		if (strlen(name(i)) == n && !strncmp(word, name(i), n))
+			return i;
+	return -1;
+}
+
+static const char *mapper_word(int i)
+{
+	return iomap_mapper_name((enum iomap_mapper)i);
+}
+
+static const char *op_word(int i)
+{
+	return iomap_op_name((enum iomap_op)i);
+}
+
+static int bad_mapper(struct imc_ctx *ctx, const char *spec, const char *word,
+		      size_t n, const char *why)
+{
+	fprintf(ctx->err, "iomapctl: bad --mapper '%s': '%.*s' %s\n", spec,
+		(int)n, word, why);
+	return IMC_EXIT_USAGE;
+}
+
+int imc_parse_mapper(struct imc_ctx *ctx, const char *spec,
+		     struct iomap_io_params *io)
+{
+	static const char mappers[] = "is not a mapper (iomap, bh, hybrid)";
+	unsigned char ops[IOMAP_OP_COUNT] = { 0 };
+	const char *w = spec;
+	int base = -1;
+
+	for (;;) {
+		size_t n = strcspn(w, ","), k = strcspn(w, "=");
+		int op, m;
+
+		if (base < 0) {
+			base = word_index(w, n, mapper_word,
+					  IOMAP_MAPPER_COUNT);
+			if (base < 0)
+				return bad_mapper(ctx, spec, w, n, mappers);
+		} else if (k >= n) {
+			return bad_mapper(ctx, spec, w, n, "is not OP=MAPPER");
+		} else {
+			op = word_index(w, k, op_word, IOMAP_OP_COUNT);
+			if (op < 0)
+				return bad_mapper(ctx, spec, w, k,
+						  "is not an operation (xattr, "
+						  "report, direct, write, "
+						  "read, dax)");
+			if (ops[op])
+				return bad_mapper(ctx, spec, w, k,
+						  "is named twice");
+			m = word_index(w + k + 1, n - k - 1, mapper_word,
+				       IOMAP_MAPPER_COUNT);
+			if (m < 0)
+				return bad_mapper(ctx, spec, w + k + 1,
+						  n - k - 1, mappers);
+			ops[op] = (unsigned char)(m + 1);
+		}
+		if (!w[n])
+			break;
+		w += n + 1;
+	}
+	io->mapper = (enum iomap_mapper)base;
+	memcpy(io->op_mapper, ops, sizeof(io->op_mapper));
+	return 0;
+}
+
+const char *imc_mapper_spec(const struct iomap_io_params *io, char *buf,
+			    size_t size)
+{
+	size_t used;
+
+	snprintf(buf, size, "%s", iomap_mapper_name(io->mapper));
+	for (int op = 0; op < IOMAP_OP_COUNT; op++) {
+		enum iomap_mapper m = iomap_io_mapper(io, (enum iomap_op)op);
+
+		used = strlen(buf);
+		if (m != io->mapper)
+			snprintf(buf + used, size - used, ",%s=%s",
+				 iomap_op_name((enum iomap_op)op),
+				 iomap_mapper_name(m));
+	}
 	return buf;
 }

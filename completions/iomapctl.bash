@@ -26,11 +26,22 @@ _iomapctl_files()
 		COMPREPLY=("${COMPREPLY[@]#"${full%:*}:"}")
 	return 0
 }
+_iomapctl_mapper()
+{
+	local cur=$1 head=
+	if [[ $cur != *,* ]]; then
+		COMPREPLY=($(compgen -W 'iomap bh hybrid' -- "$cur"))
+		return
+	fi
+	head=${cur%,*},
+	COMPREPLY=($(compgen -P "$head" -S = -W 'xattr report direct write read dax' -- "${cur##*,}"))
+	compopt -o nospace 2>/dev/null
+}
 _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat compare cp falloc fiemap help ls map mount probe punch seek shell stat truncate write zero'
+	local cmds='cat compare convert cp falloc fiemap help ls map mount probe punch seek shell stat truncate write zero'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -42,7 +53,11 @@ _iomapctl()
 	done
 	case $prev in
 	--io) COMPREPLY=($(compgen -W 'buffered direct dax' -- "$cur")); return ;;
-	--mapper) COMPREPLY=($(compgen -W 'iomap bh' -- "$cur")); return ;;
+	--mapper) _iomapctl_mapper "$cur"; return ;;
+	=) case ${COMP_WORDS[COMP_CWORD-2]} in
+		--mapper|*xattr|*report|*direct|*write|*read|*dax)
+			COMPREPLY=($(compgen -W 'iomap bh hybrid' -- "$cur")); return ;;
+		esac ;;
 	esac
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
@@ -55,6 +70,7 @@ _iomapctl()
 	case $cmd in
 	cat) opts=""; kind=f ;;
 	compare) opts="--op= "; kind=f ;;
+	convert) opts=""; kind=f ;;
 	cp) opts="-r -f --recursive --force --sparse= --reflink= --verify "; kind=f ;;
 	falloc) opts="-k --keep-size "; kind=f ;;
 	fiemap) opts="-l --xattr --sync --length --filefrag "; kind=f ;;

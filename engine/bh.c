@@ -1,257 +1,260 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bh.c - the buffer-head emulation core: one get_block call per block, and
- * the report operations built on it, for comparison with the iomap path. */
+/* bh.c - buffer heads as a mapping source: get_block once per block, the
+ * one translation of buffer-head state into a mapping, and the per-block
+ * state the bh and hybrid mappers keep on folios. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
-#include <linux/fiemap.h>
 
 #include "internal.h"
 #include "iomapctl/bh.h"
 
-int iomap_bh_walk(struct iomap_inode *inode, loff_t pos, uint64_t len,
-		  int create, iomap_get_block_t get_block,
-		  iomap_bh_actor_t actor, void *priv)
-{
-	unsigned int blkbits = inode->blkbits;
-	uint64_t first, last;
-
-	if (pos < 0 || len > (uint64_t)(INT64_MAX - pos))
-		return -EINVAL;
-	if (len == 0)
-		return 0;
-	first = (uint64_t)pos >> blkbits;
-	last = ((uint64_t)pos + len - 1) >> blkbits;
-	for (uint64_t iblock = first; iblock <= last; iblock++) {
-		struct iomap_bh bh = { .size = 1ULL << blkbits };
-		int ret;
-
-		inode->stats->map_calls++;
-		ret = get_block(inode, iblock, &bh, create);
-		if (ret < 0)
-			return ret;
-		ret = actor(inode, (loff_t)(iblock << blkbits), &bh, priv);
-		if (ret)
-			return ret < 0 ? ret : 0;
-	}
-	return 0;
-}
-
 /*
- * fiemap the old way (the kernel's generic_block_fiemap): map every block
- * and merge neighbours that are physically contiguous and of one kind.
+ * The only place buffer-head state becomes a mapping type.  An unwritten
+ * buffer is allocated whether or not get_block also set MAPPED (the kernel
+ * always sets both), so it is UNWRITTEN with its block, never a hole.
  */
-struct bh_fiemap {
-	struct iomap_fiemap_info *fi;
-	struct iomap_inode *inode;
-	struct iomap pending; /* extent being grown; HOLE when none */
-	int full;
-};
-
-static uint16_t bh_type(const struct iomap_bh *bh)
+void iomap_bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
+		       const struct iomap_bh *bh, struct iomap *m)
 {
-	if (bh->inline_data)
-		return IOMAP_INLINE;
-	if (bh->state & IOMAP_BH_DELAY)
-		return IOMAP_DELALLOC;
-	if (!(bh->state & IOMAP_BH_MAPPED))
-		return IOMAP_HOLE;
-	if (bh->state & IOMAP_BH_UNWRITTEN)
-		return IOMAP_UNWRITTEN;
-	return IOMAP_MAPPED;
-}
-
-static int bh_fiemap_flush(struct bh_fiemap *bf, uint32_t flags)
-{
-	struct iomap *m = &bf->pending;
-	uint64_t phys = m->addr == IOMAP_NULL_ADDR ? 0 : m->addr;
-	int ret;
-
-	if (m->type == IOMAP_HOLE)
-		return 0;
-	ret = iomap_fiemap_fill_next_extent(bf->fi, (uint64_t)m->offset, phys,
-					    m->length,
-					    flags | iomap_to_fiemap_flags(m));
-	m->type = IOMAP_HOLE;
-	return ret;
-}
-
-static int bh_fiemap_actor(struct iomap_inode *inode, loff_t pos,
-			   struct iomap_bh *bh, void *priv)
-{
-	struct bh_fiemap *bf = priv;
-	struct iomap *m = &bf->pending;
-	uint16_t type = bh_type(bh);
-	uint64_t bsize = iomap_blocksize(inode);
-	uint64_t addr = type == IOMAP_MAPPED || type == IOMAP_UNWRITTEN ?
-				bh->blocknr * bsize :
-				IOMAP_NULL_ADDR;
-
-	if (m->type != IOMAP_HOLE && m->type == type &&
-	    m->offset + (loff_t)m->length == pos &&
-	    (addr == IOMAP_NULL_ADDR || m->addr + m->length == addr) &&
-	    type != IOMAP_INLINE) {
-		m->length += bsize;
-		return 0;
+	memset(m, 0, sizeof(*m));
+	m->offset = pos;
+	m->length = iomap_blocksize(inode);
+	m->addr = IOMAP_NULL_ADDR;
+	/* Block-at-a-time I/O: nothing merges with its neighbour. */
+	m->flags = IOMAP_F_BOUNDARY | IOMAP_F_BUFFER_HEAD;
+	if (bh->state & IOMAP_BH_NEW)
+		m->flags |= IOMAP_F_NEW;
+	if (bh->inline_data) {
+		m->type = IOMAP_INLINE;
+		m->inline_data = (void *)bh->inline_data;
+		/* The inline bytes end at EOF, inside this block. */
+		if (inode->size > pos &&
+		    (uint64_t)(inode->size - pos) < m->length)
+			m->length = (uint64_t)(inode->size - pos);
+	} else if (bh->state & IOMAP_BH_DELAY) {
+		m->type = IOMAP_DELALLOC;
+	} else if (bh->state & IOMAP_BH_UNWRITTEN) {
+		m->type = IOMAP_UNWRITTEN;
+		m->addr = bh->blocknr << inode->blkbits;
+	} else if (bh->state & IOMAP_BH_MAPPED) {
+		m->type = IOMAP_MAPPED;
+		m->addr = bh->blocknr << inode->blkbits;
+	} else {
+		m->type = IOMAP_HOLE;
 	}
-	/* Keep the extent across a hole: it may be the last, which gets LAST. */
-	if (type == IOMAP_HOLE)
-		return 0;
-	if (bh_fiemap_flush(bf, 0) == 1) {
-		bf->full = 1;
-		return 1;
-	}
-	*m = (struct iomap){ .offset = pos,
-			     .length = bsize,
-			     .type = type,
-			     .addr = addr,
-			     .flags = IOMAP_F_MERGED };
-	if (type == IOMAP_INLINE)
-		m->length = (uint64_t)(inode->size - pos);
-	return 0;
 }
 
-/*
- * Past EOF, as ext4 lists a KEEP_SIZE preallocation: ask get_block for
- * all of [@pos, @end) at once; a hole answer says how far it goes, so the
- * walk skips holes whole and ends at the hole after the last allocated
- * block instead of stepping block by block to the end of the range.
- */
-static int bh_fiemap_past_eof(struct bh_fiemap *bf, uint64_t pos, uint64_t end,
-			      iomap_get_block_t get_block)
+/* ---- buffer heads attached to folios ---- */
+
+/* The buffer head of the block at @pos when it holds a usable mapping. */
+const struct iomap_bh *iomap__folio_bh_mapped(const struct iomap_folio *folio,
+					      loff_t pos)
 {
-	struct iomap_inode *inode = bf->inode;
-	uint64_t bsize = iomap_blocksize(inode);
-	int ret;
+	const struct iomap_bh *bh;
 
-	pos &= ~(bsize - 1);
-	while (pos < end) {
-		struct iomap_bh bh = { .size = (end - pos + bsize - 1) &
-					       ~(bsize - 1) };
+	if (!folio || !iomap__folio_bhs(folio))
+		return NULL;
+	bh = &iomap__folio_bhs(
+		folio)[(pos - folio->pos) >> folio->cache->blkbits];
+	if (!(bh->state & IOMAP_BH_MAPPED) || (bh->state & IOMAP_BH_DELAY))
+		return NULL;
+	return bh;
+}
 
-		inode->stats->map_calls++;
-		ret = get_block(inode, pos >> inode->blkbits, &bh, 0);
-		if (ret < 0)
-			return ret;
-		if (bh_type(&bh) == IOMAP_HOLE) {
-			pos += bh.size > bsize ? bh.size & ~(bsize - 1) : bsize;
-			continue;
+int iomap__folio_bh_record(struct iomap_folio *folio, const struct iomap *m,
+			   loff_t pos, uint64_t len, struct iomap_stats *st)
+{
+	unsigned int blkbits = folio->cache->blkbits;
+	loff_t bs = (loff_t)1 << blkbits;
+	loff_t end = pos + (loff_t)len;
+	loff_t fend = folio->pos + (loff_t)iomap_folio_size(folio);
+
+	if (m->type == IOMAP_INLINE)
+		return 0; /* nothing to remember: no block */
+	if (!folio->private) {
+		folio->private =
+			calloc(folio->nblocks, sizeof(struct iomap_bh));
+		if (!folio->private)
+			return -ENOMEM;
+		st->bh_allocated += folio->nblocks;
+	}
+	if (end > fend)
+		end = fend;
+	for (loff_t b = pos & ~(bs - 1); b < end; b += bs) {
+		struct iomap_bh *bh =
+			&iomap__folio_bhs(folio)[(b - folio->pos) >> blkbits];
+
+		/* Initialised by the caller now: NEW is not remembered. */
+		memset(bh, 0, sizeof(*bh));
+		bh->size = (uint64_t)bs;
+		switch (m->type) {
+		case IOMAP_DELALLOC:
+			bh->state = IOMAP_BH_DELAY;
+			break;
+		case IOMAP_UNWRITTEN:
+			bh->state = IOMAP_BH_UNWRITTEN;
+			/* fall through */
+		case IOMAP_MAPPED:
+			bh->state |= IOMAP_BH_MAPPED;
+			bh->blocknr = iomap_addr(m, b) >> blkbits;
+			break;
+		default:
+			break; /* a hole: unmapped */
 		}
-		ret = bh_fiemap_actor(inode, (loff_t)pos, &bh, bf);
-		if (ret)
-			return ret < 0 ? ret : 0;
-		pos += bsize;
 	}
 	return 0;
 }
+
+/* ---- the bh mapping source ---- */
+
+static uint64_t round_up_u64(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/*
+ * Without get_block (the xattr block): ask the filesystem's table for the
+ * block holding @pos only and keep one block of the answer, as a
+ * block-mapped filesystem's own code walks it.
+ */
+static int iomap_bh_begin_ops(struct iomap_iter *iter,
+			      const struct iomap_source *src)
+{
+	struct iomap *m = &iter->iomap;
+	uint64_t bs = iomap_blocksize(iter->inode);
+	loff_t bpos = iter->pos & ~(loff_t)(bs - 1);
+	loff_t bend = bpos + (loff_t)bs, start, end;
+	int ret;
+
+	iter->inode->stats->map_calls++;
+	ret = src->ops->iomap_begin(iter->inode, iter->pos,
+				    (loff_t)(bend - iter->pos), iter->flags, m,
+				    &iter->srcmap);
+	if (ret < 0 || m->length == 0 || m->offset > iter->pos)
+		return ret; /* iomap_iter() checks the broken answer */
+	start = m->offset > bpos ? m->offset : bpos;
+	end = (loff_t)(m->offset + (loff_t)m->length);
+	if (end > bend && m->type != IOMAP_HOLE)
+		end = bend;
+	if (m->addr != IOMAP_NULL_ADDR)
+		m->addr += (uint64_t)(start - m->offset);
+	if (m->inline_data)
+		m->inline_data =
+			(uint8_t *)m->inline_data + (start - m->offset);
+	m->offset = start;
+	m->length = (uint64_t)(end - start);
+	m->flags |= IOMAP_F_BOUNDARY | IOMAP_F_BUFFER_HEAD;
+	return 0;
+}
+
+int iomap__bh_begin(struct iomap_iter *iter, const struct iomap_source *src)
+{
+	struct iomap_inode *inode = iter->inode;
+	uint64_t bs = iomap_blocksize(inode);
+	loff_t bpos = iter->pos & ~(loff_t)(bs - 1);
+	uint64_t want =
+		round_up_u64((uint64_t)(iter->pos - bpos) + iter->len, bs);
+	struct iomap_bh bh = { .size = bs };
+	const struct iomap_folio *folio = NULL;
+	const struct iomap_bh *cached;
+	bool plain_read = !(iter->flags & ~IOMAP_NOWAIT);
+	int ret;
+
+	if (!src->get_block)
+		return iomap_bh_begin_ops(iter, src);
+	/* A buffered read past EOF zero-fills without asking anyone. */
+	if (plain_read && iter->pos >= inode->size) {
+		iomap_bh_to_iomap(inode, bpos, &bh, &iter->iomap);
+		iter->iomap.length = want;
+		return 0;
+	}
+	if (inode->cache)
+		folio = iomap_cache_find(inode->cache, bpos);
+	cached = iomap__folio_bh_mapped(folio, bpos);
+	if (cached) {
+		iomap_bh_to_iomap(inode, bpos, cached, &iter->iomap);
+		return 0;
+	}
+	/* The read skips an uptodate block: no need to map it. */
+	if (plain_read && folio &&
+	    iomap_folio_block_uptodate(folio,
+				       (unsigned int)((bpos - folio->pos) >>
+						      inode->blkbits))) {
+		iomap_bh_to_iomap(inode, bpos, &bh, &iter->iomap);
+		return 0;
+	}
+	/*
+	 * Past EOF a report asks for the rest at once: a hole answer says
+	 * how far it goes (as _ext4_get_block() fills b_size), so fiemap
+	 * skips it whole instead of stepping to the end of the range.
+	 */
+	if ((iter->flags & IOMAP_REPORT) && iter->pos >= inode->size)
+		bh.size = want;
+	inode->stats->map_calls++;
+	ret = src->get_block(inode, (uint64_t)bpos >> inode->blkbits, &bh,
+			     (iter->flags & IOMAP_WRITE) ? 1 : 0);
+	if (ret < 0)
+		return ret;
+	iomap_bh_to_iomap(inode, bpos, &bh, &iter->iomap);
+	if (iter->iomap.type == IOMAP_HOLE && bh.size > bs)
+		iter->iomap.length = bh.size & ~(bs - 1);
+	/* Inline bytes end at EOF: the rest of their block is a hole. */
+	if (iter->iomap.type == IOMAP_INLINE &&
+	    iter->iomap.offset + (loff_t)iter->iomap.length <= iter->pos) {
+		iomap_bh_to_iomap(inode, bpos, &(struct iomap_bh){ 0 },
+				  &iter->iomap);
+		iter->iomap.offset = iter->pos;
+		iter->iomap.length = (uint64_t)(bpos + (loff_t)bs - iter->pos);
+	}
+	return 0;
+}
+
+int iomap__bh_end(struct iomap_iter *iter, const struct iomap_source *src,
+		  loff_t length, ssize_t written)
+{
+	/* get_block has nothing to release; the xattr table may. */
+	if (src->get_block || !src->ops->iomap_end)
+		return 0;
+	return src->ops->iomap_end(iter->inode, iter->iter_start_pos, length,
+				   written, iter->flags, &iter->iomap);
+}
+
+/* ---- the report operations through buffer heads (same loops) ---- */
 
 int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		    loff_t start, uint64_t len, iomap_get_block_t get_block)
 {
-	struct bh_fiemap bf = { .fi = fi,
-				.inode = inode,
-				.pending = { .type = IOMAP_HOLE } };
-	uint64_t size = inode->size > start ? (uint64_t)(inode->size - start) :
-					      0;
-	uint64_t end;
-	int ret;
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_BH,
+				    .get_block = get_block };
 
-	if (len == 0)
-		return -EINVAL;
-	if (start < 0)
-		return -EFBIG;
-	if (fi->fi_flags & ~FIEMAP_FLAG_SYNC) {
-		fi->fi_flags &= ~FIEMAP_FLAG_SYNC;
-		return -EBADR;
-	}
-	end = len > (uint64_t)INT64_MAX - (uint64_t)start ?
-		      (uint64_t)INT64_MAX :
-		      (uint64_t)start + len;
-	/* Inside i_size block by block, the old way. */
-	ret = iomap_bh_walk(inode, start, len < size ? len : size, 0, get_block,
-			    bh_fiemap_actor, &bf);
-	if (!ret && !bf.full && len > size) {
-		uint64_t bmask = iomap_blocksize(inode) - 1;
-		/* The first block the walk did not cover. */
-		uint64_t eof = size ? ((uint64_t)start + size + bmask) &
-					       ~bmask :
-				      (uint64_t)start;
-
-		ret = bh_fiemap_past_eof(&bf, eof, end, get_block);
-	}
-	if (ret < 0 || bf.full)
-		return ret;
-	bh_fiemap_flush(&bf, FIEMAP_EXTENT_LAST);
-	return 0;
-}
-
-struct bh_seek {
-	bool want_data;
-	loff_t found;
-};
-
-static int bh_seek_actor(struct iomap_inode *inode, loff_t pos,
-			 struct iomap_bh *bh, void *priv)
-{
-	struct bh_seek *bs = priv;
-	uint16_t type = bh_type(bh);
-	bool data = type != IOMAP_HOLE && type != IOMAP_UNWRITTEN;
-
-	(void)inode;
-	if (data != bs->want_data)
-		return 0;
-	bs->found = pos;
-	return 1;
-}
-
-static loff_t iomap_bh_seek(struct iomap_inode *inode, loff_t offset,
-			    iomap_get_block_t get_block, int whence)
-{
-	struct bh_seek bs = { .want_data = whence == SEEK_DATA, .found = -1 };
-	int ret;
-
-	if (offset < 0 || offset >= inode->size)
-		return -ENXIO;
-	ret = iomap_bh_walk(inode, offset, (uint64_t)(inode->size - offset), 0,
-			    get_block, bh_seek_actor, &bs);
-	if (ret < 0)
-		return ret;
-	if (bs.found < 0)
-		return bs.want_data ? -ENXIO : inode->size;
-	/* The first block may start before the offset asked. */
-	return bs.found > offset ? bs.found : offset;
+	return iomap_fiemap_source(inode, fi, start, len, 0, &src);
 }
 
 loff_t iomap_bh_seek_data(struct iomap_inode *inode, loff_t offset,
 			  iomap_get_block_t get_block)
 {
-	return iomap_bh_seek(inode, offset, get_block, SEEK_DATA);
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_BH,
+				    .get_block = get_block };
+
+	return iomap_seek_source(inode, offset, SEEK_DATA, &src);
 }
 
 loff_t iomap_bh_seek_hole(struct iomap_inode *inode, loff_t offset,
 			  iomap_get_block_t get_block)
 {
-	return iomap_bh_seek(inode, offset, get_block, SEEK_HOLE);
-}
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_BH,
+				    .get_block = get_block };
 
-static int bh_bmap_actor(struct iomap_inode *inode, loff_t pos,
-			 struct iomap_bh *bh, void *priv)
-{
-	(void)inode;
-	(void)pos;
-	if (bh_type(bh) == IOMAP_MAPPED)
-		*(uint64_t *)priv = bh->blocknr;
-	return 0;
+	return iomap_seek_source(inode, offset, SEEK_HOLE, &src);
 }
 
 uint64_t iomap_bh_bmap(struct iomap_inode *inode, uint64_t bno,
 		       iomap_get_block_t get_block)
 {
-	uint64_t block = 0;
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_BH,
+				    .get_block = get_block };
 
-	if (bno > ((uint64_t)INT64_MAX >> inode->blkbits))
-		return 0;
-	if (iomap_bh_walk(inode, (loff_t)(bno << inode->blkbits), 1, 0,
-			  get_block, bh_bmap_actor, &block) < 0)
-		return 0;
-	return block;
+	return iomap_bmap_source(inode, bno, &src);
 }

@@ -6,6 +6,14 @@
 
 #include "internal.h"
 
+struct iomap_dax {
+	struct iomap_file *file;
+	uint8_t *buf; /* user memory of @pos; NULL to zero */
+	loff_t pos;
+	bool write;
+	bool zero;
+};
+
 /* Where device address @addr is mapped, or NULL if [addr, +len) is not. */
 static uint8_t *iomap_dax_ptr(struct iomap_dev *dev, uint64_t addr,
 			      uint64_t len)
@@ -15,7 +23,7 @@ static uint8_t *iomap_dax_ptr(struct iomap_dev *dev, uint64_t addr,
 	return dev->pmem.base + addr;
 }
 
-static void iomap_dax_account(struct iomap__dax *dx, uint64_t len, bool write)
+static void iomap_dax_account(struct iomap_dax *dx, uint64_t len, bool write)
 {
 	struct iomap_stats *st = dx->file->inode->stats;
 
@@ -26,7 +34,7 @@ static void iomap_dax_account(struct iomap__dax *dx, uint64_t len, bool write)
 		st->bytes_read += len;
 }
 
-static int iomap_dax_read(struct iomap__dax *dx, const struct iomap_iter *iter,
+static int iomap_dax_read(struct iomap_dax *dx, const struct iomap_iter *iter,
 			  uint64_t len)
 {
 	const struct iomap *m = &iter->iomap;
@@ -53,7 +61,7 @@ static int iomap_dax_read(struct iomap__dax *dx, const struct iomap_iter *iter,
 }
 
 /* Zero the parts of new blocks around [pos, end) the write leaves alone. */
-static int iomap_dax_zero_edges(struct iomap__dax *dx, const struct iomap *m,
+static int iomap_dax_zero_edges(struct iomap_dax *dx, const struct iomap *m,
 				loff_t pos, loff_t end)
 {
 	struct iodev_pmem2 *pm = &dx->file->dev->pmem;
@@ -80,7 +88,7 @@ static int iomap_dax_zero_edges(struct iomap__dax *dx, const struct iomap *m,
 	return 0;
 }
 
-static int iomap_dax_write(struct iomap__dax *dx, const struct iomap_iter *iter,
+static int iomap_dax_write(struct iomap_dax *dx, const struct iomap_iter *iter,
 			   uint64_t len)
 {
 	const struct iomap *m = &iter->iomap;
@@ -113,55 +121,47 @@ static int iomap_dax_write(struct iomap__dax *dx, const struct iomap_iter *iter,
 	return 0;
 }
 
-int iomap__dax_range(struct iomap__dax *dx, const struct iomap_iter *iter)
+static int iomap_dax_iter(struct iomap_iter *iter, struct iomap_dax *dx)
 {
 	uint64_t len = iomap_length(iter);
-
-	if (dx->write)
-		return iomap_dax_write(dx, iter, len);
-	return iomap_dax_read(dx, iter, len);
-}
-
-static int iomap_dax_iter(struct iomap_iter *iter, struct iomap__dax *dx)
-{
-	uint64_t len = iomap_length(iter);
-	int ret = iomap__dax_range(dx, iter);
+	int ret = dx->write ? iomap_dax_write(dx, iter, len) :
+			      iomap_dax_read(dx, iter, len);
 
 	if (ret < 0)
 		return ret;
 	return iomap_iter_advance(iter, len);
 }
 
-static ssize_t iomap_dax_iomap(struct iomap__dax *dx, size_t len,
-			       const struct iomap_ops *ops, unsigned int flags)
+static ssize_t iomap_dax_loop(struct iomap_dax *dx, size_t len,
+			      const struct iomap_ops *ops, unsigned int flags)
 {
+	struct iomap_source src =
+		iomap__file_source(dx->file, IOMAP_OP_DAX, ops);
 	struct iomap_iter iter = { .inode = dx->file->inode,
 				   .pos = dx->pos,
 				   .len = len,
 				   .flags = flags };
 	int ret;
 
-	while ((ret = iomap_iter(&iter, ops)) > 0)
+	while ((ret = iomap_iter_source(&iter, &src)) > 0)
 		iter.status = iomap_dax_iter(&iter, dx);
 	if (iter.pos > dx->pos)
 		return (ssize_t)(iter.pos - dx->pos);
 	return ret;
 }
 
-static ssize_t iomap_dax_do(struct iomap__dax *dx, size_t len,
+static ssize_t iomap_dax_do(struct iomap_dax *dx, size_t len,
 			    const struct iomap_ops *ops, unsigned int flags)
 {
 	/* No page cache on DAX: drop anything another path left. */
 	iomap__cache_drop(dx->file, dx->pos, dx->pos + (loff_t)len);
-	if (iomap__bh_mode(dx->file))
-		return iomap__bh_dax_rw(dx, len);
-	return iomap_dax_iomap(dx, len, ops, flags);
+	return iomap_dax_loop(dx, len, ops, flags);
 }
 
 ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write)
 {
-	struct iomap__dax dx = {
+	struct iomap_dax dx = {
 		.file = file, .buf = buf, .pos = pos, .write = write
 	};
 	loff_t size = file->inode->size;
@@ -191,7 +191,7 @@ ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 
 int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 {
-	struct iomap__dax dx = {
+	struct iomap_dax dx = {
 		.file = file, .pos = pos, .write = true, .zero = true
 	};
 	ssize_t ret;

@@ -2,9 +2,33 @@
 /* direct-io.c - iomap_dio_rw: user memory straight to and from the image,
  * one request per mapping chunk, many in flight. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/**
+ * struct iomap_dio - one direct I/O.
+ * @file:	the file.
+ * @q:		its requests (several reads of a batch share one).
+ * @buf:	user memory of @pos.
+ * @pos:	file offset of the request.
+ * @write:	direction.
+ * @dio_flags:	IOMAP_DIO_* for ->end_io.
+ * @rwf:	IOMAP_RWF_* of the call.
+ * @want:	bytes a read returns, short at EOF.
+ */
+struct iomap_dio {
+	struct iomap_file *file;
+	struct iomap__ioq *q;
+	uint8_t *buf;
+	loff_t pos;
+	bool write;
+	unsigned int dio_flags;
+	unsigned int rwf;
+	size_t want;
+};
 
 static uint64_t round_down_u64(uint64_t x, uint64_t a)
 {
@@ -17,7 +41,7 @@ static uint64_t round_up_u64(uint64_t x, uint64_t a)
 }
 
 /* Let the filesystem take the request, or queue it ourselves. */
-static int iomap_dio_submit(struct iomap__dio *dio,
+static int iomap_dio_submit(struct iomap_dio *dio,
 			    const struct iomap_iter *iter, uint64_t addr,
 			    loff_t pos, uint8_t *buf, size_t len)
 {
@@ -45,7 +69,7 @@ static int iomap_dio_submit(struct iomap__dio *dio,
  * so a new or unwritten block never shows what the disk held before.  The
  * zeros go the way of the data (->submit_io included).
  */
-static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
+static int iomap_dio_zero(struct iomap_dio *dio, const struct iomap_iter *iter,
 			  loff_t from, loff_t to)
 {
 	const struct iomap *m = &iter->iomap;
@@ -67,7 +91,7 @@ static int iomap_dio_zero(struct iomap__dio *dio, const struct iomap_iter *iter,
 	return 0;
 }
 
-static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
+static int iomap_dio_bio(struct iomap_dio *dio, const struct iomap_iter *iter,
 			 uint64_t length)
 {
 	const struct iomap *m = &iter->iomap;
@@ -108,7 +132,8 @@ static int iomap_dio_bio(struct iomap__dio *dio, const struct iomap_iter *iter,
 	return 0;
 }
 
-int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
+/* Do the part of a direct I/O the current mapping of @iter covers. */
+static int iomap_dio_range(struct iomap_dio *dio, const struct iomap_iter *iter)
 {
 	const struct iomap *m = &iter->iomap;
 	uint64_t length = iomap_length(iter);
@@ -145,7 +170,7 @@ int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter)
  * is in flight, and reports EIO on the file.  So writes of one mapping
  * complete before the next mapping call; within a mapping they overlap.
  */
-int iomap__dio_settle(struct iomap__dio *dio)
+static int iomap_dio_settle(struct iomap_dio *dio)
 {
 	return dio->write ? iomap__ioq_wait(dio->q) : 0;
 }
@@ -164,7 +189,7 @@ static bool iomap_dio_pure_overwrite(const struct iomap_iter *iter)
 	return !(m->flags & IOMAP_F_NEW) && iomap_length(iter) == iter->len;
 }
 
-static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
+static int iomap_dio_iter(struct iomap_iter *iter, struct iomap_dio *dio)
 {
 	uint64_t length = iomap_length(iter);
 	int ret;
@@ -172,18 +197,21 @@ static int iomap_dio_iter(struct iomap_iter *iter, struct iomap__dio *dio)
 	if ((iter->flags & IOMAP_OVERWRITE_ONLY) &&
 	    !iomap_dio_pure_overwrite(iter))
 		return -EAGAIN;
-	ret = iomap__dio_range(dio, iter);
+	ret = iomap_dio_range(dio, iter);
 
 	if (!ret)
-		ret = iomap__dio_settle(dio);
+		ret = iomap_dio_settle(dio);
 	if (ret < 0)
 		return ret;
 	return iomap_iter_advance(iter, length);
 }
 
-static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
+static ssize_t iomap_dio_loop(struct iomap_dio *dio, size_t len)
 {
 	const struct iomap_opset *ops = dio->file->ops;
+	struct iomap_source src =
+		iomap__file_source(dio->file, IOMAP_OP_DIRECT,
+				   dio->write ? ops->direct_write : ops->read);
 	struct iomap_iter iter = {
 		.inode = dio->file->inode,
 		.pos = dio->pos,
@@ -196,8 +224,7 @@ static ssize_t iomap_dio_iomap(struct iomap__dio *dio, size_t len)
 		iter.flags |= IOMAP_NOWAIT;
 	if (dio->rwf & IOMAP_RWF_OVERWRITE_ONLY)
 		iter.flags |= IOMAP_OVERWRITE_ONLY;
-	while ((ret = iomap_iter(&iter, dio->write ? ops->direct_write :
-						     ops->read)) > 0)
+	while ((ret = iomap_iter_source(&iter, &src)) > 0)
 		iter.status = iomap_dio_iter(&iter, dio);
 	/* A later mapping that would block ends a NOWAIT I/O short. */
 	if (ret == -EAGAIN && iter.pos > dio->pos)
@@ -215,14 +242,14 @@ static int iomap_dio_extend(struct iomap_file *file, loff_t pos)
 
 	if (pos <= size)
 		return 0;
-	ret = iomap__buffered_zero(file, size, (uint64_t)(pos - size));
+	ret = iomap__cache_zero(file, size, (uint64_t)(pos - size));
 	if (ret < 0)
 		return ret;
 	return iomap__cache_flush_invalidate(file, size, pos);
 }
 
 /* Completion: ->end_io converts unwritten extents, then the size moves. */
-static ssize_t iomap_dio_complete(struct iomap__dio *dio, ssize_t done,
+static ssize_t iomap_dio_complete(struct iomap_dio *dio, ssize_t done,
 				  int error)
 {
 	struct iomap_file *file = dio->file;
@@ -266,7 +293,8 @@ static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
 	loff_t size = file->inode->size, end = pos + (loff_t)len;
 	const struct iomap_folio *f;
 
-	if (rwf && iomap__bh_mode(file))
+	if (rwf && iomap_io_mapper(&file->dev->params, IOMAP_OP_DIRECT) ==
+			   IOMAP_MAPPER_BH)
 		return -EOPNOTSUPP;
 	if ((rwf & IOMAP_RWF_OVERWRITE_ONLY) && end > size)
 		return -EAGAIN;
@@ -282,7 +310,7 @@ static int iomap_dio_nowait_check(struct iomap_file *file, size_t len,
  * Checks and clamps a direct I/O and makes the page cache agree with it.
  * Returns the length to map, 0 when there is nothing to do, or -errno.
  */
-static ssize_t iomap_dio_prepare(struct iomap__dio *dio, size_t len)
+static ssize_t iomap_dio_prepare(struct iomap_dio *dio, size_t len)
 {
 	struct iomap_file *file = dio->file;
 	loff_t size = file->inode->size, pos = dio->pos;
@@ -312,16 +340,8 @@ static ssize_t iomap_dio_prepare(struct iomap__dio *dio, size_t len)
 	return ret < 0 ? ret : (ssize_t)len;
 }
 
-/* Maps [pos, pos + len) and queues its requests on @dio->q. */
-static ssize_t iomap_dio_map(struct iomap__dio *dio, size_t len)
-{
-	if (iomap__bh_mode(dio->file))
-		return iomap__bh_dio_rw(dio, len);
-	return iomap_dio_iomap(dio, len);
-}
-
 /* The result once the requests of @dio completed with queue error @err. */
-static ssize_t iomap_dio_result(struct iomap__dio *dio, ssize_t done, int err)
+static ssize_t iomap_dio_result(struct iomap_dio *dio, ssize_t done, int err)
 {
 	if (dio->write)
 		return iomap_dio_complete(dio, done, err);
@@ -336,8 +356,8 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write, unsigned int rwf)
 {
 	struct iomap__ioq q;
-	struct iomap__dio dio = { .file = file, .q = &q, .buf = buf,
-				  .pos = pos, .write = write, .rwf = rwf };
+	struct iomap_dio dio = { .file = file, .q = &q, .buf = buf,
+				 .pos = pos, .write = write, .rwf = rwf };
 	ssize_t mapped = iomap_dio_prepare(&dio, len), done;
 	int ret;
 
@@ -346,18 +366,108 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 	ret = iomap__ioq_init(&q, file->dev, file->inode->stats);
 	if (ret < 0)
 		return ret;
-	done = iomap_dio_map(&dio, (size_t)mapped);
+	done = iomap_dio_loop(&dio, (size_t)mapped);
 	return iomap_dio_result(&dio, done, iomap__ioq_destroy(&q));
 }
 
-ssize_t iomap__dio_read_start(struct iomap__dio *dio, size_t len)
+/*
+ * Read batches: reads of several files with all their requests in flight
+ * together on one (plugged) queue, so a tree of small files costs one
+ * wait per batch, not one per file, and the reads run while the caller
+ * writes out the batch before.  Each is a direct read in two halves: the
+ * start maps and queues, the result is taken once the queue drained.
+ */
+#define IOMAP__PLUG_ALIGN 4096U
+
+static ssize_t iomap_dio_read_start(struct iomap_dio *dio, size_t len)
 {
 	ssize_t mapped = iomap_dio_prepare(dio, len);
 
-	return mapped <= 0 ? mapped : iomap_dio_map(dio, (size_t)mapped);
+	return mapped <= 0 ? mapped : iomap_dio_loop(dio, (size_t)mapped);
 }
 
-ssize_t iomap__dio_read_result(struct iomap__dio *dio, ssize_t done, int err)
+struct iomap_read_batch {
+	struct iomap__ioq q;
+	void *discard; /* the gaps plugged reads read past */
+	struct iomap_read_req *reqs;
+	unsigned int n;
+	bool queued; /* q holds requests: wait must drain it */
+	struct iomap_dio dio[];
+};
+
+/* DAX copies at once, and a request the direct way cannot take is read
+ * alone: either way it is done before the batch waits. */
+static bool iomap_read_now(const struct iomap_read_req *r)
 {
-	return iomap_dio_result(dio, done, err);
+	const struct iomap_dev *dev = r->file->dev;
+	uint64_t mask = dev->lbs - 1;
+
+	return dev->params.path == IOMAP_IO_DAX ||
+	       (((uint64_t)r->pos | r->len | (uintptr_t)r->buf) & mask);
+}
+
+int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
+			   struct iomap_read_batch **bp)
+{
+	struct iomap_read_batch *b;
+	int ret;
+
+	*bp = NULL;
+	if (!n)
+		return -EINVAL;
+	for (unsigned int i = 1; i < n; i++)
+		if (reqs[i].file->dev != reqs[0].file->dev)
+			return -EINVAL;
+	b = calloc(1, sizeof(*b) + n * sizeof(b->dio[0]));
+	if (!b)
+		return -ENOMEM;
+	ret = iomap__ioq_init(&b->q, reqs[0].file->dev,
+			      reqs[0].file->inode->stats);
+	if (ret < 0) {
+		free(b);
+		return ret;
+	}
+	/* Small files written one after another are read as one, and so
+	 * are runs with small gaps between them (without the buffer, not). */
+	b->q.plug = true;
+	if (!posix_memalign(&b->discard, IOMAP__PLUG_ALIGN, IOMAP__PLUG_GAP))
+		b->q.discard = b->discard;
+	b->reqs = reqs;
+	b->n = n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct iomap_read_req *r = &reqs[i];
+
+		if (r->pos < 0 || r->len > (size_t)(INT64_MAX - r->pos)) {
+			r->res = -EINVAL;
+		} else if (iomap_read_now(r)) {
+			r->res = iomap_file_read(r->file, r->buf, r->len, r->pos);
+		} else {
+			b->dio[i] = (struct iomap_dio){ .file = r->file,
+							 .q = &b->q,
+							 .buf = r->buf,
+							 .pos = r->pos };
+			r->res = iomap_dio_read_start(&b->dio[i], r->len);
+			b->queued = true;
+		}
+	}
+	*bp = b;
+	/* A failed kick failed the queue: the wait reports it. */
+	iomap__ioq_kick(&b->q);
+	return 0;
+}
+
+int iomap_read_batch_wait(struct iomap_read_batch *b)
+{
+	int err;
+
+	if (!b)
+		return 0;
+	err = iomap__ioq_destroy(&b->q);
+	for (unsigned int i = 0; i < b->n; i++)
+		if (b->dio[i].file)
+			b->reqs[i].res = iomap_dio_result(&b->dio[i],
+							  b->reqs[i].res, err);
+	free(b->discard);
+	free(b);
+	return err;
 }

@@ -97,9 +97,22 @@ static int iomap_fiemap_prep(struct iomap_fiemap_info *fi, loff_t start,
 	return 0;
 }
 
-int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
-		 loff_t start, uint64_t len, uint32_t supported,
-		 const struct iomap_ops *ops)
+/*
+ * generic_block_fiemap() merged the blocks get_block returned one by one:
+ * physically contiguous, of one kind (never inline).
+ */
+static bool iomap_fiemap_merges(const struct iomap *prev, const struct iomap *m)
+{
+	if (prev->type != m->type || m->type == IOMAP_INLINE ||
+	    prev->offset + (loff_t)prev->length != m->offset)
+		return false;
+	return m->addr == IOMAP_NULL_ADDR ||
+	       prev->addr + prev->length == m->addr;
+}
+
+int iomap_fiemap_source(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
+			loff_t start, uint64_t len, uint32_t supported,
+			const struct iomap_source *src)
 {
 	struct iomap_iter iter = {
 		.inode = inode,
@@ -107,6 +120,7 @@ int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		.flags = IOMAP_REPORT,
 	};
 	struct iomap prev = { .type = IOMAP_HOLE };
+	bool merge = src->mapper == IOMAP_MAPPER_BH;
 	int ret;
 
 	ret = iomap_fiemap_prep(fi, start, &len, supported);
@@ -115,15 +129,22 @@ int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 	iter.len = len;
 
 	/* Each extent is emitted one step late so the last can carry LAST. */
-	while ((ret = iomap_iter(&iter, ops)) > 0) {
-		if (iter.iomap.type != IOMAP_HOLE) {
+	while ((ret = iomap_iter_source(&iter, src)) > 0) {
+		const struct iomap *m = &iter.iomap;
+
+		if (m->type != IOMAP_HOLE && merge && prev.type != IOMAP_HOLE &&
+		    iomap_fiemap_merges(&prev, m)) {
+			prev.length += m->length;
+		} else if (m->type != IOMAP_HOLE) {
 			if (prev.type != IOMAP_HOLE &&
 			    iomap_to_fiemap(fi, &prev, 0) == 1) {
 				/* Array full: no progress ends the walk. */
 				prev.type = IOMAP_HOLE;
 				continue;
 			}
-			prev = iter.iomap;
+			prev = *m;
+			if (merge)
+				prev.flags |= IOMAP_F_MERGED;
 		}
 		iter.status = iomap_iter_advance(&iter, iomap_length(&iter));
 	}
@@ -137,8 +158,17 @@ int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 	return 0;
 }
 
-uint64_t iomap_bmap(struct iomap_inode *inode, uint64_t bno,
-		    const struct iomap_ops *ops)
+int iomap_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
+		 loff_t start, uint64_t len, uint32_t supported,
+		 const struct iomap_ops *ops)
+{
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
+
+	return iomap_fiemap_source(inode, fi, start, len, supported, &src);
+}
+
+uint64_t iomap_bmap_source(struct iomap_inode *inode, uint64_t bno,
+			   const struct iomap_source *src)
 {
 	unsigned int blkbits = inode->blkbits;
 	struct iomap_iter iter = {
@@ -152,10 +182,18 @@ uint64_t iomap_bmap(struct iomap_inode *inode, uint64_t bno,
 
 	if (bno > ((uint64_t)INT64_MAX >> blkbits))
 		return 0;
-	while ((ret = iomap_iter(&iter, ops)) > 0) {
+	while ((ret = iomap_iter_source(&iter, src)) > 0) {
 		if (iter.iomap.type == IOMAP_MAPPED)
 			block = iomap_addr(&iter.iomap, iter.pos) >> blkbits;
 		iter.status = iomap_iter_advance(&iter, iomap_length(&iter));
 	}
 	return ret < 0 ? 0 : block;
+}
+
+uint64_t iomap_bmap(struct iomap_inode *inode, uint64_t bno,
+		    const struct iomap_ops *ops)
+{
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
+
+	return iomap_bmap_source(inode, bno, &src);
 }

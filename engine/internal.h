@@ -3,9 +3,11 @@
 #ifndef IOMAPCTL_ENGINE_INTERNAL_H
 #define IOMAPCTL_ENGINE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/uio.h>
 
+#include "iomapctl/bh.h"
 #include "iomapctl/iodev.h"
 #include "iomapctl/io.h"
 #include "iomapctl/iomap.h"
@@ -24,6 +26,40 @@
 	})
 
 void iomap__warn(const char *file, int line, const char *cond);
+
+/* ---- the LRU of the folios of one device (pagecache.c) ---- */
+
+/**
+ * struct iomap_lru - least-recently-used order of the folios of several
+ * caches, for a memory bound shared by the files of one device.
+ * @head:	most recently used folio.
+ * @tail:	least recently used folio.
+ * @bytes:	memory held by the folios on the list.
+ * @limit:	the bound the owner of the list keeps @bytes under.
+ * @pool:	memory of freed folios by order, for reuse (a singly linked
+ *		list through the first word of each buffer).
+ * @pool_bytes:	memory in @pool; at most @limit / 4.
+ */
+struct iomap_lru {
+	struct iomap_folio *head;
+	struct iomap_folio *tail;
+	size_t bytes;
+	size_t limit;
+	void *pool[IOMAP_MAX_FOLIO_ORDER + 1];
+	size_t pool_bytes;
+};
+
+/*
+ * Keep the folios of @cache on @lru from now on; call on an empty cache.
+ * Adding a folio puts it at the head, removing unlinks it.
+ */
+void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru);
+/* Free the memory pooled by @lru (once no cache uses it any more). */
+void iomap_lru_release(struct iomap_lru *lru);
+/* Mark @folio most recently used. */
+void iomap_folio_touch(struct iomap_folio *folio);
+/* The least recently used folio that is not pinned, or NULL. */
+struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
 
 /* ---- the data paths (io.c and the per-path files) ---- */
 
@@ -123,9 +159,32 @@ struct iomap_file {
 	int wb_error;
 };
 
-static inline bool iomap__bh_mode(const struct iomap_file *file)
+/*
+ * The mapping source of operation @op of @file: its mapper from the
+ * device's parameters, @ops (the table of the operation) and get_block.
+ */
+static inline struct iomap_source
+iomap__file_source(const struct iomap_file *file, enum iomap_op op,
+		   const struct iomap_ops *ops)
 {
-	return file->dev->params.mapper == IOMAP_MAPPER_BH;
+	return (struct iomap_source){
+		.mapper = iomap_io_mapper(&file->dev->params, op),
+		.ops = ops,
+		.get_block = file->ops->get_block,
+	};
+}
+
+/* The file whose cache @cache is (every cache on a device's LRU is one). */
+static inline struct iomap_file *iomap__cache_file(struct iomap_cache *cache)
+{
+	return (struct iomap_file *)((char *)cache -
+				     offsetof(struct iomap_file, cache));
+}
+
+/* The buffer heads the bh and hybrid mappers keep on @folio, or NULL. */
+static inline struct iomap_bh *iomap__folio_bhs(const struct iomap_folio *folio)
+{
+	return folio->private;
 }
 
 /* ---- request queue (iodev.c) ---- */
@@ -215,7 +274,7 @@ int iomap__ioq_kick(struct iomap__ioq *q);
 /* Wait and free; returns the first error. */
 int iomap__ioq_destroy(struct iomap__ioq *q);
 
-/* ---- page cache (buffered-io.c, writeback.c) ---- */
+/* ---- page cache (filemap.c) ---- */
 
 /*
  * Folios covering [start, end), created (evicting others to stay under the
@@ -226,113 +285,62 @@ void iomap__cache_unpin(struct iomap_file *file, loff_t start, loff_t end);
 /* The folio holding @pos, pinned; a new one is sized for [pos, hint_end). */
 struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
 					  loff_t hint_end, int *errp);
+/* A quarter of the memory bound (at least a page): the most one
+ * operation keeps pinned or writes back for room. */
+size_t iomap__cache_budget(const struct iomap_file *file);
 /* Write back and drop the folios over [start, end) (before direct I/O). */
 int iomap__cache_flush_invalidate(struct iomap_file *file, loff_t start,
 				  loff_t end);
 /* Drop the folios over [start, end) without writing them back. */
 void iomap__cache_drop(struct iomap_file *file, loff_t start, loff_t end);
 
-/* Read context of a folio fill: requests merge while contiguous. */
-struct iomap__readctx {
-	struct iomap_file *file;
-	struct iomap__ioq q;
-	struct iomap__io *cur; /* request being built, not yet submitted */
-	uint64_t cur_addr_end;
-	loff_t cur_pos_end;
-	bool no_merge;
-};
+/*
+ * Copy @len bytes of @buf into the cache at @pos by the file's write
+ * mapper (write_begin, copy, write_end per folio), moving i_size.  Bytes
+ * copied, or -errno when none.
+ */
+ssize_t iomap__cache_write(struct iomap_file *file, const void *buf, size_t len,
+			   loff_t pos);
+/* Make [pos, pos + len) read as zeros through the cache (zero_range). */
+int iomap__cache_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 
-/* Bring the non-uptodate blocks of [pos, pos + len) in, by mapping @m. */
-int iomap__read_range(struct iomap__readctx *rc, const struct iomap *m,
-		      loff_t pos, uint64_t len);
-int iomap__read_flush(struct iomap__readctx *rc);
-
-/* Make the partial block at @bpos of @folio ready for a write of
- * [wpos, wpos + wlen) by mapping @src (read or zero what is not written). */
-int iomap__write_prep_block(struct iomap_file *file, struct iomap_folio *folio,
-			    const struct iomap *src, loff_t bpos, loff_t wpos,
-			    uint64_t wlen);
-/* Copy (or zero when @buf is NULL) into the folio, mark uptodate+dirty. */
-void iomap__write_copy(struct iomap_file *file, struct iomap_folio *folio,
-		       const uint8_t *buf, loff_t pos, size_t len);
-
-/* Write back dirty folios overlapping [start, end) and wait. */
+/* Write back dirty folios overlapping [start, end) and wait (writeback.c). */
 int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end);
+
+/* ---- buffered reads (buffered-io.c) ---- */
 
 ssize_t iomap__buffered_read(struct iomap_file *file, void *buf, size_t len,
 			     loff_t pos);
 ssize_t iomap__buffered_write(struct iomap_file *file, const void *buf,
 			      size_t len, loff_t pos);
-int iomap__buffered_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 
 /* ---- direct I/O (direct-io.c) ---- */
 
-/**
- * struct iomap__dio - one direct I/O.
- * @file:	the file.
- * @q:		its requests.
- * @buf:	user memory of @pos.
- * @pos:	file offset of the request.
- * @write:	direction.
- * @dio_flags:	IOMAP_DIO_* for ->end_io.
- * @rwf:	IOMAP_RWF_* of the call.
- */
-struct iomap__dio {
-	struct iomap_file *file;
-	struct iomap__ioq *q; /* several reads may share one (read-batch.c) */
-	uint8_t *buf;
-	loff_t pos;
-	bool write;
-	unsigned int dio_flags;
-	unsigned int rwf;
-	size_t want; /* bytes a read returns, short at EOF */
-};
-
-/* Wait for a direct write's requests before the next mapping call. */
-int iomap__dio_settle(struct iomap__dio *dio);
-/* Do the part of a direct I/O the current mapping of @iter covers. */
-int iomap__dio_range(struct iomap__dio *dio, const struct iomap_iter *iter);
 ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write, unsigned int rwf);
-/*
- * A direct read in two halves, so several can share @dio->q: the start
- * maps and queues (returning the bytes mapped, 0 or -errno), the result
- * is taken once the queue has drained with error @err.
- */
-ssize_t iomap__dio_read_start(struct iomap__dio *dio, size_t len);
-ssize_t iomap__dio_read_result(struct iomap__dio *dio, ssize_t done, int err);
 
 /* ---- DAX (dax.c) ---- */
 
-struct iomap__dax {
-	struct iomap_file *file;
-	uint8_t *buf; /* user memory of @pos; NULL to zero */
-	loff_t pos;
-	bool write;
-	bool zero;
-};
-
-int iomap__dax_range(struct iomap__dax *dx, const struct iomap_iter *iter);
 ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write);
 int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len);
 
-/* ---- buffer-head emulation (bh-io.c) ---- */
+/* ---- buffer heads (bh.c) ---- */
 
-/* A one-block mapping describing @bh (for the shared per-type helpers). */
-void iomap__bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
-			const struct iomap_bh *bh, struct iomap *m);
-int iomap__bh_read_folios(struct iomap__readctx *rc, loff_t start, loff_t end);
-int iomap__bh_write_chunk(struct iomap_file *file, struct iomap_folio *folio,
-			  const uint8_t *buf, loff_t pos, size_t len);
-int iomap__bh_zero(struct iomap_file *file, loff_t pos, uint64_t len);
-int iomap__bh_wb_map(struct iomap_file *file, struct iomap_folio *folio,
-		     unsigned int block, struct iomap *m);
-/* True when writeback of @block needs no get_block call. */
-bool iomap__bh_wb_mapped(const struct iomap_folio *folio, unsigned int block);
-void iomap__bh_wb_done(struct iomap_file *file, struct iomap_folio *folio,
-		       unsigned int block);
-ssize_t iomap__bh_dio_rw(struct iomap__dio *dio, size_t len);
-ssize_t iomap__bh_dax_rw(struct iomap__dax *dx, size_t len);
+/* The bh mapping source (iter.c's table). */
+int iomap__bh_begin(struct iomap_iter *iter, const struct iomap_source *src);
+int iomap__bh_end(struct iomap_iter *iter, const struct iomap_source *src,
+		  loff_t length, ssize_t written);
+/* The buffer head of the block of @folio at @pos if it is mapped (not
+ * delayed), or NULL: a mapping that needs no get_block. */
+const struct iomap_bh *iomap__folio_bh_mapped(const struct iomap_folio *folio,
+					      loff_t pos);
+/*
+ * Remember mapping @m in the buffer heads of the blocks of @folio in
+ * [pos, pos + len), attaching them on first use (counted in
+ * @st->bh_allocated).  Returns 0 or -ENOMEM.
+ */
+int iomap__folio_bh_record(struct iomap_folio *folio, const struct iomap *m,
+			   loff_t pos, uint64_t len, struct iomap_stats *st);
 
 #endif /* IOMAPCTL_ENGINE_INTERNAL_H */

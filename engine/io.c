@@ -196,8 +196,11 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 	struct iomap_file *file;
 	int ret;
 
-	if (dev->params.mapper == IOMAP_MAPPER_BH && !ops->get_block)
-		return -EOPNOTSUPP;
+	/* The data paths' bh mapper needs get_block (xattr does not). */
+	for (enum iomap_op op = IOMAP_OP_DIRECT; op < IOMAP_OP_COUNT; op++)
+		if (iomap_io_mapper(&dev->params, op) == IOMAP_MAPPER_BH &&
+		    !ops->get_block)
+			return -EOPNOTSUPP;
 	file = calloc(1, sizeof(*file));
 	if (!file)
 		return -ENOMEM;
@@ -208,7 +211,6 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		return ret;
 	}
 	iomap_cache_set_lru(&file->cache, &dev->lru);
-	file->cache.owner = file;
 	file->dev = dev;
 	file->inode = inode;
 	file->ops = ops;
@@ -261,7 +263,7 @@ static ssize_t iomap_dio_write(struct iomap_file *file, const void *buf,
 static int iomap_dio_zero_range(struct iomap_file *file, loff_t pos,
 				uint64_t len)
 {
-	int ret = iomap__buffered_zero(file, pos, len);
+	int ret = iomap__cache_zero(file, pos, len);
 
 	/* A direct-I/O file keeps nothing dirty behind an operation. */
 	if (!ret)
@@ -312,7 +314,7 @@ static const struct iomap__path_ops iomap_buffered_path = {
 	.open = iomap_dev_open_queue,
 	.read = iomap_buffered_read,
 	.write = iomap_buffered_write,
-	.zero_range = iomap__buffered_zero,
+	.zero_range = iomap__cache_zero,
 	.writeback = iomap__writeback,
 };
 

@@ -65,21 +65,67 @@ static int iomap_iter_check_range(const struct iomap_iter *iter)
 	return 0;
 }
 
-static int iomap_iter_end(struct iomap_iter *iter, const struct iomap_ops *ops)
+/*
+ * How each mapper answers: ->begin fills @iter->iomap (and srcmap) for
+ * @iter->pos, counting the mapping calls it makes; ->end is told the
+ * mapping's trimmed @length and the bytes @written.
+ */
+struct iomap_source_ops {
+	int (*begin)(struct iomap_iter *iter, const struct iomap_source *src);
+	int (*end)(struct iomap_iter *iter, const struct iomap_source *src,
+		   loff_t length, ssize_t written);
+};
+
+static int iomap_src_begin(struct iomap_iter *iter,
+			   const struct iomap_source *src)
+{
+	iter->inode->stats->map_calls++;
+	return src->ops->iomap_begin(iter->inode, iter->pos, (loff_t)iter->len,
+				     iter->flags, &iter->iomap, &iter->srcmap);
+}
+
+/* Extents from the filesystem, per-block state in buffer heads. */
+static int iomap_src_hybrid_begin(struct iomap_iter *iter,
+				  const struct iomap_source *src)
+{
+	int ret = iomap_src_begin(iter, src);
+
+	if (!ret)
+		iter->iomap.flags |= IOMAP_F_BUFFER_HEAD;
+	return ret;
+}
+
+static int iomap_src_end(struct iomap_iter *iter,
+			 const struct iomap_source *src, loff_t length,
+			 ssize_t written)
+{
+	if (!src->ops->iomap_end)
+		return 0;
+	return src->ops->iomap_end(iter->inode, iter->iter_start_pos, length,
+				   written, iter->flags, &iter->iomap);
+}
+
+static const struct iomap_source_ops iomap_sources[IOMAP_MAPPER_COUNT] = {
+	[IOMAP_MAPPER_IOMAP] = { .begin = iomap_src_begin,
+				 .end = iomap_src_end },
+	[IOMAP_MAPPER_BH] = { .begin = iomap__bh_begin, .end = iomap__bh_end },
+	[IOMAP_MAPPER_HYBRID] = { .begin = iomap_src_hybrid_begin,
+				  .end = iomap_src_end },
+};
+
+static int iomap_iter_end(struct iomap_iter *iter,
+			  const struct iomap_source *src)
 {
 	uint64_t trimmed =
 		(uint64_t)(iter->iomap.offset - iter->iter_start_pos) +
 		iter->iomap.length;
 	uint64_t done = (uint64_t)(iter->pos - iter->iter_start_pos);
 
-	if (!ops->iomap_end)
-		return 0;
 	/* Report the mapping trimmed to the request, as the kernel does. */
 	if (trimmed > done + iter->len)
 		trimmed = done + iter->len;
-	return ops->iomap_end(iter->inode, iter->iter_start_pos,
-			      (loff_t)trimmed, (ssize_t)done, iter->flags,
-			      &iter->iomap);
+	return iomap_sources[src->mapper].end(iter, src, (loff_t)trimmed,
+					      (ssize_t)done);
 }
 
 static void iomap_iter_reset(struct iomap_iter *iter)
@@ -97,11 +143,11 @@ static void iomap_iter_reset(struct iomap_iter *iter)
  * walk even after progress: in userspace nobody retries the tail for us.
  */
 static int iomap_iter_finish(struct iomap_iter *iter,
-			     const struct iomap_ops *ops)
+			     const struct iomap_source *src)
 {
 	bool stale = iter->iomap.flags & IOMAP_F_STALE;
 	bool advanced = iter->pos > iter->iter_start_pos;
-	int ret = iomap_iter_end(iter, ops);
+	int ret = iomap_iter_end(iter, src);
 
 	if (IOMAP_WARN_ON(iter->status > 0))
 		iter->status = -EIO;
@@ -117,14 +163,24 @@ static int iomap_iter_finish(struct iomap_iter *iter,
 	return ret;
 }
 
-int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)
+/* A source the mapper can run: the table or get_block it calls. */
+static bool iomap_source_ok(const struct iomap_source *src)
+{
+	bool ops = src->ops && src->ops->iomap_begin;
+
+	if ((unsigned int)src->mapper >= IOMAP_MAPPER_COUNT)
+		return false;
+	return src->mapper == IOMAP_MAPPER_BH ? ops || src->get_block : ops;
+}
+
+int iomap_iter_source(struct iomap_iter *iter, const struct iomap_source *src)
 {
 	int ret;
 
-	if (IOMAP_WARN_ON(!ops || !ops->iomap_begin))
+	if (IOMAP_WARN_ON(!src || !iomap_source_ok(src)))
 		return -EINVAL;
 	if (iter->iomap.length) {
-		ret = iomap_iter_finish(iter, ops);
+		ret = iomap_iter_finish(iter, src);
 		if (ret <= 0)
 			return ret;
 	} else {
@@ -135,9 +191,7 @@ int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)
 	}
 
 	iter->iter_start_pos = iter->pos;
-	iter->inode->stats->map_calls++;
-	ret = ops->iomap_begin(iter->inode, iter->pos, (loff_t)iter->len,
-			       iter->flags, &iter->iomap, &iter->srcmap);
+	ret = iomap_sources[src->mapper].begin(iter, src);
 	if (ret < 0) {
 		iomap_iter_reset(iter);
 		return ret;
@@ -146,9 +200,16 @@ int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)
 	if (ret < 0) {
 		/* The filesystem handed out a broken mapping: let it undo. */
 		if (iter->iomap.length)
-			iomap_iter_end(iter, ops);
+			iomap_iter_end(iter, src);
 		iomap_iter_reset(iter);
 		return ret;
 	}
 	return 1;
+}
+
+int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)
+{
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
+
+	return iomap_iter_source(iter, &src);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iomapctl/pagecache.h"
+#include "internal.h"
 
 #define LONG_BITS (sizeof(unsigned long) * CHAR_BIT)
 
@@ -29,7 +29,7 @@ static void iomap_folio_free(struct iomap_folio *folio)
 	struct iomap_lru *lru = folio->cache ? folio->cache->lru : NULL;
 	size_t size = iomap_folio_size(folio);
 
-	free(folio->bhs);
+	free(folio->private);
 	if (lru && folio->data && lru->pool_bytes + size <= lru->limit / 4) {
 		*(void **)folio->data = lru->pool[folio->order];
 		lru->pool[folio->order] = folio->data;
@@ -377,4 +377,9 @@ loff_t iomap_cache_seek(const struct iomap_cache *cache, loff_t start,
 		pos = next;
 	}
 	return -ENOENT;
+}
+
+size_t iomap_cache_lru_bytes(const struct iomap_cache *cache)
+{
+	return cache->lru ? cache->lru->bytes : 0;
 }

@@ -52,7 +52,7 @@ static loff_t iomap_seek_data_step(const struct iomap_iter *iter)
  * found, @at_eof when the walk reaches EOF, or a negative errno.
  */
 static loff_t iomap_seek(struct iomap_inode *inode, loff_t offset,
-			 const struct iomap_ops *ops,
+			 const struct iomap_source *src,
 			 loff_t (*step)(const struct iomap_iter *iter),
 			 loff_t at_eof)
 {
@@ -67,7 +67,7 @@ static loff_t iomap_seek(struct iomap_inode *inode, loff_t offset,
 	if (offset < 0 || offset >= inode->size)
 		return -ENXIO;
 	iter.len = (uint64_t)(inode->size - offset);
-	while ((ret = iomap_iter(&iter, ops)) > 0) {
+	while ((ret = iomap_iter_source(&iter, src)) > 0) {
 		found = step(&iter);
 		if (found >= 0 || found != -ENOENT) {
 			iter.status = found >= 0 ? 0 : (int)found;
@@ -80,16 +80,29 @@ static loff_t iomap_seek(struct iomap_inode *inode, loff_t offset,
 	return found == -ENOENT ? at_eof : found;
 }
 
+loff_t iomap_seek_source(struct iomap_inode *inode, loff_t offset, int whence,
+			 const struct iomap_source *src)
+{
+	if (whence == SEEK_DATA)
+		return iomap_seek(inode, offset, src, iomap_seek_data_step,
+				  -ENXIO);
+	/* The implicit hole at EOF. */
+	return iomap_seek(inode, offset, src, iomap_seek_hole_step,
+			  inode->size);
+}
+
 loff_t iomap_seek_hole(struct iomap_inode *inode, loff_t offset,
 		       const struct iomap_ops *ops)
 {
-	/* The implicit hole at EOF. */
-	return iomap_seek(inode, offset, ops, iomap_seek_hole_step,
-			  inode->size);
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
+
+	return iomap_seek_source(inode, offset, SEEK_HOLE, &src);
 }
 
 loff_t iomap_seek_data(struct iomap_inode *inode, loff_t offset,
 		       const struct iomap_ops *ops)
 {
-	return iomap_seek(inode, offset, ops, iomap_seek_data_step, -ENXIO);
+	struct iomap_source src = { .mapper = IOMAP_MAPPER_IOMAP, .ops = ops };
+
+	return iomap_seek_source(inode, offset, SEEK_DATA, &src);
 }

@@ -79,6 +79,40 @@ void iomap_stats_add(struct iomap_stats *dst, const struct iomap_stats *src)
 	dst->bytes_dirtied += src->bytes_dirtied;
 	dst->bytes_written_back += src->bytes_written_back;
 	dst->wall_ns += src->wall_ns;
+	dst->bh_allocated += src->bh_allocated;
+}
+
+const char *iomap_mapper_name(enum iomap_mapper mapper)
+{
+	static const char *const names[IOMAP_MAPPER_COUNT] = {
+		[IOMAP_MAPPER_IOMAP] = "iomap",
+		[IOMAP_MAPPER_BH] = "bh",
+		[IOMAP_MAPPER_HYBRID] = "hybrid",
+	};
+
+	return (unsigned int)mapper < IOMAP_MAPPER_COUNT ? names[mapper] : NULL;
+}
+
+const char *iomap_op_name(enum iomap_op op)
+{
+	static const char *const names[IOMAP_OP_COUNT] = {
+		[IOMAP_OP_XATTR] = "xattr",   [IOMAP_OP_REPORT] = "report",
+		[IOMAP_OP_DIRECT] = "direct", [IOMAP_OP_WRITE] = "write",
+		[IOMAP_OP_READ] = "read",     [IOMAP_OP_DAX] = "dax",
+	};
+
+	return (unsigned int)op < IOMAP_OP_COUNT ? names[op] : NULL;
+}
+
+enum iomap_mapper iomap_io_mapper(const struct iomap_io_params *params,
+				  enum iomap_op op)
+{
+	unsigned int m =
+		(unsigned int)op < IOMAP_OP_COUNT ? params->op_mapper[op] : 0;
+
+	if (m && m <= IOMAP_MAPPER_COUNT)
+		return (enum iomap_mapper)(m - 1);
+	return params->mapper;
 }
 
 void iomap__warn(const char *file, int line, const char *cond)

@@ -2,6 +2,7 @@
 /* writeback.c - write dirty blocks back through ->map_blocks, merging
  * contiguous ones into ioends, one device request each. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -11,6 +12,8 @@
 /**
  * struct iomap_wb - one writeback pass.
  * @file:	the file.
+ * @src:	its write mapper: ->map_blocks (or the buffered-write table)
+ *		for iomap and hybrid, get_block for bh.
  * @wpc:	what ->map_blocks sees.
  * @q:		the requests.
  * @cur:	ioend being built (a queue slot), or NULL.
@@ -18,15 +21,27 @@
  *		mapping then starts a new ioend.
  * @mapped:	@wpc->iomap is valid.
  * @error:	first error of this pass (a request or ->submit).
+ * @done, @ndone, @cap: completed ioends (and their I/O status) whose
+ *		->submit waits for the queue to be idle.
  */
 struct iomap_wb {
 	struct iomap_file *file;
+	struct iomap_source src;
 	struct iomap_writepage_ctx wpc;
 	struct iomap__ioq q;
 	struct iomap__io *cur;
 	bool new_map;
 	bool mapped;
 	int error;
+	struct iomap_wb_done *done;
+	size_t ndone;
+	size_t cap;
+};
+
+/* A completed ioend and its I/O status, for ->submit. */
+struct iomap_wb_done {
+	struct iomap_ioend ioend;
+	int status;
 };
 
 /* As mapping_set_error(): kept until a sync of the file reports it. */
@@ -58,20 +73,61 @@ static void iomap_ioend_redirty(struct iomap_file *file,
 	}
 }
 
+/* ->submit of the ioends completed so far; the queue must be idle. */
+static void iomap_wb_complete(struct iomap_wb *wb)
+{
+	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
+
+	for (size_t i = 0; i < wb->ndone; i++) {
+		const struct iomap_wb_done *d = &wb->done[i];
+
+		iomap_wb_set_error(wb, wops->submit(&wb->wpc, &d->ioend,
+						    d->status));
+	}
+	wb->ndone = 0;
+}
+
+/* Room for one more completed ioend; false on -ENOMEM. */
+static bool iomap_wb_done_room(struct iomap_wb *wb)
+{
+	struct iomap_wb_done *d;
+	size_t cap = wb->cap ? wb->cap * 2 : 16;
+
+	if (wb->ndone < wb->cap)
+		return true;
+	d = realloc(wb->done, cap * sizeof(*d));
+	if (!d)
+		return false;
+	wb->done = d;
+	wb->cap = cap;
+	return true;
+}
+
 static void iomap_ioend_done(struct iomap__io *io, int error)
 {
 	struct iomap_wb *wb = io->priv;
 	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
-	int ret = 0;
 
 	if (!error)
 		wb->file->inode->stats->bytes_written_back += io->ioend.io_size;
-	/* The filesystem converts unwritten extents once the data is there. */
-	if (wops && wops->submit)
-		ret = wops->submit(&wb->wpc, &io->ioend, error);
 	if (error)
 		iomap_ioend_redirty(wb->file, &io->ioend);
-	iomap_wb_set_error(wb, error ? error : ret);
+	iomap_wb_set_error(wb, error);
+	if (!wops || !wops->submit)
+		return;
+	/*
+	 * The filesystem converts unwritten extents once the data is there,
+	 * and may write the image itself doing so: not while other O_DIRECT
+	 * writes are in flight (see iomap_wb_map()), so later, when the
+	 * queue is idle.  Without memory to remember it, now.
+	 */
+	if (!iomap_wb_done_room(wb)) {
+		iomap_wb_set_error(wb,
+				   wops->submit(&wb->wpc, &io->ioend, error));
+		return;
+	}
+	wb->done[wb->ndone++] =
+		(struct iomap_wb_done){ .ioend = io->ioend, .status = error };
 }
 
 static int iomap_ioend_submit(struct iomap_wb *wb)
@@ -175,26 +231,70 @@ static int iomap_wb_map_write(struct iomap_wb *wb, loff_t pos, uint64_t len)
 	return ret;
 }
 
-/* Make wpc->iomap cover @pos, asking the filesystem only when it does not. */
-static int iomap_wb_map(struct iomap_wb *wb, loff_t pos, uint64_t len)
+/* bh: get_block(create) for one block, remembered in its buffer head. */
+static int iomap_wb_get_block(struct iomap_wb *wb, loff_t pos)
 {
-	const struct iomap *m = &wb->wpc.iomap;
+	struct iomap_inode *inode = wb->file->inode;
+	loff_t bpos = pos & ~((loff_t)iomap_blocksize(inode) - 1);
+	struct iomap_bh bh = { .size = iomap_blocksize(inode) };
+	int ret = wb->src.get_block(inode, (uint64_t)bpos >> inode->blkbits,
+				    &bh, 1);
+
+	if (ret < 0)
+		return ret;
+	iomap_bh_to_iomap(inode, bpos, &bh, &wb->wpc.iomap);
+	return 0;
+}
+
+/* Ask the mapper for @pos: one mapping call. */
+static int iomap_wb_call(struct iomap_wb *wb, loff_t pos, uint64_t len)
+{
 	const struct iomap_writeback_ops *wops = wb->file->ops->writeback;
+	int ret;
+
+	wb->file->inode->stats->map_calls++;
+	if (wb->src.mapper == IOMAP_MAPPER_BH)
+		return iomap_wb_get_block(wb, pos);
+	if (wops)
+		ret = wops->map_blocks(&wb->wpc, wb->file->inode, pos, len);
+	else
+		ret = iomap_wb_map_write(wb, pos, len);
+	if (!ret && wb->src.mapper == IOMAP_MAPPER_HYBRID)
+		wb->wpc.iomap.flags |= IOMAP_F_BUFFER_HEAD;
+	return ret;
+}
+
+/*
+ * Make wpc->iomap cover @pos: the last mapping, else (bh, hybrid) the
+ * block's buffer head when it is mapped, else one call to the mapper.
+ */
+static int iomap_wb_map(struct iomap_wb *wb, struct iomap_folio *folio,
+			loff_t pos, uint64_t len)
+{
+	struct iomap *m = &wb->wpc.iomap;
+	const struct iomap_bh *bh = NULL;
 	int ret;
 
 	if (wb->mapped && m->offset <= pos &&
 	    (uint64_t)(pos - m->offset) < m->length)
 		return 0;
+	if (wb->src.mapper != IOMAP_MAPPER_IOMAP)
+		bh = iomap__folio_bh_mapped(folio, pos);
+	if (bh) {
+		iomap_bh_to_iomap(wb->file->inode, pos, bh, m);
+		/* The hybrid's blocks merge into ioends like its extents. */
+		if (wb->src.mapper == IOMAP_MAPPER_HYBRID)
+			m->flags &= (uint16_t)~IOMAP_F_BOUNDARY;
+		wb->mapped = true;
+		wb->new_map = true;
+		return 0;
+	}
 	/* No O_DIRECT write in flight while the filesystem may write the
-	 * image itself (see iomap__dio_settle()). */
+	 * image itself (see iomap_dio_settle()). */
 	ret = iomap__ioq_wait(&wb->q);
-	if (ret < 0)
-		return ret;
-	wb->file->inode->stats->map_calls++;
-	if (wops)
-		ret = wops->map_blocks(&wb->wpc, wb->file->inode, pos, len);
-	else
-		ret = iomap_wb_map_write(wb, pos, len);
+	iomap_wb_complete(wb);
+	if (!ret)
+		ret = iomap_wb_call(wb, pos, len);
 	wb->mapped = ret == 0;
 	wb->new_map = true;
 	if (ret < 0)
@@ -205,14 +305,26 @@ static int iomap_wb_map(struct iomap_wb *wb, loff_t pos, uint64_t len)
 	return 0;
 }
 
-/* Write the dirty run [pos, pos + len) of @folio through iomap mappings. */
+/* Once in an ioend a block is written: its buffer head says so. */
+static int iomap_wb_record(struct iomap_wb *wb, struct iomap_folio *folio,
+			   loff_t pos, uint64_t len)
+{
+	struct iomap m = wb->wpc.iomap;
+
+	if (m.type == IOMAP_UNWRITTEN)
+		m.type = IOMAP_MAPPED;
+	return iomap__folio_bh_record(folio, &m, pos, len,
+				      wb->file->inode->stats);
+}
+
+/* Write the dirty run [pos, pos + len) of @folio, mapping by the mapper. */
 static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 			loff_t pos, uint64_t len)
 {
 	while (len) {
 		const struct iomap *m = &wb->wpc.iomap;
 		uint64_t n;
-		int ret = iomap_wb_map(wb, pos, len);
+		int ret = iomap_wb_map(wb, folio, pos, len);
 
 		if (ret < 0)
 			return ret;
@@ -227,6 +339,8 @@ static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 			ret = iomap_add_to_ioend(
 				wb, folio->data + (pos - folio->pos), pos,
 				(size_t)n);
+			if (!ret && (m->flags & IOMAP_F_BUFFER_HEAD))
+				ret = iomap_wb_record(wb, folio, pos, n);
 			if (ret < 0)
 				return ret;
 			break;
@@ -239,30 +353,6 @@ static int iomap_wb_run(struct iomap_wb *wb, struct iomap_folio *folio,
 		len -= n;
 	}
 	return 0;
-}
-
-/* Buffer heads: one block at a time, each its own ioend. */
-static int iomap_wb_run_bh(struct iomap_wb *wb, struct iomap_folio *folio,
-			   unsigned int b)
-{
-	loff_t pos = folio->pos + ((loff_t)b << wb->file->inode->blkbits);
-	int ret = 0;
-
-	if (!iomap__bh_wb_mapped(folio, b))
-		ret = iomap__ioq_wait(&wb->q);
-	if (!ret)
-		ret = iomap__bh_wb_map(wb->file, folio, b, &wb->wpc.iomap);
-	if (ret < 0)
-		return ret;
-	wb->mapped = false;
-	wb->new_map = true;
-	if (wb->wpc.iomap.type == IOMAP_HOLE)
-		return 0;
-	ret = iomap_add_to_ioend(wb, folio->data + (pos - folio->pos), pos,
-				 iomap_blocksize(wb->file->inode));
-	if (!ret)
-		iomap__bh_wb_done(wb->file, folio, b);
-	return ret;
 }
 
 static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
@@ -291,14 +381,9 @@ static int iomap_wb_folio(struct iomap_wb *wb, struct iomap_folio *folio)
 		}
 		while (e < nb && iomap_folio_block_dirty(folio, e))
 			e++;
-		if (iomap__bh_mode(wb->file))
-			for (unsigned int i = b; !ret && i < e; i++)
-				ret = iomap_wb_run_bh(wb, folio, i);
-		else
-			ret = iomap_wb_run(wb, folio,
-					   folio->pos + ((loff_t)b
-							 << inode->blkbits),
-					   (uint64_t)(e - b) << inode->blkbits);
+		ret = iomap_wb_run(wb, folio,
+				   folio->pos + ((loff_t)b << inode->blkbits),
+				   (uint64_t)(e - b) << inode->blkbits);
 		/*
 		 * Clean once in an ioend (its failure dirties them again);
 		 * a run that could not be mapped stays dirty: its data
@@ -323,6 +408,8 @@ int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 
 	if (!cache->nr)
 		return 0;
+	wb.src = iomap__file_source(file, IOMAP_OP_WRITE,
+				    file->ops->buffered_write);
 	ret = iomap__ioq_init(&wb.q, file->dev, file->inode->stats);
 	if (ret < 0)
 		return ret;
@@ -342,6 +429,8 @@ int iomap__writeback(struct iomap_file *file, loff_t start, loff_t end)
 	else if (wb.cur)
 		iomap_ioend_submit(&wb);
 	err = iomap__ioq_destroy(&wb.q);
+	iomap_wb_complete(&wb);
+	free(wb.done);
 	/*
 	 * The error of this pass goes to the caller and stays on the file
 	 * for its next sync: eviction, which drops what the caller says,

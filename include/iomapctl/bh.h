@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* bh.h - the buffer-head emulation: the same work, one block at a time. */
+/* bh.h - buffer heads: per-block mapping state, the bh mapping source. */
 #ifndef IOMAPCTL_BH_H
 #define IOMAPCTL_BH_H
 
@@ -34,35 +34,21 @@ struct iomap_bh {
 };
 
 /**
- * typedef iomap_get_block_t - map one block (the kernel's get_block_t).
- * @iblock:	logical block number, in filesystem blocks.
- * @bh:		in: @bh->size is what the caller wants; out: the mapping.
- * @create:	allocate if unmapped.
- * Returns 0 or a negative errno.  A hole leaves IOMAP_BH_MAPPED clear.
+ * iomap_bh_to_iomap() - the one translation of buffer-head state into a
+ * mapping: the block at @pos as a one-block mapping flagged
+ * IOMAP_F_BUFFER_HEAD | IOMAP_F_BOUNDARY (NEW becomes IOMAP_F_NEW).
+ * inline data -> INLINE (ending at EOF), DELAY -> DELALLOC, UNWRITTEN ->
+ * UNWRITTEN (allocated, with or without MAPPED), MAPPED -> MAPPED, else
+ * HOLE.
  */
-typedef int (*iomap_get_block_t)(struct iomap_inode *inode, uint64_t iblock,
-				 struct iomap_bh *bh, int create);
+void iomap_bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
+		       const struct iomap_bh *bh, struct iomap *m);
 
-/**
- * typedef iomap_bh_actor_t - work on one mapped (or unmapped) block.
- * @pos:	file offset of the block.
- * Returns 0 to go on, 1 to stop early without error, or a negative errno.
+/*
+ * The report operations through the bh mapper: iomap_fiemap_source(),
+ * iomap_seek_source() and iomap_bmap_source() with one get_block per
+ * block.
  */
-typedef int (*iomap_bh_actor_t)(struct iomap_inode *inode, loff_t pos,
-				struct iomap_bh *bh, void *priv);
-
-/**
- * iomap_bh_walk() - the generic block-at-a-time loop.
- * Calls @get_block once per block of [@pos, @pos + @len) (rounded out to
- * blocks), each time asking for one block, and @actor with the result.
- * Every call is counted in @inode->stats->map_calls.
- * Returns 0 or the first negative errno.
- */
-int iomap_bh_walk(struct iomap_inode *inode, loff_t pos, uint64_t len,
-		  int create, iomap_get_block_t get_block,
-		  iomap_bh_actor_t actor, void *priv);
-
-/* The buffer-head versions of the report operations, for comparison. */
 int iomap_bh_fiemap(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
 		    loff_t start, uint64_t len, iomap_get_block_t get_block);
 loff_t iomap_bh_seek_data(struct iomap_inode *inode, loff_t offset,

@@ -137,6 +137,19 @@ int imc_parse_size(const char *s, uint64_t *out);
 /* imc_parse_size + a usage-style message naming @what; IMC_EXIT_*. */
 int imc_arg_size(struct imc_ctx *ctx, const char *what, const char *s,
 		 uint64_t *out);
+/*
+ * imc_parse_mapper() - a --mapper spec, MAPPER[,OP=MAPPER]..., into @io's
+ * mapper (the first word: every operation not named) and per-operation
+ * mappers.  MAPPER is iomap, bh or hybrid; OP is xattr, report, direct,
+ * write, read or dax, each named once.  Returns 0, or IMC_EXIT_USAGE after
+ * printing the bad word on @ctx->err; @io is unchanged then.
+ */
+int imc_parse_mapper(struct imc_ctx *ctx, const char *spec,
+		     struct iomap_io_params *io);
+/* The spec of @io's mappers, as imc_parse_mapper() reads it, in @buf. */
+const char *imc_mapper_spec(const struct iomap_io_params *io, char *buf,
+			    size_t size);
+
 /* Human size with binary units ("1.5 MiB"). */
 const char *imc_human(uint64_t bytes, char *buf, size_t size);
 

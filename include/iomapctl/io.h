@@ -17,15 +17,10 @@ enum iomap_io_path {
 	IOMAP_IO_DAX, /* the image mapped with libpmem2 */
 };
 
-enum iomap_mapper {
-	IOMAP_MAPPER_IOMAP = 0, /* one ->iomap_begin per extent */
-	IOMAP_MAPPER_BH, /* one get_block per block */
-};
-
 /**
  * struct iomap_io_params - how to open a data path.
  * @path:	direct, buffered or DAX.
- * @mapper:	iomap or buffer heads.
+ * @mapper:	the mapper of every operation @op_mapper does not name.
  * @queue_depth: direct: requests in flight (0 = default 32).
  * @cache_bytes: buffered: memory bound of the page cache (0 = default).
  * @max_folio_order: buffered: largest folio is 4 KiB << order.
@@ -35,6 +30,8 @@ enum iomap_mapper {
  *		io_uring (and its sync fallback), e.g. a fault-injecting one
  *		in tests; NULL for the default.
  * @iodev_arg:	handed to @iodev->open in *privp (its configuration).
+ * @op_mapper:	per operation (IOMAP_OP_*): 0 for @mapper, else 1 + the
+ *		mapper of that operation (--mapper=bh,report=iomap).
  */
 struct iomap_io_params {
 	enum iomap_io_path path;
@@ -45,7 +42,12 @@ struct iomap_io_params {
 	bool verbose;
 	const struct iodev_ops *iodev;
 	void *iodev_arg;
+	unsigned char op_mapper[IOMAP_OP_COUNT];
 };
+
+/* The mapper @params gives operation @op. */
+enum iomap_mapper iomap_io_mapper(const struct iomap_io_params *params,
+				  enum iomap_op op);
 
 struct iomap_dev;
 struct iomap_file;

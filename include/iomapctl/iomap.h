@@ -160,6 +160,65 @@ struct iomap_iter {
 	void *private;
 };
 
+struct iomap_bh;
+
+/**
+ * typedef iomap_get_block_t - map one block (the kernel's get_block_t).
+ * @iblock:	logical block number, in filesystem blocks.
+ * @bh:		in: @bh->size is what the caller wants; out: the mapping.
+ * @create:	allocate if unmapped.
+ * Returns 0 or a negative errno.  A hole leaves IOMAP_BH_MAPPED clear.
+ */
+typedef int (*iomap_get_block_t)(struct iomap_inode *inode, uint64_t iblock,
+				 struct iomap_bh *bh, int create);
+
+/*
+ * Mappers: where the mappings of an operation come from.  Every one feeds
+ * the same iomap_iter() loop of each path; only the cost differs.
+ */
+enum iomap_mapper {
+	IOMAP_MAPPER_IOMAP = 0, /* one ->iomap_begin per extent */
+	IOMAP_MAPPER_BH, /* one get_block per block, one-block mappings */
+	IOMAP_MAPPER_HYBRID, /* extents from ->iomap_begin, per-block state
+			      * in buffer heads on the folios
+			      * (IOMAP_F_BUFFER_HEAD, as gfs2 and ext4) */
+	IOMAP_MAPPER_COUNT
+};
+
+/*
+ * The operations a filesystem converts from buffer heads to iomap one at a
+ * time, in XFS's order (the values are that order).
+ */
+enum iomap_op {
+	IOMAP_OP_XATTR = 0, /* FIEMAP_FLAG_XATTR */
+	IOMAP_OP_REPORT, /* fiemap, seek, bmap */
+	IOMAP_OP_DIRECT, /* direct reads and writes */
+	IOMAP_OP_WRITE, /* buffered write, zero, truncate page, writeback */
+	IOMAP_OP_READ, /* buffered read and readahead */
+	IOMAP_OP_DAX, /* DAX reads, writes and zeroing */
+	IOMAP_OP_COUNT
+};
+
+/* "iomap", "bh", "hybrid"; NULL when out of range. */
+const char *iomap_mapper_name(enum iomap_mapper mapper);
+/* "xattr", "report", "direct", "write", "read", "dax"; NULL out of range. */
+const char *iomap_op_name(enum iomap_op op);
+
+/**
+ * struct iomap_source - a mapping source: the mapper of one operation and
+ * the filesystem's tables it calls.
+ * @mapper:	IOMAP_MAPPER_*.
+ * @ops:	iomap and hybrid: the table of the operation.  bh: used only
+ *		when @get_block is NULL (xattr), asked one block per call.
+ * @get_block:	bh: called once per block not already mapped in the
+ *		folio's buffer heads.
+ */
+struct iomap_source {
+	enum iomap_mapper mapper;
+	const struct iomap_ops *ops;
+	iomap_get_block_t get_block;
+};
+
 /**
  * iomap_iter() - advance to the next mapping.
  * Returns 1 when a new mapping is in @iter, 0 when the range is done, or a
@@ -173,6 +232,15 @@ int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops);
  * Returns 0, or -EIO if @count runs past the current mapping.
  */
 int iomap_iter_advance(struct iomap_iter *iter, uint64_t count);
+
+/**
+ * iomap_iter_source() - iomap_iter() with mappings from @src: the
+ * filesystem's ->iomap_begin (iomap; hybrid adds IOMAP_F_BUFFER_HEAD) or
+ * one get_block per block (bh: one-block mappings flagged
+ * IOMAP_F_BUFFER_HEAD | IOMAP_F_BOUNDARY, a buffer head already mapped in
+ * a cached folio answering without a call).  Same returns as iomap_iter().
+ */
+int iomap_iter_source(struct iomap_iter *iter, const struct iomap_source *src);
 
 /* Bytes of the current mapping left in the request (trimmed to @srcmap). */
 uint64_t iomap_length(const struct iomap_iter *iter);
@@ -241,6 +309,15 @@ int iomap_fiemap_fill_next_extent(struct iomap_fiemap_info *fi,
 /* FIEMAP_EXTENT_* flags for a mapping, as fs/iomap/fiemap.c sets them. */
 uint32_t iomap_to_fiemap_flags(const struct iomap *iomap);
 
+/*
+ * iomap_fiemap() with mappings from @src; with the bh mapper physically
+ * contiguous blocks of one kind merge into one extent flagged MERGED, as
+ * generic_block_fiemap() reported them.
+ */
+int iomap_fiemap_source(struct iomap_inode *inode, struct iomap_fiemap_info *fi,
+			loff_t start, uint64_t len, uint32_t supported,
+			const struct iomap_source *src);
+
 /**
  * iomap_seek_data(), iomap_seek_hole() - SEEK_DATA / SEEK_HOLE.
  * Return the offset found, or -ENXIO when @offset is negative or at or past
@@ -251,6 +328,9 @@ loff_t iomap_seek_data(struct iomap_inode *inode, loff_t offset,
 loff_t iomap_seek_hole(struct iomap_inode *inode, loff_t offset,
 		       const struct iomap_ops *ops);
 
+loff_t iomap_seek_source(struct iomap_inode *inode, loff_t offset, int whence,
+			 const struct iomap_source *src);
+
 /**
  * iomap_bmap() - physical block of logical block @bno.
  * Returns the block number for a MAPPED block, 0 for anything else
@@ -258,5 +338,7 @@ loff_t iomap_seek_hole(struct iomap_inode *inode, loff_t offset,
  */
 uint64_t iomap_bmap(struct iomap_inode *inode, uint64_t bno,
 		    const struct iomap_ops *ops);
+uint64_t iomap_bmap_source(struct iomap_inode *inode, uint64_t bno,
+			   const struct iomap_source *src);
 
 #endif /* IOMAPCTL_IOMAP_H */

@@ -13,8 +13,8 @@
 #define IOMAP_PAGE_SIZE (1UL << IOMAP_PAGE_SHIFT)
 #define IOMAP_MAX_FOLIO_ORDER 9 /* 2 MiB folios */
 
-struct iomap_bh;
 struct iomap_cache;
+struct iomap_lru;
 
 /**
  * struct iomap_folio - one cached, naturally aligned piece of a file.
@@ -29,8 +29,7 @@ struct iomap_cache;
  *		more recently used side); NULL when the cache has no LRU.
  * @pins:	operations using the folio now; a pinned folio is never
  *		evicted.
- * @bhs:	buffer heads of the blocks (the buffer-head emulation), or
- *		NULL; freed with the folio.
+ * @private:	for the user of the cache, or NULL; free()d with the folio.
  */
 struct iomap_folio {
 	loff_t pos;
@@ -42,27 +41,7 @@ struct iomap_folio {
 	struct iomap_folio *lru_prev;
 	struct iomap_folio *lru_next;
 	unsigned int pins;
-	struct iomap_bh *bhs;
-};
-
-/**
- * struct iomap_lru - least-recently-used order of the folios of several
- * caches, for a memory bound shared by the files of one device.
- * @head:	most recently used folio.
- * @tail:	least recently used folio.
- * @bytes:	memory held by the folios on the list.
- * @limit:	the bound the owner of the list keeps @bytes under.
- * @pool:	memory of freed folios by order, for reuse (a singly linked
- *		list through the first word of each buffer).
- * @pool_bytes:	memory in @pool; at most @limit / 4.
- */
-struct iomap_lru {
-	struct iomap_folio *head;
-	struct iomap_folio *tail;
-	size_t bytes;
-	size_t limit;
-	void *pool[IOMAP_MAX_FOLIO_ORDER + 1];
-	size_t pool_bytes;
+	void *private;
 };
 
 /**
@@ -71,9 +50,8 @@ struct iomap_lru {
  * @blkbits:	log2 of the filesystem block size (at most the page size).
  * @folios:	array of @nr folio pointers (capacity @cap).
  * @bytes:	memory held by folio data.
- * @lru:	LRU list the folios are kept on, or NULL (see
- *		iomap_cache_set_lru()).
- * @owner:	for the user of the cache (the engine: its file).
+ * @lru:	the least-recently-used list bounding the memory of the
+ *		caches of one device, or NULL (the engine's own).
  */
 struct iomap_cache {
 	unsigned int blkbits;
@@ -82,7 +60,6 @@ struct iomap_cache {
 	size_t cap;
 	size_t bytes;
 	struct iomap_lru *lru;
-	void *owner;
 };
 
 static inline size_t iomap_folio_size(const struct iomap_folio *folio)
@@ -112,17 +89,9 @@ void iomap_cache_remove(struct iomap_cache *cache, struct iomap_folio *folio);
 struct iomap_folio *iomap_cache_next(const struct iomap_cache *cache,
 				     loff_t pos);
 
-/*
- * Keep the folios of @cache on @lru from now on; call on an empty cache.
- * Adding a folio puts it at the head, removing unlinks it.
- */
-void iomap_cache_set_lru(struct iomap_cache *cache, struct iomap_lru *lru);
-/* Free the memory pooled by @lru (once no cache uses it any more). */
-void iomap_lru_release(struct iomap_lru *lru);
-/* Mark @folio most recently used. */
-void iomap_folio_touch(struct iomap_folio *folio);
-/* The least recently used folio that is not pinned, or NULL. */
-struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
+/* Memory held by the folios of every cache sharing @cache's bound (0 when
+ * it has none). */
+size_t iomap_cache_lru_bytes(const struct iomap_cache *cache);
 
 /* True when any block of @folio is dirty. */
 bool iomap_folio_is_dirty(const struct iomap_folio *folio);

@@ -15,6 +15,7 @@
  * @bytes_dirtied: bytes user writes dirtied in the page cache.
  * @bytes_written_back: bytes writeback sent to the device.
  * @wall_ns:	wall-clock time of the measured section.
+ * @bh_allocated: buffer heads attached to folios (bh and hybrid mappers).
  */
 struct iomap_stats {
 	uint64_t map_calls;
@@ -25,6 +26,7 @@ struct iomap_stats {
 	uint64_t bytes_dirtied;
 	uint64_t bytes_written_back;
 	uint64_t wall_ns;
+	uint64_t bh_allocated;
 };
 
 /* Monotonic clock in nanoseconds, for @wall_ns. */

@@ -43,9 +43,11 @@ Test(compare, every_op_same_result_image_untouched)
 				"d['same_result'] is True and "
 				"d['file'] == 'img:/f' and "
 				"set(d['iomap']) == set(d['bh']) == "
+				"set(d['hybrid']) == "
 				"{'digest', 'map_calls', 'io_requests', 'bytes_read', "
-				"'bytes_written', 'write_amplification', "
-				"'seconds'}"),
+				"'bytes_written', 'buffer_heads', "
+				"'write_amplification', 'seconds'} and "
+				"d['iomap']['buffer_heads'] == 0"),
 			0, "%s: %s", ops[i], out);
 		free(out);
 	}

@@ -46,7 +46,11 @@ Test(errors, table)
 		{ "seek f 0", 2, "one of -a, -d, -h" },
 		{ "seek -a f", 2, "usage: iomapctl seek" },
 		{ "--io=floppy stat f", 2, "bad value 'floppy' for --io" },
-		{ "--mapper stat f", 2, "bad value 'stat' for --mapper" },
+		{ "--mapper stat f", 2, "bad --mapper 'stat': 'stat' is not a mapper" },
+		{ "--mapper bh,stat=iomap f", 2,
+		  "'stat' is not an operation" },
+		{ "--mapper bh,read=bh,read=iomap f", 2, "'read' is named twice" },
+		{ "--mapper bh,dax f", 2, "'dax' is not OP=MAPPER" },
 		{ "stat f --queue-depth 0", 2, "bad --queue-depth" },
 		{ "stat f --json=1", 2, "--json takes no value" },
 		{ "stat missing", 1, "iomapctl: stat: missing: No such file or "

@@ -226,3 +226,25 @@ Test(shell, split_line_quotes)
 	imc_free_argv(argv);
 	cr_expect_lt(imc_split_line("a 'b", &argv, &argc), 0);
 }
+
+/* The shell takes --mapper specs as the command line does. */
+Test(shell, mapper_specs)
+{
+	char *out, *err;
+
+	cr_assert_eq(tc_run(dir, &out, NULL, "shell -c 'cat --mapper=bh,"
+					     "read=hybrid dir/hello' -c 'seek "
+					     "-d --mapper=hybrid,report=bh "
+					     "sparse 0' img"),
+		     0, "%s", out);
+	cr_expect(strstr(out, "hello") != NULL, "%s", out);
+	cr_expect(strstr(out, "65536") != NULL, "%s", out);
+	free(out);
+	/* A failed -c command fails the shell (the usage error is said). */
+	cr_assert_neq(tc_run(dir, &out, &err, "shell -c 'cat --mapper=bh,"
+					      "read=disk dir/hello' img"),
+		      0, "%s", err);
+	cr_expect(strstr(err, "'disk' is not a mapper") != NULL, "%s", err);
+	free(out);
+	free(err);
+}

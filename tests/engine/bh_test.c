@@ -19,32 +19,38 @@ static const struct memfs_extent layout[] = {
 	{ 48 * K, 4 * K, IOMAP_MAPPED, 0, 5 << 20 },
 };
 
-static int count_actor(struct iomap_inode *inode, loff_t pos,
-		       struct iomap_bh *bh, void *priv)
+static const struct iomap_source bh_source = { .mapper = IOMAP_MAPPER_BH,
+					       .get_block = memfs_get_block };
+
+/* Mappings of [pos, pos + len) through the bh source; the walk's result. */
+static int count_mappings(struct memfs *fs, loff_t pos, uint64_t len, int *n)
 {
-	(void)inode;
-	(void)pos;
-	(void)bh;
-	(*(int *)priv)++;
-	return 0;
+	struct iomap_iter it = { .inode = &fs->inode, .pos = pos, .len = len };
+	int ret;
+
+	while ((ret = iomap_iter_source(&it, &bh_source)) > 0) {
+		cr_assert_eq(it.iomap.length, 4 * K, "one block per mapping");
+		cr_assert(it.iomap.flags & IOMAP_F_BUFFER_HEAD);
+		(*n)++;
+		it.status = iomap_iter_advance(&it, iomap_length(&it));
+	}
+	return ret;
 }
 
-Test(bh, walk_calls_get_block_once_per_block)
+Test(bh, source_calls_get_block_once_per_block)
 {
 	struct memfs fs;
 	int n = 0;
 
 	memfs_init(&fs, 12, 64 * K, layout, 4);
 	/* [1K, 9K) touches blocks 0, 1 and 2. */
-	cr_assert_eq(iomap_bh_walk(&fs.inode, K, 8 * K, 0, memfs_get_block,
-				   count_actor, &n),
-		     0);
+	cr_assert_eq(count_mappings(&fs, K, 8 * K, &n), 0);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(fs.nr_get_block, 3);
 	cr_assert_eq(fs.stats.map_calls, 3);
 }
 
-Test(bh, walk_stops_on_error_and_rejects_overflow)
+Test(bh, source_stops_on_error_and_rejects_overflow)
 {
 	struct memfs fs;
 	int n = 0;
@@ -52,13 +58,32 @@ Test(bh, walk_stops_on_error_and_rejects_overflow)
 	memfs_init(&fs, 12, 64 * K, layout, 4);
 	fs.begin_error = -EIO;
 	fs.error_at = 8 * K;
-	cr_assert_eq(iomap_bh_walk(&fs.inode, 0, 64 * K, 0, memfs_get_block,
-				   count_actor, &n),
-		     -EIO);
+	cr_assert_eq(count_mappings(&fs, 0, 64 * K, &n), -EIO);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(iomap_bh_walk(&fs.inode, INT64_MAX, 2, 0, memfs_get_block,
-				   count_actor, &n),
-		     -EINVAL);
+	cr_assert_eq(count_mappings(&fs, INT64_MAX, 2, &n), -EINVAL);
+}
+
+/* One translation: an unwritten buffer is unwritten, mapped or not. */
+Test(bh, unwritten_buffer_is_unwritten_without_mapped)
+{
+	struct memfs fs;
+	struct iomap m;
+	struct iomap_bh bh = { .blocknr = 7, .state = IOMAP_BH_UNWRITTEN };
+
+	memfs_init(&fs, 12, 64 * K, layout, 4);
+	iomap_bh_to_iomap(&fs.inode, 8 * K, &bh, &m);
+	cr_assert_eq(m.type, IOMAP_UNWRITTEN);
+	cr_assert_eq(m.addr, 7 * 4 * K);
+	bh.state |= IOMAP_BH_MAPPED;
+	iomap_bh_to_iomap(&fs.inode, 8 * K, &bh, &m);
+	cr_assert_eq(m.type, IOMAP_UNWRITTEN);
+	bh.state = IOMAP_BH_DELAY | IOMAP_BH_MAPPED;
+	iomap_bh_to_iomap(&fs.inode, 8 * K, &bh, &m);
+	cr_assert_eq(m.type, IOMAP_DELALLOC);
+	bh.state = 0;
+	iomap_bh_to_iomap(&fs.inode, 8 * K, &bh, &m);
+	cr_assert_eq(m.type, IOMAP_HOLE);
+	cr_assert_eq(m.addr, IOMAP_NULL_ADDR);
 }
 
 Test(bh, fiemap_matches_iomap_with_block_cost)

@@ -193,12 +193,13 @@ Test(io_buffered, eviction_keeps_data)
 						      (loff_t)pos),
 				     (ssize_t)n);
 			memcpy(want + pos, buf, n);
-			cr_assert_leq(fs.inode.cache->lru->bytes, limit,
-				      "cache bound: %zu at %zu",
-				      fs.inode.cache->lru->bytes, pos);
+			cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache),
+				      limit, "cache bound: %zu at %zu",
+				      iomap_cache_lru_bytes(fs.inode.cache),
+				      pos);
 		}
 		check_file(want, (loff_t)len);
-		cr_assert_leq(fs.inode.cache->lru->bytes, limit);
+		cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache), limit);
 		cr_assert_gt(fs.stats.bytes_written_back, 0);
 		stop();
 		open_file(IOMAP_MAPPER_IOMAP, 0, 0, NULL);
@@ -509,7 +510,7 @@ Test(io_buffered, two_files_share_the_bound)
 		cr_assert_eq(iomap_file_write(file2, b + pos, 5000,
 					      (loff_t)pos),
 			     5000);
-		cr_assert_leq(fs.inode.cache->lru->bytes, 32 << 10);
+		cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache), 32 << 10);
 	}
 	cr_assert_gt(fs.stats.bytes_written_back, 0);
 	cr_assert_gt(fs2.stats.bytes_written_back, 0);

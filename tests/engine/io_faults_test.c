@@ -237,7 +237,7 @@ Test(io_faults, eviction_writes_back_large_ioends)
 	for (loff_t pos = 0; pos < M1; pos += K(4))
 		cr_assert_eq(iomap_file_write(file, buf + pos, K(4), pos),
 			     K(4));
-	cr_assert_leq(fs.inode.cache->lru->bytes, K(64));
+	cr_assert_leq(iomap_cache_lru_bytes(fs.inode.cache), K(64));
 	cr_assert_eq(iomap_file_sync(file), 0);
 	/* A quarter of the bound per ioend: 64, not 256 of 4 KiB. */
 	cr_assert_leq(fs.nr_wb_submit, M1 / K(16) + 1, "%d ioends",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* io_paths_test.c - every data path x mapper reads and writes the same
- * bytes on dense, sparse, unwritten and fragmented files. */
+/* io_paths_test.c - every data path x mapper (iomap, bh, hybrid and mixed
+ * per-operation specs) reads and writes the same bytes on dense, sparse,
+ * unwritten and fragmented files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #define SEED 7
 
 static const char *const path_names[] = { "buffered", "direct", "dax" };
-static const char *const mapper_names[] = { "iomap", "bh" };
 
 enum layout { L_DENSE, L_SPARSE, L_UNWRITTEN, L_FRAG, L_COUNT };
 static const char *const layout_names[] = { "dense", "sparse", "unwritten",
@@ -67,13 +67,12 @@ static void setup_layout(struct memfs *fs, enum layout l, unsigned int blkbits)
 	memfs_set_backed(fs, ALLOC_START);
 }
 
-static int open_path(const char *img, enum iomap_io_path path,
-		     enum iomap_mapper mapper, struct iomap_dev **dev)
+static int open_path(const char *img, enum iomap_io_path path, int mi,
+		     struct iomap_dev **dev)
 {
-	struct iomap_io_params p = { .path = path,
-				     .mapper = mapper,
-				     .max_folio_order = 4 };
+	struct iomap_io_params p = { .path = path, .max_folio_order = 4 };
 
+	t_mapper_params(mi, &p);
 	return iomap_dev_open(img, true, &p, dev);
 }
 
@@ -126,7 +125,7 @@ static void read_compare(struct iomap_file *file, const uint8_t *want,
 }
 
 static void read_one(const char *img, enum layout l, unsigned int blkbits,
-		     enum iomap_io_path path, enum iomap_mapper mapper)
+		     enum iomap_io_path path, int mapper)
 {
 	struct memfs fs;
 	struct iomap_dev *dev;
@@ -144,7 +143,7 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 		if (path == IOMAP_IO_DIRECT && chunks[c] % 4096)
 			continue;
 		snprintf(what, sizeof(what), "%s/%s/%s/bs%u/chunk%zu",
-			 path_names[path], mapper_names[mapper],
+			 path_names[path], t_mappers[mapper].name,
 			 layout_names[l], 1U << blkbits, chunks[c]);
 		cr_assert_eq(open_path(img, path, mapper, &dev), 0, "%s", what);
 		cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset,
@@ -152,7 +151,7 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 			     0);
 		memset(&fs.stats, 0, sizeof(fs.stats));
 		read_compare(file, want, fs.inode.size, chunks[c], what);
-		if (mapper == IOMAP_MAPPER_BH)
+		if (t_spec_mapper(mapper, t_path_op(path)) == IOMAP_MAPPER_BH)
 			cr_assert_geq(fs.stats.map_calls,
 				      (uint64_t)fs.inode.size >> blkbits,
 				      "%s: bh maps per block", what);
@@ -163,6 +162,13 @@ static void read_one(const char *img, enum layout l, unsigned int blkbits,
 						      chunks[c] * 2,
 				      "%s: iomap maps per extent (%llu)", what,
 				      (unsigned long long)fs.stats.map_calls);
+		/* Buffer heads only where a buffered mapper keeps them. */
+		if (path == IOMAP_IO_BUFFERED &&
+		    t_spec_mapper(mapper, IOMAP_OP_READ) != IOMAP_MAPPER_IOMAP)
+			cr_assert_gt(fs.stats.bh_allocated, 0, "%s", what);
+		if (t_spec_mapper(mapper, t_path_op(path)) ==
+		    IOMAP_MAPPER_IOMAP)
+			cr_assert_eq(fs.stats.bh_allocated, 0, "%s", what);
 		cr_assert_eq(iomap_file_close(file), 0);
 		cr_assert_eq(iomap_dev_close(dev), 0);
 	}
@@ -186,8 +192,9 @@ static void read_matrix(int p0, int p1)
 	for (unsigned int bb = 10; bb <= 12; bb += 2)
 		for (int l = 0; l < L_COUNT; l++)
 			for (int p = p0; p <= p1; p++)
-				for (int m = 0; m < 2; m++)
-					read_one(img, l, bb, p, m);
+				for (int m = 0; m < T_NR_MAPPERS; m++)
+					if (!t_spec_redundant(m, p))
+						read_one(img, l, bb, p, m);
 	free(img);
 	t_tmpdir_remove(dir);
 }
@@ -260,19 +267,19 @@ static void write_list(struct iomap_file *file, int host, uint8_t *ref,
 }
 
 static void write_one(const char *img, unsigned int blkbits,
-		      enum iomap_io_path path, enum iomap_mapper mapper)
+		      enum iomap_io_path path, int mapper)
 {
 	struct memfs fs;
 	struct iomap_dev *dev;
 	struct iomap_file *file;
 	uint8_t *ref = calloc(1, 1 << 20);
 	loff_t ref_size;
-	char what[96], *hpath;
+	char what[128], *hpath;
 	uint8_t *hbuf;
 	int host;
 
 	snprintf(what, sizeof(what), "%s/%s/bs%u", path_names[path],
-		 mapper_names[mapper], 1U << blkbits);
+		 t_mappers[mapper].name, 1U << blkbits);
 	setup_mixed(&fs, blkbits);
 	memfs_image_fill(&fs, img, SEED);
 	memfs_expected(&fs, ref, SEED);
@@ -303,8 +310,7 @@ static void write_one(const char *img, unsigned int blkbits,
 		     what);
 	cr_assert_eq(iomap_file_close(file), 0, "%s: close", what);
 	cr_assert_eq(iomap_dev_close(dev), 0);
-	cr_assert_eq(open_path(img, IOMAP_IO_DIRECT, IOMAP_MAPPER_IOMAP, &dev),
-		     0);
+	cr_assert_eq(open_path(img, IOMAP_IO_DIRECT, 0, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, &fs.inode, &memfs_opset, &file), 0);
 	read_compare(file, ref, ref_size, 1 << 20, what);
 	cr_assert_eq(iomap_file_close(file), 0);
@@ -325,8 +331,9 @@ static void write_matrix(int p0, int p1)
 	}
 	for (unsigned int bb = 10; bb <= 12; bb += 2)
 		for (int p = p0; p <= p1; p++)
-			for (int m = 0; m < 2; m++)
-				write_one(img, bb, p, m);
+			for (int m = 0; m < T_NR_MAPPERS; m++)
+				if (!t_spec_redundant(m, p))
+					write_one(img, bb, p, m);
 	free(img);
 	t_tmpdir_remove(dir);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* io_paths_ext2_test.c - the engine's data paths (buffered, direct, DAX) x
- * mappers (iomap, bh) on real ext2 and ext4 images built by mke2fs. */
+ * mapper specs (iomap, bh, hybrid, mixed) on real ext2 and ext4 images
+ * built by mke2fs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "iomapctl/io.h"
 
 static const char *const path_names[] = { "buffered", "direct", "dax" };
-static const char *const mapper_names[] = { "iomap", "bh" };
 static const char *const files[] = { "big", "sparse", "small" };
 
 static char *dir;
@@ -71,10 +71,10 @@ static int open_dev(const char *img, bool rw, int path, int mapper,
 		    struct iomap_dev **dev)
 {
 	struct iomap_io_params p = { .path = path,
-				     .mapper = mapper,
 				     .max_folio_order = 4,
 				     .cache_bytes = 256 << 10 };
 
+	t_mapper_params(mapper, &p);
 	return iomap_dev_open(img, rw, &p, dev);
 }
 
@@ -94,16 +94,16 @@ static void read_one(const char *img, const char *name, int path, int mapper)
 	want = slurp(hpath, &n);
 	ret = open_dev(img, false, path, mapper, &dev);
 	cr_assert_eq(ret, 0, "%s %s/%s: open: %d", img, path_names[path],
-		     mapper_names[mapper], ret);
+		     t_mappers[mapper].name, ret);
 	t_open(&f, img, ipath, 0);
 	cr_assert_eq(iomap_file_open(dev, f.inode, f.fs->ops->iomap, &file), 0);
 	cr_assert_eq(posix_memalign(&got, 4096, n + 4096), 0);
 	cr_assert_eq(iomap_file_read(file, got, (n + 4095) & ~(size_t)4095, 0),
 		     (ssize_t)n, "%s %s %s/%s", img, name, path_names[path],
-		     mapper_names[mapper]);
+		     t_mappers[mapper].name);
 	cr_assert_arr_eq(got, want, n, "%s %s %s/%s", img, name,
-			 path_names[path], mapper_names[mapper]);
-	if (mapper == IOMAP_MAPPER_BH)
+			 path_names[path], t_mappers[mapper].name);
+	if (t_spec_mapper(mapper, t_path_op(path)) == IOMAP_MAPPER_BH)
 		cr_assert_geq(f.stats.map_calls, n >> f.fs->blkbits);
 	else /* per run of blocks (ext2 indirect blocks split runs) */
 		cr_assert(f.stats.map_calls <= 16 ||
@@ -134,8 +134,9 @@ static void reads_match(int p0, int p1)
 		}
 		for (size_t fi = 0; fi < 3; fi++)
 			for (int p = p0; p <= p1; p++)
-				for (int m = 0; m < 2; m++)
-					read_one(img, files[fi], p, m);
+				for (int m = 0; m < T_NR_MAPPERS; m++)
+					if (!t_spec_redundant(m, p))
+						read_one(img, files[fi], p, m);
 		free(img);
 	}
 }
@@ -193,14 +194,19 @@ static loff_t write_one(const char *img, int path, int mapper, uint8_t *ref)
 			buf[k] = (uint8_t)(rnd(&r, 255) + 1);
 		cr_assert_eq(iomap_file_write(file, buf, len, pos),
 			     (ssize_t)len, "%s %s/%s write %d", img,
-			     path_names[path], mapper_names[mapper], i);
+			     path_names[path], t_mappers[mapper].name, i);
 		if (pos > size)
 			memset(ref + size, 0, (size_t)(pos - size));
 		memcpy(ref + pos, buf, len);
 		if (pos + (loff_t)len > size)
 			size = pos + (loff_t)len;
-		if (i % 7 == 6)
-			cr_assert_eq(iomap_file_sync(file), 0);
+		if (i % 7 == 6) {
+			int sret = iomap_file_sync(file);
+
+			cr_assert_eq(sret, 0, "%s %s/%s sync %d: %d", img,
+				     path_names[path], t_mappers[mapper].name,
+				     i, sret);
+		}
 	}
 	cr_assert_eq(f.inode->size, size);
 	cr_assert_eq(iomap_file_close(file), 0);
@@ -223,16 +229,14 @@ static void check_one(const char *img, int path, int mapper, const uint8_t *ref,
 	snprintf(name, sizeof(name), "/new_%d_%d", path, mapper);
 	t_open(&f, img, name, 0);
 	cr_assert_eq(f.inode->size, size);
-	cr_assert_eq(open_dev(img, false, IOMAP_IO_DIRECT, IOMAP_MAPPER_IOMAP,
-			      &dev),
-		     0);
+	cr_assert_eq(open_dev(img, false, IOMAP_IO_DIRECT, 0, &dev), 0);
 	cr_assert_eq(iomap_file_open(dev, f.inode, f.fs->ops->iomap, &file), 0);
 	cr_assert_eq(posix_memalign(&got, 4096, (size_t)size + 4096), 0);
 	cr_assert_eq(iomap_file_read(file, got,
 				     ((size_t)size + 4095) & ~(size_t)4095, 0),
 		     size);
 	cr_assert_arr_eq(got, ref, (size_t)size, "%s %s/%s", img,
-			 path_names[path], mapper_names[mapper]);
+			 path_names[path], t_mappers[mapper].name);
 	cr_assert_eq(iomap_file_close(file), 0);
 	cr_assert_eq(iomap_dev_close(dev), 0);
 	t_close(&f);
@@ -256,8 +260,12 @@ static void write_img(const char *type, unsigned int bs, int p0, int p1)
 	}
 	ref = malloc(4 << 20);
 	for (int p = p0; p <= p1; p++)
-		for (int m = 0; m < 2; m++) {
-			loff_t size = write_one(img, p, m, ref);
+		for (int m = 0; m < T_NR_MAPPERS; m++) {
+			loff_t size;
+
+			if (t_spec_redundant(m, p))
+				continue;
+			size = write_one(img, p, m, ref);
 
 			check_one(img, p, m, ref, size);
 		}

@@ -129,3 +129,55 @@ int t_dax_maps(const char *img)
 	cr_assert_eq(iomap_dev_close(dev), 0);
 	return 1;
 }
+
+#define M(x) (1 + IOMAP_MAPPER_##x)
+const struct t_mapper_spec t_mappers[] = {
+	{ "iomap", IOMAP_MAPPER_IOMAP, { 0 } },
+	{ "bh", IOMAP_MAPPER_BH, { 0 } },
+	{ "hybrid", IOMAP_MAPPER_HYBRID, { 0 } },
+	{ "bh,xattr=iomap,report=iomap,direct=iomap",
+	  IOMAP_MAPPER_BH,
+	  { [IOMAP_OP_XATTR] = M(IOMAP),
+	    [IOMAP_OP_REPORT] = M(IOMAP),
+	    [IOMAP_OP_DIRECT] = M(IOMAP) } },
+	{ "bh,write=iomap", IOMAP_MAPPER_BH, { [IOMAP_OP_WRITE] = M(IOMAP) } },
+	{ "iomap,write=bh", IOMAP_MAPPER_IOMAP, { [IOMAP_OP_WRITE] = M(BH) } },
+	{ "hybrid,read=bh", IOMAP_MAPPER_HYBRID, { [IOMAP_OP_READ] = M(BH) } },
+	{ "bh,write=hybrid", IOMAP_MAPPER_BH, { [IOMAP_OP_WRITE] = M(HYBRID) } },
+};
+const int T_NR_MAPPERS = (int)(sizeof(t_mappers) / sizeof(t_mappers[0]));
+
+enum iomap_mapper t_spec_mapper(int mi, enum iomap_op op)
+{
+	const struct t_mapper_spec *s = &t_mappers[mi];
+
+	return s->op[op] ? (enum iomap_mapper)(s->op[op] - 1) : s->base;
+}
+
+void t_mapper_params(int mi, struct iomap_io_params *p)
+{
+	p->mapper = t_mappers[mi].base;
+	memcpy(p->op_mapper, t_mappers[mi].op, sizeof(p->op_mapper));
+}
+
+enum iomap_op t_path_op(enum iomap_io_path path)
+{
+	static const enum iomap_op ops[] = { IOMAP_OP_READ, IOMAP_OP_DIRECT,
+					     IOMAP_OP_DAX };
+
+	return ops[path];
+}
+
+bool t_spec_redundant(int mi, enum iomap_io_path path)
+{
+	/* Writes on every path zero a gap past EOF by the write mapper. */
+	enum iomap_op a = t_path_op(path), b = IOMAP_OP_WRITE;
+
+	if (path == IOMAP_IO_DAX)
+		b = IOMAP_OP_DAX;
+	for (int n = 0; n < mi; n++)
+		if (t_spec_mapper(n, a) == t_spec_mapper(mi, a) &&
+		    t_spec_mapper(n, b) == t_spec_mapper(mi, b))
+			return true;
+	return false;
+}

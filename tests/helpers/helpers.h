@@ -31,4 +31,27 @@ int t_can_loop_mount(void);
  */
 int t_dax_maps(const char *img);
 
+#include "iomapctl/io.h"
+
+/*
+ * The mapper specs every data-path test runs: iomap, bh, hybrid, then
+ * mixed per-operation ones (--mapper=BASE,OP=MAPPER...).
+ */
+struct t_mapper_spec {
+	const char *name;
+	enum iomap_mapper base;
+	unsigned char op[IOMAP_OP_COUNT]; /* 1 + mapper, 0 = @base */
+};
+
+extern const struct t_mapper_spec t_mappers[];
+extern const int T_NR_MAPPERS;
+/* The mapper spec @mi gives operation @op. */
+enum iomap_mapper t_spec_mapper(int mi, enum iomap_op op);
+/* Sets @p's mapper and per-operation mappers to spec @mi. */
+void t_mapper_params(int mi, struct iomap_io_params *p);
+/* The operation a read through data path @path is. */
+enum iomap_op t_path_op(enum iomap_io_path path);
+/* True when an earlier spec maps every operation @path uses the same way. */
+bool t_spec_redundant(int mi, enum iomap_io_path path);
+
 #endif /* IOMAPCTL_TESTS_HELPERS_H */
