@@ -391,7 +391,6 @@ struct iomap_read_batch {
 	void *discard; /* the gaps plugged reads read past */
 	struct iomap_read_req *reqs;
 	unsigned int n;
-	bool queued; /* q holds requests: wait must drain it */
 	struct iomap_dio dio[];
 };
 
@@ -447,7 +446,6 @@ int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
 							 .buf = r->buf,
 							 .pos = r->pos };
 			r->res = iomap_dio_read_start(&b->dio[i], r->len);
-			b->queued = true;
 		}
 	}
 	*bp = b;
