@@ -35,6 +35,9 @@ struct cp_ent {
 #define CP_GROUP_FILES 32
 #define CP_GROUP_SMALL (128U << 10)
 #define CP_GROUP_BYTES (2U << 20)
+/* The group copied, the one read ahead, and the one before, whose files
+ * the writer threads may still be writing. */
+#define CP_GROUPS 3
 
 /**
  * struct cp_pre - a file of a group, open and read ahead of its copy.
@@ -120,8 +123,8 @@ struct cp_writer;
  * @src_st:	its attributes, when the tree walk has them (NULL: stat it).
  * @dst_end:	where cp_file's writes to the current file end.
  * @umask:	the process umask, once @umask_known (read once per run).
- * @group:	the group being copied and the one read ahead (cp_group.c);
- *		@cur indexes the first.
+ * @group:	a ring of the group being copied (@cur), the one read ahead
+ *		and the one before (cp_group.c).
  * @ready:	the current file's bytes, read by its group (NULL: read
  *		them now).
  * @writer:	the writer threads of this run, once started (cp_writer.c);
@@ -149,7 +152,7 @@ struct cp {
 	uint64_t dst_end;
 	mode_t umask;
 	bool umask_known;
-	struct cp_group *group[2];
+	struct cp_group *group[CP_GROUPS];
 	unsigned int cur;
 	const struct cp_pre *ready;
 	struct cp_writer *writer;
@@ -180,9 +183,11 @@ int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
 int cp_open_src(struct cp *cp, const char *src, struct imc_file *s);
 /*
  * The tree walk's read-ahead of small files (cp_group.c).  At entry @i of
- * @v[0..n) where the current group ends, cp_group_next() releases it, makes
- * the group covering @i current (waiting for its reads) and starts reading
- * the one after it; it returns where the new current group ends.
+ * @v[0..n) where the current group ends, cp_group_next() makes the group
+ * covering @i current (waiting for its reads) and starts reading the one
+ * after it, in the slot of the group before (released first: its files
+ * written, its untaken sources closed); it returns where the new current
+ * group ends.  At @n it releases every group.
  * @ahead is where the group read ahead ends (@i when none is).
  */
 bool cp_group_wanted(const struct cp *cp, const struct cp_dst *dst);

@@ -122,26 +122,33 @@ static size_t cp_group_fill(struct cp *cp, struct cp_group *g,
 	return i;
 }
 
+/* Slot @k, its old group released (its files written), ready to fill. */
+static struct cp_group *cp_group_slot(struct cp *cp, unsigned int k)
+{
+	cp_group_release(cp, cp->group[k]);
+	return cp_group_get(cp, k);
+}
+
 size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 		     size_t i, size_t *ahead)
 {
 	struct cp_group *cur, *next;
 	size_t end;
 
-	cp_group_release(cp, cp->group[cp->cur]);
 	if (i >= n) {
-		cp_group_release(cp, cp->group[cp->cur ^ 1]);
+		for (unsigned int k = 0; k < CP_GROUPS; k++)
+			cp_group_release(cp, cp->group[k]);
 		/* Empty files too: the directory's times are set next. */
 		cp_writer_drain(cp, NULL);
 		*ahead = n;
 		return n;
 	}
 	if (*ahead > i) {
-		cp->cur ^= 1;
+		cp->cur = (cp->cur + 1) % CP_GROUPS;
 		cur = cp->group[cp->cur];
 		end = *ahead;
 	} else {
-		cur = cp_group_get(cp, cp->cur);
+		cur = cp_group_slot(cp, cp->cur);
 		/* Out of memory: the rest is copied a file at a time. */
 		if (!cur) {
 			*ahead = i;
@@ -150,8 +157,12 @@ size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 		end = cp_group_fill(cp, cur, v, n, i);
 	}
 	*ahead = end;
+	/*
+	 * The next slot holds the group before this one: the writers have
+	 * had a whole group's time to finish it, so the walk seldom waits.
+	 */
 	if (!cur->dir && end < n) {
-		next = cp_group_get(cp, cp->cur ^ 1);
+		next = cp_group_slot(cp, (cp->cur + 1) % CP_GROUPS);
 		if (next)
 			*ahead = cp_group_fill(cp, next, v, n, end);
 	}
@@ -182,7 +193,7 @@ bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s)
 void cp_group_free(struct cp *cp)
 {
 	cp_writer_stop(cp);
-	for (unsigned int k = 0; k < 2; k++) {
+	for (unsigned int k = 0; k < CP_GROUPS; k++) {
 		cp_group_release(cp, cp->group[k]);
 		if (cp->group[k])
 			free(cp->group[k]->buf);

@@ -388,7 +388,6 @@ static ssize_t iomap_dio_read_start(struct iomap_dio *dio, size_t len)
 
 struct iomap_read_batch {
 	struct iomap__ioq q;
-	void *discard; /* the gaps plugged reads read past */
 	struct iomap_read_req *reqs;
 	unsigned int n;
 	struct iomap_dio dio[];
@@ -408,6 +407,7 @@ static bool iomap_read_now(const struct iomap_read_req *r)
 int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
 			   struct iomap_read_batch **bp)
 {
+	struct iomap_dev *dev = n ? reqs[0].file->dev : NULL;
 	struct iomap_read_batch *b;
 	int ret;
 
@@ -415,13 +415,12 @@ int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
 	if (!n)
 		return -EINVAL;
 	for (unsigned int i = 1; i < n; i++)
-		if (reqs[i].file->dev != reqs[0].file->dev)
+		if (reqs[i].file->dev != dev)
 			return -EINVAL;
 	b = calloc(1, sizeof(*b) + n * sizeof(b->dio[0]));
 	if (!b)
 		return -ENOMEM;
-	ret = iomap__ioq_init(&b->q, reqs[0].file->dev,
-			      reqs[0].file->inode->stats);
+	ret = iomap__ioq_init(&b->q, dev, reqs[0].file->inode->stats);
 	if (ret < 0) {
 		free(b);
 		return ret;
@@ -429,8 +428,10 @@ int iomap_read_batch_start(struct iomap_read_req *reqs, unsigned int n,
 	/* Small files written one after another are read as one, and so
 	 * are runs with small gaps between them (without the buffer, not). */
 	b->q.plug = true;
-	if (!posix_memalign(&b->discard, IOMAP__PLUG_ALIGN, IOMAP__PLUG_GAP))
-		b->q.discard = b->discard;
+	if (!dev->discard &&
+	    posix_memalign(&dev->discard, IOMAP__PLUG_ALIGN, IOMAP__PLUG_GAP))
+		dev->discard = NULL;
+	b->q.discard = dev->discard;
 	b->reqs = reqs;
 	b->n = n;
 	for (unsigned int i = 0; i < n; i++) {
@@ -465,7 +466,6 @@ int iomap_read_batch_wait(struct iomap_read_batch *b)
 		if (b->dio[i].file)
 			b->reqs[i].res = iomap_dio_result(&b->dio[i],
 							  b->reqs[i].res, err);
-	free(b->discard);
 	free(b);
 	return err;
 }

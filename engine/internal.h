@@ -66,6 +66,7 @@ struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
 #define IOMAP__MAX_IO (1U << 20) /* largest single device request */
 #define IOMAP__MAX_IOV 64 /* segments of one vectored request */
 #define IOMAP__PLUG_GAP (64U << 10) /* bytes a plugged read reads past */
+#define IOMAP__SPARE_QUEUES 4 /* slot arrays a device keeps for reuse */
 #define IOMAP__ZERO_SIZE (64U << 10) /* the shared zero buffer */
 #define IOMAP__DEFAULT_DEPTH 32
 #define IOMAP__DEFAULT_CACHE (64UL << 20)
@@ -118,7 +119,10 @@ struct iomap__path_ops {
  * @lru:	all cached folios of the files of this device.
  * @zero:	IOMAP__ZERO_SIZE aligned zero bytes, never written to.
  * @zero_fixed:	1 + registered-buffer index of @zero, or 0.
- * @spare_slots: request slots of a finished operation, kept for the next.
+ * @spare_slots: request slots of finished operations, kept for the next
+ *		(@nspare of them: read batches keep two queues busy at once).
+ * @discard:	where plugged reads read the gaps they join across
+ *		(IOMAP__PLUG_GAP bytes, made at the first use).
  * @pops:	the operations of @params.path, chosen once at open.
  */
 struct iomap_dev {
@@ -135,7 +139,9 @@ struct iomap_dev {
 	struct iomap_lru lru;
 	void *zero;
 	unsigned int zero_fixed;
-	struct iomap__io *spare_slots;
+	struct iomap__io *spare_slots[IOMAP__SPARE_QUEUES];
+	unsigned int nspare;
+	void *discard;
 	const struct iomap__path_ops *pops;
 };
 

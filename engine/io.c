@@ -164,7 +164,9 @@ int iomap_dev_close(struct iomap_dev *dev)
 		dev->io->close(dev->io_priv);
 	}
 	iodev_pmem2_close(&dev->pmem);
-	free(dev->spare_slots);
+	while (dev->nspare)
+		free(dev->spare_slots[--dev->nspare]);
+	free(dev->discard);
 	iomap_lru_release(&dev->lru);
 	if (dev->fd != dev->bfd && close(dev->fd) && !ret)
 		ret = -errno;

@@ -17,9 +17,8 @@ int iomap__ioq_init(struct iomap__ioq *q, struct iomap_dev *dev,
 	q->stats = stats;
 	q->nslots = dev->depth;
 	/* Reuse the device's spare slots: small I/Os should not calloc. */
-	if (dev->spare_slots) {
-		q->slots = dev->spare_slots;
-		dev->spare_slots = NULL;
+	if (dev->nspare) {
+		q->slots = dev->spare_slots[--dev->nspare];
 		return 0;
 	}
 	q->slots = calloc(q->nslots, sizeof(*q->slots));
@@ -322,11 +321,11 @@ int iomap__ioq_destroy(struct iomap__ioq *q)
 		for (unsigned int i = 0; i < q->nslots; i++)
 			if (q->slots[i].busy)
 				q->slots[i].q = NULL;
-	} else if (!q->dev->spare_slots) {
+	} else if (q->dev->nspare < IOMAP__SPARE_QUEUES) {
 		/* A request built but never submitted (an error) is free. */
 		for (unsigned int i = 0; i < q->nslots; i++)
 			q->slots[i].busy = false;
-		q->dev->spare_slots = q->slots;
+		q->dev->spare_slots[q->dev->nspare++] = q->slots;
 	} else {
 		free(q->slots);
 	}
