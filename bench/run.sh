@@ -38,7 +38,7 @@ time_cmd() {
 
 # median NAME from the collected lines
 med() { awk -v n="$1" '$1 == n { print $3 }' "$work/times"; }
-ratio() { echo "scale=1; $(med "$1") / $(med "$2")" | bc -l; }
+ratio() { printf "%.2f" "$(echo "$(med "$1") / $(med "$2")" | bc -l)"; }
 
 if [ ! -f data.img ] && [[ " $only " == *" B"[1245]" "* ]]; then
 	echo "making test data (1 GiB file, fragmented files) ..."
