@@ -8,6 +8,7 @@ packages=(
 	build-essential cmake pkg-config git
 	liburing-dev libblkid-dev libext2fs-dev comerr-dev libpmem2-dev
 	libedit-dev libcriterion-dev
+	clang libclang-rt-14-dev
 	e2fsprogs util-linux xfsprogs fio python3 bc
 )
 
