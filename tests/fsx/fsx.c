@@ -135,6 +135,10 @@ static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 			return 2;
 		}
 	}
+	/* mke2fs takes any -t (with its defaults): only the ext types here. */
+	if (!ret && strcmp(cfg->fstype, "ext2") &&
+	    strcmp(cfg->fstype, "ext3") && strcmp(cfg->fstype, "ext4"))
+		optind = -1;
 	if (!ret && (optind != argc || (cfg->bs != 1024 && cfg->bs != 4096) ||
 		     !cfg->max_len || !cfg->max_size)) {
 		usage(stderr);
@@ -234,6 +238,16 @@ static int fsx_main(struct fsx_cfg *cfg)
 	return ret < 0 ? 2 : ret;
 }
 
+/* The scratch directory, removed at exit: the host side's fatal errors
+ * exit(2) from deep inside a run. */
+static char scratch[sizeof(((struct fsx_cfg *)0)->dir)];
+
+static void remove_scratch(void)
+{
+	if (scratch[0])
+		fsx_sh("rm -rf '%s'", scratch);
+}
+
 int main(int argc, char **argv)
 {
 	struct fsx_cfg cfg = {
@@ -274,7 +288,8 @@ int main(int argc, char **argv)
 		perror("fsx: mkdtemp");
 		return 2;
 	}
+	memcpy(scratch, cfg.dir, sizeof(scratch));
+	atexit(remove_scratch);
 	ret = fsx_main(&cfg);
-	fsx_sh("rm -rf '%s'", cfg.dir);
 	return ret;
 }
