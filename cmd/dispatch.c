@@ -126,6 +126,19 @@ static int apply_long(struct imc_ctx *ctx, const struct option *o,
 	return 1;
 }
 
+int imc_set_global(struct imc_ctx *ctx, const char *name, const char *val)
+{
+	struct run_state rs = { 0 };
+	const struct option *o;
+
+	for (o = imc_global_longopts; o->name; o++)
+		if (!strcmp(o->name, name) && !o->has_arg == !val)
+			return apply_long(ctx, o, val, &rs) ? IMC_EXIT_USAGE :
+							      IMC_EXIT_OK;
+	fprintf(ctx->err, "iomapctl: unknown option '--%s'\n", name);
+	return IMC_EXIT_USAGE;
+}
+
 /*
  * If @argv[*i] is a global option, apply it, step over its value and
  * return 0; 1 if it is not one; IMC_EXIT_USAGE for a bad value.

@@ -111,6 +111,13 @@ void imc_ctx_fini(struct imc_ctx *ctx);
  * --version and the one-shot commands.
  */
 int imc_run(struct imc_ctx *ctx, int argc, char **argv, bool toplevel);
+/*
+ * Applies global option --@name (=@val, NULL when it takes none) to @ctx
+ * exactly as a command line would, so programs driving the library accept
+ * every spelling the CLI does.  Returns IMC_EXIT_OK, or IMC_EXIT_USAGE
+ * after printing why.
+ */
+int imc_set_global(struct imc_ctx *ctx, const char *name, const char *val);
 /* Prints "usage: iomapctl NAME ARGS" to stderr; returns IMC_EXIT_USAGE. */
 int imc_usage(struct imc_ctx *ctx, const struct imc_cmd *cmd);
 /* getopt_long over @cmd's options; call with optind reset by imc_run. */

@@ -63,7 +63,8 @@ static int faultdev_submit_one(struct faultdev *f, struct iodev_req *req)
 		f->nr_failed++;
 		return ret;
 	}
-	if (f->short_io && faultdev_cut(len) < len) {
+	if ((f->short_io || (counted && f->nr_counted == f->short_at)) &&
+	    faultdev_cut(len) < len) {
 		f->nr_short++;
 		return faultdev_submit_cut(f, req, faultdev_cut(len));
 	}

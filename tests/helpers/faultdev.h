@@ -17,6 +17,7 @@
 struct faultdev {
 	/* knobs */
 	bool short_io; /* transfer half of each request (512-byte units) */
+	unsigned int short_at; /* only the short_at-th request (1-based) */
 	unsigned int fail_at; /* the fail_at-th request (1-based) fails */
 	int fail_error; /* with this (default -EIO) */
 	bool fail_writes_only; /* count only writes for fail_at */

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faults_test.c - the mutating commands (write, zero, truncate, falloc,
+ * cp into an image) run in process with the fault-injecting
+ * backend on its data path, failing its Nth request for every N up to the
+ * command's total with EIO or ENOSPC, or cutting the Nth short: the
+ * command ends with success or one clear error, the image passes
+ * e2fsck -fn, /f changes only inside the command's range (to its old or
+ * its new bytes) and /g not at all.  ASan finds leaks at exit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "faultdev.h"
+#include "helpers.h"
+#include "iomapctl/imc.h"
+
+#define F_SIZE 200000U /* /f: pattern bytes, a hole from 90000 to 130000 */
+#define G_SIZE 30000U /* /g: untouched by every command */
+#define MAXB (1U << 20)
+
+/* One mutating command; "%s" is the image, its range of /f. */
+struct fault_case {
+	const char *argv[8];
+	unsigned long long start, end; /* what /f may change: [start, end) */
+	int newbyte; /* what the range holds after success (-1: its old bytes) */
+	unsigned long long minsize, maxsize; /* /f's size after a failure */
+	unsigned long long size; /* ... and after success */
+};
+
+static const struct fault_case cases[] = {
+	{ { "write", "--pattern", "0x5a", "--length", "100000", "IMG:/f",
+	    "5000" },
+	  5000,
+	  105000,
+	  0x5a,
+	  F_SIZE,
+	  F_SIZE,
+	  F_SIZE },
+	{ { "write", "--pattern", "0x5b", "--length", "70001", "IMG:/f",
+	    "180001" },
+	  180001,
+	  250002,
+	  0x5b,
+	  F_SIZE,
+	  250002,
+	  250002 },
+	{ { "zero", "IMG:/f", "3000", "120000" },
+	  3000,
+	  123000,
+	  0,
+	  F_SIZE,
+	  F_SIZE,
+	  F_SIZE },
+	{ { "zero", "IMG:/f", "190000", "40000" },
+	  190000,
+	  230000,
+	  0,
+	  F_SIZE,
+	  230000,
+	  230000 },
+	{ { "truncate", "IMG:/f", "50001" },
+	  50001,
+	  F_SIZE,
+	  0,
+	  50001,
+	  F_SIZE,
+	  50001 },
+	{ { "truncate", "IMG:/f", "300000" },
+	  F_SIZE,
+	  300000,
+	  0,
+	  F_SIZE,
+	  300000,
+	  300000 },
+	{ { "falloc", "IMG:/f", "150000", "100000" },
+	  150000,
+	  250000,
+	  -1,
+	  F_SIZE,
+	  250000,
+	  250000 },
+	/* cp: /f and /g unchanged; /new is the command's own file */
+	{ { "cp", "SRC", "IMG:/new" }, 0, 0, -1, F_SIZE, F_SIZE, F_SIZE },
+};
+
+static char *dir;
+static uint8_t *fbytes, *gbytes, *buf;
+
+static uint8_t pattern(uint64_t pos, int salt)
+{
+	return (uint8_t)(pos * 7 + pos / 251 + (uint64_t)salt);
+}
+
+static void setup(void)
+{
+	FILE *f, *g;
+
+	dir = t_memdir();
+	fbytes = calloc(1, F_SIZE);
+	gbytes = malloc(G_SIZE);
+	buf = malloc(MAXB);
+	for (uint64_t i = 0; i < F_SIZE; i++)
+		fbytes[i] = i >= 90000 && i < 130000 ? 0 : pattern(i, 1);
+	for (uint64_t i = 0; i < G_SIZE; i++)
+		gbytes[i] = pattern(i, 2);
+	cr_assert_eq(t_sh("mkdir -p %s/r", dir), 0);
+	f = fopen(strcat(strcpy((char *)buf, dir), "/r/f"), "w");
+	g = fopen(strcat(strcpy((char *)buf, dir), "/r/g"), "w");
+	cr_assert(f && g);
+	cr_assert_eq(fwrite(fbytes, 1, F_SIZE, f), F_SIZE);
+	cr_assert_eq(fwrite(gbytes, 1, G_SIZE, g), G_SIZE);
+	fclose(f);
+	fclose(g);
+	/* The hole, as a hole; and the source of the cp case. */
+	cr_assert_eq(t_sh("cd %s && fallocate -p -o 90000 -l 40000 r/f && "
+			  "head -c 150000 /dev/urandom >src",
+			  dir),
+		     0);
+}
+
+static void teardown(void)
+{
+	free(fbytes);
+	free(gbytes);
+	free(buf);
+	t_tmpdir_remove(dir);
+}
+
+TestSuite(faults, .init = setup, .fini = teardown, .timeout = 600);
+
+/* @c's argv with the image and source filled in; returns argc. */
+static int build_argv(const struct fault_case *c, char *img_spec[8],
+		      char *argv[10])
+{
+	int argc = 0;
+
+	argv[argc++] = "iomapctl";
+	for (int i = 0; c->argv[i]; i++) {
+		const char *a = c->argv[i];
+
+		if (!strncmp(a, "IMG:", 4))
+			cr_assert(asprintf(&img_spec[i], "%s/img:%s", dir,
+					   a + 4) > 0);
+		else if (!strcmp(a, "SRC"))
+			cr_assert(asprintf(&img_spec[i], "%s/src", dir) > 0);
+		argv[argc++] = img_spec[i] ? img_spec[i] : (char *)a;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/*
+ * Runs case @c on a fresh image with @fd on the data path of @io; the
+ * exit status, what went to stderr in *@err.
+ */
+static int run_case(const struct fault_case *c, const char *io, bool small,
+		    struct faultdev *fd, char **err)
+{
+	char *spec[8] = { 0 }, *argv[10];
+	int argc = build_argv(c, spec, argv), ret;
+	struct imc_ctx ctx;
+	size_t errlen;
+	FILE *errf = open_memstream(err, &errlen), *null;
+
+	cr_assert_eq(t_sh("cp --sparse=always %s/pristine %s/img", dir, dir),
+		     0);
+	null = fopen("/dev/null", "w");
+	cr_assert(errf && null);
+	imc_ctx_init(&ctx);
+	ctx.out = null;
+	ctx.err = errf;
+	cr_assert_eq(imc_set_global(&ctx, "io", io), 0);
+	if (small) {
+		/* 4 KiB folios in a 32 KiB cache: many smaller requests. */
+		ctx.io.cache_bytes = 32 << 10;
+		ctx.io.max_folio_order = 0;
+	}
+	ctx.io.iodev = &faultdev_ops;
+	ctx.io.iodev_arg = fd;
+	ret = imc_run(&ctx, argc, argv, true);
+	imc_ctx_fini(&ctx);
+	fclose(errf);
+	fclose(null);
+	for (int i = 0; i < 8; i++)
+		free(spec[i]);
+	return ret;
+}
+
+/* @path of the image read back through a fresh context, no faults. */
+static long long read_back(const char *path, uint8_t *out, size_t max)
+{
+	char *spec;
+	struct imc_ctx ctx;
+	struct imc_file f;
+	long long n = 0;
+	ssize_t r;
+
+	cr_assert(asprintf(&spec, "%s/img:%s", dir, path) > 0);
+	imc_ctx_init(&ctx);
+	cr_assert_eq(imc_file_open(&ctx, spec, &f), 0, "%s", spec);
+	cr_assert_leq((size_t)f.size, max);
+	while (n < f.size &&
+	       (r = imc_file_pread(&f, out + n, (size_t)(f.size - n), n)) > 0)
+		n += r;
+	cr_assert_eq(n, f.size, "reading %s back", spec);
+	imc_file_close(&f);
+	imc_ctx_fini(&ctx);
+	free(spec);
+	return n;
+}
+
+/*
+ * After a failure /f's size lies in [minsize, maxsize] and each byte of the
+ * range holds its old value or the op's; after success, exactly the op's.
+ */
+static void check_image(const struct fault_case *c, bool ok, const char *what)
+{
+	char *out;
+	long long size;
+
+	cr_assert_eq(t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir), 0,
+		     "%s: e2fsck -fn:\n%s", what, out);
+	free(out);
+	cr_assert_eq(read_back("/g", buf, MAXB), G_SIZE, "%s: /g size", what);
+	cr_assert_arr_eq(buf, gbytes, G_SIZE, "%s: /g changed", what);
+	size = read_back("/f", buf, MAXB);
+	cr_assert(ok ? (unsigned long long)size == c->size :
+		       (unsigned long long)size >= c->minsize &&
+				  (unsigned long long)size <= c->maxsize,
+		  "%s: /f size %lld", what, size);
+	for (long long i = 0; i < size; i++) {
+		uint8_t old = i < F_SIZE ? fbytes[i] : 0;
+		bool in = (unsigned long long)i >= c->start &&
+			  (unsigned long long)i < c->end;
+		int want = in && c->newbyte >= 0 ? c->newbyte : old;
+
+		if (ok ? buf[i] != want :
+			 buf[i] != old && !(in && buf[i] == c->newbyte))
+			cr_assert_fail("%s: /f byte %lld is 0x%02x, was 0x%02x "
+				       "(%s the range)",
+				       what, i, buf[i], old,
+				       in ? "inside" : "outside");
+	}
+}
+
+static void check_status(int ret, const char *err, const struct fault_case *c,
+			 const char *what)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "iomapctl: %s: ", c->argv[0]);
+	cr_assert(ret == IMC_EXIT_OK || ret == IMC_EXIT_FAIL, "%s: exit %d",
+		  what, ret);
+	if (ret == IMC_EXIT_FAIL)
+		cr_assert(strstr(err, prefix) == err,
+			  "%s: no clear error: '%s'", what, err);
+}
+
+/* Fault modes: fail with one of two errors, or one short transfer. */
+static const struct {
+	const char *name;
+	int error; /* 0: short */
+} modes[] = { { "EIO", -EIO }, { "ENOSPC", -ENOSPC }, { "short", 0 } };
+
+static void run_all_faults(unsigned int ci, const char *io, bool small)
+{
+	const struct fault_case *c = &cases[ci];
+	struct faultdev fd = { 0 };
+	unsigned int total, failures = 0;
+	char *err, what[160];
+	int ret;
+
+	cr_assert_eq(t_sh("cd %s && rm -f pristine && mke2fs -q -F -t ext4 "
+			  "-b 4096 -d r pristine 8M >/dev/null",
+			  dir),
+		     0);
+	ret = run_case(c, io, small, &fd, &err);
+	cr_assert_eq(ret, 0, "%s without faults: %s", c->argv[0], err);
+	free(err);
+	check_image(c, true, "without faults");
+	total = fd.nr_submit;
+	cr_assert_gt(total, 0, "%s made no requests", c->argv[0]);
+	for (unsigned int m = 0; m < 3; m++) {
+		for (unsigned int n = 1; n <= total; n++) {
+			fd = (struct faultdev){ .fail_error = modes[m].error };
+			if (modes[m].error)
+				fd.fail_at = n;
+			else
+				fd.short_at = n;
+			snprintf(what, sizeof(what),
+				 "%s (--io=%s%s) with %s at request %u of %u",
+				 c->argv[0], io, small ? ", small cache" : "",
+				 modes[m].name, n, total);
+			ret = run_case(c, io, small, &fd, &err);
+			check_status(ret, err, c, what);
+			failures += ret != 0;
+			free(err);
+			check_image(c, ret == 0, what);
+		}
+	}
+	/* An injected error that never reaches the user is a lost error. */
+	cr_assert_gt(failures, 0, "%s --io=%s: no fault was reported",
+		     c->argv[0], io);
+}
+
+#define FAULT_TEST(name, ci)                                                   \
+	Test(faults, name##_buffered)                                          \
+	{                                                                      \
+		run_all_faults(ci, "buffered", false);                         \
+	}                                                                      \
+	Test(faults, name##_buffered_small_cache)                              \
+	{                                                                      \
+		run_all_faults(ci, "buffered", true);                          \
+	}                                                                      \
+	Test(faults, name##_direct)                                            \
+	{                                                                      \
+		run_all_faults(ci, "direct", false);                           \
+	}
+
+/*
+ * punch is not here: it moves no data (the edge blocks are zeroed and the
+ * blocks freed through libext2fs), and the backend sits on the data path.
+ */
+FAULT_TEST(write_inside, 0)
+FAULT_TEST(write_past_eof, 1)
+FAULT_TEST(zero_inside, 2)
+FAULT_TEST(zero_past_eof, 3)
+FAULT_TEST(truncate_down, 4)
+FAULT_TEST(truncate_up, 5)
+FAULT_TEST(falloc, 6)
+FAULT_TEST(cp_into_image, 7)
