@@ -306,7 +306,17 @@ static int fsa_ext2_dio_forget(struct fsa_ext2_inode *ei)
 		freed = true;
 	}
 	ei->dio_nr = 0;
-	return !ret && freed ? fsa_ext2_write_inode(ei) : ret;
+	if (!ret && freed)
+		ret = fsa_ext2_write_inode(ei);
+	/* get_block (bh) allocates without ->iomap_end, so its new blocks
+	 * are not in dio_new: every written block past EOF goes, before a
+	 * later falloc or size change can take it back with its data. */
+	if (!ret && ei->new_past_eof &&
+	    ei->vfs.size <= (loff_t)EXT2_I_SIZE(&ei->inode)) {
+		ret = fsa_ext2_trim_eof(ei);
+		ei->new_past_eof = ret != 0;
+	}
+	return ret;
 }
 
 /*

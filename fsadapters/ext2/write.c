@@ -113,6 +113,7 @@ static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
 	ext2_filsys fs = ei->fs->fs;
 	unsigned int bits = ei->vfs.blkbits;
 	struct iomap map = { 0 };
+	uint64_t addr;
 	char *buf;
 	int ret;
 
@@ -125,13 +126,20 @@ static int fsa_ext2_zero_partial(struct fsa_ext2_inode *ei, loff_t pos,
 	buf = malloc(fs->blocksize);
 	if (!buf)
 		return -ENOMEM;
-	ret = fsa_ext2_errno(io_channel_read_blk64(
-		fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
+	/* A data block never stays in the metadata cache: buffer heads
+	 * write it back through a mapping cached in the folio, without
+	 * asking the adapter, so a copy kept here could be older than the
+	 * disk the next time. */
+	addr = iomap_addr(&map, pos) & ~((uint64_t)fs->blocksize - 1);
+	fsa_ext2_bcache_forget(ei->fs, addr, fs->blocksize);
+	ret = fsa_ext2_errno(
+		io_channel_read_blk64(fs->io, addr >> bits, 1, buf));
 	if (!ret) {
 		memset(buf + (pos & (fs->blocksize - 1)), 0, len);
-		ret = fsa_ext2_errno(io_channel_write_blk64(
-			fs->io, iomap_addr(&map, pos) >> bits, 1, buf));
+		ret = fsa_ext2_errno(
+			io_channel_write_blk64(fs->io, addr >> bits, 1, buf));
 	}
+	fsa_ext2_bcache_forget(ei->fs, addr, fs->blocksize);
 	free(buf);
 	return ret;
 }

@@ -119,3 +119,51 @@ Test(ext2_bcache, reads_per_small_file_do_not_grow_with_the_directory,
 	cr_expect_leq(large, 3.0, "%.2f reads per file", large);
 	t_tmpdir_remove(d);
 }
+
+/*
+ * Buffer heads write a block back through the mapping cached in its folio
+ * without asking the adapter, so nothing drops the block from the
+ * metadata cache then: a data block the adapter read-modify-wrote (the
+ * EOF block's tail) must not stay cached, or growing the file again
+ * writes the old bytes back over what the folio wrote.
+ */
+Test(ext2_bcache, bh_writeback_leaves_no_stale_data_block)
+{
+	static const char *const mappers[] = { "bh", "hybrid", "iomap" };
+	char *d = t_tmpdir(), img[600];
+
+	snprintf(img, sizeof(img), "%s/img", d);
+	for (size_t i = 0; i < 3; i++) {
+		char mapper[32];
+		char *argv[] = { "iomapctl", "-q", "--io=direct", mapper, "shell",
+				 "-c", "write --pattern 0xab --length 6000 f 0",
+				 "-c", "zero --keep-size f 4096 1000", "-c",
+				 "truncate f 20000", img };
+		struct imc_ctx ctx;
+
+		snprintf(mapper, sizeof(mapper), "--mapper=%s", mappers[i]);
+		cr_assert_eq(t_sh("cd %s && rm -rf src && mkdir src && "
+				  ": > src/f && mke2fs -q -F -t ext4 -b 4096 "
+				  "-d src img 8M",
+				  d),
+			     0);
+		imc_ctx_init(&ctx);
+		cr_assert_eq(imc_run(&ctx, 12, argv, true), 0, "%s",
+			     mappers[i]);
+		imc_ctx_fini(&ctx);
+		cr_assert_eq(t_sh("cd %s && debugfs -R 'dump /f out' img "
+				  "2>/dev/null && test $(stat -c %%s out) = "
+				  "20000 && head -c 4096 out | tr -d '\\253' | "
+				  "wc -c | grep -qx 0 && tail -c +4097 out | "
+				  "head -c 1000 | tr -d '\\0' | wc -c | "
+				  "grep -qx 0 && tail -c +5097 out | head -c "
+				  "904 | tr -d '\\253' | wc -c | grep -qx 0 "
+				  "&& tail -c +6001 out | tr -d '\\0' | "
+				  "wc -c | grep -qx 0",
+				  d),
+			     0, "%s: the zeroed range or the tail is wrong",
+			     mappers[i]);
+		cr_assert_eq(t_sh("e2fsck -fn %s/img >/dev/null 2>&1", d), 0);
+	}
+	t_tmpdir_remove(d);
+}

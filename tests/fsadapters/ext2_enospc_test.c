@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "iomapctl/imc.h"
+#include "iomapctl/io.h"
 
 struct img {
 	char *dir;
@@ -394,4 +396,93 @@ Test(ext2_enospc, failed_direct_write_frees_past_eof_4k)
 Test(ext2_enospc, failed_direct_write_frees_past_eof_1k)
 {
 	direct_enospc_past_eof(1024);
+}
+
+/* One session, as the shell and fsx keep it: the image and /f open across
+ * the steps, through imc under --io=@io --mapper=@mapper. */
+struct session {
+	struct imc_ctx ctx;
+	struct imc_file f;
+	struct iomap_space_ops ops;
+};
+
+static void session_open(struct session *s, const struct img *m,
+			 const char *io, const char *mapper)
+{
+	imc_ctx_init(&s->ctx);
+	cr_assert_eq(imc_set_global(&s->ctx, "io", io), 0);
+	cr_assert_eq(imc_set_global(&s->ctx, "mapper", mapper), 0);
+	cr_assert_eq(imc_file_open_flags(&s->ctx, m->path, IMC_OPEN_RDWR,
+					 &s->f),
+		     0);
+	cr_assert_eq(imc_file_io(&s->f), 0);
+	imc_file_space_ops(&s->f, &s->ops);
+}
+
+static void session_close(struct session *s)
+{
+	cr_assert_eq(imc_file_close(&s->f), 0);
+	cr_assert_eq(imc_fs_sync(&s->ctx), 0);
+	imc_fs_close(&s->ctx);
+	imc_ctx_fini(&s->ctx);
+}
+
+/* Nothing but zeros in [@from, @to) of the open file. */
+static void session_zeros(struct session *s, loff_t from, loff_t to,
+			  const char *what)
+{
+	static char buf[1 << 16];
+
+	for (loff_t pos = from; pos < to;) {
+		size_t n = (size_t)(to - pos) < sizeof(buf) ?
+				   (size_t)(to - pos) :
+				   sizeof(buf);
+		ssize_t r = imc_file_pread(&s->f, buf, n, pos);
+
+		cr_assert_gt(r, 0, "%s: read at %lld: %zd", what,
+			     (long long)pos, r);
+		for (ssize_t i = 0; i < r; i++)
+			cr_assert_eq(buf[i], 0, "%s: byte at %lld is 0x%02x",
+				     what, (long long)pos + i,
+				     (unsigned char)buf[i]);
+		pos += r;
+	}
+}
+
+/*
+ * Buffer heads allocate a direct write's blocks in get_block, one at a
+ * time, without ->iomap_end: when the write then runs out of space, its
+ * blocks past EOF, holding its data, must go at once.  Kept until the
+ * inode was released, a falloc in the same session took them back as
+ * written blocks and the size moved over the refused write's bytes
+ * (found by iomapctl-fsx --full --io direct --mapper bh, seed 3).
+ */
+Test(ext2_enospc, failed_bh_direct_write_data_not_exposed_by_falloc)
+{
+	static const char *const mappers[] = { "bh", "iomap", "hybrid" };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct session s;
+		struct img m;
+		size_t len = 4 << 20;
+		char *buf;
+		loff_t size;
+
+		nearly_full(&m, "ext4", 4096, 0);
+		cr_assert_eq(posix_memalign((void **)&buf, 4096, len), 0);
+		memset(buf, 0xdd, len);
+		session_open(&s, &m, "direct", mappers[i]);
+		cr_assert_lt(imc_file_pwrite(&s.f, buf, len, 0), (ssize_t)len,
+			     "%s: the write must run out of space", mappers[i]);
+		size = s.f.inode->size;
+		/* Up to what the write covered: allocation stops at ENOSPC,
+		 * the size follows what it allocated. */
+		iomap_file_falloc(s.f.io, &s.ops, size, len - (size_t)size,
+				  false);
+		session_zeros(&s, size, s.f.inode->size, mappers[i]);
+		session_close(&s);
+		fsck(&m, mappers[i]);
+		free(buf);
+		done(&m);
+	}
 }
