@@ -666,10 +666,19 @@ static void stat_check(struct migrate *m, const char *path,
 static void verify_dir(struct migrate *m, const char *path, uint64_t sdir,
 		       uint64_t ddir);
 
-/* Checks one entry; false when the copy was not to hold it. */
-static bool verify_entry(struct migrate *m, const char *dir,
-			 const struct fsa_dirent *de)
+static int dirent_cmp(const void *a, const void *b)
 {
+	return strcmp(((const struct fsa_dirent *)a)->name,
+		      ((const struct fsa_dirent *)b)->name);
+}
+
+/* Checks one entry against the copy's sorted entries @copy; false when
+ * the copy was not to hold it. */
+static bool verify_entry(struct migrate *m, const char *dir,
+			 const struct fsa_dirent *de,
+			 const struct dirlist *copy)
+{
+	const struct fsa_dirent *twin;
 	struct fsa_fs *sfs = m->src.fs, *dfs = m->dst.fs;
 	struct fsa_stat a, b;
 	char path[PATH_MAX];
@@ -680,9 +689,11 @@ static bool verify_entry(struct migrate *m, const char *dir,
 	    cp_check_name(de->name) || sfs->ops->stat(sfs, de->ino, &a) ||
 	    (!S_ISREG(a.mode) && !S_ISDIR(a.mode) && !S_ISLNK(a.mode)))
 		return false;
-	if ((dfs->ops->lookup_link ? dfs->ops->lookup_link(dfs, path, &dino) :
-				     dfs->ops->lookup(dfs, path, &dino)) ||
-	    dfs->ops->stat(dfs, dino, &b)) {
+	/* By name in the listing: a lookup per entry rereads the directory. */
+	twin = bsearch(de, copy->v, copy->n, sizeof(*copy->v), dirent_cmp);
+	if (twin)
+		dino = twin->ino;
+	if (!twin || dfs->ops->stat(dfs, dino, &b)) {
 		diff(m, path, "the entry (missing in the copy)");
 		return true;
 	}
@@ -707,8 +718,10 @@ static void verify_dir(struct migrate *m, const char *path, uint64_t sdir,
 
 	if (rb)
 		diff(m, path, "the directory (unreadable in the copy)");
+	if (!rb && b.n)
+		qsort(b.v, b.n, sizeof(*b.v), dirent_cmp);
 	for (size_t i = 0; !ra && !rb && i < a.n; i++)
-		held += verify_entry(m, path, &a.v[i]);
+		held += verify_entry(m, path, &a.v[i], &b);
 	/* The destination's own lost+found may be extra. */
 	if (!ra && !rb &&
 	    (b.n < held || b.n - held > (strcmp(path, "/") ? 0U : 1U)))

@@ -156,6 +156,7 @@ static int fsa_ext2_close(struct fsa_fs *fs)
 	if (ret && fs->rdwr)
 		ext2fs_free(efs->fs);
 	free(efs->meta);
+	fsa_ext2_dirindex_free(efs);
 	free(efs);
 	return ret;
 }

@@ -14,6 +14,9 @@
 #define EFSCORRUPTED EUCLEAN
 
 /* An open image: the libext2fs handle carries everything else. */
+#define FSA_EXT2_DIRINDEX_SLOTS 4
+struct fsa_ext2_dirindex;
+
 struct fsa_ext2_fs {
 	struct fsa_fs base;
 	ext2_filsys fs;
@@ -21,6 +24,9 @@ struct fsa_ext2_fs {
 	struct iomap_stats own_stats; /* when the caller passes none */
 	struct fsa_ext2_meta *meta; /* iomap.c: metadata ranges, sorted */
 	size_t nmeta;
+	/* dirindex.c: name sets of the large directories written last */
+	struct fsa_ext2_dirindex *dirindex[FSA_EXT2_DIRINDEX_SLOTS];
+	uint64_t dirindex_clock;
 };
 
 /*
@@ -215,5 +221,19 @@ int fsa_ext2_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
 int fsa_ext2_getxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
 		      void *buf, size_t size);
 int fsa_ext2_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
+
+/*
+ * dirindex.c: names added to large directories in linear time.
+ * _absent() is true only when @name is surely not in @dir; _link() adds
+ * the entry when @dir has a name set (1: it has none, use ext2fs_link);
+ * _added() records a name added some other way.
+ */
+bool fsa_ext2_dirindex_absent(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			      const char *name);
+int fsa_ext2_dirindex_link(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			   const char *name, ext2_ino_t ino, int ft);
+void fsa_ext2_dirindex_added(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			     const char *name);
+void fsa_ext2_dirindex_free(struct fsa_ext2_fs *efs);
 
 #endif /* IOMAPCTL_FSA_EXT2_H */

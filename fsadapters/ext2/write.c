@@ -610,6 +610,8 @@ int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 		return -ENAMETOOLONG;
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return -EEXIST;
+	if (fsa_ext2_dirindex_absent(efs, dir, name))
+		return 0;
 	err = ext2fs_lookup(efs->fs, dir, name, (int)len, NULL, &ino);
 	if (!err)
 		return -EEXIST;
@@ -620,13 +622,19 @@ int fsa_ext2_check_name(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 int fsa_ext2_add_link(struct fsa_ext2_fs *efs, ext2_ino_t dir, const char *name,
 		      ext2_ino_t ino, int ft)
 {
-	errcode_t err = ext2fs_link(efs->fs, dir, name, ino, ft);
+	int ret = fsa_ext2_dirindex_link(efs, dir, name, ino, ft);
+	errcode_t err;
 
+	if (ret != 1)
+		return ret;
+	err = ext2fs_link(efs->fs, dir, name, ino, ft);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(efs->fs, dir);
 		if (!err)
 			err = ext2fs_link(efs->fs, dir, name, ino, ft);
 	}
+	if (!err)
+		fsa_ext2_dirindex_added(efs, dir, name);
 	return fsa_ext2_errno(err);
 }
 
@@ -721,15 +729,18 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
 		return ret;
-	err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, 0, name);
+	/* Its number chosen first: no lookup of the new name afterwards. */
+	err = ext2fs_new_inode(efs->fs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
+			       NULL, &ino);
+	if (!err)
+		err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
 		if (!err)
-			err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, 0, name);
+			err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 	}
 	if (!err)
-		err = ext2fs_lookup(efs->fs, (ext2_ino_t)dir, name,
-				    (int)strlen(name), NULL, &ino);
+		fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
 	ret = fsa_ext2_errno(err);
 	if (!ret)
 		ret = fsa_ext2_read_inode(efs, ino, &in);

@@ -151,17 +151,17 @@ static void migrate_ok(const char *type, unsigned int bs)
 	t_tmpdir_remove(d);
 }
 
-Test(migrate, ext4_to_ext4, .timeout = 120)
+Test(migrate, ext4_to_ext4)
 {
 	migrate_ok("ext4", 4096);
 }
 
-Test(migrate, ext2_1k_to_ext4, .timeout = 120)
+Test(migrate, ext2_1k_to_ext4)
 {
 	migrate_ok("ext2", 1024);
 }
 
-Test(migrate, ext3_to_ext4_direct, .timeout = 120)
+Test(migrate, ext3_to_ext4_direct)
 {
 	char *d = t_tmpdir(), *err = NULL;
 
@@ -196,7 +196,7 @@ Test(migrate, refuses_a_destination_that_is_not_empty)
 }
 
 /* An existing empty filesystem is filled (its lost+found kept). */
-Test(migrate, fills_an_empty_filesystem, .timeout = 120)
+Test(migrate, fills_an_empty_filesystem)
 {
 	char *d = t_tmpdir(), *err = NULL;
 
@@ -212,8 +212,7 @@ Test(migrate, fills_an_empty_filesystem, .timeout = 120)
  * Out of space part way: the file is named, the walk stops, exit status
  * 1, and the destination is consistent (e2fsck -fn clean).
  */
-Test(migrate, enospc_names_the_file_and_leaves_a_clean_image,
-     .timeout = 120)
+Test(migrate, enospc_names_the_file_and_leaves_a_clean_image)
 {
 	char *d = t_tmpdir(), *err = NULL;
 
@@ -236,7 +235,7 @@ Test(migrate, enospc_names_the_file_and_leaves_a_clean_image,
 
 /* Special files and attributes of the source's format: said, skipped,
  * status 1, everything else moved. */
-Test(migrate, reports_what_it_cannot_move, .timeout = 120)
+Test(migrate, reports_what_it_cannot_move)
 {
 	char *d = t_tmpdir(), *err = NULL, *out = NULL;
 
@@ -286,7 +285,7 @@ Test(migrate, usage_errors)
  * 47,616-entry directories are left out: libext2fs' directory insert is
  * linear, so filling one takes minutes under ASan (see the README).
  */
-Test(migrate, damaged_sources, .timeout = 600)
+Test(migrate, damaged_sources)
 {
 	char *d = t_tmpdir(), *bad = NULL;
 
