@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * resources_test.c - one `iomapctl shell IMAGE` reading a long seeded mix of
+ * commands from stdin (reads, maps, writes, zero, truncate, falloc, punch,
+ * seek, here-documents, cd, copies inside the image and to and from a
+ * second image): after RESOURCE_CMDS / 10 commands and after all of them
+ * it holds the same descriptors and its resident memory grew by less than
+ * RSS_SLACK; LeakSanitizer (ASan builds) finds nothing at exit, and both
+ * images pass e2fsck -fn.  CI runs IOMAPCTL_RESOURCE_CMDS commands, the
+ * long mode 10,000 (README).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+#ifndef IOMAPCTL_RESOURCE_CMDS
+#define IOMAPCTL_RESOURCE_CMDS 2000
+#endif
+#define RSS_SLACK (1024 * 1024) /* bytes of RSS growth allowed */
+#define MARK "resources-checkpoint"
+#define F_MAX (512 * 1024) /* /f and /g stay below this */
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = t_memdir();
+	/* /a to copy, /s to cat, /t a tree, /ck the checkpoint's line. */
+	cr_assert_eq(t_sh("cd %s && mkdir -p r/t/u && "
+			  "head -c 300000 /dev/urandom >r/a && "
+			  "seq 1 700 >r/s && seq 1 50 >r/t/x && "
+			  "head -c 9000 /dev/urandom >r/t/u/y && "
+			  "echo " MARK " >r/ck && "
+			  "mke2fs -q -F -t ext4 -b 4096 -d r img 64M && "
+			  "mke2fs -q -F -t ext4 -b 4096 other 16M",
+			  dir),
+		     0);
+}
+
+static void teardown(void)
+{
+	t_tmpdir_remove(dir);
+}
+
+TestSuite(resources, .init = setup, .fini = teardown, .timeout = 1200);
+
+/*
+ * One command of the mix: @fmt with up to three random numbers, each below
+ * its bound; @weight of them in every sum of weights.  OTHER is the
+ * second image.
+ */
+struct mix_cmd {
+	const char *fmt;
+	unsigned int weight;
+	unsigned int max[3];
+};
+
+static const struct mix_cmd mix[] = {
+	{ "ls /", 4, { 0 } },
+	{ "ls -l /t", 2, { 0 } },
+	{ "stat /a", 4, { 0 } },
+	{ "--json stat /f", 2, { 0 } },
+	{ "map /a", 3, { 0 } },
+	{ "map /f %u %u", 3, { F_MAX, 65536 } },
+	{ "fiemap /f", 3, { 0 } },
+	{ "fiemap --sync /g", 2, { 0 } },
+	{ "cat /s", 3, { 0 } },
+	{ "seek -d /f %u", 2, { F_MAX } },
+	{ "seek -h /f %u", 2, { F_MAX } },
+	{ "write --pattern %u --length %u /f %u", 6, { 256, 65536, F_MAX } },
+	{ "--io=direct write --pattern %u --length %u /g %u",
+	  3,
+	  { 256, 65536, F_MAX } },
+	{ "write /h %u <<EOF\nsome lines\nof a here-document\nEOF",
+	  2,
+	  { 100000 } },
+	{ "zero /f %u %u", 4, { F_MAX, 65536 } },
+	{ "zero --keep-size /g %u %u", 2, { F_MAX, 65536 } },
+	{ "truncate /f %u", 3, { F_MAX } },
+	{ "falloc /f %u %u", 3, { F_MAX, 65536 } },
+	{ "falloc --keep-size /g %u %u", 2, { F_MAX, 65536 } },
+	{ "punch /f %u %u", 3, { F_MAX, 65536 } },
+	{ "punch /g %u %u", 2, { F_MAX, 65536 } },
+	{ "cp -f /a /b", 3, { 0 } },
+	{ "cp -f /f /f2", 2, { 0 } },
+	{ "cd /t", 1, { 0 } },
+	{ "cd /", 1, { 0 } },
+	{ "pwd", 1, { 0 } },
+	/* A second image opened and closed by one command. */
+	{ "cp -f /b OTHER:/c", 1, { 0 } },
+	{ "cp -f OTHER:/c /d", 1, { 0 } },
+	{ "cp -rf /t OTHER:/", 1, { 0 } },
+};
+
+/* The first commands make every file the mix reads. */
+static const char *const prologue[] = {
+	"write --pattern 1 --length 70000 /f 0",
+	"write --pattern 2 --length 70000 /g 0",
+	"cp -f /a /b",
+	"cp -f /b OTHER:/c",
+};
+
+/* Appends one command of the mix to @out, drawn with @seed: every run
+ * runs the same commands. */
+static void mix_line(FILE *out, unsigned int *seed, const char *other)
+{
+	unsigned int total = 0, pick, v[3];
+	const struct mix_cmd *c = mix;
+	const char *o;
+
+	for (size_t i = 0; i < sizeof(mix) / sizeof(mix[0]); i++)
+		total += mix[i].weight;
+	pick = (unsigned int)rand_r(seed) % total;
+	while (pick >= c->weight)
+		pick -= c++->weight;
+	for (int i = 0; i < 3; i++)
+		v[i] = c->max[i] ? (unsigned int)rand_r(seed) % c->max[i] : 0;
+	/* OTHER only ever comes once in a line. */
+	o = strstr(c->fmt, "OTHER");
+	if (o)
+		fprintf(out, "%.*s%s%s\n", (int)(o - c->fmt), c->fmt, other,
+			o + 5);
+	else {
+		fprintf(out, c->fmt, v[0], v[1], v[2]);
+		fputc('\n', out);
+	}
+}
+
+/* Descriptors process @pid holds. */
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	cr_assert_not_null(d, "%s", path);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Resident memory of @pid in bytes. */
+static long long rss_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	cr_assert_geq(kb, 0, "no VmRSS in %s", path);
+	return kb * 1024;
+}
+
+/* How often MARK is in the shell's output so far. */
+static int marks_seen(const char *log)
+{
+	char *out;
+	int n;
+
+	t_sh_out(&out, "grep -c '^" MARK "$' %s", log);
+	n = atoi(out);
+	free(out);
+	return n;
+}
+
+struct shell_proc {
+	pid_t pid;
+	FILE *in; /* the shell's stdin */
+	char *log; /* its stdout and stderr */
+	unsigned int seed;
+	char other[600];
+	int marks;
+};
+
+static void shell_start(struct shell_proc *sp)
+{
+	int pipefd[2];
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *opts, *img;
+
+	cr_assert(asprintf(&sp->log, "%s/out.log", dir) > 0);
+	cr_assert(asprintf(&img, "%s/img", dir) > 0);
+	snprintf(sp->other, sizeof(sp->other), "%s/other", dir);
+	/*
+	 * ASan keeps freed memory in quarantine (256 MiB by default) and
+	 * that would be the growth measured: none, so RSS counts live
+	 * memory only.  Leak detection stays as the caller set it.
+	 */
+	cr_assert(asprintf(&opts, "%s%squarantine_size_mb=0", asan ? asan : "",
+			   asan ? ":" : "") > 0);
+	cr_assert_eq(pipe(pipefd), 0);
+	sp->pid = fork();
+	cr_assert_geq(sp->pid, 0);
+	if (sp->pid == 0) {
+		FILE *log = fopen(sp->log, "w");
+
+		if (!log)
+			_exit(126);
+		dup2(pipefd[0], 0);
+		dup2(fileno(log), 1);
+		dup2(fileno(log), 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		fclose(log);
+		setenv("ASAN_OPTIONS", opts, 1);
+		execl(IOMAPCTL_BINARY, "iomapctl", "shell", img, (char *)NULL);
+		_exit(127);
+	}
+	free(opts);
+	free(img);
+	close(pipefd[0]);
+	sp->in = fdopen(pipefd[1], "w");
+	cr_assert_not_null(sp->in);
+	sp->seed = 13;
+	for (size_t i = 0; i < sizeof(prologue) / sizeof(prologue[0]); i++) {
+		const char *o = strstr(prologue[i], "OTHER");
+
+		if (o)
+			fprintf(sp->in, "%.*s%s%s\n", (int)(o - prologue[i]),
+				prologue[i], sp->other, o + 5);
+		else
+			fprintf(sp->in, "%s\n", prologue[i]);
+	}
+}
+
+/*
+ * Sends @n more commands, then `cat /ck`, and waits until its line comes
+ * out: the shell has run them all and waits on stdin, idle.
+ */
+static void shell_feed(struct shell_proc *sp, unsigned int n)
+{
+	int status;
+
+	for (unsigned int i = 0; i < n; i++)
+		mix_line(sp->in, &sp->seed, sp->other);
+	fputs("cat /ck\n", sp->in);
+	cr_assert_eq(fflush(sp->in), 0);
+	sp->marks++;
+	while (marks_seen(sp->log) < sp->marks) {
+		if (waitpid(sp->pid, &status, WNOHANG) != 0) {
+			char *out;
+
+			t_sh_out(&out, "tail -c 2000 %s", sp->log);
+			cr_assert_fail("the shell ended early (status 0x%x):"
+				       "\n%s",
+				       status, out);
+		}
+		usleep(20000);
+	}
+}
+
+static void shell_finish(struct shell_proc *sp)
+{
+	char *out;
+	int status;
+
+	fclose(sp->in);
+	cr_assert_eq(waitpid(sp->pid, &status, 0), sp->pid);
+	t_sh_out(&out,
+		 "grep -v '^" MARK "$' %s | grep -a 'iomapctl:\\|"
+		 "Sanitizer\\|runtime error' | head -20",
+		 sp->log);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "shell status 0x%x:\n%s", status, out);
+	cr_assert_str_empty(out, "errors in the shell's output:\n%s", out);
+	free(out);
+	free(sp->log);
+}
+
+static void fsck_clean(const char *img)
+{
+	char *out;
+
+	cr_assert_eq(t_sh_out(&out, "e2fsck -fn %s/%s 2>&1", dir, img), 0,
+		     "e2fsck -fn %s:\n%s", img, out);
+	free(out);
+}
+
+Test(resources, shell_commands_hold_no_fd_or_memory)
+{
+	struct shell_proc sp = { 0 };
+	unsigned int early = IOMAPCTL_RESOURCE_CMDS / 10;
+	long long rss0, rss1;
+	int fds0, fds1;
+
+	shell_start(&sp);
+	shell_feed(&sp, early);
+	fds0 = count_fds(sp.pid);
+	rss0 = rss_bytes(sp.pid);
+	shell_feed(&sp, IOMAPCTL_RESOURCE_CMDS - early);
+	fds1 = count_fds(sp.pid);
+	rss1 = rss_bytes(sp.pid);
+	cr_log_info("after %u commands: %d fds, RSS %lld KiB; after %u: "
+		    "%d fds, RSS %lld KiB",
+		    early, fds0, rss0 / 1024, IOMAPCTL_RESOURCE_CMDS, fds1,
+		    rss1 / 1024);
+	shell_finish(&sp);
+	cr_assert_eq(fds1, fds0,
+		     "descriptors: %d after %u commands, %d after "
+		     "%u",
+		     fds0, early, fds1, IOMAPCTL_RESOURCE_CMDS);
+	cr_assert_lt(rss1 - rss0, RSS_SLACK,
+		     "RSS grew by %lld KiB from command %u to %u",
+		     (rss1 - rss0) / 1024, early, IOMAPCTL_RESOURCE_CMDS);
+	fsck_clean("img");
+	fsck_clean("other");
+}
