@@ -8,11 +8,19 @@
  * RSS_SLACK; LeakSanitizer (ASan builds) finds nothing at exit, and both
  * images pass e2fsck -fn.  CI runs IOMAPCTL_RESOURCE_CMDS commands, the
  * long mode 10,000 (README).
+ *
+ * And cp of a 1 GiB and a 10 GiB sparse file (1% data) into a 16 GiB
+ * image and back out: the same peak RSS for both sizes (the page cache's
+ * bound aside), only the data copied, the copy identical and as sparse as
+ * its source.
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,22 +197,30 @@ struct shell_proc {
 	int marks;
 };
 
+/*
+ * ASAN_OPTIONS for a child whose memory is measured: ASan keeps freed
+ * memory in quarantine (256 MiB by default) and that would be the growth
+ * measured; with none, RSS counts live memory only.  Leak detection stays
+ * as the caller set it.
+ */
+static char *measured_asan_options(void)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *opts;
+
+	cr_assert(asprintf(&opts, "%s%squarantine_size_mb=0", asan ? asan : "",
+			   asan ? ":" : "") > 0);
+	return opts;
+}
+
 static void shell_start(struct shell_proc *sp)
 {
 	int pipefd[2];
-	const char *asan = getenv("ASAN_OPTIONS");
-	char *opts, *img;
+	char *opts = measured_asan_options(), *img;
 
 	cr_assert(asprintf(&sp->log, "%s/out.log", dir) > 0);
 	cr_assert(asprintf(&img, "%s/img", dir) > 0);
 	snprintf(sp->other, sizeof(sp->other), "%s/other", dir);
-	/*
-	 * ASan keeps freed memory in quarantine (256 MiB by default) and
-	 * that would be the growth measured: none, so RSS counts live
-	 * memory only.  Leak detection stays as the caller set it.
-	 */
-	cr_assert(asprintf(&opts, "%s%squarantine_size_mb=0", asan ? asan : "",
-			   asan ? ":" : "") > 0);
 	cr_assert_eq(pipe(pipefd), 0);
 	sp->pid = fork();
 	cr_assert_geq(sp->pid, 0);
@@ -321,4 +337,140 @@ Test(resources, shell_commands_hold_no_fd_or_memory)
 		     (rss1 - rss0) / 1024, early, IOMAPCTL_RESOURCE_CMDS);
 	fsck_clean("img");
 	fsck_clean("other");
+}
+
+#define SPARSE_STEP (100LL << 20) /* one 1 MiB run of data per 100 MiB */
+#define SPARSE_RUN (1LL << 20)
+#define PAGE_CACHE_BOUND (64LL << 20) /* the engine's default cache */
+#define RSS_SAME (8LL << 20) /* the same peak RSS, give or take */
+
+/* Allocated bytes of host file @name in dir. */
+static long long allocated(const char *name)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (long long)st.st_blocks * 512;
+}
+
+/*
+ * Runs `iomapctl ARGS` in dir (ARGS from @fmt), asserting it succeeds, and
+ * returns its peak RSS in bytes; "copied N bytes" (cp -v) goes to
+ * *@copied.
+ */
+static long long peak_rss(long long *copied, const char *fmt, ...)
+{
+	char *args, *log, *out;
+	char *opts = measured_asan_options();
+	struct rusage ru;
+	va_list ap;
+	int status;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&args, fmt, ap) > 0);
+	va_end(ap);
+	cr_assert(asprintf(&log, "%s/cp.log", dir) > 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char *cmd;
+
+		setenv("ASAN_OPTIONS", opts, 1);
+		/* exec: the rusage is iomapctl's, not a shell's. */
+		if (chdir(dir) || asprintf(&cmd, "exec %s %s >%s 2>&1",
+					   IOMAPCTL_BINARY, args, log) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(wait4(pid, &status, 0, &ru), pid);
+	t_sh_out(&out, "cat %s", log);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "iomapctl %s: status 0x%x:\n%s", args, status, out);
+	cr_assert_eq(sscanf(out, "copied %lld bytes", copied), 1,
+		     "iomapctl %s said:\n%s", args, out);
+	free(out);
+	free(log);
+	free(args);
+	free(opts);
+	return (long long)ru.ru_maxrss * 1024;
+}
+
+/* Peak RSS of the four copies of one file size. */
+struct sparse_rss {
+	long long in, in_direct, out, out_direct;
+};
+
+/*
+ * A @size-byte host file of SPARSE_RUN runs every SPARSE_STEP (from an
+ * unaligned offset), copied into a fresh 16 GiB image buffered and
+ * direct, and back out both ways.
+ */
+static void sparse_round_trip(long long size, struct sparse_rss *rss)
+{
+	long long data, copied, blocks;
+	char *out;
+
+	cr_assert_eq(t_sh("cd %s && rm -f src out out2 img && "
+			  "truncate -s %lld src && for off in $(seq 0 %lld "
+			  "%lld); do head -c %lld /dev/urandom | dd of=src "
+			  "bs=4096 seek=$((off / 4096 + 3)) conv=notrunc "
+			  "status=none; done && "
+			  "mke2fs -q -F -t ext4 -b 4096 img 16G",
+			  dir, size, SPARSE_STEP, size - SPARSE_STEP,
+			  SPARSE_RUN),
+		     0);
+	data = allocated("src");
+	cr_assert_lt(data, size / 50, "src is not sparse");
+	rss->in = peak_rss(&copied, "cp -v src img:/big");
+	cr_assert_eq(copied, data, "cp in of %lld bytes copied %lld", data,
+		     copied);
+	rss->in_direct = peak_rss(&copied, "--io=direct cp -v src img:/big2");
+	cr_assert_eq(copied, data);
+	cr_assert_eq(t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir), 0,
+		     "e2fsck -fn:\n%s", out);
+	free(out);
+	/* The image allocates the data and at most an extent block more. */
+	t_sh_out(&out, "%s --json stat %s/img:/big", IOMAPCTL_BINARY, dir);
+	cr_assert_eq(sscanf(strstr(out, "\"blocks\":") ?: "", "\"blocks\":%lld",
+			    &blocks),
+		     1, "%s", out);
+	free(out);
+	cr_assert(blocks * 512 >= data && blocks * 512 <= data + 4096,
+		  "img:/big allocates %lld bytes for %lld of data",
+		  blocks * 512, data);
+	rss->out = peak_rss(&copied, "cp -v img:/big out");
+	cr_assert_eq(copied, data);
+	rss->out_direct = peak_rss(&copied, "--io=direct cp -v img:/big2 out2");
+	cr_assert_eq(copied, data);
+	cr_assert_eq(t_sh("cd %s && cmp src out && cmp src out2", dir), 0,
+		     "a copy differs from its source");
+	cr_assert_eq(allocated("out"), data, "out allocates %lld, src %lld",
+		     allocated("out"), data);
+	cr_assert_eq(allocated("out2"), data);
+	cr_log_info("%lld GiB sparse, %lld MiB of data: peak RSS cp in %lld "
+		    "MiB (direct %lld), cp out %lld MiB (direct %lld)",
+		    size >> 30, data >> 20, rss->in >> 20, rss->in_direct >> 20,
+		    rss->out >> 20, rss->out_direct >> 20);
+}
+
+Test(resources, sparse_copy_memory_is_bounded)
+{
+	struct sparse_rss small, large;
+
+	sparse_round_trip(1LL << 30, &small);
+	sparse_round_trip(10LL << 30, &large);
+	/* Without a page cache, the same; with one, its bound more. */
+	cr_assert_lt(large.in_direct - small.in_direct, RSS_SAME,
+		     "direct cp in: %lld MiB for 10 GiB, %lld for 1 GiB",
+		     large.in_direct >> 20, small.in_direct >> 20);
+	cr_assert_lt(large.out - small.out, RSS_SAME);
+	cr_assert_lt(large.out_direct - small.out_direct, RSS_SAME);
+	cr_assert_lt(large.in - large.in_direct, PAGE_CACHE_BOUND + RSS_SAME,
+		     "buffered cp in: %lld MiB, direct %lld", large.in >> 20,
+		     large.in_direct >> 20);
+	t_sh("rm -f %s/src %s/out %s/out2 %s/img", dir, dir, dir, dir);
 }
