@@ -18,8 +18,8 @@
 
 #include <criterion/criterion.h>
 
+#include "cmd_helpers.h"
 #include "faultdev.h"
-#include "helpers.h"
 #include "iomapctl/imc.h"
 
 #define F_SIZE 200000U /* /f: pattern bytes, a hole from 90000 to 130000 */
@@ -179,7 +179,7 @@ static int run_case(const struct fault_case *c, const char *io, bool small,
 		    struct faultdev *fd, struct fsa_faults *meta, char **err)
 {
 	char *spec[8] = { 0 }, *argv[10];
-	int argc = build_argv(c, spec, argv), ret;
+	int argc = build_argv(c, spec, argv), ret, fds = tc_count_fds(0);
 	struct imc_ctx ctx;
 	size_t errlen;
 	FILE *errf = open_memstream(err, &errlen), *null;
@@ -210,6 +210,9 @@ static int run_case(const struct fault_case *c, const char *io, bool small,
 	fclose(null);
 	for (int i = 0; i < 8; i++)
 		free(spec[i]);
+	/* A failure must not leave a descriptor open either. */
+	cr_assert_eq(tc_count_fds(0), fds, "%s: %d descriptors left open",
+		     c->argv[0], tc_count_fds(0) - fds);
 	return ret;
 }
 
