@@ -810,6 +810,7 @@ static void cp_contexts(struct imc_ctx *ctx, struct cp *cp,
 	cp->dst_ctx.out = ctx->out;
 	cp->dst_ctx.err = ctx->err;
 	cp->dst_ctx.cmdname = ctx->cmdname;
+	cp->dst_ctx.meta_faults = ctx->meta_faults;
 	cp->dctx = &cp->dst_ctx;
 }
 
@@ -873,8 +874,8 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 			s > 0 ? (double)cp.bytes / s / 1048576.0 : 0.0);
 	}
 	cp_group_free(&cp);
-	if (cp.dctx != ctx)
-		imc_ctx_fini(&cp.dst_ctx);
+	if (cp.dctx != ctx && imc_ctx_fini(&cp.dst_ctx))
+		ret = IMC_EXIT_FAIL;
 	if (cp.src_ctx_used)
 		imc_ctx_fini(&cp.src_ctx);
 	imc_spec_free(&d);

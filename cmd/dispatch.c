@@ -44,9 +44,16 @@ void imc_ctx_init(struct imc_ctx *ctx)
 	ctx->io.max_folio_order = IOMAP_MAX_FOLIO_ORDER;
 }
 
-void imc_ctx_fini(struct imc_ctx *ctx)
+int imc_ctx_fini(struct imc_ctx *ctx)
 {
-	imc_fs_close(ctx);
+	char *image = ctx->fs_image ? strdup(ctx->fs_image) : NULL;
+	int ret = imc_fs_close(ctx);
+
+	if (ret)
+		fprintf(ctx->err, "iomapctl: %s: %s\n",
+			image ? image : "closing the image", imc_strerror(ret));
+	free(image);
+	return ret ? IMC_EXIT_FAIL : IMC_EXIT_OK;
 }
 
 int imc_usage(struct imc_ctx *ctx, const struct imc_cmd *cmd)

@@ -32,8 +32,17 @@ int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr)
 	if (ret) {
 		ctx->fs = NULL;
 		imc_fs_close(ctx);
+		return ret;
 	}
-	return ret;
+	if (ctx->meta_faults) {
+		/* A test that injects none must not pass by accident. */
+		if (!ctx->fs->ops->set_faults) {
+			imc_fs_close(ctx);
+			return -EOPNOTSUPP;
+		}
+		ctx->fs->ops->set_faults(ctx->fs, ctx->meta_faults);
+	}
+	return 0;
 }
 
 /* The data path of the open image, in the image's mode. */
@@ -65,16 +74,21 @@ int imc_fs_sync(struct imc_ctx *ctx)
 	return ret;
 }
 
-void imc_fs_close(struct imc_ctx *ctx)
+int imc_fs_close(struct imc_ctx *ctx)
 {
+	int ret = 0, r;
+
 	if (ctx->dev)
-		iomap_dev_close(ctx->dev);
+		ret = iomap_dev_close(ctx->dev);
 	ctx->dev = NULL;
-	if (ctx->fs)
-		ctx->fs->ops->close(ctx->fs);
+	if (ctx->fs) {
+		r = ctx->fs->ops->close(ctx->fs);
+		ret = ret ? ret : r;
+	}
 	ctx->fs = NULL;
 	free(ctx->fs_image);
 	ctx->fs_image = NULL;
+	return ret;
 }
 
 static int open_host(struct imc_ctx *ctx, const char *path, unsigned int flags,

@@ -9,7 +9,9 @@ int main(int argc, char **argv)
 
 	imc_ctx_init(&ctx);
 	ret = imc_run(&ctx, argc, argv, true);
-	imc_ctx_fini(&ctx);
+	/* Closing writes the image's metadata a last time: it may fail. */
+	if (imc_ctx_fini(&ctx) && ret == IMC_EXIT_OK)
+		ret = IMC_EXIT_FAIL;
 	if (fflush(stdout) != 0 && ret == IMC_EXIT_OK)
 		ret = IMC_EXIT_FAIL;
 	return ret;

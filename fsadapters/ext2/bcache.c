@@ -37,6 +37,11 @@ struct fsa_ext2_bcache {
 	char *data; /* cap blocks */
 	int head, tail, free;
 	struct fsa_ext2_bcache_stats stats;
+	struct fsa_faults *faults; /* a test's, armed per open (or NULL) */
+	/* The first write that failed, kept: libext2fs ignores some (an
+	 * extent replaced writes its inode, unchecked), so that the next
+	 * sync reports what a command would otherwise pass over. */
+	errcode_t write_err;
 };
 
 static struct fsa_ext2_bcache *BC(io_channel io)
@@ -60,31 +65,38 @@ static void bc_free_arrays(struct fsa_ext2_bcache *bc)
 	bc->cap = 0;
 }
 
-/* (Re)sizes for @bsize and empties the cache: a new block size makes every
- * cached block meaningless. */
+/*
+ * Empties the cache for blocks of @bsize: a new block size makes every
+ * cached block meaningless.  The arrays are allocated once, for the
+ * smallest block size libext2fs sets (SUPERBLOCK_OFFSET: it writes the
+ * superblock at 1 KiB and switches back), so that switch costs no
+ * allocation.
+ */
 static errcode_t bc_reset(struct fsa_ext2_bcache *bc, unsigned int bsize)
 {
-	int cap = (int)(BCACHE_BYTES / bsize);
+	int most = (int)(BCACHE_BYTES / SUPERBLOCK_OFFSET);
 
-	bc_free_arrays(bc);
-	if (cap < (int)BCACHE_MIN)
-		cap = BCACHE_MIN;
-	bc->bsize = bsize;
-	bc->nbuckets = 1;
-	while (bc->nbuckets < 2 * cap)
-		bc->nbuckets <<= 1;
-	bc->ent = calloc((size_t)cap, sizeof(*bc->ent));
-	bc->bucket = malloc((size_t)bc->nbuckets * sizeof(*bc->bucket));
-	bc->data = malloc((size_t)cap * bsize);
-	if (!bc->ent || !bc->bucket || !bc->data) {
-		bc_free_arrays(bc);
-		return EXT2_ET_NO_MEMORY;
+	/* ext blocks are 1 KiB to 64 KiB: at least BCACHE_MIN of them. */
+	if (bsize < SUPERBLOCK_OFFSET || bsize > BCACHE_BYTES / BCACHE_MIN)
+		return EXT2_ET_INVALID_ARGUMENT;
+	if (!bc->ent) {
+		bc->nbuckets = 1;
+		while (bc->nbuckets < 2 * most)
+			bc->nbuckets <<= 1;
+		bc->ent = calloc((size_t)most, sizeof(*bc->ent));
+		bc->bucket = malloc((size_t)bc->nbuckets * sizeof(*bc->bucket));
+		bc->data = malloc(BCACHE_BYTES);
+		if (!bc->ent || !bc->bucket || !bc->data) {
+			bc_free_arrays(bc);
+			return EXT2_ET_NO_MEMORY;
+		}
 	}
-	bc->cap = cap;
+	bc->cap = (int)(BCACHE_BYTES / bsize);
+	bc->bsize = bsize;
 	for (int i = 0; i < bc->nbuckets; i++)
 		bc->bucket[i] = BCACHE_NONE;
-	for (int i = 0; i < cap; i++)
-		bc->ent[i].hnext = i + 1 < cap ? i + 1 : BCACHE_NONE;
+	for (int i = 0; i < bc->cap; i++)
+		bc->ent[i].hnext = i + 1 < bc->cap ? i + 1 : BCACHE_NONE;
 	bc->free = 0;
 	bc->head = bc->tail = BCACHE_NONE;
 	return 0;
@@ -189,6 +201,40 @@ static blk64_t bc_blocks(const struct fsa_ext2_bcache *bc, int count)
 	return ((blk64_t) - (int64_t)count + bc->bsize - 1) / bc->bsize;
 }
 
+/*
+ * Counts one read or write that is about to reach the image and says
+ * whether the armed test wants it to fail, with what.
+ */
+static errcode_t bc_fault(struct fsa_ext2_bcache *bc)
+{
+	struct fsa_faults *f = bc->faults;
+
+	if (!f)
+		return 0;
+	if (++f->nr_io != f->fail_at)
+		return 0;
+	f->nr_failed++;
+	/* libext2fs passes system errors through as their errno values. */
+	return f->error ? -f->error : EIO;
+}
+
+/*
+ * A write of @io failed with @err: kept for the next sync, and libext2fs'
+ * inode cache dropped.  ext2fs_write_inode2() puts the new inode in its
+ * cache and its table block buffer before writing: kept, they would be
+ * read back as if on disk, and the buffer written again with the next
+ * inode of that block.
+ */
+static void bc_write_failed(io_channel io, errcode_t err)
+{
+	ext2_filsys fs = io->app_data; /* set by ext2fs_open2() */
+
+	if (!BC(io)->write_err)
+		BC(io)->write_err = err;
+	if (fs && fs->magic == EXT2_ET_MAGIC_EXT2FS_FILSYS)
+		ext2fs_flush_icache(fs);
+}
+
 static errcode_t bc_read_blk64(io_channel io, unsigned long long blk, int count,
 			       void *data)
 {
@@ -205,7 +251,9 @@ static errcode_t bc_read_blk64(io_channel io, unsigned long long blk, int count,
 	}
 	/* Larger reads pass by: the cache holds what the disk holds. */
 	bc->stats.reads++;
-	err = io_channel_read_blk64(bc->real, blk, count, data);
+	err = bc_fault(bc);
+	if (!err)
+		err = io_channel_read_blk64(bc->real, blk, count, data);
 	if (!err && count == 1)
 		bc_insert(bc, blk, data);
 	return err;
@@ -225,7 +273,11 @@ static errcode_t bc_write_blk64(io_channel io, unsigned long long blk,
 
 	bc->stats.writes++;
 	bc_forget(bc, blk, bc_blocks(bc, count));
-	err = io_channel_write_blk64(bc->real, blk, count, data);
+	err = bc_fault(bc);
+	if (!err)
+		err = io_channel_write_blk64(bc->real, blk, count, data);
+	if (err)
+		bc_write_failed(io, err);
 	if (!err && count == 1)
 		bc_insert(bc, blk, data);
 	return err;
@@ -237,17 +289,32 @@ static errcode_t bc_write_blk(io_channel io, unsigned long blk, int count,
 	return bc_write_blk64(io, blk, count, data);
 }
 
+/*
+ * Never for the primary superblock: libext2fs then writes it whole, in
+ * one request, instead of one request per changed run of fields, of which
+ * a failure part way leaves fields that disagree with its checksum (an
+ * image no e2fsck can open when it has no backup superblock).
+ */
 static errcode_t bc_write_byte(io_channel io, unsigned long offset, int size,
 			       const void *data)
 {
 	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err;
 
+	if (size > 0 && offset < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE &&
+	    offset + (unsigned long)size > SUPERBLOCK_OFFSET)
+		return EXT2_ET_UNIMPLEMENTED;
 	bc->stats.writes++;
 	if (size > 0)
 		bc_forget(bc, offset / bc->bsize,
 			  (offset + (unsigned long)size - 1) / bc->bsize -
 				  offset / bc->bsize + 1);
-	return io_channel_write_byte(bc->real, offset, size, data);
+	err = bc_fault(bc);
+	if (!err)
+		err = io_channel_write_byte(bc->real, offset, size, data);
+	if (err)
+		bc_write_failed(io, err);
+	return err;
 }
 
 static errcode_t bc_set_blksize(io_channel io, int blksize)
@@ -264,7 +331,14 @@ static errcode_t bc_set_blksize(io_channel io, int blksize)
 
 static errcode_t bc_flush(io_channel io)
 {
-	return io_channel_flush(BC(io)->real);
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err = bc_fault(bc);
+
+	if (!err)
+		err = io_channel_flush(bc->real);
+	if (err)
+		bc_write_failed(io, err);
+	return err;
 }
 
 static errcode_t bc_set_option(io_channel io, const char *option,
@@ -295,8 +369,14 @@ static errcode_t bc_discard(io_channel io, unsigned long long blk,
 static errcode_t bc_zeroout(io_channel io, unsigned long long blk,
 			    unsigned long long count)
 {
-	bc_forget(BC(io), blk, count);
-	return io_channel_zeroout(BC(io)->real, blk, count);
+	struct fsa_ext2_bcache *bc = BC(io);
+	errcode_t err;
+
+	bc_forget(bc, blk, count);
+	/* Not kept in write_err: every caller checks, and falls back when
+	 * the file cannot punch. */
+	err = bc_fault(bc);
+	return err ? err : io_channel_zeroout(bc->real, blk, count);
 }
 
 static errcode_t bc_cache_readahead(io_channel io, unsigned long long blk,
@@ -401,4 +481,18 @@ void fsa_ext2_bcache_forget_map(struct fsa_ext2_fs *efs,
 {
 	if (map->type == IOMAP_MAPPED || map->type == IOMAP_UNWRITTEN)
 		fsa_ext2_bcache_forget(efs, map->addr, map->length);
+}
+
+void fsa_ext2_set_faults(struct fsa_fs *fs, struct fsa_faults *faults)
+{
+	BC(EXT2_FS(fs)->fs->io)->faults = faults;
+}
+
+errcode_t fsa_ext2_bcache_take_write_error(struct fsa_ext2_fs *efs)
+{
+	struct fsa_ext2_bcache *bc = BC(efs->fs->io);
+	errcode_t err = bc->write_err;
+
+	bc->write_err = 0;
+	return err;
 }

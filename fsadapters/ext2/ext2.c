@@ -144,10 +144,12 @@ static bool fsa_ext2_changed(ext2_filsys fs)
 static int fsa_ext2_close(struct fsa_fs *fs)
 {
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	errcode_t lost;
 	int ret = 0;
 
 	if (!fs)
 		return 0;
+	lost = fsa_ext2_bcache_take_write_error(efs);
 	/* A read-only handle is freed, never closed: closing may write. */
 	if (fs->rdwr && fsa_ext2_changed(efs->fs))
 		ret = fsa_ext2_errno(ext2fs_close2(efs->fs, 0));
@@ -155,6 +157,8 @@ static int fsa_ext2_close(struct fsa_fs *fs)
 		ext2fs_free(efs->fs);
 	if (ret && fs->rdwr)
 		ext2fs_free(efs->fs);
+	if (!ret && lost)
+		ret = fsa_ext2_errno(lost);
 	free(efs->meta);
 	fsa_ext2_dirindex_free(efs);
 	free(efs);
@@ -544,9 +548,17 @@ static void fsa_ext2_iput(struct iomap_inode *inode)
 
 static int fsa_ext2_sync(struct fsa_fs *fs)
 {
-	if (!fs->rdwr || !fsa_ext2_changed(EXT2_FS(fs)->fs))
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	errcode_t lost;
+	int ret = 0;
+
+	if (!fs->rdwr)
 		return 0;
-	return fsa_ext2_errno(ext2fs_flush(EXT2_FS(fs)->fs));
+	if (fsa_ext2_changed(efs->fs))
+		ret = fsa_ext2_errno(ext2fs_flush(efs->fs));
+	/* A write libext2fs did not check failed: say so, at last. */
+	lost = fsa_ext2_bcache_take_write_error(efs);
+	return ret ? ret : lost ? fsa_ext2_errno(lost) : 0;
 }
 
 const struct fsa_ops fsa_ext2_ops = {
@@ -580,4 +592,5 @@ const struct fsa_ops fsa_ext2_ops = {
 	.link = fsa_ext2_link,
 	.getxattr = fsa_ext2_getxattr,
 	.removexattr = fsa_ext2_removexattr,
+	.set_faults = fsa_ext2_set_faults,
 };

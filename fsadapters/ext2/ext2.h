@@ -118,6 +118,11 @@ void fsa_ext2_bcache_forget(struct fsa_ext2_fs *efs, uint64_t addr,
 			    uint64_t len);
 void fsa_ext2_bcache_forget_map(struct fsa_ext2_fs *efs,
 				const struct iomap *map);
+/* The first write to the image that failed since the last call (0: none),
+ * reported once, as fsync reports a lost page. */
+errcode_t fsa_ext2_bcache_take_write_error(struct fsa_ext2_fs *efs);
+/* fsa_ops.set_faults: the cache's reads and writes of the image fail. */
+void fsa_ext2_set_faults(struct fsa_fs *fs, struct fsa_faults *faults);
 
 /* errcode.c */
 int fsa_ext2_errno(errcode_t err);

@@ -389,6 +389,15 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 			len));
 	/* Whatever was allocated before an error is recorded. */
 	fsa_ext2_cursor_invalidate(ei, lblk);
+	/*
+	 * Unless the image failed: libext2fs may have left half a tree split
+	 * in the inode (a deeper root whose index is still the old extent),
+	 * and writing that loses the file; the disk's inode is whole.
+	 */
+	if (ret == -EIO) {
+		fsa_ext2_refresh(ei);
+		return ret;
+	}
 	wret = fsa_ext2_write_inode(ei);
 	return ret ? ret : wret;
 }

@@ -86,6 +86,23 @@ typedef int (*fsa_xattr_cb)(const char *name, const void *value, size_t len,
 struct fsa_fs;
 
 /**
+ * struct fsa_faults - failures injected into one open image's metadata
+ * I/O (fsa_ops.set_faults), the way faultdev fails the engine's data
+ * requests: per open, no global state.
+ * @fail_at:	the fail_at-th read or write that reaches the image
+ *		(1-based; cache hits do not count) fails; 0: none does.
+ * @error:	with this negative errno (0: -EIO).
+ * @nr_io:	record: reads and writes counted so far.
+ * @nr_failed:	record: how many of them failed on purpose.
+ */
+struct fsa_faults {
+	unsigned int fail_at;
+	int error;
+	unsigned int nr_io;
+	unsigned int nr_failed;
+};
+
+/**
  * struct fsa_ops - a filesystem adapter.  Return values are 0 or a negative
  * errno unless stated.
  * @name:	Required.  Adapter name ("ext2").
@@ -143,6 +160,11 @@ struct fsa_fs;
  *		returns its length; with @size 0 only the length; -ERANGE
  *		when @size is too small, -ENODATA when there is none.
  * @removexattr: Optional.  Removes attribute @name (-ENODATA if none).
+ * @set_faults:	Optional, for tests.  From now on the adapter's own reads
+ *		and writes of the image (metadata, and what it reads or
+ *		writes through its library) fail as @faults says and are
+ *		counted there; @faults stays the caller's and must outlive
+ *		@fs (closing writes too).  NULL disarms.
  */
 struct fsa_ops {
 	const char *name;
@@ -190,6 +212,7 @@ struct fsa_ops {
 	int (*getxattr)(struct fsa_fs *fs, uint64_t ino, const char *name,
 			void *buf, size_t size);
 	int (*removexattr)(struct fsa_fs *fs, uint64_t ino, const char *name);
+	void (*set_faults)(struct fsa_fs *fs, struct fsa_faults *faults);
 };
 
 /**

@@ -44,6 +44,8 @@ enum imc_progress_mode {
  * @fs_image:	the path @fs was opened from.
  * @dev:	the data path on @fs_image, opened on first data access.
  * @stats:	what the engine counted for @fs.
+ * @meta_faults: tests only: armed (fsa_ops.set_faults) on every image this
+ *		context opens, and on the contexts a command makes from it.
  */
 struct imc_ctx {
 	struct iomap_io_params io;
@@ -60,6 +62,7 @@ struct imc_ctx {
 	char *fs_image;
 	struct iomap_dev *dev;
 	struct iomap_stats stats;
+	struct fsa_faults *meta_faults;
 };
 
 /* struct imc_cmd.flags */
@@ -104,7 +107,12 @@ const struct imc_cmd *imc_cmd_find(const char *name);
 
 /* Dispatch (cmd/dispatch.c). */
 void imc_ctx_init(struct imc_ctx *ctx);
-void imc_ctx_fini(struct imc_ctx *ctx);
+/*
+ * Closes what @ctx holds open.  Closing an image writes its metadata a
+ * last time: a failure there is printed (iomapctl: IMAGE: why) and
+ * returned as IMC_EXIT_FAIL, else IMC_EXIT_OK.
+ */
+int imc_ctx_fini(struct imc_ctx *ctx);
 /*
  * Run one command line: global options anywhere before "--", then the
  * command and its arguments.  Returns IMC_EXIT_*.  @toplevel allows
@@ -174,7 +182,8 @@ int imc_path_join(const char *cwd, const char *path, char *out, size_t size);
 /* Open images (cmd/fs.c). */
 /* Opens (or reuses) @image in ctx->fs; returns 0 or a negative errno. */
 int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr);
-void imc_fs_close(struct imc_ctx *ctx);
+/* Closes the image and its data path; 0 or the first -errno met. */
+int imc_fs_close(struct imc_ctx *ctx);
 /* Writes everything back: data path first, then metadata; 0 or -errno. */
 int imc_fs_sync(struct imc_ctx *ctx);
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_helpers.c - running the iomapctl binary from the tests. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -196,4 +197,24 @@ void tc_mount_fini(struct tc_mount *m, char *dir)
 		return;
 	t_sh("umount '%s/k' 2>/dev/null", dir);
 	t_tmpdir_remove(dir);
+}
+
+int tc_count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fd");
+	d = opendir(path);
+	cr_assert_not_null(d, "%s", path);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	/* In /proc/self, opendir's own descriptor was counted too. */
+	return pid ? n : n - 1;
 }

@@ -19,6 +19,9 @@ int tc_run(const char *dir, char **out, char **err, const char *fmt, ...)
  * (the document is `d`): 0 when it parses and @check is true. */
 int tc_json(const char *doc, const char *check);
 
+/* Descriptors process @pid holds (/proc/PID/fd); 0 is this process. */
+int tc_count_fds(pid_t pid);
+
 /* True when the filesystem holding @dir answers FIEMAP (tmpfs does not). */
 int tc_has_fiemap(const char *dir);
 

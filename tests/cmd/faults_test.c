@@ -6,7 +6,10 @@
  * command's total with EIO or ENOSPC, or cutting the Nth short: the
  * command ends with success or one clear error, the image passes
  * e2fsck -fn, /f changes only inside the command's range (to its old or
- * its new bytes) and /g not at all.  ASan finds leaks at exit.
+ * its new bytes) and /g not at all.  The same commands, punch and cp -r
+ * then have the adapter's own (metadata) reads and writes of the image
+ * fail, the Nth for every N (fsa_ops.set_faults).  ASan finds leaks at
+ * exit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,8 +18,8 @@
 
 #include <criterion/criterion.h>
 
+#include "cmd_helpers.h"
 #include "faultdev.h"
-#include "helpers.h"
 #include "iomapctl/imc.h"
 
 #define F_SIZE 200000U /* /f: pattern bytes, a hole from 90000 to 130000 */
@@ -86,6 +89,15 @@ static const struct fault_case cases[] = {
 	  250000 },
 	/* cp: /f and /g unchanged; /new is the command's own file */
 	{ { "cp", "SRC", "IMG:/new" }, 0, 0, -1, F_SIZE, F_SIZE, F_SIZE },
+	/* Metadata faults only: these move no data, or no more than cp. */
+	{ { "punch", "IMG:/f", "20000", "50000" },
+	  20000,
+	  70000,
+	  0,
+	  F_SIZE,
+	  F_SIZE,
+	  F_SIZE },
+	{ { "cp", "-r", "TREE", "IMG:/tree" }, 0, 0, -1, F_SIZE, F_SIZE, F_SIZE },
 };
 
 static char *dir;
@@ -118,7 +130,10 @@ static void setup(void)
 	fclose(g);
 	/* The hole, as a hole; and the source of the cp case. */
 	cr_assert_eq(t_sh("cd %s && fallocate -p -o 90000 -l 40000 r/f && "
-			  "head -c 150000 /dev/urandom >src",
+			  "head -c 150000 /dev/urandom >src && "
+			  "mkdir -p tree/d/e && seq 1 3000 >tree/a && "
+			  "head -c 70000 /dev/urandom >tree/d/b && "
+			  "ln -s ../a tree/d/l && : >tree/d/e/empty",
 			  dir),
 		     0);
 }
@@ -146,8 +161,9 @@ static int build_argv(const struct fault_case *c, char *img_spec[8],
 		if (!strncmp(a, "IMG:", 4))
 			cr_assert(asprintf(&img_spec[i], "%s/img:%s", dir,
 					   a + 4) > 0);
-		else if (!strcmp(a, "SRC"))
-			cr_assert(asprintf(&img_spec[i], "%s/src", dir) > 0);
+		else if (!strcmp(a, "SRC") || !strcmp(a, "TREE"))
+			cr_assert(asprintf(&img_spec[i], "%s/%s", dir,
+					   a[0] == 'S' ? "src" : "tree") > 0);
 		argv[argc++] = img_spec[i] ? img_spec[i] : (char *)a;
 	}
 	argv[argc] = NULL;
@@ -155,14 +171,15 @@ static int build_argv(const struct fault_case *c, char *img_spec[8],
 }
 
 /*
- * Runs case @c on a fresh image with @fd on the data path of @io; the
- * exit status, what went to stderr in *@err.
+ * Runs case @c on a fresh image with @fd on the data path of @io (or the
+ * usual backend when NULL), and @meta (may be NULL) armed on the image's
+ * metadata I/O; the exit status, what went to stderr in *@err.
  */
 static int run_case(const struct fault_case *c, const char *io, bool small,
-		    struct faultdev *fd, char **err)
+		    struct faultdev *fd, struct fsa_faults *meta, char **err)
 {
 	char *spec[8] = { 0 }, *argv[10];
-	int argc = build_argv(c, spec, argv), ret;
+	int argc = build_argv(c, spec, argv), ret, fds = tc_count_fds(0);
 	struct imc_ctx ctx;
 	size_t errlen;
 	FILE *errf = open_memstream(err, &errlen), *null;
@@ -180,14 +197,22 @@ static int run_case(const struct fault_case *c, const char *io, bool small,
 		ctx.io.cache_bytes = 32 << 10;
 		ctx.io.max_folio_order = 0;
 	}
-	ctx.io.iodev = &faultdev_ops;
-	ctx.io.iodev_arg = fd;
+	if (fd) {
+		ctx.io.iodev = &faultdev_ops;
+		ctx.io.iodev_arg = fd;
+	}
+	ctx.meta_faults = meta;
 	ret = imc_run(&ctx, argc, argv, true);
-	imc_ctx_fini(&ctx);
+	/* As main(): closing writes metadata too. */
+	if (imc_ctx_fini(&ctx) && ret == IMC_EXIT_OK)
+		ret = IMC_EXIT_FAIL;
 	fclose(errf);
 	fclose(null);
 	for (int i = 0; i < 8; i++)
 		free(spec[i]);
+	/* A failure must not leave a descriptor open either. */
+	cr_assert_eq(tc_count_fds(0), fds, "%s: %d descriptors left open",
+		     c->argv[0], tc_count_fds(0) - fds);
 	return ret;
 }
 
@@ -215,17 +240,42 @@ static long long read_back(const char *path, uint8_t *out, size_t max)
 }
 
 /*
- * After a failure /f's size lies in [minsize, maxsize] and each byte of the
- * range holds its old value or the op's; after success, exactly the op's.
+ * e2fsck -fn must call the image clean; when @may_repair, an image it does
+ * not is repaired with -fy (which must leave it clean): true then.
  */
-static void check_image(const struct fault_case *c, bool ok, const char *what)
+static bool fsck(bool may_repair, const char *what)
 {
 	char *out;
-	long long size;
+	int st = t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir);
 
-	cr_assert_eq(t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir), 0,
-		     "%s: e2fsck -fn:\n%s", what, out);
+	if (st && may_repair) {
+		free(out);
+		st = t_sh_out(&out, "e2fsck -fy %s/img 2>&1", dir);
+		cr_assert(st == 0 || st == 1, "%s: e2fsck -fy exit %d:\n%s",
+			  what, st, out);
+		free(out);
+		st = t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir);
+		cr_assert_eq(st, 0, "%s: not clean after e2fsck -fy:\n%s", what,
+			     out);
+		free(out);
+		return true;
+	}
+	cr_assert_eq(st, 0, "%s: e2fsck -fn:\n%s", what, out);
 	free(out);
+	return false;
+}
+
+/*
+ * After a failure /f's size lies in [minsize, maxsize] and each byte of the
+ * range holds its old value or the op's; after success, exactly the op's.
+ * Returns true when e2fsck had to repair the image (only @may_repair).
+ */
+static bool check_image(const struct fault_case *c, bool ok, bool may_repair,
+			const char *what)
+{
+	long long size;
+	bool repaired = fsck(may_repair, what);
+
 	cr_assert_eq(read_back("/g", buf, MAXB), G_SIZE, "%s: /g size", what);
 	cr_assert_arr_eq(buf, gbytes, G_SIZE, "%s: /g changed", what);
 	size = read_back("/f", buf, MAXB);
@@ -246,19 +296,33 @@ static void check_image(const struct fault_case *c, bool ok, const char *what)
 				       what, i, buf[i], old,
 				       in ? "inside" : "outside");
 	}
+	return repaired;
 }
 
 static void check_status(int ret, const char *err, const struct fault_case *c,
 			 const char *what)
 {
-	char prefix[64];
+	char prefix[64], *closing;
 
+	/* The command's error, or the image's when closing it failed. */
 	snprintf(prefix, sizeof(prefix), "iomapctl: %s: ", c->argv[0]);
+	cr_assert(asprintf(&closing, "iomapctl: %s/img: ", dir) > 0);
 	cr_assert(ret == IMC_EXIT_OK || ret == IMC_EXIT_FAIL, "%s: exit %d",
 		  what, ret);
 	if (ret == IMC_EXIT_FAIL)
-		cr_assert(strstr(err, prefix) == err,
+		cr_assert(strstr(err, prefix) == err ||
+				  strstr(err, closing) == err,
 			  "%s: no clear error: '%s'", what, err);
+	free(closing);
+}
+
+/* The image every run starts from: /f and /g in 8 MiB of ext4. */
+static void make_pristine(void)
+{
+	cr_assert_eq(t_sh("cd %s && rm -f pristine && mke2fs -q -F -t ext4 "
+			  "-b 4096 -d r pristine 8M >/dev/null",
+			  dir),
+		     0);
 }
 
 /* Fault modes: fail with one of two errors, or one short transfer. */
@@ -275,14 +339,11 @@ static void run_all_faults(unsigned int ci, const char *io, bool small)
 	char *err, what[160];
 	int ret;
 
-	cr_assert_eq(t_sh("cd %s && rm -f pristine && mke2fs -q -F -t ext4 "
-			  "-b 4096 -d r pristine 8M >/dev/null",
-			  dir),
-		     0);
-	ret = run_case(c, io, small, &fd, &err);
+	make_pristine();
+	ret = run_case(c, io, small, &fd, NULL, &err);
 	cr_assert_eq(ret, 0, "%s without faults: %s", c->argv[0], err);
 	free(err);
-	check_image(c, true, "without faults");
+	check_image(c, true, false, "without faults");
 	total = fd.nr_submit;
 	cr_assert_gt(total, 0, "%s made no requests", c->argv[0]);
 	for (unsigned int m = 0; m < 3; m++) {
@@ -296,11 +357,11 @@ static void run_all_faults(unsigned int ci, const char *io, bool small)
 				 "%s (--io=%s%s) with %s at request %u of %u",
 				 c->argv[0], io, small ? ", small cache" : "",
 				 modes[m].name, n, total);
-			ret = run_case(c, io, small, &fd, &err);
+			ret = run_case(c, io, small, &fd, NULL, &err);
 			check_status(ret, err, c, what);
 			failures += ret != 0;
 			free(err);
-			check_image(c, ret == 0, what);
+			check_image(c, ret == 0, false, what);
 		}
 	}
 	/* An injected error that never reaches the user is a lost error. */
@@ -334,3 +395,64 @@ FAULT_TEST(truncate_down, 4)
 FAULT_TEST(truncate_up, 5)
 FAULT_TEST(falloc, 6)
 FAULT_TEST(cp_into_image, 7)
+
+/*
+ * The adapter's own reads and writes of the image (inode tables, bitmaps,
+ * extent, directory and partial data blocks, group descriptors, the
+ * superblock: everything libext2fs moves) fail with EIO one at a time, the
+ * Nth of the command's for every N, from the moment the command has the
+ * image open.  A reported failure may leave the image for e2fsck -fy to
+ * repair (libext2fs has no journal to undo half an update), but never a
+ * byte changed outside the command's range; a success must leave it clean.
+ */
+static void run_meta_faults(unsigned int ci)
+{
+	const struct fault_case *c = &cases[ci];
+	struct fsa_faults meta = { 0 };
+	unsigned int total, failures = 0, repaired = 0;
+	char *err, what[160];
+	int ret;
+
+	make_pristine();
+	ret = run_case(c, "buffered", false, NULL, &meta, &err);
+	cr_assert_eq(ret, 0, "%s without faults: %s", c->argv[0], err);
+	free(err);
+	check_image(c, true, false, "without faults");
+	total = meta.nr_io;
+	cr_assert_gt(total, 0, "%s did no metadata I/O", c->argv[0]);
+	for (unsigned int n = 1; n <= total; n++) {
+		meta = (struct fsa_faults){ .fail_at = n, .error = -EIO };
+		snprintf(what, sizeof(what),
+			 "%s with EIO at metadata I/O %u of %u", c->argv[0], n,
+			 total);
+		ret = run_case(c, "buffered", false, NULL, &meta, &err);
+		cr_assert_eq(meta.nr_failed, 1, "%s: the fault never came",
+			     what);
+		check_status(ret, err, c, what);
+		failures += ret != 0;
+		free(err);
+		repaired += check_image(c, ret == 0, ret != 0, what);
+	}
+	cr_log_info("%s: %u metadata I/Os failed one at a time: %u reported, "
+		    "%u left for e2fsck -fy",
+		    c->argv[0], total, failures, repaired);
+	cr_assert_gt(failures, 0, "%s: no metadata fault was reported",
+		     c->argv[0]);
+}
+
+#define META_FAULT_TEST(name, ci)                                              \
+	Test(faults, name##_metadata)                                          \
+	{                                                                      \
+		run_meta_faults(ci);                                           \
+	}
+
+META_FAULT_TEST(write_inside, 0)
+META_FAULT_TEST(write_past_eof, 1)
+META_FAULT_TEST(zero_inside, 2)
+META_FAULT_TEST(zero_past_eof, 3)
+META_FAULT_TEST(truncate_down, 4)
+META_FAULT_TEST(truncate_up, 5)
+META_FAULT_TEST(falloc, 6)
+META_FAULT_TEST(cp_into_image, 7)
+META_FAULT_TEST(punch, 8)
+META_FAULT_TEST(cp_tree_into_image, 9)
