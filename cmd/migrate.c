@@ -408,7 +408,10 @@ static int migrate_check(struct migrate *m, const char *dst,
 
 	r->verified = true;
 	r->verify_ok = ret == IMC_EXIT_OK;
-	imc_fs_close(&m->dst);
+	/* Closing writes what is left: the check sees the image whole. */
+	ret = imc_fs_close(&m->dst);
+	if (ret)
+		return imc_err(m->ctx, dst, ret);
 	if (fmt && fmt->fsck(m->ctx, dst, &r->fsck_clean) == IMC_EXIT_OK)
 		r->fsck_ran = true;
 	if (r->fsck_ran && !r->fsck_clean)
@@ -423,7 +426,7 @@ static int cmd_migrate(struct imc_ctx *ctx, int argc, char **argv)
 	struct migrate m = { .ctx = ctx };
 	struct migrate_result r = { 0 };
 	double t0 = now_s();
-	int ret = migrate_parse(ctx, argc, argv, &o), sret;
+	int ret = migrate_parse(ctx, argc, argv, &o), sret = 0;
 
 	if (ret)
 		return ret;
@@ -458,7 +461,9 @@ static int cmd_migrate(struct imc_ctx *ctx, int argc, char **argv)
 		else
 			report_text(ctx, &m, &r);
 	}
-	imc_ctx_fini(&m.dst);
+	sret = imc_ctx_fini(&m.dst);
+	if (sret && !ret)
+		ret = imc_err(ctx, r.dst, sret);
 	imc_ctx_fini(&m.src);
 	migrate_map_free(&m.dirs);
 	migrate_map_free(&m.links);
