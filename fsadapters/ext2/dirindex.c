@@ -151,6 +151,11 @@ static struct fsa_ext2_dirindex *dirindex_get(struct fsa_ext2_fs *efs,
 	return x;
 }
 
+bool fsa_ext2_dirindex_has(struct fsa_ext2_fs *efs, ext2_ino_t dir)
+{
+	return dirindex_get(efs, dir, false) != NULL;
+}
+
 bool fsa_ext2_dirindex_absent(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 			      const char *name)
 {

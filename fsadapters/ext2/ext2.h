@@ -14,6 +14,9 @@
 #define EFSCORRUPTED EUCLEAN
 
 /* An open image: the libext2fs handle carries everything else. */
+/* ext4's EXT4_LINK_MAX: a directory past it counts 1 (dir_nlink). */
+#define FSA_EXT2_LINK_MAX 65000
+
 #define FSA_EXT2_DIRINDEX_SLOTS 4
 struct fsa_ext2_dirindex;
 
@@ -235,6 +238,8 @@ int fsa_ext2_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
  */
 bool fsa_ext2_dirindex_absent(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 			      const char *name);
+/* @dir has a name set: its new names go through _link(). */
+bool fsa_ext2_dirindex_has(struct fsa_ext2_fs *efs, ext2_ino_t dir);
 int fsa_ext2_dirindex_link(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 			   const char *name, ext2_ino_t ino, int ft);
 void fsa_ext2_dirindex_added(struct fsa_ext2_fs *efs, ext2_ino_t dir,

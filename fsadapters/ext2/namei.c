@@ -6,9 +6,6 @@
 
 #include "ext2.h"
 
-/* ext4's EXT4_LINK_MAX: a directory past it counts 1 (dir_nlink). */
-#define FSA_EXT2_LINK_MAX 65000
-
 /* Directory depth past which a ".." chain must be a loop. */
 #define FSA_EXT2_MAX_DEPTH 65536
 

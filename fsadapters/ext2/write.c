@@ -725,32 +725,71 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 	return fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
 }
 
+/*
+ * A new directory in a large one: built without its name (libext2fs would
+ * look the name up and scan the parent for room), then linked through the
+ * parent's name set; undone when the link fails.
+ */
+static int fsa_ext2_mkdir_indexed(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+				  ext2_ino_t ino, const char *name)
+{
+	struct ext2_inode_large in;
+	int ret = fsa_ext2_errno(ext2fs_mkdir(efs->fs, dir, ino, NULL));
+
+	if (ret)
+		return ret;
+	ret = fsa_ext2_add_link(efs, dir, name, ino, EXT2_FT_DIR);
+	if (!ret)
+		return 0;
+	/* Its ".." counted in the parent: no longer. */
+	if (!fsa_ext2_release_inode(efs, ino) &&
+	    !fsa_ext2_read_inode(efs, dir, &in) && in.i_links_count > 2) {
+		in.i_links_count--;
+		ext2fs_write_inode_full(efs->fs, dir, (struct ext2_inode *)&in,
+					sizeof(in));
+	}
+	return ret;
+}
+
 int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		   uint32_t mode, uint64_t *inop)
 {
 	struct fsa_ext2_fs *efs = EXT2_FS(fs);
-	struct ext2_inode_large in;
+	struct ext2_inode_large in, parent;
+	uint16_t nlink;
 	ext2_ino_t ino;
 	errcode_t err;
 	int ret = fsa_ext2_dir_writable(efs, dir);
 
 	if (!ret)
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
+	if (!ret)
+		ret = fsa_ext2_read_inode(efs, (ext2_ino_t)dir, &parent);
 	if (ret)
 		return ret;
+	/* Past the limit the count sticks at 1 (dir_nlink), or no more. */
+	nlink = parent.i_links_count == 1 ||
+				parent.i_links_count >= FSA_EXT2_LINK_MAX - 1 ?
+			1 :
+			parent.i_links_count + 1;
+	if (nlink == 1 && !ext2fs_has_feature_dir_nlink(efs->fs->super))
+		return -EMLINK;
 	/* Its number chosen first: no lookup of the new name afterwards. */
 	err = ext2fs_new_inode(efs->fs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
 			       NULL, &ino);
-	if (!err)
+	if (!err && fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir))
+		ret = fsa_ext2_mkdir_indexed(efs, (ext2_ino_t)dir, ino, name);
+	else if (!err)
 		err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
 		if (!err)
 			err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 	}
-	if (!err)
+	if (!err && !ret)
 		fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
-	ret = fsa_ext2_errno(err);
+	if (!ret)
+		ret = fsa_ext2_errno(err);
 	if (!ret)
 		ret = fsa_ext2_read_inode(efs, ino, &in);
 	if (ret)
@@ -758,8 +797,16 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 	in.i_mode = (uint16_t)(LINUX_S_IFDIR | (mode & 07777));
 	ret = fsa_ext2_errno(ext2fs_write_inode_full(
 		efs->fs, ino, (struct ext2_inode *)&in, sizeof(in)));
+	/* libext2fs counted the new ".." without the limit: count again. */
 	if (!ret)
-		ret = fsa_ext2_touch_dir(efs, (ext2_ino_t)dir);
+		ret = fsa_ext2_read_inode(efs, (ext2_ino_t)dir, &parent);
+	if (!ret) {
+		parent.i_links_count = nlink;
+		fsa_ext2_touch(&parent);
+		ret = fsa_ext2_errno(ext2fs_write_inode_full(
+			efs->fs, (ext2_ino_t)dir, (struct ext2_inode *)&parent,
+			sizeof(parent)));
+	}
 	if (!ret)
 		*inop = ino;
 	return ret;

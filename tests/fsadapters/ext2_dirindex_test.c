@@ -102,6 +102,16 @@ static void fill(const char *type, unsigned int bs)
 		     0);
 	cr_assert_eq(fsa_ext2_ops.symlink(b.f.fs, b.d, "ln", "x", &ino),
 		     -EEXIST);
+	/* Directories too: their ".." counted in the parent (e2fsck). */
+	for (int i = 0; i < 300; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "dir-%d", i);
+		cr_assert_eq(fsa_ext2_ops.mkdir(b.f.fs, b.d, name, 0755, &ino),
+			     0, "mkdir %s", name);
+	}
+	cr_assert_eq(fsa_ext2_ops.mkdir(b.f.fs, b.d, "dir-7", 0755, &ino),
+		     -EEXIST);
 	/* A removed name may come back; a moved one is found again. */
 	cr_assert_eq(fsa_ext2_ops.unlink(b.f.fs, b.d,
 					 "file-with-a-long-name-000007"),
