@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: [BENCH="B1 B2 B3 B4 B5 B6"] [RUNS=3] bench/run.sh [WORKDIR]
+# Usage: [BENCH="B1 B2 B3 B4 B5 B6 B7"] [RUNS=3] bench/run.sh [WORKDIR]
 # (needs ~6 GiB free; run as root for fio, B6 mounts and drops the guest cache)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
-only=${BENCH:-B1 B2 B3 B4 B5 B6}
+only=${BENCH:-B1 B2 B3 B4 B5 B6 B7}
 want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
@@ -268,4 +268,35 @@ for job in seq-write-1m seq-read-1m rand-read-4k-qd1 rand-read-4k-qd32; do
 		"$(ratio2 "iomapctl:$job" "kernel:$job")x kernel loop," \
 		"$(ratio2 "iomapctl:$job" "kernel-dio:$job")x kernel loop direct-io"
 done
+fi
+
+if want B7; then
+echo
+echo "== B7: migrate a tree into a new ext4 image, min / median s"
+# The e2fsprogs way to move a tree between images: extract it with
+# debugfs rdump, build the new image from it with mke2fs -d.
+corpus=$top/../shared/corpus/e2fsprogs-test-images
+[ -f small.img ] || { echo "B7 needs B3's small.img: run BENCH='B3 B7'"; exit 1; }
+[ -f huge.img ] || { [ -f "$corpus/f_h_normal.img.gz" ] &&
+	zcat "$corpus/f_h_normal.img.gz" >huge.img; } || true
+b7_migrate() { rm -f b7.img; "$iomapctl" migrate "$1" b7.img; }
+b7_peer() {
+	rm -rf b7.tree b7.img && mkdir b7.tree &&
+		debugfs -R "rdump / b7.tree" "$1" &&
+		mke2fs -q -F -t ext4 -N "$2" -d b7.tree b7.img "$3"
+}
+time_cmd "migrate-small" b7_migrate small.img | tee -a "$work/times"
+time_cmd "rdump+mke2fs-d-small" b7_peer small.img 20000 128M | tee -a "$work/times"
+b7_migrate small.img >/dev/null && e2fsck -fn b7.img >/dev/null &&
+	echo "small: migrated image e2fsck -fn clean"
+echo "small (10,000 files in 10 directories): migrate $(ratio "rdump+mke2fs-d-small" "migrate-small")x faster than rdump + mke2fs -d"
+if [ -f huge.img ]; then
+	# One run of the peer: mke2fs -d fills a directory in O(n^2).
+	runs_saved=$runs runs=1
+	time_cmd "migrate-huge" b7_migrate huge.img | tee -a "$work/times"
+	time_cmd "rdump+mke2fs-d-huge" b7_peer huge.img 60000 256M | tee -a "$work/times"
+	runs=$runs_saved
+	echo "huge (47,616 files in one directory): migrate $(ratio "rdump+mke2fs-d-huge" "migrate-huge")x faster than rdump + mke2fs -d (one run each)"
+fi
+rm -rf b7.tree b7.img
 fi
