@@ -21,6 +21,9 @@ struct fsa_ext2_fs {
 	struct iomap_stats own_stats; /* when the caller passes none */
 	struct fsa_ext2_meta *meta; /* iomap.c: metadata ranges, sorted */
 	size_t nmeta;
+	/* The metadata-free block range the last run checked fell in,
+	 * [lo, hi): runs of one area need no search. */
+	blk64_t meta_gap_lo, meta_gap_hi;
 };
 
 /*
@@ -39,16 +42,28 @@ struct fsa_ext2_run {
  * extent tree is walked leaf after leaf with one handle (never re-descended
  * from the root), so mapping a whole file costs one walk; indirect-mapped
  * files are read in one block_iterate3 pass.  A mutation drops it.
+ *
+ * For extent-mapped files @runs is a window of at most
+ * FSA_EXT2_RUN_WINDOW runs: it holds every run overlapping [@base, end of
+ * the last run), and slides forward when full, so mapping a file of a
+ * million extents takes the same memory as one of a thousand.  A lookup
+ * before @base positions the handle again with one descent.
  */
 struct fsa_ext2_cursor {
 	struct fsa_ext2_run *runs;
 	size_t nr, cap;
 	ext2_extent_handle_t handle; /* positioned on the last run read */
 	size_t hint; /* run the last lookup found */
+	blk64_t base; /* @runs are complete from this block on */
+	blk64_t last_end; /* end of the last run read (runs ascend) */
+	uint64_t walked; /* runs read since the walk (re)started */
 	bool started;
-	bool done; /* every run of the file is in @runs */
+	bool done; /* no run of the file follows the last one in @runs */
 	int err; /* the walk failed: every lookup returns this */
 };
+
+/* Runs kept per extent-mapped inode (24 bytes each). */
+#define FSA_EXT2_RUN_WINDOW 1024
 
 /* New ranges a direct write remembers; more are left allocated (unwritten,
  * so e2fsck-clean) rather than freed by guess. */
