@@ -12,9 +12,8 @@ void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
 
-	if (cur->handle)
-		ext2fs_extent_free(cur->handle);
 	free(cur->runs);
+	free(cur->nodes);
 	memset(cur, 0, sizeof(*cur));
 	ei->seq++;
 }
@@ -43,13 +42,11 @@ static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
 	return lo;
 }
 
-/* Forget the runs and the handle's place, keeping the window's memory;
- * the next lookup positions the handle with one descent. */
+/* Forget the runs and the path, keeping the window's memory; the next
+ * lookup positions the path with one descent. */
 static void fsa_ext2_cursor_drop(struct fsa_ext2_cursor *cur)
 {
-	if (cur->handle)
-		ext2fs_extent_free(cur->handle);
-	cur->handle = NULL;
+	cur->positioned = false;
 	cur->nr = 0;
 	cur->hint = 0;
 	cur->base = 0;
@@ -78,9 +75,7 @@ void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
 	if (keep == 0) {
 		fsa_ext2_cursor_drop(cur);
 	} else {
-		if (cur->handle)
-			ext2fs_extent_free(cur->handle);
-		cur->handle = NULL;
+		cur->positioned = false;
 		cur->nr = keep;
 		cur->last_end =
 			cur->runs[keep - 1].lblk + cur->runs[keep - 1].len;
@@ -212,7 +207,7 @@ static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
 }
 
 /* Room for one more run: a full window slides on, keeping its last run
- * (the one the handle is on); indirect files keep every run. */
+ * (the one the path is on); indirect files keep every run. */
 static int fsa_ext2_run_room(struct fsa_ext2_inode *ei)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
@@ -255,132 +250,58 @@ static int fsa_ext2_run_push(struct fsa_ext2_inode *ei, blk64_t lblk,
 	return 0;
 }
 
-/*
- * At an interior level, move to the last entry starting at or before
- * @lblk and go down into it, leaving this level marked visited as
- * EXT2_EXTENT_NEXT does: PREV_SIB marks it, NEXT marks it on the way down.
- */
-static errcode_t fsa_ext2_seek_down(ext2_extent_handle_t h, blk64_t lblk,
-				    struct ext2fs_extent *ext)
+/* The extent at the path into the window, or the walk is done. */
+static int fsa_ext2_extent_take(struct fsa_ext2_inode *ei)
 {
-	struct ext2fs_extent next;
-	errcode_t err;
+	struct fsa_ext2_run ext;
+	int ret = fsa_ext2_tree_next(ei, &ext);
 
-	for (;;) {
-		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &next);
-		if (err == EXT2_ET_EXTENT_NO_NEXT)
-			return ext2fs_extent_get(h, EXT2_EXTENT_NEXT, ext);
-		if (err)
-			return err;
-		if (next.e_lblk > lblk)
-			break;
-	}
-	err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, ext);
-	return err ? err : ext2fs_extent_get(h, EXT2_EXTENT_DOWN, ext);
+	if (ret == 1)
+		ei->cur.done = true;
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	return fsa_ext2_run_push(ei, ext.lblk, ext.pblk, ext.len, ext.uninit);
 }
 
 /*
- * Position @h on the last leaf extent starting at or before @lblk (the
- * first one when none does) and return it in @ext.  Not with
- * ext2fs_extent_goto(): it leaves interior levels marked unvisited, and
- * NEXT_LEAF from the end of such a leaf re-enters the same leaf (libext2fs
- * 1.47) instead of moving on to the next one.
- */
-static errcode_t fsa_ext2_extent_seek(ext2_extent_handle_t h, blk64_t lblk,
-				      struct ext2fs_extent *ext)
-{
-	struct ext2_extent_info info;
-	struct ext2fs_extent next;
-	errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, ext);
-
-	while (!err && !(err = ext2fs_extent_get_info(h, &info)) &&
-	       info.curr_level < info.max_depth)
-		err = fsa_ext2_seek_down(h, lblk, ext);
-	while (!err && ext->e_lblk < lblk) {
-		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &next);
-		if (err == EXT2_ET_EXTENT_NO_NEXT)
-			return 0;
-		if (!err && next.e_lblk > lblk)
-			return ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, ext);
-		if (!err)
-			*ext = next;
-	}
-	return err;
-}
-
-/* The end of the walk: no extent (more) in the tree. */
-static bool fsa_ext2_extent_end(errcode_t err)
-{
-	return err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_NO_CURRENT_NODE;
-}
-
-/*
- * Start the window at @lblk: the handle on the extent covering it, or the
+ * Start the window at @lblk: the path on the extent covering it, or the
  * last one before it, or the first one after it (a hole before it).
  */
 static int fsa_ext2_extent_start(struct fsa_ext2_inode *ei, blk64_t lblk)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
-	struct ext2fs_extent ext;
-	errcode_t err;
+	int ret;
 
 	fsa_ext2_cursor_drop(cur);
 	cur->walked = 0;
-	err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
-				  (struct ext2_inode *)&ei->inode,
-				  &cur->handle);
-	if (err)
-		return fsa_ext2_errno(err);
-	err = fsa_ext2_extent_seek(cur->handle, lblk, &ext);
-	if (fsa_ext2_extent_end(err)) {
-		cur->done = true;
-		return 0;
-	}
-	if (err)
-		return fsa_ext2_errno(err);
-	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
-		return -EFSCORRUPTED;
-	cur->base = ext.e_lblk < lblk ? ext.e_lblk : lblk;
-	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
-				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
+	cur->base = lblk;
+	ret = fsa_ext2_tree_seek(ei, lblk);
+	return ret ? ret : fsa_ext2_extent_take(ei);
 }
 
 /*
- * Read the next leaf extent into the run list.  The handle stays on the
- * last extent read, so EXT2_EXTENT_NEXT_LEAF continues from there (reading
- * the next leaf block only when this one is exhausted) instead of going
- * down from the root again.  After an invalidation it is reopened on the
- * last run kept.
+ * Read the next leaf extent into the run list.  The path stays on the
+ * last extent read, so the walk continues from there (reading the next
+ * leaf block only when this one is exhausted) instead of going down from
+ * the root again.  After an invalidation it is put back on the last run
+ * kept.
  */
 static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
-	const struct fsa_ext2_run *last = &cur->runs[cur->nr - 1];
-	struct ext2fs_extent ext;
-	errcode_t err = 0;
+	blk64_t resume = cur->runs[cur->nr - 1].lblk;
+	struct fsa_ext2_run ext;
+	int ret;
 
-	if (!cur->handle) {
-		err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
-					  (struct ext2_inode *)&ei->inode,
-					  &cur->handle);
-		if (err)
-			return fsa_ext2_errno(err);
-		err = fsa_ext2_extent_seek(cur->handle, last->lblk, &ext);
+	if (!cur->positioned) {
+		ret = fsa_ext2_tree_seek(ei, resume);
+		if (!ret)
+			ret = fsa_ext2_tree_next(ei, &ext);
 		/* Not there any more: start over from it. */
-		if (err || ext.e_lblk != last->lblk)
-			return fsa_ext2_extent_start(ei, last->lblk);
+		if (ret || ext.lblk != resume)
+			return fsa_ext2_extent_start(ei, resume);
 	}
-	err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_NEXT_LEAF, &ext);
-	if (fsa_ext2_extent_end(err)) {
-		cur->done = true;
-		return 0;
-	}
-	if (err)
-		return fsa_ext2_errno(err);
-	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
-		return -EFSCORRUPTED;
-	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
-				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
+	return fsa_ext2_extent_take(ei);
 }
 
 struct fsa_ext2_ind_walk {
