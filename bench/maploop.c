@@ -167,8 +167,8 @@ static int image_main(const char *spec)
 		       "%.4f s, %.1f ns per call\n",
 		       spec, iomap_mapper_name((enum iomap_mapper)m),
 		       (unsigned long long)t.extents,
-		       (unsigned long long)t.calls, w[0], wall[m], c[0],
-		       cpu[m], cpu[m] * 1e9 / (double)(t.calls ? t.calls : 1));
+		       (unsigned long long)t.calls, w[0], wall[m], c[0], cpu[m],
+		       cpu[m] * 1e9 / (double)(t.calls ? t.calls : 1));
 	}
 	printf("%s: bh / iomap = %.0fx by CPU time, %.0fx by wall time "
 	       "(medians of %d)\n",
