@@ -163,11 +163,12 @@ static int image_main(const char *spec)
 		wall[m] = w[RUNS / 2];
 		cpu[m] = c[RUNS / 2];
 		printf("%s, %s mapper: %llu extents, %llu mapping calls; "
-		       "wall min %.4f median %.4f s; CPU min %.4f median "
-		       "%.4f s, %.1f ns per call\n",
+		       "wall min %.3f median %.3f ms; CPU min %.3f median "
+		       "%.3f ms, %.1f ns per call\n",
 		       spec, iomap_mapper_name((enum iomap_mapper)m),
 		       (unsigned long long)t.extents,
-		       (unsigned long long)t.calls, w[0], wall[m], c[0], cpu[m],
+		       (unsigned long long)t.calls, w[0] * 1e3, wall[m] * 1e3,
+		       c[0] * 1e3, cpu[m] * 1e3,
 		       cpu[m] * 1e9 / (double)(t.calls ? t.calls : 1));
 	}
 	printf("%s: bh / iomap = %.0fx by CPU time, %.0fx by wall time "
