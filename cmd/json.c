@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* json.c - a tiny streaming JSON writer with correct string escaping. */
-#include <inttypes.h>
 #include <math.h>
 
-#include "iomapctl/imc.h"
+#include "cmd.h"
 
 void imc_json_init(struct imc_json *j, FILE *out)
 {
@@ -89,16 +88,21 @@ void imc_json_str(struct imc_json *j, const char *key, const char *val)
 	put_string(j->out, val);
 }
 
+/* Numbers are most of a fiemap or map of many extents: no printf. */
 void imc_json_u64(struct imc_json *j, const char *key, uint64_t val)
 {
+	char num[24];
+
 	prefix(j, key);
-	fprintf(j->out, "%" PRIu64, val);
+	fwrite(num, 1, (size_t)(imc_fmt_u64(num, val) - num), j->out);
 }
 
 void imc_json_i64(struct imc_json *j, const char *key, int64_t val)
 {
+	char num[24];
+
 	prefix(j, key);
-	fprintf(j->out, "%" PRId64, val);
+	fwrite(num, 1, (size_t)(imc_fmt_i64(num, val) - num), j->out);
 }
 
 void imc_json_double(struct imc_json *j, const char *key, double val)

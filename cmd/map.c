@@ -71,39 +71,63 @@ static const struct iomap_ops *pick_ops(struct imc_ctx *ctx,
 struct map_out {
 	struct imc_ctx *ctx;
 	struct imc_json j;
+	struct imc_wbuf w; /* the rows of the table */
 };
+
+/* "%12lld %12llu %-9s %-12s ADDR\n", without printf per row. */
+static void map_row_text(struct map_out *mo, const struct iomap *m,
+			 const char *flags)
+{
+	const char *type = iomap_type_name(m->type);
+	const char *fl = flags[0] ? flags : "-";
+	size_t fl_len = strlen(fl);
+	char *row = imc_wbuf_room(&mo->w, 96 + fl_len), num[24], *p = row;
+
+	p = imc_fmt_col(p, num, imc_fmt_i64(num, m->offset), 12, false);
+	*p++ = ' ';
+	p = imc_fmt_u64_col(p, m->length, 12);
+	*p++ = ' ';
+	p = imc_fmt_col(p, type, type + strlen(type), 9, true);
+	*p++ = ' ';
+	p = imc_fmt_col(p, fl, fl + fl_len, 12, true);
+	*p++ = ' ';
+	if (m->addr == IOMAP_NULL_ADDR)
+		*p++ = '-';
+	else
+		p = imc_fmt_u64(p, m->addr);
+	*p++ = '\n';
+	imc_wbuf_put(&mo->w, p);
+}
+
+static void map_row_json(struct map_out *mo, const struct iomap *m, char *flags)
+{
+	char *save = NULL;
+
+	imc_json_obj_begin(&mo->j, NULL);
+	imc_json_i64(&mo->j, "offset", m->offset);
+	imc_json_u64(&mo->j, "length", m->length);
+	imc_json_str(&mo->j, "type", iomap_type_name(m->type));
+	imc_json_arr_begin(&mo->j, "flags");
+	for (char *f = strtok_r(flags, ",", &save); f;
+	     f = strtok_r(NULL, ",", &save))
+		imc_json_str(&mo->j, NULL, f);
+	imc_json_arr_end(&mo->j);
+	if (m->addr == IOMAP_NULL_ADDR)
+		imc_json_null(&mo->j, "addr");
+	else
+		imc_json_u64(&mo->j, "addr", m->addr);
+	imc_json_obj_end(&mo->j);
+}
 
 static void map_row(struct map_out *mo, const struct iomap *m)
 {
 	char flags[128];
 
 	iomap_flags_names(m->flags, flags, sizeof(flags));
-	if (mo->ctx->json) {
-		char *save = NULL;
-
-		imc_json_obj_begin(&mo->j, NULL);
-		imc_json_i64(&mo->j, "offset", m->offset);
-		imc_json_u64(&mo->j, "length", m->length);
-		imc_json_str(&mo->j, "type", iomap_type_name(m->type));
-		imc_json_arr_begin(&mo->j, "flags");
-		for (char *f = strtok_r(flags, ",", &save); f;
-		     f = strtok_r(NULL, ",", &save))
-			imc_json_str(&mo->j, NULL, f);
-		imc_json_arr_end(&mo->j);
-		if (m->addr == IOMAP_NULL_ADDR)
-			imc_json_null(&mo->j, "addr");
-		else
-			imc_json_u64(&mo->j, "addr", m->addr);
-		imc_json_obj_end(&mo->j);
-		return;
-	}
-	fprintf(mo->ctx->out, "%12lld %12llu %-9s %-12s ", (long long)m->offset,
-		(unsigned long long)m->length, iomap_type_name(m->type),
-		flags[0] ? flags : "-");
-	if (m->addr == IOMAP_NULL_ADDR)
-		fputs("-\n", mo->ctx->out);
+	if (mo->ctx->json)
+		map_row_json(mo, m, flags);
 	else
-		fprintf(mo->ctx->out, "%llu\n", (unsigned long long)m->addr);
+		map_row_text(mo, m, flags);
 }
 
 /* The caller-owned iomap_iter loop; nothing is written, so 0 bytes done. */
@@ -212,7 +236,9 @@ static int map_run(struct imc_ctx *ctx, const char *arg, const char *name,
 		fprintf(ctx->out, "%12s %12s %-9s %-12s %s\n", "OFFSET",
 			"LENGTH", "TYPE", "FLAGS", "ADDR");
 	}
+	mo.w.out = ctx->out;
 	ret = len ? map_walk(&mo, &f, ops, flags, off, len) : 0;
+	imc_wbuf_flush(&mo.w);
 	if (ctx->json) {
 		imc_json_arr_end(&mo.j);
 		imc_json_obj_end(&mo.j);

@@ -30,6 +30,9 @@ struct fsa_ext2_fs {
 	/* dirindex.c: name sets of the large directories written last */
 	struct fsa_ext2_dirindex *dirindex[FSA_EXT2_DIRINDEX_SLOTS];
 	uint64_t dirindex_clock;
+	/* The metadata-free block range the last run checked fell in,
+	 * [lo, hi): runs of one area need no search. */
+	blk64_t meta_gap_lo, meta_gap_hi;
 };
 
 /*
@@ -43,21 +46,46 @@ struct fsa_ext2_run {
 	bool uninit;
 };
 
+/* A node on the cursor's path down the extent tree. */
+struct fsa_ext2_level {
+	blk64_t blk; /* its block (0 for the root, in the inode) */
+	unsigned int entries;
+	unsigned int pos; /* the child read below; in a leaf, the next */
+};
+
+/* ext4's limit on the extent tree's depth. */
+#define FSA_EXT2_TREE_DEPTH 5
+
 /*
  * The per-inode mapping cursor.  Runs are appended in logical order as the
- * extent tree is walked leaf after leaf with one handle (never re-descended
+ * extent tree is walked leaf after leaf along one path (never re-descended
  * from the root), so mapping a whole file costs one walk; indirect-mapped
  * files are read in one block_iterate3 pass.  A mutation drops it.
+ *
+ * For extent-mapped files @runs is a window of at most
+ * FSA_EXT2_RUN_WINDOW runs: it holds every run overlapping [@base, end of
+ * the last run), and slides forward when full, so mapping a file of a
+ * million extents takes the same memory as one of a thousand.  A lookup
+ * before @base positions the path again with one descent.
  */
 struct fsa_ext2_cursor {
 	struct fsa_ext2_run *runs;
 	size_t nr, cap;
-	ext2_extent_handle_t handle; /* positioned on the last run read */
+	struct fsa_ext2_level path[FSA_EXT2_TREE_DEPTH + 1];
+	unsigned int depth; /* of the tree: path[depth] is a leaf */
+	void *nodes; /* the blocks of path[1..depth], one after the other */
+	bool positioned; /* @path is on the last run read */
 	size_t hint; /* run the last lookup found */
+	blk64_t base; /* @runs are complete from this block on */
+	blk64_t last_end; /* end of the last run read (runs ascend) */
+	uint64_t walked; /* runs read since the walk (re)started */
 	bool started;
-	bool done; /* every run of the file is in @runs */
+	bool done; /* no run of the file follows the last one in @runs */
 	int err; /* the walk failed: every lookup returns this */
 };
+
+/* Runs kept per extent-mapped inode (24 bytes each). */
+#define FSA_EXT2_RUN_WINDOW 1024
 
 /* New ranges a direct write remembers; more are left allocated (unwritten,
  * so e2fsck-clean) rather than freed by guess. */
@@ -147,6 +175,14 @@ void fsa_ext2_set_hole(struct iomap *iomap, unsigned int bits, blk64_t lblk,
 		       uint64_t end_byte);
 int fsa_ext2_get_block(struct iomap_inode *inode, uint64_t iblock,
 		       struct iomap_bh *bh, int create);
+
+/*
+ * extent.c: put @ei's cursor path on the last extent starting at or
+ * before @lblk (or the first of its leaf); the extent at the path, moving
+ * it on (0), 1 at the end of the tree, or -errno for a damaged tree.
+ */
+int fsa_ext2_tree_seek(struct fsa_ext2_inode *ei, blk64_t lblk);
+int fsa_ext2_tree_next(struct fsa_ext2_inode *ei, struct fsa_ext2_run *ext);
 
 /* ext2.c */
 int fsa_ext2_read_inode(struct fsa_ext2_fs *efs, ext2_ino_t ino,

@@ -12,9 +12,8 @@ void fsa_ext2_cursor_reset(struct fsa_ext2_inode *ei)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
 
-	if (cur->handle)
-		ext2fs_extent_free(cur->handle);
 	free(cur->runs);
+	free(cur->nodes);
 	memset(cur, 0, sizeof(*cur));
 	ei->seq++;
 }
@@ -43,6 +42,18 @@ static size_t fsa_ext2_run_find(const struct fsa_ext2_cursor *cur, blk64_t lblk,
 	return lo;
 }
 
+/* Forget the runs and the path, keeping the window's memory; the next
+ * lookup positions the path with one descent. */
+static void fsa_ext2_cursor_drop(struct fsa_ext2_cursor *cur)
+{
+	cur->positioned = false;
+	cur->nr = 0;
+	cur->hint = 0;
+	cur->base = 0;
+	cur->done = false;
+	cur->err = 0;
+}
+
 /*
  * The mapping from block @from on changed.  Extent-mapped files keep the
  * runs that end before @from - 1 (the one ending there may have grown)
@@ -55,19 +66,23 @@ void fsa_ext2_cursor_invalidate(struct fsa_ext2_inode *ei, blk64_t from)
 	struct fsa_ext2_cursor *cur = &ei->cur;
 	size_t keep = 0;
 
-	if (cur->started && (ei->inode.i_flags & EXT4_EXTENTS_FL) && from)
-		keep = fsa_ext2_run_find(cur, from - 1, 0);
-	if (keep == 0) {
+	if (!cur->started || !(ei->inode.i_flags & EXT4_EXTENTS_FL)) {
 		fsa_ext2_cursor_reset(ei);
 		return;
 	}
-	if (cur->handle)
-		ext2fs_extent_free(cur->handle);
-	cur->handle = NULL;
-	cur->nr = keep;
-	cur->hint = 0;
-	cur->done = false;
-	cur->err = 0;
+	if (from && from - 1 >= cur->base)
+		keep = fsa_ext2_run_find(cur, from - 1, 0);
+	if (keep == 0) {
+		fsa_ext2_cursor_drop(cur);
+	} else {
+		cur->positioned = false;
+		cur->nr = keep;
+		cur->last_end =
+			cur->runs[keep - 1].lblk + cur->runs[keep - 1].len;
+		cur->hint = 0;
+		cur->done = false;
+		cur->err = 0;
+	}
 	ei->seq++;
 }
 
@@ -142,8 +157,11 @@ static int fsa_ext2_meta_check(struct fsa_ext2_fs *efs, blk64_t pblk,
 			       uint64_t len)
 {
 	size_t lo = 0, hi;
-	int ret = efs->meta ? 0 : fsa_ext2_meta_build(efs);
+	int ret;
 
+	if (pblk >= efs->meta_gap_lo && pblk + len <= efs->meta_gap_hi)
+		return 0;
+	ret = efs->meta ? 0 : fsa_ext2_meta_build(efs);
 	if (ret)
 		return ret;
 	/* The last range starting before the run's end. */
@@ -158,6 +176,10 @@ static int fsa_ext2_meta_check(struct fsa_ext2_fs *efs, blk64_t pblk,
 	}
 	if (lo && efs->meta[lo - 1].end > pblk)
 		return -EFSCORRUPTED;
+	efs->meta_gap_lo = lo ? efs->meta[lo - 1].end : 0;
+	efs->meta_gap_hi = lo < efs->nmeta ?
+				   efs->meta[lo].start :
+				   ext2fs_blocks_count(efs->fs->super);
 	return 0;
 }
 
@@ -176,15 +198,39 @@ static int fsa_ext2_run_check(struct fsa_ext2_inode *ei, blk64_t lblk,
 	ret = fsa_ext2_meta_check(ei->fs, pblk, len);
 	if (ret)
 		return ret;
-	if (cur->nr) {
-		const struct fsa_ext2_run *prev = &cur->runs[cur->nr - 1];
-
-		if (lblk < prev->lblk + prev->len)
-			return -EFSCORRUPTED;
-	}
-	/* More runs than blocks in the filesystem: a looping tree. */
-	if (cur->nr >= nblocks)
+	if (cur->walked && lblk < cur->last_end)
 		return -EFSCORRUPTED;
+	/* More runs than blocks in the filesystem: a looping tree. */
+	if (cur->walked >= nblocks)
+		return -EFSCORRUPTED;
+	return 0;
+}
+
+/* Room for one more run: a full window slides on, keeping its last run
+ * (the one the path is on); indirect files keep every run. */
+static int fsa_ext2_run_room(struct fsa_ext2_inode *ei)
+{
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	bool window = ei->inode.i_flags & EXT4_EXTENTS_FL;
+	size_t cap = cur->cap ? cur->cap * 2 : 16;
+	void *runs;
+
+	if (cur->nr < cur->cap)
+		return 0;
+	if (window && cur->cap >= FSA_EXT2_RUN_WINDOW) {
+		cur->runs[0] = cur->runs[cur->nr - 1];
+		cur->base = cur->runs[0].lblk;
+		cur->nr = 1;
+		cur->hint = 0;
+		return 0;
+	}
+	if (window)
+		cap = FSA_EXT2_RUN_WINDOW;
+	runs = realloc(cur->runs, cap * sizeof(*cur->runs));
+	if (!runs)
+		return -ENOMEM;
+	cur->runs = runs;
+	cur->cap = cap;
 	return 0;
 }
 
@@ -194,114 +240,68 @@ static int fsa_ext2_run_push(struct fsa_ext2_inode *ei, blk64_t lblk,
 	struct fsa_ext2_cursor *cur = &ei->cur;
 	int ret = fsa_ext2_run_check(ei, lblk, pblk, len);
 
+	if (!ret)
+		ret = fsa_ext2_run_room(ei);
 	if (ret)
 		return ret;
-	if (cur->nr == cur->cap) {
-		size_t cap = cur->cap ? cur->cap * 2 : 16;
-		void *runs = realloc(cur->runs, cap * sizeof(*cur->runs));
-
-		if (!runs)
-			return -ENOMEM;
-		cur->runs = runs;
-		cur->cap = cap;
-	}
 	cur->runs[cur->nr++] = (struct fsa_ext2_run){ lblk, pblk, len, uninit };
+	cur->last_end = lblk + len;
+	cur->walked++;
 	return 0;
 }
 
-/*
- * At an interior level, move to the last entry starting at or before
- * @lblk and go down into it, leaving this level marked visited as
- * EXT2_EXTENT_NEXT does: PREV_SIB marks it, NEXT marks it on the way down.
- */
-static errcode_t fsa_ext2_seek_down(ext2_extent_handle_t h, blk64_t lblk,
-				    struct ext2fs_extent *ext)
+/* The extent at the path into the window, or the walk is done. */
+static int fsa_ext2_extent_take(struct fsa_ext2_inode *ei)
 {
-	struct ext2fs_extent next;
-	errcode_t err;
+	struct fsa_ext2_run ext;
+	int ret = fsa_ext2_tree_next(ei, &ext);
 
-	for (;;) {
-		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &next);
-		if (err == EXT2_ET_EXTENT_NO_NEXT)
-			return ext2fs_extent_get(h, EXT2_EXTENT_NEXT, ext);
-		if (err)
-			return err;
-		if (next.e_lblk > lblk)
-			break;
-	}
-	err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, ext);
-	return err ? err : ext2fs_extent_get(h, EXT2_EXTENT_DOWN, ext);
+	if (ret == 1)
+		ei->cur.done = true;
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	return fsa_ext2_run_push(ei, ext.lblk, ext.pblk, ext.len, ext.uninit);
 }
 
 /*
- * Position @h on the leaf extent starting at @lblk.  Not with
- * ext2fs_extent_goto(): it leaves interior levels marked unvisited, and
- * NEXT_LEAF from the end of such a leaf re-enters the same leaf (libext2fs
- * 1.47) instead of moving on to the next one.
+ * Start the window at @lblk: the path on the extent covering it, or the
+ * last one before it, or the first one after it (a hole before it).
  */
-static errcode_t fsa_ext2_extent_seek(ext2_extent_handle_t h, blk64_t lblk)
+static int fsa_ext2_extent_start(struct fsa_ext2_inode *ei, blk64_t lblk)
 {
-	struct ext2_extent_info info;
-	struct ext2fs_extent ext;
-	errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ext);
+	struct fsa_ext2_cursor *cur = &ei->cur;
+	int ret;
 
-	while (!err && !(err = ext2fs_extent_get_info(h, &info)) &&
-	       info.curr_level < info.max_depth)
-		err = fsa_ext2_seek_down(h, lblk, &ext);
-	while (!err && ext.e_lblk < lblk)
-		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &ext);
-	if (!err && ext.e_lblk != lblk)
-		err = EXT2_ET_EXTENT_NOT_FOUND;
-	return err;
+	fsa_ext2_cursor_drop(cur);
+	cur->walked = 0;
+	cur->base = lblk;
+	ret = fsa_ext2_tree_seek(ei, lblk);
+	return ret ? ret : fsa_ext2_extent_take(ei);
 }
 
 /*
- * Read the next leaf extent into the run list.  The handle stays on the
- * last extent read, so EXT2_EXTENT_NEXT_LEAF continues from there (reading
- * the next leaf block only when this one is exhausted) instead of going
- * down from the root again.  After an invalidation it is reopened on the
- * last run kept.
+ * Read the next leaf extent into the run list.  The path stays on the
+ * last extent read, so the walk continues from there (reading the next
+ * leaf block only when this one is exhausted) instead of going down from
+ * the root again.  After an invalidation it is put back on the last run
+ * kept.
  */
 static int fsa_ext2_extent_next(struct fsa_ext2_inode *ei)
 {
 	struct fsa_ext2_cursor *cur = &ei->cur;
-	struct ext2fs_extent ext;
-	errcode_t err;
+	blk64_t resume = cur->runs[cur->nr - 1].lblk;
+	struct fsa_ext2_run ext;
+	int ret;
 
-	if (!cur->handle) {
-		err = ext2fs_extent_open2(ei->fs->fs, ei->ino,
-					  (struct ext2_inode *)&ei->inode,
-					  &cur->handle);
-		if (err)
-			return fsa_ext2_errno(err);
-		if (cur->nr &&
-		    fsa_ext2_extent_seek(cur->handle,
-					 cur->runs[cur->nr - 1].lblk) == 0) {
-			err = ext2fs_extent_get(cur->handle,
-						EXT2_EXTENT_NEXT_LEAF, &ext);
-		} else {
-			cur->nr = 0; /* not there any more: start over */
-			err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_ROOT,
-						&ext);
-			if (!err && !(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
-				err = ext2fs_extent_get(cur->handle,
-							EXT2_EXTENT_NEXT_LEAF,
-							&ext);
-		}
-	} else {
-		err = ext2fs_extent_get(cur->handle, EXT2_EXTENT_NEXT_LEAF,
-					&ext);
+	if (!cur->positioned) {
+		ret = fsa_ext2_tree_seek(ei, resume);
+		if (!ret)
+			ret = fsa_ext2_tree_next(ei, &ext);
+		/* Not there any more: start over from it. */
+		if (ret || ext.lblk != resume)
+			return fsa_ext2_extent_start(ei, resume);
 	}
-	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_NO_CURRENT_NODE) {
-		cur->done = true;
-		return 0;
-	}
-	if (err)
-		return fsa_ext2_errno(err);
-	if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
-		return -EFSCORRUPTED;
-	return fsa_ext2_run_push(ei, ext.e_lblk, ext.e_pblk, ext.e_len,
-				 ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT);
+	return fsa_ext2_extent_take(ei);
 }
 
 struct fsa_ext2_ind_walk {
@@ -332,6 +332,7 @@ static int fsa_ext2_ind_block(ext2_filsys fs, blk64_t *blocknr,
 	    last->pblk + last->len == *blocknr && last->len < UINT32_MAX &&
 	    *blocknr < ext2fs_blocks_count(fs->super)) {
 		last->len++;
+		cur->last_end++;
 		return 0;
 	}
 	w->ret =
@@ -372,10 +373,10 @@ static int fsa_ext2_cursor_fill(struct fsa_ext2_inode *ei, blk64_t lblk)
 		if (!(ei->inode.i_flags & EXT4_EXTENTS_FL))
 			ret = fsa_ext2_ind_load(ei);
 	}
-	while (!ret && !cur->done &&
-	       (cur->nr == 0 ||
-		cur->runs[cur->nr - 1].lblk + cur->runs[cur->nr - 1].len <=
-			lblk))
+	/* No window yet, or @lblk before it: one descent to @lblk. */
+	if (!ret && ((cur->nr == 0 && !cur->done) || lblk < cur->base))
+		ret = fsa_ext2_extent_start(ei, lblk);
+	while (!ret && !cur->done && cur->last_end <= lblk)
 		ret = fsa_ext2_extent_next(ei);
 	/* A damaged map stays an error: never a partial map later. */
 	cur->err = ret;
