@@ -14,6 +14,7 @@ extern const struct imc_cmd imc_cmd_fiemap;
 extern const struct imc_cmd imc_cmd_help;
 extern const struct imc_cmd imc_cmd_ls;
 extern const struct imc_cmd imc_cmd_map;
+extern const struct imc_cmd imc_cmd_mkfs;
 extern const struct imc_cmd imc_cmd_mount;
 extern const struct imc_cmd imc_cmd_probe;
 extern const struct imc_cmd imc_cmd_punch;

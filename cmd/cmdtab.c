@@ -15,6 +15,7 @@ const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_help,
 	&imc_cmd_ls,
 	&imc_cmd_map,
+	&imc_cmd_mkfs,
 	&imc_cmd_mount,
 	&imc_cmd_probe,
 	&imc_cmd_punch,
