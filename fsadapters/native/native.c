@@ -102,7 +102,17 @@ static int native_iget(struct fsa_fs *fs, uint64_t ino,
 
 static void native_iput(struct iomap_inode *inode)
 {
-	free(NATIVE_I(inode));
+	struct fsa_native_file *f = NATIVE_I(inode);
+
+	/* Paths that grow the file after ->iomap_end (DAX) leave the new
+	 * size only in the engine's inode: persist it. */
+	if (f->nfs->base.rdwr && !fsa_native_writable(f->nfs) &&
+	    fsa_native_iread(f->nfs, inode->ino, &f->in) == 0 &&
+	    (uint64_t)inode->size > f->in.size) {
+		f->in.size = (uint64_t)inode->size;
+		fsa_native_iwrite(f->nfs, inode->ino, &f->in);
+	}
+	free(f);
 }
 
 const struct fsa_ops fsa_native_ops = {
@@ -117,8 +127,23 @@ const struct fsa_ops fsa_native_ops = {
 	.readlink = fsa_native_readlink,
 	.iget = native_iget,
 	.iput = native_iput,
+	.create = fsa_native_create,
+	.mkdir = fsa_native_mkdir,
+	.setattr = fsa_native_setattr,
+	.setsize = fsa_native_setsize,
+	.falloc = fsa_native_falloc,
+	.punch = fsa_native_punch,
 	.sync = native_sync,
 	.iomap = &fsa_native_iomap_opset,
-	.caps = FSA_CAP_UNWRITTEN,
+	.caps = FSA_CAP_WRITE | FSA_CAP_UNWRITTEN,
 	.lookup_link = fsa_native_lookup_link,
+	.symlink = fsa_native_symlink,
+	.listxattr = fsa_native_listxattr,
+	.setxattr = fsa_native_setxattr,
+	.unlink = fsa_native_unlink,
+	.rmdir = fsa_native_rmdir,
+	.rename = fsa_native_rename,
+	.link = fsa_native_link,
+	.getxattr = fsa_native_getxattr,
+	.removexattr = fsa_native_removexattr,
 };

@@ -69,6 +69,7 @@ struct fsa_native_fs {
 	size_t ndeferred, deferred_cap;
 	bool in_refill;
 	bool changed;
+	uint64_t alloc_hint; /* where the last data allocation ended */
 	int err;
 	struct iomap_stats own_stats;
 };
@@ -250,6 +251,76 @@ static inline struct fsa_native_file *NATIVE_I(struct iomap_inode *inode)
 }
 
 extern const struct iomap_opset fsa_native_iomap_opset;
+extern const struct iomap_ops fsa_native_read_ops;
+/* The extent of @f at file block @lblk as a mapping, or the hole up to
+ * the next extent (at most to @end_lblk). */
+int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
+			 uint64_t end_lblk, struct iomap *iomap);
+
+/* extent.c: a file's extents. */
+
+/* The first extent of @ino overlapping file blocks [@lblk, @end): 1 with
+ * it in @e and its first block in *@first, 0 when none, or -errno. */
+int fsa_native_ext_find(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
+			uint64_t end, uint64_t *first,
+			struct fsa_native_extent *e);
+/* Maps the hole [@lblk, @lblk + @len) to disk blocks from @start. */
+int fsa_native_ext_add(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
+		       uint64_t start, uint64_t len, uint32_t flags);
+/* What becomes of the blocks fsa_native_ext_remove() unmaps. */
+enum fsa_native_unmap {
+	FSA_NATIVE_UNMAP_KEEP, /* still used (being remapped) */
+	FSA_NATIVE_UNMAP_FREE, /* free at the next commit */
+	/* Free now: allocated in this transaction and never written, so
+	 * the committed state does not know them. */
+	FSA_NATIVE_UNMAP_FREE_NOW,
+};
+/* Unmaps [@lblk, @end): the number of blocks unmapped, or -errno. */
+int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
+			      uint64_t lblk, uint64_t end,
+			      enum fsa_native_unmap how);
+/* Unwritten blocks of [@lblk, @end) become written. */
+int fsa_native_ext_convert(struct fsa_native_fs *nfs, uint64_t ino,
+			   uint64_t lblk, uint64_t end);
+
+/* write.c: writes, sizes and space. */
+/* 0 when the image may change: -EROFS read-only, or a failed commit's. */
+int fsa_native_writable(struct fsa_native_fs *nfs);
+/* mtime and ctime to now. */
+void fsa_native_touch(struct fsa_native_inode *in);
+int fsa_native_zero_disk(struct fsa_native_fs *nfs, uint64_t addr,
+			 uint64_t len);
+int fsa_native_setsize(struct iomap_inode *inode, loff_t size);
+int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
+int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		      bool keep_size);
+
+/* dir.c: the namespace operations of fsa_ops. */
+int fsa_native_create(struct fsa_fs *fs, uint64_t dir, const char *name,
+		      uint32_t mode, uint64_t *ino);
+int fsa_native_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
+		     uint32_t mode, uint64_t *ino);
+int fsa_native_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
+		       const char *target, uint64_t *ino);
+int fsa_native_unlink(struct fsa_fs *fs, uint64_t dir, const char *name);
+int fsa_native_rmdir(struct fsa_fs *fs, uint64_t dir, const char *name);
+int fsa_native_rename(struct fsa_fs *fs, uint64_t olddir, const char *oldname,
+		      uint64_t newdir, const char *newname, unsigned int flags);
+int fsa_native_link(struct fsa_fs *fs, uint64_t ino, uint64_t dir,
+		    const char *name);
+int fsa_native_setattr(struct fsa_fs *fs, uint64_t ino,
+		       const struct fsa_stat *st);
+
+/* xattr.c: extended attributes in the xattr tree. */
+int fsa_native_listxattr(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,
+			 void *priv);
+int fsa_native_getxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
+			void *buf, size_t size);
+int fsa_native_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
+			const void *value, size_t len);
+int fsa_native_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
+/* Every attribute of @ino goes (its last link went). */
+int fsa_native_xattr_drop_all(struct fsa_native_fs *nfs, uint64_t ino);
 
 /* check.c: what fsck checks.  Each problem found goes to @problem. */
 struct fsa_native_check_ops {

@@ -132,6 +132,7 @@ int fsa_native_fs_open(const char *path, unsigned int flags,
 		ret = check_sb(&nfs->sb);
 	if (ret)
 		goto out_free;
+	nfs->alloc_hint = nfs->sb.journal_start + nfs->sb.journal_blocks;
 	*nfsp = nfs;
 	return 0;
 out_free:
