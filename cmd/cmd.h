@@ -11,6 +11,7 @@ extern const struct imc_cmd imc_cmd_convert;
 extern const struct imc_cmd imc_cmd_cp;
 extern const struct imc_cmd imc_cmd_falloc;
 extern const struct imc_cmd imc_cmd_fiemap;
+extern const struct imc_cmd imc_cmd_fsck;
 extern const struct imc_cmd imc_cmd_help;
 extern const struct imc_cmd imc_cmd_ls;
 extern const struct imc_cmd imc_cmd_map;

@@ -12,6 +12,7 @@ const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_cp,
 	&imc_cmd_falloc,
 	&imc_cmd_fiemap,
+	&imc_cmd_fsck,
 	&imc_cmd_help,
 	&imc_cmd_ls,
 	&imc_cmd_map,

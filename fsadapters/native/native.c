@@ -115,6 +115,23 @@ static void native_iput(struct iomap_inode *inode)
 	free(f);
 }
 
+int fsa_native_fsck(const char *path, bool repair,
+		    const struct fsa_native_check_ops *ops, void *priv)
+{
+	struct fsa_native_fs *nfs;
+	int ret = fsa_native_fs_open(path, repair ? FSA_OPEN_RDWR : 0, NULL,
+				     &nfs);
+
+	if (ret)
+		return ret;
+	ret = fsa_native_check(nfs, repair ? FSA_NATIVE_CHECK_REPAIR : 0, ops,
+			       priv);
+	/* Close without committing: a repair committed, a check changed
+	 * nothing. */
+	fsa_native_fs_free(nfs);
+	return ret;
+}
+
 const struct fsa_ops fsa_native_ops = {
 	.name = "iomapfs",
 	.probe = native_probe,

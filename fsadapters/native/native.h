@@ -322,12 +322,15 @@ int fsa_native_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
 /* Every attribute of @ino goes (its last link went). */
 int fsa_native_xattr_drop_all(struct fsa_native_fs *nfs, uint64_t ino);
 
-/* check.c: what fsck checks.  Each problem found goes to @problem. */
-struct fsa_native_check_ops {
-	void (*problem)(void *priv, const char *msg);
-};
-/* The number of problems found (0: consistent), or a negative errno. */
-int fsa_native_check(struct fsa_native_fs *nfs,
+/* check.c: what fsck checks.  The number of problems found (0:
+ * consistent), or a negative errno. */
+#define FSA_NATIVE_CHECK_REPAIR \
+	(1U << 0) /* make (and commit) the repairs
+					   * that need no guess; @nfs rdwr */
+#define FSA_NATIVE_CHECK_TREES \
+	(1U << 1) /* trees and space only, not what
+					  * the records mean (tree tests) */
+int fsa_native_check(struct fsa_native_fs *nfs, unsigned int flags,
 		     const struct fsa_native_check_ops *ops, void *priv);
 
 #endif /* IOMAPCTL_FSA_NATIVE_H */

@@ -67,7 +67,7 @@ static uint64_t records(const char *path)
 		n++;
 	cr_assert_eq(ret, 0);
 	cr_assert_eq(n, nfs->sb.trees[FSA_NATIVE_T_REFCOUNT].records);
-	cr_assert_eq(tn_check(nfs), 0);
+	cr_assert_eq(tn_check_flags(nfs, FSA_NATIVE_CHECK_TREES), 0);
 	tn_close(nfs);
 	return n;
 }

@@ -47,13 +47,18 @@ static void print_problem(void *priv, const char *msg)
 	fprintf(stderr, "check: %s\n", msg);
 }
 
-int tn_check(struct fsa_native_fs *nfs)
+int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags)
 {
-	static const struct fsa_native_check_ops ops = { print_problem };
-	int ret = fsa_native_check(nfs, &ops, NULL);
+	static const struct fsa_native_check_ops ops = { print_problem, NULL };
+	int ret = fsa_native_check(nfs, flags, &ops, NULL);
 
 	cr_assert_geq(ret, 0, "check failed: %d", ret);
 	return ret;
+}
+
+int tn_check(struct fsa_native_fs *nfs)
+{
+	return tn_check_flags(nfs, 0);
 }
 
 void tn_assert_clean(const char *path)

@@ -19,6 +19,8 @@ struct fsa_native_fs *tn_open(const char *path, bool rdwr);
 void tn_close(struct fsa_native_fs *nfs);
 /* Runs the fsck checks, printing each problem; returns how many. */
 int tn_check(struct fsa_native_fs *nfs);
+/* The same with FSA_NATIVE_CHECK_* @flags. */
+int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags);
 /* Opens @path read-only, asserts it checks clean, closes it. */
 void tn_assert_clean(const char *path);
 
