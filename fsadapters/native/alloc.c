@@ -83,12 +83,20 @@ int fsa_native_reserve_fill(struct fsa_native_fs *nfs, unsigned int need)
 			break;
 		if (n > l)
 			n = l;
-		/* From the end: only the length changes, never the tree. */
+		/* From the end: only the length changes, or a record goes. */
 		ret = take(nfs, s, l, s + l - n, n);
 		if (ret)
 			break;
-		for (uint64_t i = 0; i < n; i++)
-			sb->reserve[sb->reserve_count++] = s + l - n + i;
+		/* A record going may have freed a node into the reserve. */
+		for (uint64_t i = 0; i < n; i++) {
+			if (sb->reserve_count < FSA_NATIVE_RESERVE)
+				sb->reserve[sb->reserve_count++] =
+					s + l - n + i;
+			else
+				ret = fsa_native_free(nfs, s + l - n + i, 1);
+		}
+		if (ret)
+			break;
 	}
 	nfs->in_refill = false;
 	if (ret < 0)

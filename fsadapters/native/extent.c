@@ -170,6 +170,11 @@ int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
 		else if (!ret && how == FSA_NATIVE_UNMAP_FREE_NOW)
 			ret = fsa_native_free_insert(nfs, e.start + (a - first),
 						     b - a);
+		/* A file of more extents than half the journal holds is
+		 * freed over several commits: a crash in between leaves it
+		 * partly freed, with counts fsck --repair sets right. */
+		if (!ret && how == FSA_NATIVE_UNMAP_FREE)
+			ret = fsa_native_commit_if_full(nfs);
 		if (ret)
 			return ret;
 		removed += (int64_t)(b - a);

@@ -372,8 +372,10 @@ static uint64_t jblocks(const struct fsa_native_fs *nfs, size_t n)
 
 int fsa_native_commit_if_full(struct fsa_native_fs *nfs)
 {
-	/* +16: the superblock and what freeing the deferred extents splits. */
-	if (jblocks(nfs, nfs->ndirty + 16) * 2 <= nfs->sb.journal_blocks)
+	/* Each deferred free may dirty a free-tree leaf at commit; +16 for
+	 * the superblock and the splits above them. */
+	if (jblocks(nfs, nfs->ndirty + nfs->ndeferred + 16) * 2 <=
+	    nfs->sb.journal_blocks)
 		return 0;
 	return fsa_native_commit(nfs);
 }

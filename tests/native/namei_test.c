@@ -185,3 +185,29 @@ Test(namei, xattrs)
 	reopen_clean();
 	cr_expect_eq(NATIVE_FS(fs)->sb.trees[FSA_NATIVE_T_XATTRS].records, 0);
 }
+
+/* A file of more extents than half the journal holds is still freed. */
+Test(namei, unlink_of_a_file_larger_than_the_journal)
+{
+	struct fsa_native_fs *nfs = NATIVE_FS(fs);
+	struct fsa_native_inode in;
+	uint64_t f, start;
+
+	cr_assert_eq(fsa_native_ops.create(fs, 1, "many", 0644, &f), 0);
+	for (uint64_t i = 0; i < 6000; i++) {
+		cr_assert_eq(fsa_native_alloc(nfs, nfs->alloc_hint + 1, 1,
+					      &start),
+			     1);
+		nfs->alloc_hint = start + 2;
+		cr_assert_eq(fsa_native_ext_add(nfs, f, 2 * i, start, 1, 0), 0);
+		cr_assert_eq(fsa_native_commit_if_full(nfs), 0);
+	}
+	cr_assert_eq(fsa_native_iread(nfs, f, &in), 0);
+	in.blocks = 6000;
+	cr_assert_eq(fsa_native_iwrite(nfs, f, &in), 0);
+	cr_assert_gt(nfs->sb.trees[FSA_NATIVE_T_EXTENTS].records, 5000);
+	reopen_clean();
+	cr_assert_eq(fsa_native_ops.unlink(fs, 1, "many"), 0);
+	reopen_clean();
+	cr_expect_eq(NATIVE_FS(fs)->sb.trees[FSA_NATIVE_T_EXTENTS].records, 0);
+}
