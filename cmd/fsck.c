@@ -23,7 +23,8 @@ static void fsck_help(FILE *out)
 	      "stays sparse.\nWith --json prints {\"image\", \"clean\", "
 	      "\"problems\": [...], \"repaired\": [...],\n\"remaining\"}.\n\n"
 	      "  -r, --repair  fix what needs no guess about user data (counts, "
-	      "link counts,\n                leaked blocks), then check again\n\n"
+	      "link counts,\n                leaked blocks; a file without a "
+	      "name becomes /#INO),\n                then check again\n\n"
 	      "Examples:\n  iomapctl fsck disk.img\n"
 	      "  iomapctl fsck --repair --json disk.img\n",
 	      out);

@@ -505,8 +505,36 @@ static void repaired(struct checker *ck, const char *fmt, ...)
 		ck->ops->repaired(ck->priv, msg);
 }
 
+/* A file without a name is given one in the root, "#<ino>" (as
+ * e2fsck's lost+found): its data is kept, nothing is guessed. */
+static int repair_orphan(struct checker *ck, struct icheck *ic)
+{
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)ic->ino);
+	ret = fsa_native_dir_add(ck->nfs, FSA_NATIVE_ROOT_INO, name, ic->ino,
+				 ic->in.mode);
+	if (ret)
+		return ret;
+	repaired(ck, "inode %llu had no name: now /%s",
+		 (unsigned long long)ic->ino, name);
+	ic->links = 1;
+	return 0;
+}
+
 static int repair_inodes(struct checker *ck)
 {
+	for (size_t i = 0; i < ck->ninodes; i++) {
+		struct icheck *ic = &ck->inodes[i];
+
+		if (!ic->links && !S_ISDIR(ic->in.mode)) {
+			int ret = repair_orphan(ck, ic);
+
+			if (ret)
+				return ret;
+		}
+	}
 	for (size_t i = 0; i < ck->ninodes; i++) {
 		struct icheck *ic = &ck->inodes[i];
 		uint64_t want = S_ISDIR(ic->in.mode) ? 2 + ic->subdirs :

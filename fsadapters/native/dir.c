@@ -54,8 +54,8 @@ static uint8_t dtype(uint32_t mode)
 }
 
 /* Adds entry @name -> @ino to @dir, with the first free collision seq. */
-static int dir_add(struct fsa_native_fs *nfs, uint64_t dir, const char *name,
-		   uint64_t ino, uint32_t mode)
+int fsa_native_dir_add(struct fsa_native_fs *nfs, uint64_t dir,
+		       const char *name, uint64_t ino, uint32_t mode)
 {
 	size_t len = strlen(name);
 	uint64_t hash = fsa_native_name_hash(dir, name, len), seq = 0;
@@ -127,7 +127,7 @@ static int new_inode(struct fsa_native_fs *nfs, uint64_t dir, const char *name,
 	for (int i = 1; i < 4; i++)
 		in.times[i] = in.times[0];
 	/* The name first: it fails on -EEXIST before anything changed. */
-	ret = dir_add(nfs, dir, name, ino, mode);
+	ret = fsa_native_dir_add(nfs, dir, name, ino, mode);
 	if (!ret)
 		ret = fsa_native_bt_insert(
 			nfs, FSA_NATIVE_T_INODES,
@@ -320,7 +320,7 @@ int fsa_native_link(struct fsa_fs *fs, uint64_t ino, uint64_t dir,
 	if (!ret && in.nlink >= NATIVE_LINK_MAX)
 		ret = -EMLINK;
 	if (!ret)
-		ret = dir_add(nfs, dir, name, ino, in.mode);
+		ret = fsa_native_dir_add(nfs, dir, name, ino, in.mode);
 	if (ret)
 		return ret;
 	in.nlink++;
@@ -413,7 +413,8 @@ int fsa_native_rename(struct fsa_fs *fs, uint64_t olddir, const char *oldname,
 	if (!ret)
 		ret = fsa_native_bt_delete(nfs, FSA_NATIVE_T_DIRENTS, &ok);
 	if (!ret)
-		ret = dir_add(nfs, newdir, newname, ode.ino, oin.mode);
+		ret = fsa_native_dir_add(nfs, newdir, newname, ode.ino,
+					 oin.mode);
 	if (!ret && moved_dir) {
 		oin.parent = newdir;
 		ret = fsa_native_iwrite(nfs, ode.ino, &oin);

@@ -296,6 +296,9 @@ int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		      bool keep_size);
 
 /* dir.c: the namespace operations of fsa_ops. */
+/* Entry @name -> @ino (of @mode) in @dir; -EEXIST when the name is there. */
+int fsa_native_dir_add(struct fsa_native_fs *nfs, uint64_t dir,
+		       const char *name, uint64_t ino, uint32_t mode);
 int fsa_native_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		      uint32_t mode, uint64_t *ino);
 int fsa_native_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,

@@ -137,3 +137,23 @@ Test(fsck, damaged_node_is_named)
 		  "%s", out);
 	free(out);
 }
+
+Test(fsck, orphan_gets_a_name)
+{
+	struct fsa_native_fs *nfs = tn_open(img, true);
+	struct fsa_native_key k;
+	struct fsa_native_dirent de;
+	char *out;
+
+	/* The name of inode 2 goes; the inode and its data stay. */
+	cr_assert_eq(fsa_native_dir_find(nfs, 1, "a", 1, &de, &k), 0);
+	cr_assert_eq(fsa_native_bt_delete(nfs, FSA_NATIVE_T_DIRENTS, &k), 0);
+	tn_close(nfs);
+	expect_found("inode 2 has no name (orphan)");
+	cr_expect_eq(fsck(&out, "--repair"), 0, "%s", out);
+	free(out);
+	tn_assert_clean(img);
+	cr_assert_eq(t_sh("cd '%s' && %s cat 'img:/#2' | cmp - s", dir,
+			  IOMAPCTL_BINARY),
+		     0);
+}
