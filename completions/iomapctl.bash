@@ -41,7 +41,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat compare convert cp falloc fiemap help ls map migrate mount probe punch seek shell stat truncate write zero'
+	local cmds='cat compare convert cp falloc fiemap fsck help ls map migrate mkfs mount probe punch seek shell stat truncate write zero'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -74,10 +74,12 @@ _iomapctl()
 	cp) opts="-r -f --recursive --force --sparse= --reflink= --verify "; kind=f ;;
 	falloc) opts="-k --keep-size "; kind=f ;;
 	fiemap) opts="-l --xattr --sync --length --filefrag "; kind=f ;;
+	fsck) opts="-r --repair "; kind=i ;;
 	help) opts="--names --options --completion= "; kind=c ;;
 	ls) opts="-l -F "; kind=f ;;
 	map) opts="--op= "; kind=f ;;
 	migrate) opts="--verify --size= --type= "; kind=i ;;
+	mkfs) opts="-s -b -L -U --size= --block-size= --label= --uuid= "; kind=i ;;
 	mount) opts="-f -o --foreground --options= "; kind=i ;;
 	probe) opts=""; kind=i ;;
 	punch) opts=""; kind=f ;;

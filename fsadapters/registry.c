@@ -7,6 +7,7 @@
 
 const struct fsa_ops *const fsa_adapters[] = {
 	&fsa_ext2_ops,
+	&fsa_native_ops,
 	NULL,
 };
 

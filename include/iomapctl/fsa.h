@@ -235,6 +235,8 @@ struct fsa_fs {
 
 /* ext2, ext3 and ext4 through libext2fs (fsadapters/ext2/). */
 extern const struct fsa_ops fsa_ext2_ops;
+/* iomapfs, the native format (fsadapters/native/, docs/native-format.md). */
+extern const struct fsa_ops fsa_native_ops;
 
 /* The adapters, NULL-terminated, in probe order. */
 extern const struct fsa_ops *const fsa_adapters[];

@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0
+/* check.c - consistency checks of an open iomapfs (what fsck runs): every
+ * tree's order and counts, every block owned exactly once, every inode's
+ * extents, names and link count; and the repairs that need no guessing. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "native.h"
+
+/* A run of blocks and who holds it, for the space check. */
+struct owned {
+	uint64_t start, len;
+	const char *what;
+	uint64_t who; /* ino, tree id, ... */
+};
+
+/* What the inode pass learns of one inode. */
+struct icheck {
+	uint64_t ino;
+	struct fsa_native_inode in;
+	uint64_t links; /* entries naming it */
+	uint64_t subdirs; /* directories among its entries */
+	uint64_t blocks; /* blocks its extents map */
+};
+
+struct checker {
+	struct fsa_native_fs *nfs;
+	const struct fsa_native_check_ops *ops;
+	void *priv;
+	unsigned long problems;
+	bool damaged; /* a tree could not be read whole: space unknown */
+	struct owned *runs;
+	size_t nruns, cap;
+	struct icheck *inodes;
+	size_t ninodes, icap;
+	uint64_t records[FSA_NATIVE_NR_TREES]; /* counted by check_order */
+	struct fsa_native_range *leaks; /* blocks neither free nor used */
+	size_t nleaks, lcap;
+	uint64_t free_counted;
+};
+
+static void problem(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct checker *ck, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ck->problems++;
+	ck->ops->problem(ck->priv, msg);
+}
+
+static int own(struct checker *ck, uint64_t start, uint64_t len,
+	       const char *what, uint64_t who)
+{
+	if (ck->nruns == ck->cap) {
+		size_t cap = ck->cap ? ck->cap * 2 : 256;
+		void *p = realloc(ck->runs, cap * sizeof(*ck->runs));
+
+		if (!p)
+			return -ENOMEM;
+		ck->runs = p;
+		ck->cap = cap;
+	}
+	ck->runs[ck->nruns++] = (struct owned){ start, len, what, who };
+	return 0;
+}
+
+struct node_walk {
+	struct checker *ck;
+	unsigned int tree;
+};
+
+static int node_cb(uint64_t blkno, unsigned int level, void *priv)
+{
+	struct node_walk *w = priv;
+
+	(void)level;
+	return own(w->ck, blkno, 1, "tree node", w->tree + 1);
+}
+
+/* Keys strictly increasing over the whole tree, and the record count. */
+static int check_order(struct checker *ck, unsigned int tree)
+{
+	const struct fsa_native_root *r = &ck->nfs->sb.trees[tree];
+	struct fsa_native_key k = { { 0, 0 } }, prev;
+	struct fsa_native_cursor c;
+	uint64_t n = 0;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, tree, &k); ret == 1;
+	     ret = fsa_native_bt_next(&c)) {
+		ret = fsa_native_bt_get(&c, &k, NULL);
+		if (ret)
+			return ret;
+		if (n && fsa_native_key_cmp(&prev, &k) >= 0)
+			problem(ck,
+				"%s tree: key (%llu, %llu) after "
+				"(%llu, %llu) in block %llu: out of order",
+				fsa_native_trees[tree].name,
+				(unsigned long long)k.w[0],
+				(unsigned long long)k.w[1],
+				(unsigned long long)prev.w[0],
+				(unsigned long long)prev.w[1],
+				(unsigned long long)c.blk[0]);
+		prev = k;
+		if (++n > r->records + (1ULL << 20))
+			break; /* a cycle through leaves: counted below */
+	}
+	if (ret < 0)
+		return ret;
+	ck->records[tree] = n;
+	if (n != r->records)
+		problem(ck,
+			"%s tree holds %llu records, the superblock says "
+			"%llu",
+			fsa_native_trees[tree].name, (unsigned long long)n,
+			(unsigned long long)r->records);
+	return 0;
+}
+
+static int check_trees(struct checker *ck)
+{
+	for (unsigned int t = 0; t < FSA_NATIVE_NR_TREES; t++) {
+		struct node_walk w = { ck, t };
+		int ret = fsa_native_bt_walk_nodes(ck->nfs, t, node_cb, &w);
+
+		if (!ret)
+			ret = check_order(ck, t);
+		if (ret == -EFSCORRUPTED) {
+			problem(ck, "%s tree: damaged node (above)",
+				fsa_native_trees[t].name);
+			ck->damaged = true;
+		} else if (ret) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Free extents and file extents join the list of owned runs. */
+static int collect_records(struct checker *ck, unsigned int tree)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_cursor c;
+	uint64_t free_sum = 0;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, tree, &k); ret == 1;
+	     ret = fsa_native_bt_next(&c)) {
+		union {
+			uint64_t len;
+			struct fsa_native_extent e;
+		} v;
+
+		ret = fsa_native_bt_get(&c, &k, &v);
+		if (ret)
+			return ret;
+		if (tree == FSA_NATIVE_T_FREE) {
+			free_sum += v.len;
+			ret = own(ck, k.w[0], v.len, "free space", 0);
+		} else {
+			ret = own(ck, v.e.start, v.e.len, "file data", k.w[0]);
+		}
+		if (ret)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (tree == FSA_NATIVE_T_FREE)
+		ck->free_counted = free_sum;
+	if (tree == FSA_NATIVE_T_FREE && free_sum != ck->nfs->sb.free_blocks)
+		problem(ck,
+			"free tree holds %llu blocks, the superblock says "
+			"%llu",
+			(unsigned long long)free_sum,
+			(unsigned long long)ck->nfs->sb.free_blocks);
+	return 0;
+}
+
+static void leaked(struct checker *ck, uint64_t start, uint64_t len)
+{
+	problem(ck, "blocks %llu+%llu are neither free nor used (leaked)",
+		(unsigned long long)start, (unsigned long long)len);
+	if (ck->nleaks == ck->lcap) {
+		size_t cap = ck->lcap ? ck->lcap * 2 : 16;
+		void *p = realloc(ck->leaks, cap * sizeof(*ck->leaks));
+
+		if (!p)
+			return; /* reported, not repaired */
+		ck->leaks = p;
+		ck->lcap = cap;
+	}
+	ck->leaks[ck->nleaks++] = (struct fsa_native_range){ start, len };
+}
+
+static int cmp_owned(const void *a, const void *b)
+{
+	const struct owned *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Every block owned once: no overlap, no gap, nothing past the end. */
+static void check_space(struct checker *ck)
+{
+	const uint64_t end = ck->nfs->sb.block_count;
+	uint64_t at = 0;
+
+	qsort(ck->runs, ck->nruns, sizeof(*ck->runs), cmp_owned);
+	for (size_t i = 0; i < ck->nruns; i++) {
+		const struct owned *o = &ck->runs[i];
+
+		if (o->start + o->len > end || o->start + o->len < o->start)
+			problem(ck,
+				"%s of %llu: blocks %llu+%llu past the end "
+				"of the filesystem (%llu)",
+				o->what, (unsigned long long)o->who,
+				(unsigned long long)o->start,
+				(unsigned long long)o->len,
+				(unsigned long long)end);
+		if (o->start < at)
+			problem(ck,
+				"%s of %llu: blocks %llu+%llu also used by "
+				"%s of %llu",
+				o->what, (unsigned long long)o->who,
+				(unsigned long long)o->start,
+				(unsigned long long)o->len,
+				ck->runs[i - 1].what,
+				(unsigned long long)ck->runs[i - 1].who);
+		else if (o->start > at)
+			leaked(ck, at, o->start - at);
+		if (o->start + o->len > at)
+			at = o->start + o->len;
+	}
+	if (at < end)
+		leaked(ck, at, end - at);
+}
+
+/* ---- the inode pass ---- */
+
+static int load_inodes(struct checker *ck)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_cursor c;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, FSA_NATIVE_T_INODES, &k);
+	     ret == 1; ret = fsa_native_bt_next(&c)) {
+		struct icheck ic = { 0 };
+
+		ret = fsa_native_bt_get(&c, &k, &ic.in);
+		if (ret)
+			return ret;
+		ic.ino = k.w[0];
+		if (ck->ninodes == ck->icap) {
+			size_t cap = ck->icap ? ck->icap * 2 : 256;
+			void *p = realloc(ck->inodes, cap * sizeof(ic));
+
+			if (!p)
+				return -ENOMEM;
+			ck->inodes = p;
+			ck->icap = cap;
+		}
+		ck->inodes[ck->ninodes++] = ic;
+	}
+	return ret;
+}
+
+static struct icheck *inode_of(struct checker *ck, uint64_t ino)
+{
+	size_t lo = 0, hi = ck->ninodes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ck->inodes[mid].ino == ino)
+			return &ck->inodes[mid];
+		if (ck->inodes[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Extents: an inode behind each, no overlap inside a file. */
+static int check_extents(struct checker *ck)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_extent e;
+	struct fsa_native_cursor c;
+	uint64_t prev_ino = 0, prev_end = 0;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, FSA_NATIVE_T_EXTENTS, &k);
+	     ret == 1; ret = fsa_native_bt_next(&c)) {
+		struct icheck *ic;
+
+		ret = fsa_native_bt_get(&c, &k, &e);
+		if (ret)
+			return ret;
+		ic = inode_of(ck, k.w[0]);
+		if (!ic)
+			problem(ck,
+				"extent at file block %llu of inode %llu, "
+				"which does not exist",
+				(unsigned long long)k.w[1],
+				(unsigned long long)k.w[0]);
+		else if (S_ISDIR(ic->in.mode))
+			problem(ck, "directory %llu has data extents",
+				(unsigned long long)k.w[0]);
+		if (!e.len || (e.flags & ~FSA_NATIVE_EXT_UNWRITTEN))
+			problem(ck,
+				"inode %llu: extent at file block %llu "
+				"with length %u, flags %#x",
+				(unsigned long long)k.w[0],
+				(unsigned long long)k.w[1], e.len, e.flags);
+		if (prev_ino == k.w[0] && prev_end > k.w[1])
+			problem(ck,
+				"inode %llu: extents overlap at file "
+				"block %llu",
+				(unsigned long long)k.w[0],
+				(unsigned long long)k.w[1]);
+		if (ic)
+			ic->blocks += e.len;
+		prev_ino = k.w[0];
+		prev_end = k.w[1] + e.len;
+	}
+	return ret;
+}
+
+static uint8_t dtype_of(uint32_t mode)
+{
+	return S_ISDIR(mode) ? DT_DIR :
+	       S_ISLNK(mode) ? DT_LNK :
+	       S_ISREG(mode) ? DT_REG :
+			       DT_UNKNOWN;
+}
+
+static void check_dirent(struct checker *ck, const struct fsa_native_key *k,
+			 const struct fsa_native_dirent *de)
+{
+	struct icheck *dir = inode_of(ck, k->w[0]), *t = inode_of(ck, de->ino);
+	unsigned long long d = k->w[0];
+
+	if (!de->name_len || de->name_len > FSA_NATIVE_NAME_MAX ||
+	    memchr(de->name, '/', de->name_len)) {
+		problem(ck, "directory %llu: entry with a bad name", d);
+		return;
+	}
+	if (fsa_native_name_hash(d, de->name, de->name_len) != k->w[1] >> 32)
+		problem(ck,
+			"directory %llu: entry '%.*s' under the wrong "
+			"hash",
+			d, de->name_len, de->name);
+	if (!dir || !S_ISDIR(dir->in.mode))
+		problem(ck, "entry '%.*s' in %llu, which is not a directory",
+			de->name_len, de->name, d);
+	if (!t) {
+		problem(ck,
+			"directory %llu: entry '%.*s' names inode %llu, "
+			"which does not exist",
+			d, de->name_len, de->name, (unsigned long long)de->ino);
+		return;
+	}
+	t->links++;
+	if (de->type != dtype_of(t->in.mode))
+		problem(ck,
+			"directory %llu: entry '%.*s' has type %u, inode "
+			"%llu is %u",
+			d, de->name_len, de->name, de->type,
+			(unsigned long long)de->ino, dtype_of(t->in.mode));
+	if (S_ISDIR(t->in.mode)) {
+		if (dir)
+			dir->subdirs++;
+		if (t->in.parent != d)
+			problem(ck,
+				"directory %llu is named in %llu but its "
+				"parent is %llu",
+				(unsigned long long)de->ino, d,
+				(unsigned long long)t->in.parent);
+	}
+}
+
+static int check_dirents(struct checker *ck)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_dirent de;
+	struct fsa_native_cursor c;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, FSA_NATIVE_T_DIRENTS, &k);
+	     ret == 1; ret = fsa_native_bt_next(&c)) {
+		ret = fsa_native_bt_get(&c, &k, &de);
+		if (ret)
+			return ret;
+		check_dirent(ck, &k, &de);
+	}
+	return ret;
+}
+
+static int check_xattrs(struct checker *ck)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_xattr x;
+	struct fsa_native_cursor c;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, FSA_NATIVE_T_XATTRS, &k);
+	     ret == 1; ret = fsa_native_bt_next(&c)) {
+		ret = fsa_native_bt_get(&c, &k, &x);
+		if (ret)
+			return ret;
+		if (!inode_of(ck, k.w[0]))
+			problem(ck,
+				"xattr of inode %llu, which does not "
+				"exist",
+				(unsigned long long)k.w[0]);
+		if (!x.name_len ||
+		    x.name_len + x.value_len > FSA_NATIVE_XATTR_BYTES)
+			problem(ck, "inode %llu: xattr of %u + %u bytes",
+				(unsigned long long)k.w[0], x.name_len,
+				x.value_len);
+	}
+	return ret;
+}
+
+/* Link counts, block counts and the directory tree of each inode. */
+static void check_inode(struct checker *ck, struct icheck *ic)
+{
+	unsigned long long ino = ic->ino;
+	bool dir = S_ISDIR(ic->in.mode), root = ino == FSA_NATIVE_ROOT_INO;
+	uint64_t want = dir ? 2 + ic->subdirs : ic->links;
+
+	if (!dir && !S_ISREG(ic->in.mode) && !S_ISLNK(ic->in.mode))
+		problem(ck, "inode %llu has mode %#o", ino, ic->in.mode);
+	if (ino >= ck->nfs->sb.next_ino)
+		problem(ck, "inode %llu is not below next_ino %llu", ino,
+			(unsigned long long)ck->nfs->sb.next_ino);
+	if (!root && ic->links == 0)
+		problem(ck, "inode %llu has no name (orphan)", ino);
+	if (dir && ic->links != (root ? 0 : 1))
+		problem(ck, "directory %llu is named %llu times", ino,
+			(unsigned long long)ic->links);
+	if (root && (!dir || ic->in.parent != ino))
+		problem(ck, "the root inode is not a directory of its own");
+	if (ic->in.nlink != want && (dir || ic->links))
+		problem(ck, "inode %llu has link count %u, counted %llu", ino,
+			ic->in.nlink, (unsigned long long)want);
+	if (ic->in.blocks != ic->blocks)
+		problem(ck, "inode %llu says %llu blocks, its extents map %llu",
+			ino, (unsigned long long)ic->in.blocks,
+			(unsigned long long)ic->blocks);
+}
+
+static int check_inodes(struct checker *ck)
+{
+	int ret = load_inodes(ck);
+
+	if (!ret)
+		ret = check_extents(ck);
+	if (!ret)
+		ret = check_dirents(ck);
+	if (!ret)
+		ret = check_xattrs(ck);
+	if (ret)
+		return ret;
+	if (!inode_of(ck, FSA_NATIVE_ROOT_INO))
+		problem(ck, "the root directory (inode 1) is missing");
+	for (size_t i = 0; i < ck->ninodes; i++)
+		check_inode(ck, &ck->inodes[i]);
+	if (ck->ninodes != ck->nfs->sb.inode_count)
+		problem(ck, "%zu inodes, the superblock says %llu", ck->ninodes,
+			(unsigned long long)ck->nfs->sb.inode_count);
+	/* Nothing shares blocks yet: the space check found any sharing. */
+	if (ck->nfs->sb.trees[FSA_NATIVE_T_REFCOUNT].records)
+		problem(ck, "refcount records without shared extents");
+	return 0;
+}
+
+/* ---- repair: what needs no guess about user data ---- */
+
+static void repaired(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void repaired(struct checker *ck, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ck->ops->repaired)
+		ck->ops->repaired(ck->priv, msg);
+}
+
+/* A file without a name is given one in the root, "#<ino>" (as
+ * e2fsck's lost+found): its data is kept, nothing is guessed. */
+static int repair_orphan(struct checker *ck, struct icheck *ic)
+{
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)ic->ino);
+	ret = fsa_native_dir_add(ck->nfs, FSA_NATIVE_ROOT_INO, name, ic->ino,
+				 ic->in.mode);
+	if (ret)
+		return ret;
+	repaired(ck, "inode %llu had no name: now /%s",
+		 (unsigned long long)ic->ino, name);
+	ic->links = 1;
+	return 0;
+}
+
+static int repair_inodes(struct checker *ck)
+{
+	for (size_t i = 0; i < ck->ninodes; i++) {
+		struct icheck *ic = &ck->inodes[i];
+
+		if (!ic->links && !S_ISDIR(ic->in.mode)) {
+			int ret = repair_orphan(ck, ic);
+
+			if (ret)
+				return ret;
+		}
+	}
+	for (size_t i = 0; i < ck->ninodes; i++) {
+		struct icheck *ic = &ck->inodes[i];
+		uint64_t want = S_ISDIR(ic->in.mode) ? 2 + ic->subdirs :
+						       ic->links;
+		bool fix = false;
+
+		if (want && ic->in.nlink != want) {
+			repaired(ck, "inode %llu: link count %u -> %llu",
+				 (unsigned long long)ic->ino, ic->in.nlink,
+				 (unsigned long long)want);
+			ic->in.nlink = (uint32_t)want;
+			fix = true;
+		}
+		if (ic->in.blocks != ic->blocks) {
+			repaired(ck, "inode %llu: blocks %llu -> %llu",
+				 (unsigned long long)ic->ino,
+				 (unsigned long long)ic->in.blocks,
+				 (unsigned long long)ic->blocks);
+			ic->in.blocks = ic->blocks;
+			fix = true;
+		}
+		if (fix) {
+			int ret = fsa_native_iwrite(ck->nfs, ic->ino, &ic->in);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int repair(struct checker *ck)
+{
+	struct fsa_native_sb *sb = &ck->nfs->sb;
+	uint64_t max_ino = 0;
+	int ret = 0;
+
+	for (int t = 0; t < FSA_NATIVE_NR_TREES; t++) {
+		if (sb->trees[t].records != ck->records[t])
+			repaired(ck, "%s tree: record count %llu -> %llu",
+				 fsa_native_trees[t].name,
+				 (unsigned long long)sb->trees[t].records,
+				 (unsigned long long)ck->records[t]);
+		sb->trees[t].records = ck->records[t];
+	}
+	if (sb->free_blocks != ck->free_counted)
+		repaired(ck, "free blocks %llu -> %llu",
+			 (unsigned long long)sb->free_blocks,
+			 (unsigned long long)ck->free_counted);
+	sb->free_blocks = ck->free_counted;
+	if (sb->inode_count != ck->ninodes)
+		repaired(ck, "inode count %llu -> %zu",
+			 (unsigned long long)sb->inode_count, ck->ninodes);
+	sb->inode_count = ck->ninodes;
+	for (size_t i = 0; i < ck->ninodes; i++)
+		if (ck->inodes[i].ino > max_ino)
+			max_ino = ck->inodes[i].ino;
+	if (sb->next_ino <= max_ino) {
+		repaired(ck, "next_ino -> %llu",
+			 (unsigned long long)(max_ino + 1));
+		sb->next_ino = max_ino + 1;
+	}
+	ck->nfs->changed = true;
+	for (size_t i = 0; i < ck->nleaks && !ret; i++) {
+		ret = fsa_native_free_insert(ck->nfs, ck->leaks[i].start,
+					     ck->leaks[i].len);
+		if (!ret)
+			repaired(ck, "blocks %llu+%llu freed",
+				 (unsigned long long)ck->leaks[i].start,
+				 (unsigned long long)ck->leaks[i].len);
+	}
+	if (!ret)
+		ret = repair_inodes(ck);
+	return ret ? ret : fsa_native_commit(ck->nfs);
+}
+
+int fsa_native_check(struct fsa_native_fs *nfs, unsigned int flags,
+		     const struct fsa_native_check_ops *ops, void *priv)
+{
+	const struct fsa_native_sb *sb = &nfs->sb;
+	struct checker ck = { .nfs = nfs, .ops = ops, .priv = priv };
+	int ret = own(&ck, 0, sb->journal_start + sb->journal_blocks,
+		      "superblock and journal", 0);
+
+	for (uint32_t i = 0; !ret && i < sb->reserve_count; i++)
+		ret = own(&ck, sb->reserve[i], 1, "metadata reserve", 0);
+	if (!ret)
+		ret = check_trees(&ck);
+	if (!ret)
+		ret = collect_records(&ck, FSA_NATIVE_T_FREE);
+	if (!ret)
+		ret = collect_records(&ck, FSA_NATIVE_T_EXTENTS);
+	if (ret == -EFSCORRUPTED || (!ret && ck.damaged)) {
+		problem(&ck, "free space not checked: a tree is damaged");
+		ret = 0;
+	} else if (!ret) {
+		check_space(&ck);
+	}
+	if (!ret && !ck.damaged && !(flags & FSA_NATIVE_CHECK_TREES))
+		ret = check_inodes(&ck);
+	if (ret == -EFSCORRUPTED) {
+		problem(&ck, "inodes not checked: a tree is damaged");
+		ck.damaged = true;
+		ret = 0;
+	}
+	/* A damaged tree needs more than counting: repair nothing. */
+	if (!ret && (flags & FSA_NATIVE_CHECK_REPAIR) && ck.problems &&
+	    !ck.damaged && !(flags & FSA_NATIVE_CHECK_TREES))
+		ret = repair(&ck);
+	free(ck.runs);
+	free(ck.inodes);
+	free(ck.leaks);
+	return ret ? ret :
+		     (int)(ck.problems > INT32_MAX ? INT32_MAX : ck.problems);
+}

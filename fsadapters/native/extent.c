@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/* extent.c - a file's extents in the extent tree: find, add (merging with
+ * contiguous neighbours), remove a range (splitting the extents at its
+ * edges), and convert unwritten blocks to written. */
+#include <errno.h>
+
+#include "native.h"
+
+/* The largest extent one record holds. */
+#define EXT_MAX_LEN 0xffffffffULL
+
+static struct fsa_native_key ekey(uint64_t ino, uint64_t lblk)
+{
+	return (struct fsa_native_key){ { ino, lblk } };
+}
+
+int fsa_native_ext_find(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
+			uint64_t end, uint64_t *first,
+			struct fsa_native_extent *e)
+{
+	struct fsa_native_key k = ekey(ino, lblk);
+	struct fsa_native_cursor c;
+	int ret = fsa_native_bt_seek_le(&c, nfs, FSA_NATIVE_T_EXTENTS, &k);
+
+	if (ret == 1) {
+		ret = fsa_native_bt_get(&c, &k, e);
+		if (ret)
+			return ret;
+		if (k.w[0] == ino && lblk - k.w[1] < e->len) {
+			*first = k.w[1];
+			return 1;
+		}
+		ret = fsa_native_bt_next(&c);
+	} else if (ret == 0) {
+		k = ekey(ino, lblk);
+		ret = fsa_native_bt_seek(&c, nfs, FSA_NATIVE_T_EXTENTS, &k);
+	}
+	if (ret != 1)
+		return ret;
+	ret = fsa_native_bt_get(&c, &k, e);
+	if (ret)
+		return ret;
+	if (k.w[0] != ino || k.w[1] >= end)
+		return 0;
+	if (!e->len) {
+		fsa_native_report(nfs, c.blk[0],
+				  "inode %llu: empty extent at "
+				  "file block %llu",
+				  (unsigned long long)ino,
+				  (unsigned long long)k.w[1]);
+		return -EFSCORRUPTED;
+	}
+	*first = k.w[1];
+	return 1;
+}
+
+/* The extent ending exactly at @lblk, if it continues on disk at @start. */
+static int find_prev(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
+		     uint64_t start, uint32_t flags, uint64_t *first,
+		     struct fsa_native_extent *e)
+{
+	int ret;
+
+	if (!lblk)
+		return 0;
+	ret = fsa_native_ext_find(nfs, ino, lblk - 1, lblk, first, e);
+	if (ret != 1)
+		return ret;
+	return *first + e->len == lblk && e->start + e->len == start &&
+	       e->flags == flags;
+}
+
+int fsa_native_ext_add(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
+		       uint64_t start, uint64_t len, uint32_t flags)
+{
+	while (len) {
+		struct fsa_native_extent e, next;
+		struct fsa_native_key k;
+		uint64_t first, nfirst, n = len;
+		int ret = find_prev(nfs, ino, lblk, start, flags, &first, &e);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 1 && e.len + n <= EXT_MAX_LEN) {
+			/* Grow the one before, then swallow the one after. */
+			e.len += (uint32_t)n;
+			k = ekey(ino, first);
+			ret = fsa_native_ext_find(nfs, ino, lblk + n,
+						  lblk + n + 1, &nfirst, &next);
+			if (ret == 1 && nfirst == lblk + n &&
+			    next.start == start + n && next.flags == flags &&
+			    e.len + (uint64_t)next.len <= EXT_MAX_LEN) {
+				struct fsa_native_key nk = ekey(ino, nfirst);
+
+				e.len += next.len;
+				ret = fsa_native_bt_delete(
+					nfs, FSA_NATIVE_T_EXTENTS, &nk);
+			}
+			if (ret >= 0)
+				ret = fsa_native_bt_update(
+					nfs, FSA_NATIVE_T_EXTENTS, &k, &e);
+		} else {
+			if (n > EXT_MAX_LEN)
+				n = EXT_MAX_LEN;
+			e = (struct fsa_native_extent){ start, (uint32_t)n,
+							flags };
+			k = ekey(ino, lblk);
+			ret = fsa_native_bt_insert(nfs, FSA_NATIVE_T_EXTENTS,
+						   &k, &e);
+		}
+		if (ret < 0)
+			return ret;
+		lblk += n;
+		start += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Cuts [@a, @b) out of extent @e starting at file block @first. */
+static int cut(struct fsa_native_fs *nfs, uint64_t ino, uint64_t first,
+	       const struct fsa_native_extent *e, uint64_t a, uint64_t b)
+{
+	struct fsa_native_key k = ekey(ino, first);
+	uint64_t end = first + e->len;
+	int ret;
+
+	if (first < a) {
+		struct fsa_native_extent head = *e;
+
+		head.len = (uint32_t)(a - first);
+		ret = fsa_native_bt_update(nfs, FSA_NATIVE_T_EXTENTS, &k,
+					   &head);
+	} else {
+		ret = fsa_native_bt_delete(nfs, FSA_NATIVE_T_EXTENTS, &k);
+	}
+	if (!ret && b < end) {
+		struct fsa_native_extent tail = { e->start + (b - first),
+						  (uint32_t)(end - b),
+						  e->flags };
+
+		k = ekey(ino, b);
+		ret = fsa_native_bt_insert(nfs, FSA_NATIVE_T_EXTENTS, &k,
+					   &tail);
+	}
+	return ret;
+}
+
+int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
+			      uint64_t lblk, uint64_t end,
+			      enum fsa_native_unmap how)
+{
+	int64_t removed = 0;
+
+	while (lblk < end) {
+		struct fsa_native_extent e;
+		uint64_t first, a, b;
+		int ret = fsa_native_ext_find(nfs, ino, lblk, end, &first, &e);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			break;
+		a = first > lblk ? first : lblk;
+		b = first + e.len < end ? first + e.len : end;
+		ret = cut(nfs, ino, first, &e, a, b);
+		if (!ret && how == FSA_NATIVE_UNMAP_FREE)
+			ret = fsa_native_free(nfs, e.start + (a - first),
+					      b - a);
+		else if (!ret && how == FSA_NATIVE_UNMAP_FREE_NOW)
+			ret = fsa_native_free_insert(nfs, e.start + (a - first),
+						     b - a);
+		/* A file of more extents than half the journal holds is
+		 * freed over several commits: a crash in between leaves it
+		 * partly freed, with counts fsck --repair sets right. */
+		if (!ret && how == FSA_NATIVE_UNMAP_FREE)
+			ret = fsa_native_commit_if_full(nfs);
+		if (ret)
+			return ret;
+		removed += (int64_t)(b - a);
+		lblk = b;
+	}
+	return removed;
+}
+
+int fsa_native_ext_convert(struct fsa_native_fs *nfs, uint64_t ino,
+			   uint64_t lblk, uint64_t end)
+{
+	while (lblk < end) {
+		struct fsa_native_extent e;
+		uint64_t first, a, b;
+		int ret = fsa_native_ext_find(nfs, ino, lblk, end, &first, &e);
+
+		if (ret <= 0)
+			return ret;
+		a = first > lblk ? first : lblk;
+		b = first + e.len < end ? first + e.len : end;
+		if (e.flags & FSA_NATIVE_EXT_UNWRITTEN) {
+			ret = cut(nfs, ino, first, &e, a, b);
+			if (!ret)
+				ret = fsa_native_ext_add(
+					nfs, ino, a, e.start + (a - first),
+					b - a,
+					e.flags & ~FSA_NATIVE_EXT_UNWRITTEN);
+			if (ret)
+				return ret;
+		}
+		lblk = b;
+	}
+	return 0;
+}

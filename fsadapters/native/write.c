@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/* write.c - iomapfs files for writes: allocation of unwritten extents near
+ * a goal, conversion once the data is on disk, writeback, get_block with
+ * create, and the size and space operations (truncate, punch, falloc). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iomapctl/bh.h"
+#include "native.h"
+
+/* The most blocks one mapping call allocates. */
+#define NATIVE_MAX_ALLOC (1ULL << 20)
+
+int fsa_native_writable(struct fsa_native_fs *nfs)
+{
+	if (!nfs->base.rdwr)
+		return -EROFS;
+	return nfs->err;
+}
+
+/* The inode as the trees hold it now (another handle may have changed it). */
+static int refresh(struct fsa_native_file *f)
+{
+	return fsa_native_iread(f->nfs, f->vfs.ino, &f->in);
+}
+
+static int save(struct fsa_native_file *f)
+{
+	return fsa_native_iwrite(f->nfs, f->vfs.ino, &f->in);
+}
+
+void fsa_native_touch(struct fsa_native_inode *in)
+{
+	fsa_native_now(&in->times[FSA_NATIVE_MTIME]);
+	in->times[FSA_NATIVE_CTIME] = in->times[FSA_NATIVE_MTIME];
+}
+
+int fsa_native_zero_disk(struct fsa_native_fs *nfs, uint64_t addr, uint64_t len)
+{
+	static const uint8_t zeros[65536];
+
+	while (len) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		int ret = fsa_native_pwrite(nfs, zeros, n, addr);
+
+		if (ret)
+			return ret;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Where a new extent of @f at @lblk should start on disk. */
+static uint64_t goal_for(struct fsa_native_file *f, uint64_t lblk)
+{
+	struct fsa_native_extent e;
+	uint64_t first;
+
+	if (lblk && fsa_native_ext_find(f->nfs, f->vfs.ino, lblk - 1, lblk,
+					&first, &e) == 1)
+		return e.start + (lblk - first);
+	return f->nfs->alloc_hint;
+}
+
+/*
+ * Allocates up to @want blocks for the hole at @lblk as one extent of
+ * @flags; the first block in *@start, the count returned, or -errno.
+ */
+static int64_t alloc_extent(struct fsa_native_file *f, uint64_t lblk,
+			    uint64_t want, uint32_t flags, uint64_t *start)
+{
+	struct fsa_native_fs *nfs = f->nfs;
+	int64_t n;
+	int ret;
+
+	if (want > NATIVE_MAX_ALLOC)
+		want = NATIVE_MAX_ALLOC;
+	n = fsa_native_alloc(nfs, goal_for(f, lblk), want, start);
+	if (n < 0)
+		return n;
+	ret = fsa_native_ext_add(nfs, f->vfs.ino, lblk, *start, (uint64_t)n,
+				 flags);
+	if (ret)
+		return ret;
+	nfs->alloc_hint = *start + (uint64_t)n;
+	f->in.blocks += (uint64_t)n;
+	f->seq++;
+	return n;
+}
+
+/* Maps [@pos, @pos + @length) for a write, allocating the hole at @pos
+ * as unwritten (or, for @written, zeroed written) blocks. */
+static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
+		     bool written, struct iomap *iomap)
+{
+	const unsigned int bits = f->vfs.blkbits;
+	uint64_t lblk = (uint64_t)pos >> bits;
+	uint64_t end = ((uint64_t)pos + length + (1ULL << bits) - 1) >> bits;
+	uint64_t start;
+	int64_t n;
+	int ret = fsa_native_map_block(f, lblk, end, iomap);
+
+	if (ret || iomap->type != IOMAP_HOLE)
+		goto out;
+	ret = refresh(f);
+	if (ret)
+		return ret;
+	n = alloc_extent(f, lblk, iomap->length >> bits,
+			 written ? 0 : FSA_NATIVE_EXT_UNWRITTEN, &start);
+	if (n < 0)
+		return (int)n;
+	if (written)
+		ret = fsa_native_zero_disk(f->nfs, start << bits,
+					   (uint64_t)n << bits);
+	if (!ret)
+		ret = save(f);
+	if (ret)
+		return ret;
+	iomap->type = written ? IOMAP_MAPPED : IOMAP_UNWRITTEN;
+	iomap->addr = start << bits;
+	iomap->length = (uint64_t)n << bits;
+	iomap->flags |= IOMAP_F_NEW;
+out:
+	if (!ret && iomap->length > (end - lblk) << bits)
+		iomap->length = (end - lblk) << bits;
+	iomap->validity_cookie = f->seq;
+	return ret;
+}
+
+static int write_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
+		       unsigned int flags, struct iomap *iomap, bool written)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	int ret = fsa_native_writable(f->nfs);
+
+	if (ret)
+		return ret;
+	if (pos < 0 || length <= 0)
+		return -EINVAL;
+	if (!(flags & IOMAP_WRITE) || (flags & IOMAP_OVERWRITE_ONLY)) {
+		uint64_t end = ((uint64_t)pos + (uint64_t)length +
+				(1ULL << inode->blkbits) - 1) >>
+			       inode->blkbits;
+
+		ret = fsa_native_map_block(f, (uint64_t)pos >> inode->blkbits,
+					   end, iomap);
+		if (!ret && (flags & IOMAP_OVERWRITE_ONLY) &&
+		    (iomap->type == IOMAP_HOLE || pos >= inode->size))
+			ret = -EAGAIN;
+		return ret;
+	}
+	return write_map(f, pos, (uint64_t)length, written, iomap);
+}
+
+static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
+			  unsigned int flags, struct iomap *iomap,
+			  struct iomap *srcmap)
+{
+	(void)srcmap;
+	return write_begin(inode, pos, length, flags, iomap, false);
+}
+
+/* DAX writes need written blocks: unwritten ones are zeroed first. */
+static int dax_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
+		     unsigned int flags, struct iomap *iomap,
+		     struct iomap *srcmap)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const unsigned int bits = inode->blkbits;
+	int ret;
+
+	(void)srcmap;
+	ret = write_begin(inode, pos, length, flags, iomap, true);
+	if (ret || !(flags & IOMAP_WRITE) || iomap->type != IOMAP_UNWRITTEN)
+		return ret;
+	ret = fsa_native_zero_disk(f->nfs, iomap->addr, iomap->length);
+	if (!ret)
+		ret = fsa_native_ext_convert(
+			f->nfs, inode->ino, (uint64_t)iomap->offset >> bits,
+			((uint64_t)iomap->offset + iomap->length) >> bits);
+	f->seq++;
+	iomap->type = IOMAP_MAPPED;
+	iomap->flags |= IOMAP_F_NEW;
+	return ret;
+}
+
+/* After each write mapping: persist a size the engine grew, give back
+ * new blocks past EOF that no byte reached (a short write). */
+static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
+		     ssize_t written, unsigned int flags, struct iomap *iomap)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const unsigned int bits = inode->blkbits;
+	uint64_t keep, map_end;
+	int64_t n = 0;
+	int ret;
+
+	(void)length;
+	if (!(flags & IOMAP_WRITE) || fsa_native_writable(f->nfs))
+		return 0;
+	ret = refresh(f);
+	if (ret)
+		return ret;
+	if ((uint64_t)inode->size > f->in.size)
+		f->in.size = (uint64_t)inode->size;
+	keep = (uint64_t)pos + (uint64_t)(written > 0 ? written : 0);
+	if (keep < f->in.size)
+		keep = f->in.size;
+	keep = (keep + (1ULL << bits) - 1) >> bits;
+	map_end = ((uint64_t)iomap->offset + iomap->length) >> bits;
+	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end) {
+		/* This mapping's call allocated them: nothing can have
+		 * committed them since. */
+		n = fsa_native_ext_remove(f->nfs, inode->ino, keep, map_end,
+					  FSA_NATIVE_UNMAP_FREE_NOW);
+		if (n < 0)
+			return (int)n;
+		f->in.blocks -= (uint64_t)n;
+		f->seq++;
+	}
+	if (written > 0)
+		fsa_native_touch(&f->in);
+	ret = save(f);
+	return ret ? ret : fsa_native_commit_if_full(f->nfs);
+}
+
+static const struct iomap_ops native_buffered_write_ops = {
+	.iomap_begin = buffered_begin,
+	.iomap_end = write_end,
+};
+
+static const struct iomap_ops native_dax_write_ops = {
+	.iomap_begin = dax_begin,
+	.iomap_end = write_end,
+};
+
+static bool native_iomap_valid(struct iomap_inode *inode,
+			       const struct iomap *iomap)
+{
+	return iomap->validity_cookie == NATIVE_I(inode)->seq;
+}
+
+static const struct iomap_ops native_buffered_valid_ops = {
+	.iomap_begin = buffered_begin,
+	.iomap_end = write_end,
+	.iomap_valid = native_iomap_valid,
+};
+
+/* Data of [@pos, @pos + @size) reached the disk: convert, maybe grow. */
+static int complete(struct fsa_native_file *f, loff_t pos, uint64_t size,
+		    bool unwritten, bool grow)
+{
+	const unsigned int bits = f->vfs.blkbits;
+	uint64_t end = (uint64_t)pos + size;
+	int ret = refresh(f);
+
+	if (!ret && unwritten && size) {
+		ret = fsa_native_ext_convert(
+			f->nfs, f->vfs.ino, (uint64_t)pos >> bits,
+			(end + (1ULL << bits) - 1) >> bits);
+		f->seq++;
+	}
+	if (!ret && grow && end > f->in.size && (loff_t)end >= f->vfs.size) {
+		f->in.size = end;
+		ret = save(f);
+	}
+	return ret ? ret : fsa_native_commit_if_full(f->nfs);
+}
+
+static int native_dio_end_io(struct iomap_inode *inode, loff_t pos,
+			     ssize_t size, int error, unsigned int dio_flags)
+{
+	/* A failed write leaves its extents unwritten: they read as zeros. */
+	if (error || size <= 0 || fsa_native_writable(NATIVE_I(inode)->nfs))
+		return 0;
+	return complete(NATIVE_I(inode), pos, (uint64_t)size,
+			dio_flags & IOMAP_DIO_UNWRITTEN, true);
+}
+
+static const struct iomap_dio_ops native_dio_ops = {
+	.end_io = native_dio_end_io,
+};
+
+static int native_map_blocks(struct iomap_writepage_ctx *wpc,
+			     struct iomap_inode *inode, loff_t offset,
+			     uint64_t len)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	int ret = fsa_native_writable(f->nfs);
+
+	if (ret)
+		return ret;
+	memset(&wpc->iomap, 0, sizeof(wpc->iomap));
+	return write_map(f, offset, len ? len : 1, false, &wpc->iomap);
+}
+
+static int native_wb_submit(struct iomap_writepage_ctx *wpc,
+			    const struct iomap_ioend *ioend, int status)
+{
+	if (status || !(ioend->io_flags & IOMAP_IOEND_UNWRITTEN))
+		return 0;
+	return complete(NATIVE_I(wpc->inode), ioend->io_offset, ioend->io_size,
+			true, false);
+}
+
+static const struct iomap_writeback_ops native_writeback_ops = {
+	.map_blocks = native_map_blocks,
+	.submit = native_wb_submit,
+};
+
+/* get_block(create): one block mapped written, zeroed on disk when new. */
+static int get_block_create(struct fsa_native_file *f, uint64_t iblock,
+			    struct iomap_bh *bh)
+{
+	const unsigned int bits = f->vfs.blkbits;
+	struct iomap m;
+	int ret = fsa_native_writable(f->nfs);
+
+	if (!ret)
+		ret = write_map(f, (loff_t)(iblock << bits), 1ULL << bits, true,
+				&m);
+	if (!ret && m.type == IOMAP_UNWRITTEN) {
+		ret = fsa_native_zero_disk(f->nfs, m.addr, 1ULL << bits);
+		if (!ret)
+			ret = fsa_native_ext_convert(f->nfs, f->vfs.ino, iblock,
+						     iblock + 1);
+		f->seq++;
+		m.flags |= IOMAP_F_NEW;
+	}
+	if (ret)
+		return ret;
+	bh->blocknr = m.addr >> bits;
+	bh->size = 1ULL << bits;
+	bh->state = IOMAP_BH_MAPPED |
+		    (m.flags & IOMAP_F_NEW ? IOMAP_BH_NEW : 0);
+	return fsa_native_commit_if_full(f->nfs);
+}
+
+static int native_get_block(struct iomap_inode *inode, uint64_t iblock,
+			    struct iomap_bh *bh, int create)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const unsigned int bits = inode->blkbits;
+	uint64_t want = bh->size >> bits ? bh->size >> bits : 1;
+	struct iomap m;
+	int ret;
+
+	if (create)
+		return get_block_create(f, iblock, bh);
+	ret = fsa_native_map_block(f, iblock, iblock + want, &m);
+	if (ret)
+		return ret;
+	bh->state = 0;
+	if (m.length < bh->size)
+		bh->size = m.length;
+	if (m.type == IOMAP_HOLE)
+		return 0;
+	bh->blocknr = m.addr >> bits;
+	bh->state = IOMAP_BH_MAPPED;
+	if (m.type == IOMAP_UNWRITTEN)
+		bh->state |= IOMAP_BH_UNWRITTEN;
+	return 0;
+}
+
+const struct iomap_opset fsa_native_iomap_opset = {
+	.read = &fsa_native_read_ops,
+	.report = &fsa_native_read_ops,
+	.buffered_write = &native_buffered_valid_ops,
+	.direct_write = &native_buffered_write_ops,
+	.dax_write = &native_dax_write_ops,
+	.dio = &native_dio_ops,
+	.writeback = &native_writeback_ops,
+	.get_block = native_get_block,
+};
+
+/* ---- size and space ---- */
+
+/* Frees the blocks of [@lblk, @end) of @f. */
+static int drop_blocks(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
+{
+	int64_t n = fsa_native_ext_remove(f->nfs, f->vfs.ino, lblk, end,
+					  FSA_NATIVE_UNMAP_FREE);
+
+	if (n < 0)
+		return (int)n;
+	f->in.blocks -= (uint64_t)n;
+	f->seq++;
+	return 0;
+}
+
+int fsa_native_setsize(struct iomap_inode *inode, loff_t size)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const unsigned int bits = inode->blkbits;
+	int ret = fsa_native_writable(f->nfs);
+
+	if (!ret && size < 0)
+		ret = -EINVAL;
+	if (!ret)
+		ret = refresh(f);
+	/* The bh path moves only the engine's size while writing. */
+	if (!ret && (uint64_t)inode->size > f->in.size)
+		f->in.size = (uint64_t)inode->size;
+	if (!ret && (uint64_t)size < f->in.size)
+		ret = drop_blocks(f,
+				  ((uint64_t)size + (1ULL << bits) - 1) >> bits,
+				  UINT64_MAX);
+	if (ret)
+		return ret;
+	f->in.size = (uint64_t)size;
+	fsa_native_touch(&f->in);
+	ret = save(f);
+	if (!ret)
+		inode->size = size;
+	return ret ? ret : fsa_native_commit_if_full(f->nfs);
+}
+
+/* Zeroes bytes [@pos, @end) of one block on disk when it holds data. */
+static int zero_partial(struct fsa_native_file *f, uint64_t pos, uint64_t end)
+{
+	const unsigned int bits = f->vfs.blkbits;
+	struct iomap m;
+	int ret;
+
+	if (pos >= end)
+		return 0;
+	ret = fsa_native_map_block(f, pos >> bits, (pos >> bits) + 1, &m);
+	if (ret || m.type != IOMAP_MAPPED)
+		return ret;
+	return fsa_native_zero_disk(f->nfs, iomap_addr(&m, (loff_t)pos),
+				    end - pos);
+}
+
+int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const uint64_t bs = 1ULL << inode->blkbits;
+	uint64_t start = (uint64_t)pos, end = start + len;
+	uint64_t first = (start + bs - 1) / bs, last = end / bs;
+	int ret = fsa_native_writable(f->nfs);
+
+	if (!ret)
+		ret = refresh(f);
+	if (ret)
+		return ret;
+	if (first > last) /* inside one block */
+		return zero_partial(f, start, end);
+	ret = zero_partial(f, start, first * bs);
+	if (!ret)
+		ret = zero_partial(f, last * bs, end);
+	if (!ret && first < last)
+		ret = drop_blocks(f, first, last);
+	if (!ret) {
+		fsa_native_touch(&f->in);
+		ret = save(f);
+	}
+	return ret ? ret : fsa_native_commit_if_full(f->nfs);
+}
+
+int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
+		      bool keep_size)
+{
+	struct fsa_native_file *f = NATIVE_I(inode);
+	const unsigned int bits = inode->blkbits;
+	uint64_t lblk = (uint64_t)pos >> bits, done = (uint64_t)pos;
+	uint64_t end = ((uint64_t)pos + len + (1ULL << bits) - 1) >> bits;
+	int ret = fsa_native_writable(f->nfs);
+
+	if (!ret)
+		ret = refresh(f);
+	if (!ret && (uint64_t)inode->size > f->in.size)
+		f->in.size = (uint64_t)inode->size;
+	while (!ret && lblk < end) {
+		struct iomap m;
+		uint64_t start;
+		int64_t n;
+
+		ret = fsa_native_map_block(f, lblk, end, &m);
+		if (ret)
+			break;
+		n = (int64_t)(m.length >> bits);
+		if (m.type == IOMAP_HOLE)
+			n = alloc_extent(f, lblk, (uint64_t)n,
+					 FSA_NATIVE_EXT_UNWRITTEN, &start);
+		if (n < 0) {
+			ret = (int)n;
+			break;
+		}
+		lblk += (uint64_t)n;
+		done = lblk << bits;
+		ret = fsa_native_commit_if_full(f->nfs);
+	}
+	/* Out of space part way: the size covers what was allocated. */
+	if (done > (uint64_t)pos + len)
+		done = (uint64_t)pos + len;
+	if (!keep_size && done > f->in.size) {
+		f->in.size = done;
+		inode->size = (loff_t)done;
+	}
+	if (!keep_size)
+		fsa_native_touch(&f->in);
+	if (!f->nfs->err) {
+		int r = save(f);
+
+		ret = ret ? ret : r;
+	}
+	return ret;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crash_test.c - iomapctl SIGKILLed at random moments while a series of
+ * commands (copies, writes, truncates, preallocation, punches) changes a
+ * native image.  After every kill the image is clean for fsck without any
+ * repair (the journal either has a transaction's commit record or not),
+ * every copy that finished before the kill reads back intact, and the
+ * file the other commands change holds the state after the last finished
+ * command or after the one in flight.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "native_util.h"
+
+#define KILLS 5
+#define NSTEPS 10
+
+static char *dir;
+
+/* Step k (1-based): the iomapctl command, and what it does to host copies
+ * (exp/g is the shared file, exp/f<k> a copy). */
+static void step(int k, char *cmd, char *host, size_t size)
+{
+	long off = (k * 70001L) % 300000, len = 5000 + (k * 9973L) % 90000;
+
+	switch (k % 5) {
+	case 0:
+		snprintf(cmd, size, "cp src/s%d img:/f%d", k, k);
+		snprintf(host, size, "cp src/s%d exp/f%d", k, k);
+		break;
+	case 1:
+		snprintf(cmd, size, "write --from src/s%d img:/g %ld", k, off);
+		snprintf(host, size,
+			 "dd if=src/s%d of=exp/g bs=1 seek=%ld "
+			 "conv=notrunc status=none",
+			 k, off);
+		break;
+	case 2:
+		snprintf(cmd, size, "truncate img:/g %ld", off + len);
+		snprintf(host, size, "truncate -s %ld exp/g", off + len);
+		break;
+	case 3:
+		snprintf(cmd, size, "punch img:/g %ld %ld", off, len);
+		snprintf(host, size, "fallocate -p -o %ld -l %ld exp/g", off,
+			 len);
+		break;
+	default:
+		snprintf(cmd, size, "falloc img:/g %ld %ld", off, len * 3);
+		snprintf(host, size, "fallocate -o %ld -l %ld exp/g", off,
+			 len * 3);
+		break;
+	}
+}
+
+static void setup(void)
+{
+	char cmd[256], host[256];
+
+	dir = t_memdir();
+	cr_assert_eq(t_sh("cd %s && mkdir -p src exp snap && "
+			  "for i in $(seq 1 %d); do head -c $((i * 23011 + "
+			  "(i * i * 911) %% 50000)) /dev/urandom >src/s$i; "
+			  "done && touch exp/g && cp exp/g snap/g0",
+			  dir, NSTEPS),
+		     0);
+	for (int k = 1; k <= NSTEPS; k++) {
+		step(k, cmd, host, sizeof(cmd));
+		cr_assert_eq(t_sh("cd %s && %s && cp exp/g snap/g%d", dir, host,
+				  k),
+			     0, "%s", host);
+	}
+	free(tn_mkfs(dir, "pristine", 32 << 20, 1024));
+	/* /g exists from the start, so every state of it is a file. */
+	cr_assert_eq(t_sh("cd %s && %s -q cp snap/g0 pristine:/g", dir,
+			  IOMAPCTL_BINARY),
+		     0);
+}
+
+static void teardown(void)
+{
+	t_tmpdir_remove(dir);
+}
+
+TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
+
+/* The steps as one script, each logged once its command returned. */
+static char *script(void)
+{
+	char *s = NULL, cmd[256], host[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	fprintf(f, "cd %s", dir);
+	for (int k = 1; k <= NSTEPS; k++) {
+		step(k, cmd, host, sizeof(cmd));
+		fprintf(f, " && %s -q %s && echo %d >>done.log",
+			IOMAPCTL_BINARY, cmd, k);
+	}
+	fclose(f);
+	return s;
+}
+
+static int last_done(void)
+{
+	char path[512];
+	FILE *f;
+	int k = 0, v;
+
+	snprintf(path, sizeof(path), "%s/done.log", dir);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &v) == 1)
+		k = v;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+/* Waits until no process of group @pgid is left (io_uring teardown). */
+static void wait_group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
+		usleep(1000);
+	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
+		  "process group %d outlived SIGKILL", (int)pgid);
+}
+
+/* Runs @s in its own process group, SIGKILLs it after @us: true when the
+ * kill landed before the script ended. */
+static bool run_and_kill(const char *s, long us)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", s, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep((useconds_t)us);
+	kill(-pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	wait_group_gone(pid);
+	return WIFSIGNALED(status);
+}
+
+static void check_after_kill(int kill_no)
+{
+	int done = last_done();
+	char *out;
+
+	cr_assert_eq(t_sh_out(&out, "cd %s && %s fsck img 2>&1", dir,
+			      IOMAPCTL_BINARY),
+		     0, "kill %d after step %d: fsck:\n%s", kill_no, done, out);
+	free(out);
+	cr_assert_eq(t_sh("cd %s && rm -rf out && %s -q cp -r img:/ out", dir,
+			  IOMAPCTL_BINARY),
+		     0);
+	for (int k = 5; k <= done; k += 5)
+		cr_assert_eq(t_sh("cmp -s %s/out/f%d %s/src/s%d", dir, k, dir,
+				  k),
+			     0, "kill %d: copy f%d lost", kill_no, k);
+	cr_assert(t_sh("cmp -s %s/out/g %s/snap/g%d", dir, dir, done) == 0 ||
+			  (done < NSTEPS && t_sh("cmp -s %s/out/g %s/snap/g%d",
+						 dir, dir, done + 1) == 0),
+		  "kill %d: /g is neither the state after step %d nor %d",
+		  kill_no, done, done + 1);
+}
+
+Test(crash, sigkill_at_random_moments)
+{
+	char *s = script();
+	struct timespec a, b;
+	unsigned int seed = 29, killed = 0;
+	long full;
+
+	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
+			  "rm -f done.log",
+			  dir),
+		     0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(t_sh("%s", s), 0, "the steps fail without a kill");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	full = (b.tv_sec - a.tv_sec) * 1000000L +
+	       (b.tv_nsec - a.tv_nsec) / 1000;
+	check_after_kill(-1);
+	cr_assert_eq(last_done(), NSTEPS);
+	for (int k = 0; k < KILLS; k++) {
+		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
+				  "cp --sparse=always pristine img",
+				  dir),
+			     0);
+		killed += run_and_kill(
+			s, (long)(rand_r(&seed) % (unsigned int)full));
+		check_after_kill(k);
+	}
+	cr_expect_gt(killed, KILLS / 2, "only %u kills landed", killed);
+	free(s);
+}

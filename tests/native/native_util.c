@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* native_util.c - helpers of the native format tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "native_util.h"
+
+char *tn_mkfs(const char *dir, const char *name, uint64_t size, unsigned int bs)
+{
+	struct fsa_native_mkfs_opts o = { .size = size,
+					  .block_size = bs,
+					  .label = "test" };
+	char *path;
+	int ret;
+
+	for (int i = 0; i < 16; i++)
+		o.uuid[i] = (uint8_t)(0x10 + i);
+	cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	ret = fsa_native_mkfs(path, &o);
+	cr_assert_eq(ret, 0, "mkfs %s: %d", path, ret);
+	return path;
+}
+
+struct fsa_native_fs *tn_open(const char *path, bool rdwr)
+{
+	struct fsa_native_fs *nfs;
+	int ret =
+		fsa_native_fs_open(path, rdwr ? FSA_OPEN_RDWR : 0, NULL, &nfs);
+
+	cr_assert_eq(ret, 0, "open %s: %d", path, ret);
+	return nfs;
+}
+
+void tn_close(struct fsa_native_fs *nfs)
+{
+	int ret = fsa_native_ops.close(&nfs->base);
+
+	cr_assert_eq(ret, 0, "close: %d", ret);
+}
+
+static void print_problem(void *priv, const char *msg)
+{
+	(void)priv;
+	fprintf(stderr, "check: %s\n", msg);
+}
+
+int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags)
+{
+	static const struct fsa_native_check_ops ops = { print_problem, NULL };
+	int ret = fsa_native_check(nfs, flags, &ops, NULL);
+
+	cr_assert_geq(ret, 0, "check failed: %d", ret);
+	return ret;
+}
+
+int tn_check(struct fsa_native_fs *nfs)
+{
+	return tn_check_flags(nfs, 0);
+}
+
+void tn_assert_clean(const char *path)
+{
+	struct fsa_native_fs *nfs = tn_open(path, false);
+
+	cr_assert_eq(tn_check(nfs), 0, "%s is not clean", path);
+	tn_close(nfs);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* native_util.h - helpers of the native format tests: make, open and check
+ * iomapfs images through the adapter's internals. */
+#ifndef IOMAPCTL_TESTS_NATIVE_UTIL_H
+#define IOMAPCTL_TESTS_NATIVE_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "helpers.h"
+#include "native.h"
+
+/* @dir/@name, a fresh iomapfs of @size bytes and @bs-byte blocks (malloc'd
+ * path).  The UUID is fixed, so images of one test compare. */
+char *tn_mkfs(const char *dir, const char *name, uint64_t size,
+	      unsigned int bs);
+struct fsa_native_fs *tn_open(const char *path, bool rdwr);
+/* Commits (read-write) and frees; asserts the commit worked. */
+void tn_close(struct fsa_native_fs *nfs);
+/* Runs the fsck checks, printing each problem; returns how many. */
+int tn_check(struct fsa_native_fs *nfs);
+/* The same with FSA_NATIVE_CHECK_* @flags. */
+int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags);
+/* Opens @path read-only, asserts it checks clean, closes it. */
+void tn_assert_clean(const char *path);
+
+#endif /* IOMAPCTL_TESTS_NATIVE_UTIL_H */
