@@ -11,11 +11,13 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "iomapctl/native.h"
 #include "migrate.h"
 
 extern char **environ;
@@ -46,18 +48,22 @@ static void migrate_help(FILE *out)
 	      "on, an error of the destination (ENOSPC, EIO) stops it; either "
 	      "way\nthe destination is left consistent and the exit status is "
 	      "1.\n\n"
-	      "  --type TYPE  the filesystem to create: ext4 (the default)\n"
+	      "  --type TYPE  the filesystem to create: native (iomapfs; the "
+	      "default from\n               ext2/3/4) or ext4 (the default "
+	      "from native)\n"
 	      "  --size SIZE  the size of a created image (default: from the "
 	      "source)\n"
 	      "  --verify     reread both trees and compare names, metadata, "
 	      "bytes and\n               the data/hole map, then check the "
-	      "destination (e2fsck -fn)\n\n"
+	      "destination (e2fsck -fn,\n               or our fsck for "
+	      "native)\n\n"
 	      "With --json: {\"source\", \"destination\", \"type\", \"created\", "
 	      "\"files\",\n\"directories\", \"symlinks\", \"hard_links\", "
 	      "\"xattrs\", \"bytes\", \"holes\",\n\"unwritten\", \"skipped\", "
 	      "\"seconds\", \"verified\", \"fsck_clean\"} (the last two null\n"
 	      "without --verify).\n\n"
-	      "Examples:\n  iomapctl migrate old-ext2.img new-ext4.img\n"
+	      "Examples:\n  iomapctl migrate old-ext2.img new-native.img\n"
+	      "  iomapctl migrate --type ext4 old-ext2.img new-ext4.img\n"
 	      "  iomapctl --io=direct migrate --verify disk.img copy.img\n",
 	      out);
 }
@@ -116,6 +122,40 @@ static int mkfs_ext4(struct imc_ctx *ctx, const char *image,
 	return IMC_EXIT_OK;
 }
 
+/* iomapfs: the engine's page cache takes blocks of at most 4 KiB. */
+static int mkfs_native(struct imc_ctx *ctx, const char *image,
+		       const struct migrate_plan *p)
+{
+	struct fsa_native_mkfs_opts o = {
+		.size = p->size,
+		.block_size = p->block_size < 4096 ? p->block_size : 4096,
+	};
+	int ret;
+
+	if (getrandom(o.uuid, sizeof(o.uuid), 0) != (ssize_t)sizeof(o.uuid))
+		return imc_err(ctx, "getrandom", -errno);
+	ret = fsa_native_mkfs(image, &o);
+	return ret ? imc_err(ctx, image, ret) : IMC_EXIT_OK;
+}
+
+static void fsck_problem(void *priv, const char *msg)
+{
+	(void)priv;
+	(void)msg;
+}
+
+static int fsck_native(struct imc_ctx *ctx, const char *image, bool *clean)
+{
+	static const struct fsa_native_check_ops quiet = { .problem =
+								   fsck_problem };
+	int ret = fsa_native_fsck(image, false, &quiet, NULL);
+
+	if (ret < 0)
+		return imc_err(ctx, image, ret);
+	*clean = ret == 0;
+	return IMC_EXIT_OK;
+}
+
 static int fsck_ext(struct imc_ctx *ctx, const char *image, bool *clean)
 {
 	char *argv[] = { "e2fsck", "-fn", (char *)image, NULL };
@@ -138,6 +178,7 @@ struct migrate_format {
 
 static const struct migrate_format migrate_formats[] = {
 	{ "ext4", " ext2 ext3 ext4 ", mkfs_ext4, fsck_ext },
+	{ "native", " iomapfs ", mkfs_native, fsck_native },
 };
 
 static const struct migrate_format *format_named(const char *name)
@@ -335,7 +376,7 @@ static int migrate_parse(struct imc_ctx *ctx, int argc, char **argv,
 			if (!format_named(optarg)) {
 				fprintf(ctx->err,
 					"iomapctl: migrate: --type %s: not a "
-					"format migrate can create (ext4)\n",
+					"format migrate can create (ext4, native)\n",
 					optarg);
 				return imc_usage(ctx, &imc_cmd_migrate);
 			}
@@ -371,7 +412,10 @@ static int migrate_open(struct migrate *m, const struct migrate_opts *o,
 	if (r->created) {
 		struct migrate_plan p = { .size = o->size };
 
-		fmt = format_named(o->type ? o->type : "ext4");
+		/* By default into the other format: ext to native, back. */
+		fmt = format_named(o->type ? o->type :
+				   !strcmp(si.type, "iomapfs") ? "ext4" :
+								 "native");
 		plan_from(&si, &p);
 		ret = fmt->mkfs(ctx, dst, &p);
 		if (ret)
@@ -474,7 +518,8 @@ static int cmd_migrate(struct imc_ctx *ctx, int argc, char **argv)
 
 const struct imc_cmd imc_cmd_migrate = {
 	.name = "migrate",
-	.args = "[--verify] [--type ext4] [--size SIZE] SRC_IMAGE DST_IMAGE",
+	.args = "[--verify] [--type ext4|native] [--size SIZE] SRC_IMAGE "
+		"DST_IMAGE",
 	.oneline = "move a whole filesystem into another image",
 	.help = migrate_help,
 	.fn = cmd_migrate,

@@ -80,9 +80,9 @@ static const char layout_py[] =
 	"      else: runs.append([s, e, k])\n"
 	"    print(os.path.relpath(p, root), runs)\n";
 
-/* The kernel's view of both images, mounted read-only: same bytes, same
- * listing, same layout. */
-static void kernel_compare(const char *dir)
+/* The kernel's view of @dir/src.img and @dir/@dst, mounted read-only:
+ * same bytes, same listing, same layout. */
+static void kernel_compare(const char *dir, const char *dst)
 {
 	char *a = NULL, *b = NULL, ms[600], md[600];
 
@@ -90,8 +90,8 @@ static void kernel_compare(const char *dir)
 		cr_skip_test("the kernel comparison needs root and a loop "
 			     "mount");
 	cr_assert_eq(t_sh("cd %s && mkdir -p ms md && mount -o loop,ro src.img "
-			  "ms && mount -o loop,ro dst.img md",
-			  dir),
+			  "ms && mount -o loop,ro %s md",
+			  dir, dst),
 		     0);
 	cr_expect_eq(t_sh("cd %s && diff -r --no-dereference -x lost+found ms "
 			  "md",
@@ -121,7 +121,8 @@ static void migrate_ok(const char *type, unsigned int bs)
 
 	make_source(d, type, bs);
 	cr_assert_eq(t_sh_out(&sum0, "md5sum <%s/src.img", d), 0);
-	st = tc_run(d, &out, &err, "--json migrate --verify src.img dst.img");
+	st = tc_run(d, &out, &err,
+		    "--json migrate --type ext4 --verify src.img dst.img");
 	cr_assert_eq(st, 0, "migrate: %s", err);
 	cr_assert_eq(tc_json(out, "d['files'] == 4 and d['hard_links'] == 2 "
 				  "and d['symlinks'] == 2 and "
@@ -143,7 +144,7 @@ static void migrate_ok(const char *type, unsigned int bs)
 			  "dst.img 2>/dev/null | grep -q blue",
 			  d),
 		     0, "the extended attribute");
-	kernel_compare(d);
+	kernel_compare(d, "dst.img");
 	free(out);
 	free(err);
 	free(sum0);
@@ -167,11 +168,57 @@ Test(migrate, ext3_to_ext4_direct)
 
 	make_source(d, "ext3", 4096);
 	cr_assert_eq(tc_run(d, NULL, &err,
-			    "--io=direct migrate --verify src.img dst.img"),
+			    "--io=direct migrate --type ext4 --verify src.img "
+			    "dst.img"),
 		     0, "%s", err);
-	kernel_compare(d);
+	kernel_compare(d, "dst.img");
 	free(err);
 	t_tmpdir_remove(d);
+}
+
+/*
+ * Into the native format (the default from ext4) and back out to ext4:
+ * our --verify and fsck on the native image, then the kernel compares the
+ * round trip's ext4 with the source.
+ */
+static void native_round_trip(const char *io)
+{
+	char *d = t_tmpdir(), *out = NULL, *err = NULL;
+
+	make_source(d, "ext4", 4096);
+	cr_assert_eq(tc_run(d, &out, &err, "%s --json migrate --verify src.img "
+					   "n.img",
+			    io),
+		     0, "%s", err);
+	cr_assert_eq(tc_json(out, "d['type'] == 'native' and d['files'] == 4 "
+				  "and d['hard_links'] == 2 and "
+				  "d['unwritten'] == 2 and d['verified'] and "
+				  "d['fsck_clean']"),
+		     0, "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(tc_run(d, NULL, NULL, "fsck n.img"), 0);
+	cr_assert_eq(tc_run(d, &out, &err, "%s --json migrate --verify n.img "
+					   "dst.img",
+			    io),
+		     0, "%s", err);
+	cr_assert_eq(tc_json(out, "d['type'] == 'ext4' and d['verified'] and "
+				  "d['fsck_clean']"),
+		     0, "%s", out);
+	free(out);
+	free(err);
+	kernel_compare(d, "dst.img");
+	t_tmpdir_remove(d);
+}
+
+Test(migrate, ext4_to_native_and_back)
+{
+	native_round_trip("");
+}
+
+Test(migrate, ext4_to_native_and_back_direct)
+{
+	native_round_trip("--io=direct");
 }
 
 /* A destination that already holds files is refused, untouched. */
@@ -222,7 +269,7 @@ Test(migrate, enospc_names_the_file_and_leaves_a_clean_image)
 			  d),
 		     0);
 	cr_assert_eq(tc_run(d, NULL, &err,
-			    "migrate --size 12m src.img dst.img"),
+			    "migrate --type ext4 --size 12m src.img dst.img"),
 		     1);
 	cr_assert(strstr(err, "dst.img:/d/f") &&
 			  strstr(err, "No space left on device"),
@@ -297,7 +344,7 @@ Test(migrate, damaged_sources)
 			 "awk 'NR %% 6 == 1 || /f_h_normal/'"
 			 "); do n=$((n + 1)); zcat $f >s.img 2>/dev/null || "
 			 "continue; a=$(md5sum <s.img); rm -f d.img; "
-			 "timeout 60 %s -q migrate s.img d.img >/dev/null "
+			 "timeout 60 %s -q migrate --type ext4 s.img d.img >/dev/null "
 			 "2>err; st=$?; [ $st -le 1 ] && ! grep -q "
 			 "-e Sanitizer -e 'runtime error' err || echo \"$f: "
 			 "status $st $(head -c 300 err)\"; [ \"$a\" = "
