@@ -301,7 +301,7 @@ corpus=$top/../shared/corpus/e2fsprogs-test-images
 [ -f small.img ] || { echo "B7 needs B3's small.img: run BENCH='B3 B7'"; exit 1; }
 [ -f huge.img ] || { [ -f "$corpus/f_h_normal.img.gz" ] &&
 	zcat "$corpus/f_h_normal.img.gz" >huge.img; } || true
-b7_migrate() { rm -f b7.img; "$iomapctl" migrate "$1" b7.img; }
+b7_migrate() { rm -f b7.img; "$iomapctl" migrate --type ext4 "$1" b7.img; }
 b7_peer() {
 	rm -rf b7.tree b7.img && mkdir b7.tree &&
 		debugfs -R "rdump / b7.tree" "$1" &&
