@@ -269,14 +269,58 @@ static int complete(struct fsa_native_file *f, loff_t pos, uint64_t size,
 	return ret ? ret : fsa_native_commit_if_full(f->nfs);
 }
 
+static int drop_blocks(struct fsa_native_file *f, uint64_t lblk, uint64_t end);
+
+/*
+ * A direct write that failed or stopped short.  Its iomap extents stay
+ * unwritten and read as zeros; but get_block (bh) maps each new block
+ * written at once, so those past EOF hold the refused bytes, and a later
+ * falloc or truncate up would show them: they go, as the kernel truncates
+ * a failed write.  Unwritten blocks there (KEEP_SIZE) stay.
+ */
+static int drop_written_past_eof(struct fsa_native_file *f)
+{
+	const unsigned int bits = f->vfs.blkbits;
+	uint64_t size = f->in.size > (uint64_t)f->vfs.size ? f->in.size :
+							      (uint64_t)f->vfs.size;
+	uint64_t lblk = (size + (1ULL << bits) - 1) >> bits;
+	uint64_t last = lblk + (1ULL << 40);
+	int ret = 0;
+
+	while (!ret && lblk < last) {
+		struct iomap m;
+		uint64_t end;
+
+		ret = fsa_native_map_block(f, lblk, last, &m);
+		if (ret)
+			break;
+		end = lblk + ((uint64_t)m.length >> bits);
+		if (m.type == IOMAP_MAPPED)
+			ret = drop_blocks(f, lblk, end);
+		else if (m.type == IOMAP_HOLE && end >= last)
+			break;
+		lblk = end;
+	}
+	return ret ? ret : save(f);
+}
+
 static int native_dio_end_io(struct iomap_inode *inode, loff_t pos,
 			     ssize_t size, int error, unsigned int dio_flags)
 {
-	/* A failed write leaves its extents unwritten: they read as zeros. */
-	if (error || size <= 0 || fsa_native_writable(NATIVE_I(inode)->nfs))
+	struct fsa_native_file *f = NATIVE_I(inode);
+	int ret;
+
+	if (fsa_native_writable(f->nfs))
 		return 0;
-	return complete(NATIVE_I(inode), pos, (uint64_t)size,
-			dio_flags & IOMAP_DIO_UNWRITTEN, true);
+	if (error || size <= 0)
+		ret = refresh(f);
+	else
+		ret = complete(f, pos, (uint64_t)size,
+			       dio_flags & IOMAP_DIO_UNWRITTEN, true);
+	/* Failed, or short: what it mapped past the new EOF goes. */
+	if (!ret)
+		ret = drop_written_past_eof(f);
+	return ret ? ret : fsa_native_commit_if_full(f->nfs);
 }
 
 static const struct iomap_dio_ops native_dio_ops = {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fsx.h"
+#include "iomapctl/native.h"
 
 int fsx_failf(struct fsx_fail *fail, enum fsx_stage stage, unsigned long op,
 	      const char *fmt, ...)
@@ -41,13 +42,47 @@ int fsx_sh(const char *fmt, ...)
 	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int fsx_fsck(const char *img, unsigned long op, struct fsx_fail *fail)
+struct native_report {
+	char first[512];
+	unsigned int n;
+};
+
+static void native_problem(void *priv, const char *msg)
+{
+	struct native_report *r = priv;
+
+	if (!r->n++)
+		snprintf(r->first, sizeof(r->first), "%s", msg);
+}
+
+/* Our own fsck of a native image: the first problem names the rest. */
+static int native_fsck(const char *img, unsigned long op,
+		       struct fsx_fail *fail)
+{
+	static const struct fsa_native_check_ops ops = { .problem =
+								 native_problem };
+	struct native_report r = { .n = 0 };
+	int ret = fsa_native_fsck(img, false, &ops, &r);
+
+	if (ret < 0)
+		return fsx_failf(fail, FSX_AT_FSCK, op, "fsck: %s",
+				 strerror(-ret));
+	if (ret)
+		return fsx_failf(fail, FSX_AT_FSCK, op, "fsck: %d problems: %s",
+				 ret, r.first);
+	return 0;
+}
+
+int fsx_fsck(const struct fsx_cfg *cfg, const char *img, unsigned long op,
+	     struct fsx_fail *fail)
 {
 	char cmd[PATH_MAX + 32], out[768];
 	size_t n = 0;
 	FILE *p;
 	int st;
 
+	if (fsx_native(cfg))
+		return native_fsck(img, op, fail);
 	snprintf(cmd, sizeof(cmd), "e2fsck -fn '%s' 2>&1", img);
 	p = popen(cmd, "r");
 	if (!p)

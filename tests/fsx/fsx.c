@@ -44,7 +44,8 @@ static void usage(FILE *out)
 	      "kernel); the bytes must match after every\nread and at the "
 	      "end, where e2fsck -fn must pass and a read-only loop mount\n"
 	      "must show the same size, bytes and data/hole layout.\n\n"
-	      "  --fs ext2|ext3|ext4   filesystem (ext4)\n"
+	      "  --fs ext2|ext3|ext4|native  filesystem (ext4); native: our fsck,\n"
+	      "                        no kernel oracle\n"
 	      "  --block-size N        1024 or 4096 (4096)\n"
 	      "  --io PATH             as iomapctl --io (buffered)\n"
 	      "  --mapper SPEC         as iomapctl --mapper (iomap)\n"
@@ -135,10 +136,14 @@ static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 			return 2;
 		}
 	}
-	/* mke2fs takes any -t (with its defaults): only the ext types here. */
+	/* mke2fs takes any -t (with its defaults): only the ext types here,
+	 * and native, which the kernel cannot mount. */
 	if (!ret && strcmp(cfg->fstype, "ext2") &&
-	    strcmp(cfg->fstype, "ext3") && strcmp(cfg->fstype, "ext4"))
+	    strcmp(cfg->fstype, "ext3") && strcmp(cfg->fstype, "ext4") &&
+	    strcmp(cfg->fstype, "native"))
 		optind = -1;
+	if (fsx_native(cfg))
+		cfg->kernel = false;
 	if (!ret && (optind != argc || (cfg->bs != 1024 && cfg->bs != 4096) ||
 		     !cfg->max_len || !cfg->max_size)) {
 		usage(stderr);
@@ -187,9 +192,9 @@ static void summary(const struct fsx_cfg *cfg, const struct fsx_fail *res,
 	for (int k = 0; k < FSX_NKINDS; k++)
 		printf("%s%s %lu", k ? ", " : "", fsx_kind_names[k],
 		       res->nr_kind[k]);
-	printf("; refused: %lu ENOSPC, %lu EOPNOTSUPP); e2fsck -fn clean; "
-	       "%s\n",
+	printf("; refused: %lu ENOSPC, %lu EOPNOTSUPP); %s clean; %s\n",
 	       res->nr_enospc, res->nr_unsupported,
+	       fsx_native(cfg) ? "fsck" : "e2fsck -fn",
 	       !cfg->kernel ? "kernel check off" :
 	       res->kernel_skipped ?
 			      "kernel check skipped: loop mount refused" :

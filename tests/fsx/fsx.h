@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 enum fsx_kind {
 	FSX_READ,
@@ -38,7 +39,7 @@ struct fsx_op {
 
 /* What the command line chose; fixed for every replay of a run. */
 struct fsx_cfg {
-	const char *fstype; /* ext2, ext3, ext4 */
+	const char *fstype; /* ext2, ext3, ext4, native */
 	unsigned int bs; /* block size */
 	const char *io; /* --io value, through imc_set_global */
 	const char *mapper; /* --mapper value, the same way */
@@ -121,7 +122,8 @@ struct fsx_layout {
 int fsx_layout_add(struct fsx_layout *l, uint64_t start, uint64_t end);
 
 /* check.c: the final oracles on the closed image @img (host model @host). */
-int fsx_fsck(const char *img, unsigned long op, struct fsx_fail *fail);
+int fsx_fsck(const struct fsx_cfg *cfg, const char *img, unsigned long op,
+	     struct fsx_fail *fail);
 /* system() of a formatted command: its exit status, or -1. */
 int fsx_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
@@ -143,5 +145,11 @@ void fsx_shrink_and_print(const struct fsx_cfg *cfg, struct fsx_list *list,
 /* Prints @op as one line of an iomapctl script on @out. */
 void fsx_print_op(const struct fsx_cfg *cfg, const struct fsx_op *op,
 		  FILE *out);
+
+/* The native format (iomapfs): made and checked by iomapctl itself. */
+static inline bool fsx_native(const struct fsx_cfg *cfg)
+{
+	return !strcmp(cfg->fstype, "native");
+}
 
 #endif /* IOMAPCTL_TESTS_FSX_H */

@@ -121,6 +121,14 @@ static void print_setup(const struct fsx_cfg *cfg, FILE *out)
 			"  head -c %llu /dev/zero | tr '\\0' '\\252' "
 			">r/filler\n",
 			(unsigned long long)cfg->filler);
+	if (fsx_native(cfg)) {
+		fprintf(out, "  iomapctl mkfs --block-size %u --size %lluk img "
+			     "&& iomapctl cp r/f img:/f\n",
+			cfg->bs, (unsigned long long)(cfg->image_size >> 10));
+		if (cfg->filler)
+			fprintf(out, "  iomapctl cp r/filler img:/filler\n");
+		return;
+	}
 	fprintf(out, "  mke2fs -q -F -t %s -b %u -d r img %lluk\n", cfg->fstype,
 		cfg->bs, (unsigned long long)(cfg->image_size >> 10));
 }
@@ -153,5 +161,6 @@ void fsx_shrink_and_print(const struct fsx_cfg *cfg, struct fsx_list *list,
 	print_setup(cfg, stderr);
 	for (unsigned long i = 0; i < list->n; i++)
 		fsx_print_op(cfg, &list->ops[i], stderr);
-	fprintf(stderr, "  e2fsck -fn img\n");
+	fprintf(stderr, "  %s img\n",
+		fsx_native(cfg) ? "iomapctl fsck" : "e2fsck -fn");
 }

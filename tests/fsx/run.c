@@ -10,6 +10,7 @@
 
 #include "fsx.h"
 #include "iomapctl/imc.h"
+#include "iomapctl/native.h"
 
 #define FSX_CHUNK (1U << 20)
 
@@ -519,7 +520,7 @@ static int run_final(struct fsx_run *r, unsigned int flags)
 	if (!ret)
 		ret = run_close(r);
 	if (!ret && (flags & FSX_RUN_FSCK))
-		ret = fsx_fsck(r->img, r->opno, r->fail);
+		ret = fsx_fsck(r->cfg, r->img, r->opno, r->fail);
 	if (!ret && (flags & FSX_RUN_KERNEL)) {
 		ret = fsx_kernel_check(r->cfg, r->img, r->host, &ours, r->opno,
 				       r->fail);
@@ -619,12 +620,18 @@ int fsx_run(const struct fsx_cfg *cfg, struct fsx_list *list, uint64_t *rng,
 	return ret ? 1 : 0;
 }
 
-/* Free blocks of @img, from dumpe2fs; 0 when unknown. */
+/* Free blocks of @img, from its adapter (dumpe2fs reads only ext); 0
+ * when unknown. */
 static uint64_t free_blocks(const char *img)
 {
 	char cmd[PATH_MAX + 64];
 	unsigned long long n = 0;
+	struct fsa_info info;
+	int err;
 	FILE *p;
+
+	if (fsa_probe(img, &info, &err) && !strcmp(info.type, "iomapfs"))
+		return info.free_blocks;
 
 	snprintf(cmd, sizeof(cmd), "dumpe2fs -h '%s' 2>/dev/null", img);
 	p = popen(cmd, "r");
@@ -637,10 +644,44 @@ static uint64_t free_blocks(const char *img)
 	return n;
 }
 
+/* `iomapctl mkfs` and `cp` of the tree's files, in this process. */
+static int mkfs_native_tree(const struct fsx_cfg *cfg, bool quiet)
+{
+	char img[PATH_MAX + 16], dst[PATH_MAX + 32], src[PATH_MAX + 16];
+	struct fsa_native_mkfs_opts o = { .size = cfg->image_size,
+					  .block_size = cfg->bs };
+	static const char *const files[] = { "f", "filler" };
+	int ret;
+
+	snprintf(img, sizeof(img), "%s/pristine", cfg->dir);
+	unlink(img);
+	ret = fsa_native_mkfs(img, &o);
+	for (size_t i = 0; !ret && i < 2; i++) {
+		char *argv[] = { "iomapctl", "-q", "cp", src, dst };
+		struct imc_ctx ctx;
+
+		if (i && !cfg->filler)
+			break;
+		snprintf(src, sizeof(src), "%s/r/%s", cfg->dir, files[i]);
+		snprintf(dst, sizeof(dst), "%s:/%s", img, files[i]);
+		imc_ctx_init(&ctx);
+		if (quiet)
+			ctx.err = fopen("/dev/null", "w");
+		ret = imc_run(&ctx, 5, argv, true);
+		if (quiet && ctx.err)
+			fclose(ctx.err);
+		ctx.err = stderr;
+		imc_ctx_fini(&ctx);
+	}
+	return ret;
+}
+
 /* mke2fs -d of the tree @cfg->dir/r; @quiet hides why it failed (the
  * filler's retries expect to). */
 static int mkfs_tree(const struct fsx_cfg *cfg, bool quiet)
 {
+	if (fsx_native(cfg))
+		return mkfs_native_tree(cfg, quiet);
 	return fsx_sh("cd '%s' && rm -f pristine && mke2fs -q -F -t %s -b %u "
 		      "-d r pristine %lluk >/dev/null%s",
 		      cfg->dir, cfg->fstype, cfg->bs,
