@@ -17,5 +17,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # The image fuzz target under libFuzzer (clang), a fixed number of runs.
 fuzz=${FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang cmake -S . -B "$fuzz" -DCMAKE_BUILD_TYPE=Debug -DIOMAPCTL_FUZZ=ON
-cmake --build "$fuzz" -j"$(nproc)" --target iomapctl-fuzz
+cmake --build "$fuzz" -j"$(nproc)" --target iomapctl-fuzz iomapctl
 (cd "$fuzz" && ctest --output-on-failure -R '^fuzz_(corpus|smoke)$')

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Seed corpus of the image fuzzer: small real images, made by mke2fs -d
 # from a tree with a regular file, a sparse one, a symlink, xattrs and a
-# directory big enough for an htree index.  Usage: mkcorpus.sh OUTDIR
+# directory big enough for an htree index; and, given the iomapctl
+# binary, a native (iomapfs) image holding the same tree.
+# Usage: mkcorpus.sh OUTDIR [IOMAPCTL]
 set -euo pipefail
 out=$1
+iomapctl=${2:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/iomapctl-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out" "$work/src/dir" "$work/src/htree"
@@ -33,3 +36,11 @@ mk ext3.img ext3 4m -J size=1
 mk ext4.img ext4 512k -O ^has_journal
 mk ext4-inline.img ext4 512k -O ^has_journal,inline_data -I 256
 mk ext2-4k.img ext2 512k -b 4096
+if [ -n "$iomapctl" ]; then
+	rm -f "$out/native.img"
+	"$iomapctl" -q mkfs --size 384k --block-size 1024 "$out/native.img"
+	"$iomapctl" -q cp -r "$work/src/dir" "$work/src/htree" \
+		"$work/src/file" "$work/src/tiny" "$work/src/sparse" \
+		"$out/native.img:/"
+	"$iomapctl" -q fsck "$out/native.img" >/dev/null
+fi
