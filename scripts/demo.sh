@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install dependencies, build, make a small ext4 demo image and run the main
-# job on it: probe, fiemap, map, seek and a sparse copy out.
+# job on it: probe, fiemap, map, seek, a sparse copy out, and migrate into
+# the native format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,3 +52,6 @@ if [ -f "$work/sparse.out" ]; then
 	echo "allocated: source $(du -k "$tree/sparse" | cut -f1) KiB," \
 		"copy $(du -k "$work/sparse.out" | cut -f1) KiB"
 fi
+# The whole filesystem into a new native (iomapfs) image, checked.
+step migrate --verify "$img" "$work/demo.native"
+step ls -l "$work/demo.native:/"
