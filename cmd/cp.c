@@ -184,8 +184,13 @@ static int image_lstat_ino(struct cp *cp, uint64_t ino, struct fsa_stat *st,
 			   char *target, size_t size)
 {
 	struct fsa_fs *fs = cp->sctx->fs;
-	int ret = fs->ops->stat(fs, ino, st);
+	const struct fsa_stat *pre = cp_group_stat(cp, ino);
+	int ret = 0;
 
+	if (pre)
+		*st = *pre;
+	else
+		ret = fs->ops->stat(fs, ino, st);
 	if (!ret && S_ISLNK(st->mode))
 		ret = fs->ops->readlink ?
 			      fs->ops->readlink(fs, ino, target, size) :

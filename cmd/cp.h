@@ -42,12 +42,14 @@ struct cp_ent {
 /**
  * struct cp_pre - a file of a group, open and read ahead of its copy.
  * @ino:	its inode number in the source image.
+ * @st:		its stat, read once for the whole copy.
  * @s:		the open source, handed to cp_file (@taken) or closed.
  * @data:	its bytes [0, size) (holes read as zeros), in the group's
  *		buffer; @req says whether the read succeeded.
  */
 struct cp_pre {
 	uint64_t ino;
+	struct fsa_stat st;
 	struct imc_file s;
 	char *data;
 	bool taken;
@@ -193,6 +195,8 @@ int cp_open_src(struct cp *cp, const char *src, struct imc_file *s);
 bool cp_group_wanted(const struct cp *cp, const struct cp_dst *dst);
 size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 		     size_t i, size_t *ahead);
+/* The stat of @ino when the current group read it, else NULL. */
+const struct fsa_stat *cp_group_stat(const struct cp *cp, uint64_t ino);
 /* Hands @ino's open source to cp_file, and its bytes in @cp->ready. */
 bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s);
 /* Releases both groups (waiting for reads in flight) and their memory. */

@@ -792,7 +792,13 @@ int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst)
 
 	if (cp_open_src(cp, src, &s))
 		return IMC_EXIT_FAIL;
-	ret = imc_file_stat(&s, &st);
+	/* An image entry of a tree was stat'ed by inode just before. */
+	if (cp->src_ino && cp->src_st) {
+		st = *cp->src_st;
+		ret = 0;
+	} else {
+		ret = imc_file_stat(&s, &st);
+	}
 	if (!ret && !S_ISREG(st.mode))
 		ret = S_ISDIR(st.mode) ? -EISDIR : -EINVAL;
 	if (!ret && cp_file_queued(cp, src, dst, &s, &st)) {

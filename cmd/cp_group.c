@@ -67,21 +67,21 @@ static enum cp_fit cp_group_add(struct cp *cp, struct cp_group *g,
 {
 	struct fsa_fs *fs = cp->sctx->fs;
 	struct cp_pre *p = &g->f[g->n];
-	struct fsa_stat st;
+	const struct fsa_stat *st = &p->st;
 	size_t len;
 
-	if (cp_check_name(e->name) || fs->ops->stat(fs, e->ino, &st))
+	if (cp_check_name(e->name) || fs->ops->stat(fs, e->ino, &p->st))
 		return CP_FIT_SKIPPED;
-	if (S_ISDIR(st.mode))
+	if (S_ISDIR(st->mode))
 		return CP_FIT_DIR;
-	if (!S_ISREG(st.mode) || st.size <= 0 || st.size > CP_GROUP_SMALL)
+	if (!S_ISREG(st->mode) || st->size <= 0 || st->size > CP_GROUP_SMALL)
 		return CP_FIT_SKIPPED;
-	len = ((size_t)st.size + CP_GROUP_ALIGN - 1) & ~(size_t)(CP_GROUP_ALIGN - 1);
+	len = ((size_t)st->size + CP_GROUP_ALIGN - 1) & ~(size_t)(CP_GROUP_ALIGN - 1);
 	if (*used + len > CP_GROUP_BYTES)
 		return CP_FIT_FULL;
-	if (imc_file_attach_ino(cp->sctx, e->name, e->ino, &p->s))
+	if (imc_file_attach_stat(cp->sctx, e->name, e->ino, st, &p->s))
 		return CP_FIT_SKIPPED;
-	if (imc_file_io(&p->s) || p->s.size != st.size) {
+	if (imc_file_io(&p->s)) {
 		imc_file_close(&p->s);
 		return CP_FIT_SKIPPED;
 	}
@@ -169,6 +169,16 @@ size_t cp_group_next(struct cp *cp, const struct cp_ent *v, size_t n,
 	iomap_read_batch_wait(cur->batch);
 	cur->batch = NULL;
 	return end;
+}
+
+const struct fsa_stat *cp_group_stat(const struct cp *cp, uint64_t ino)
+{
+	const struct cp_group *g = cp->group[cp->cur];
+
+	for (unsigned int k = 0; g && k < g->n; k++)
+		if (!g->f[k].taken && g->f[k].ino == ino)
+			return &g->f[k].st;
+	return NULL;
 }
 
 bool cp_group_take(struct cp *cp, uint64_t ino, struct imc_file *s)

@@ -6,8 +6,9 @@
  * time that one thread spends in sequence: creating 47,616 names alone
  * took as long as debugfs rdump's whole copy.  The workers do only host
  * system calls on memory the main thread no longer touches; the engine
- * and the image stay on the main thread.  Failures come back to the main
- * thread, which reports them at the next drain.
+ * and the image stay on the main thread, which writes files too while it
+ * waits for a group's.  Failures come back to the main thread, which
+ * reports them at the next drain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,6 +171,18 @@ static void cp_writer_done(struct cp_writer *w, struct cp_job *done)
 		pthread_cond_broadcast(&w->idle);
 }
 
+/* Runs a chunk of the queue; called and returns with the lock held. */
+static void cp_writer_work(struct cp_writer *w)
+{
+	struct cp_job *chunk = cp_writer_pop(w);
+
+	pthread_mutex_unlock(&w->lock);
+	for (struct cp_job *j = chunk; j; j = j->next)
+		cp_job_run(j);
+	pthread_mutex_lock(&w->lock);
+	cp_writer_done(w, chunk);
+}
+
 static void *cp_writer_main(void *arg)
 {
 	struct cp_writer *w = arg;
@@ -179,20 +192,12 @@ static void *cp_writer_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct cp_job *chunk;
-
-		if (!w->head) {
-			if (w->stop)
-				break;
+		if (w->head)
+			cp_writer_work(w);
+		else if (w->stop)
+			break;
+		else
 			pthread_cond_wait(&w->work, &w->lock);
-			continue;
-		}
-		chunk = cp_writer_pop(w);
-		pthread_mutex_unlock(&w->lock);
-		for (struct cp_job *j = chunk; j; j = j->next)
-			cp_job_run(j);
-		pthread_mutex_lock(&w->lock);
-		cp_writer_done(w, chunk);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -277,8 +282,14 @@ void cp_writer_drain(struct cp *cp, const struct cp_group *g)
 	cp_writer_flush(w);
 	pthread_mutex_lock(&w->lock);
 	w->draining = true;
-	while (g ? g->pending : w->pending)
-		pthread_cond_wait(&w->idle, &w->lock);
+	/* Waiting, the main thread writes files too: on two cores a
+	 * sleeping walk left one idle while the writers caught up. */
+	while (g ? g->pending : w->pending) {
+		if (w->head)
+			cp_writer_work(w);
+		else
+			pthread_cond_wait(&w->idle, &w->lock);
+	}
 	w->draining = false;
 	failed = w->failed;
 	w->failed = NULL;

@@ -140,6 +140,13 @@ static int create_image_file(struct fsa_fs *fs, const char *path,
 }
 
 /* @f->ino of the open image: its attributes and engine inode. */
+static void attach_stat(struct imc_file *f, const struct fsa_stat *st)
+{
+	f->size = st->size;
+	f->mode = st->mode;
+	f->blksize = 1U << f->fs->blkbits;
+}
+
 static int attach_inode(struct imc_file *f)
 {
 	struct fsa_stat st;
@@ -147,12 +154,9 @@ static int attach_inode(struct imc_file *f)
 
 	if (!ret)
 		ret = f->fs->ops->iget(f->fs, f->ino, &f->inode);
-	if (ret)
-		return ret;
-	f->size = st.size;
-	f->mode = st.mode;
-	f->blksize = 1U << f->fs->blkbits;
-	return 0;
+	if (!ret)
+		attach_stat(f, &st);
+	return ret;
 }
 
 static int open_image(struct imc_ctx *ctx, const struct imc_spec *sp,
@@ -188,6 +192,20 @@ int imc_file_attach_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
 	f->fs = ctx->fs;
 	f->ino = ino;
 	return attach_inode(f);
+}
+
+int imc_file_attach_stat(struct imc_ctx *ctx, const char *name, uint64_t ino,
+			 const struct fsa_stat *st, struct imc_file *f)
+{
+	int ret;
+
+	imc_file_init(ctx, name, f);
+	f->fs = ctx->fs;
+	f->ino = ino;
+	ret = f->fs->ops->iget(f->fs, ino, &f->inode);
+	if (!ret)
+		attach_stat(f, st);
+	return ret;
 }
 
 int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,

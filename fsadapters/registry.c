@@ -28,14 +28,19 @@ const struct fsa_ops *fsa_probe(const char *path, struct fsa_info *info,
 	return NULL;
 }
 
+/*
+ * Each adapter opens the image itself, saying -ENODATA when it is not its
+ * own: probing first opened every image twice (libblkid and libext2fs
+ * read it twice), a cost every command paid.
+ */
 int fsa_open(const char *path, unsigned int flags, struct iomap_stats *stats,
 	     struct fsa_fs **fsp)
 {
-	struct fsa_info info;
-	int err;
-	const struct fsa_ops *ops = fsa_probe(path, &info, &err);
+	for (size_t i = 0; fsa_adapters[i]; i++) {
+		int ret = fsa_adapters[i]->open(path, flags, stats, fsp);
 
-	if (!ops)
-		return err;
-	return ops->open(path, flags, stats, fsp);
+		if (ret != -ENODATA)
+			return ret;
+	}
+	return -ENODATA;
 }

@@ -109,7 +109,8 @@ struct fsa_faults {
  * @probe:	Required.  0 if the image at @path is this adapter's (filling
  *		@info), -ENODATA if not, another negative errno on error.
  * @open:	Required.  Open the image; @flags are FSA_OPEN_*.  Statistics
- *		of every inode of this filesystem go to @stats.
+ *		of every inode of this filesystem go to @stats.  -ENODATA,
+ *		as @probe, when the image is not this adapter's.
  * @close:	Required.  Flush (when read-write) and free everything.
  * @info:	Required.  Fill @info for the open filesystem.
  * @lookup:	Required.  Resolve an absolute in-image @path to an inode

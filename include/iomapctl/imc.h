@@ -229,6 +229,9 @@ int imc_file_open_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
 /* The same, silent: 0 or a negative errno. */
 int imc_file_attach_ino(struct imc_ctx *ctx, const char *name, uint64_t ino,
 			struct imc_file *f);
+/* The same for an inode whose stat @st the caller has just read. */
+int imc_file_attach_stat(struct imc_ctx *ctx, const char *name, uint64_t ino,
+			 const struct fsa_stat *st, struct imc_file *f);
 /* Releases @f; for a written image file the first writeback error. */
 int imc_file_close(struct imc_file *f);
 /*
