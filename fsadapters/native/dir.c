@@ -175,9 +175,7 @@ int fsa_native_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 		return -ENOENT;
 	if (len >= 4096)
 		return -ENAMETOOLONG;
-	ret = new_inode(nfs, dir, name, S_IFLNK | 0777, ino);
-	if (ret)
-		return ret;
+	/* The target first: what fails here leaves no half-made link. */
 	n = fsa_native_alloc(nfs, nfs->alloc_hint, nblk, &start);
 	if (n >= 0 && (uint64_t)n < nblk) {
 		fsa_native_free(nfs, start, (uint64_t)n);
@@ -189,7 +187,12 @@ int fsa_native_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (!ret)
 		ret = fsa_native_pwrite(nfs, target, len, start * bs);
 	if (!ret)
-		ret = fsa_native_ext_add(nfs, *ino, 0, start, nblk, 0);
+		ret = new_inode(nfs, dir, name, S_IFLNK | 0777, ino);
+	if (ret) {
+		fsa_native_free(nfs, start, nblk);
+		return ret;
+	}
+	ret = fsa_native_ext_add(nfs, *ino, 0, start, nblk, 0);
 	if (!ret)
 		ret = fsa_native_iread(nfs, *ino, &in);
 	if (ret)

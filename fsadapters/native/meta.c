@@ -23,10 +23,43 @@ void fsa_native_report(struct fsa_native_fs *nfs, uint64_t blkno,
 	fputc('\n', stderr);
 }
 
+void fsa_native_set_faults(struct fsa_fs *fs, struct fsa_faults *faults)
+{
+	NATIVE_FS(fs)->faults = faults;
+}
+
+/* The test's fault for this I/O, when it is the one armed; else 0. */
+static int fault(struct fsa_native_fs *nfs)
+{
+	struct fsa_faults *f = nfs->faults;
+
+	if (!f || ++f->nr_io != f->fail_at)
+		return 0;
+	f->nr_failed++;
+	return f->error ? f->error : -EIO;
+}
+
+/*
+ * A read, write or flush of the image failed with @err.  Read-write, the
+ * session stops committing (as XFS shuts down): the operation that met
+ * it may have changed metadata in memory half-way, and the image keeps
+ * its last commit, which is consistent, instead.
+ */
+static int io_failed(struct fsa_native_fs *nfs, int err)
+{
+	if (nfs->base.rdwr && !nfs->err)
+		nfs->err = err;
+	return err;
+}
+
 int fsa_native_pread(struct fsa_native_fs *nfs, void *buf, size_t len,
 		     uint64_t off)
 {
 	size_t done = 0;
+	int ret = fault(nfs);
+
+	if (ret)
+		return io_failed(nfs, ret);
 
 	while (done < len) {
 		ssize_t n = pread(nfs->fd, (uint8_t *)buf + done, len - done,
@@ -35,12 +68,12 @@ int fsa_native_pread(struct fsa_native_fs *nfs, void *buf, size_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return io_failed(nfs, -errno);
 		if (n == 0) {
 			fsa_native_report(nfs, off / nfs->block_size,
 					  "past the end of the image "
 					  "(truncated?)");
-			return -EFSCORRUPTED;
+			return io_failed(nfs, -EFSCORRUPTED);
 		}
 		done += (size_t)n;
 	}
@@ -51,6 +84,10 @@ int fsa_native_pwrite(struct fsa_native_fs *nfs, const void *buf, size_t len,
 		      uint64_t off)
 {
 	size_t done = 0;
+	int ret = fault(nfs);
+
+	if (ret)
+		return io_failed(nfs, ret);
 
 	while (done < len) {
 		ssize_t n = pwrite(nfs->fd, (const uint8_t *)buf + done,
@@ -59,7 +96,7 @@ int fsa_native_pwrite(struct fsa_native_fs *nfs, const void *buf, size_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+			return io_failed(nfs, n < 0 ? -errno : -EIO);
 		done += (size_t)n;
 	}
 	return 0;
@@ -390,7 +427,11 @@ static void sb_image(struct fsa_native_fs *nfs, uint8_t *block, uint64_t gen)
 
 static int flush(struct fsa_native_fs *nfs)
 {
-	return fdatasync(nfs->fd) < 0 ? -errno : 0;
+	int ret = fault(nfs);
+
+	if (!ret && fdatasync(nfs->fd) < 0)
+		ret = -errno;
+	return ret ? io_failed(nfs, ret) : 0;
 }
 
 /*
@@ -443,14 +484,26 @@ static int journal_write(struct fsa_native_fs *nfs, uint8_t *const *blocks,
 	return ret;
 }
 
+/*
+ * Writes the committed blocks in place, the superblock (@blocks[0]) last
+ * and alone after a flush: its generation says the transaction is in
+ * place, so until it is durable, recovery still finds the transaction
+ * newer than the superblock and replays it.  Written first, a failure or
+ * a crash part way left the new generation over old tree blocks, and the
+ * journal was then ignored as old.
+ */
 static int checkpoint(struct fsa_native_fs *nfs, uint8_t *const *blocks,
 		      const uint64_t *targets, size_t n)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < n && !ret; i++)
+	for (size_t i = 1; i < n && !ret; i++)
 		ret = fsa_native_pwrite(nfs, blocks[i], nfs->block_size,
 					targets[i] * nfs->block_size);
+	if (!ret)
+		ret = flush(nfs);
+	if (!ret)
+		ret = fsa_native_pwrite(nfs, blocks[0], nfs->block_size, 0);
 	return ret ? ret : flush(nfs);
 }
 
@@ -657,13 +710,15 @@ int fsa_native_recover(struct fsa_native_fs *nfs)
 	if (ret)
 		goto out;
 	if (nfs->base.rdwr) {
-		for (size_t i = 0; i < tx.n && !ret; i++)
-			ret = fsa_native_pwrite(
-				nfs, tx.images + i * nfs->block_size,
-				nfs->block_size,
-				tx.targets[i] * nfs->block_size);
-		if (!ret)
-			ret = flush(nfs);
+		uint8_t **blocks = malloc(tx.n * sizeof(*blocks));
+
+		ret = -ENOMEM;
+		if (blocks) {
+			for (size_t i = 0; i < tx.n; i++)
+				blocks[i] = tx.images + i * nfs->block_size;
+			ret = checkpoint(nfs, blocks, tx.targets, tx.n);
+		}
+		free(blocks);
 	} else {
 		ret = journal_overlay(nfs, &tx);
 	}

@@ -161,6 +161,7 @@ const struct fsa_ops fsa_native_ops = {
 	.rmdir = fsa_native_rmdir,
 	.rename = fsa_native_rename,
 	.link = fsa_native_link,
+	.set_faults = fsa_native_set_faults,
 	.getxattr = fsa_native_getxattr,
 	.removexattr = fsa_native_removexattr,
 };

@@ -72,6 +72,7 @@ struct fsa_native_fs {
 	uint64_t alloc_hint; /* where the last data allocation ended */
 	int err;
 	struct iomap_stats own_stats;
+	struct fsa_faults *faults; /* a test's, armed per open (or NULL) */
 };
 
 static inline struct fsa_native_fs *NATIVE_FS(struct fsa_fs *fs)
@@ -80,6 +81,10 @@ static inline struct fsa_native_fs *NATIVE_FS(struct fsa_fs *fs)
 }
 
 /* meta.c: verified metadata blocks, the journal commit and recovery. */
+
+/* fsa_ops.set_faults: arms @faults on every read, write and flush of the
+ * image the adapter does itself. */
+void fsa_native_set_faults(struct fsa_fs *fs, struct fsa_faults *faults);
 
 /* crc32c of a metadata block of @len bytes, its crc field taken as 0. */
 uint32_t fsa_native_block_crc(const uint8_t *data, size_t len);

@@ -4,12 +4,14 @@
  * cp into an image) run in process with the fault-injecting
  * backend on its data path, failing its Nth request for every N up to the
  * command's total with EIO or ENOSPC, or cutting the Nth short: the
- * command ends with success or one clear error, the image passes
- * e2fsck -fn, /f changes only inside the command's range (to its old or
- * its new bytes) and /g not at all.  The same commands, punch and cp -r
- * then have the adapter's own (metadata) reads and writes of the image
- * fail, the Nth for every N (fsa_ops.set_faults).  ASan finds leaks at
- * exit.
+ * command ends with success or one clear error, the image passes its
+ * fsck, /f changes only inside the command's range (to its old or its new
+ * bytes) and /g not at all.  The same commands, punch and cp -r then have
+ * the adapter's own (metadata) reads, writes and flushes of the image
+ * fail, the Nth for every N (fsa_ops.set_faults).  Both formats: ext4,
+ * which e2fsck -fy may have to repair after a metadata failure (libext2fs
+ * has no journal), and native, whose journal must leave our fsck nothing
+ * to repair whatever failed.  ASan finds leaks at exit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -240,27 +242,56 @@ static long long read_back(const char *path, uint8_t *out, size_t max)
 }
 
 /*
- * e2fsck -fn must call the image clean; when @may_repair, an image it does
- * not is repaired with -fy (which must leave it clean): true then.
+ * An image format the commands run on: how the image every run starts
+ * from is made (/f and /g in 8 MiB), and its fsck.
  */
-static bool fsck(bool may_repair, const char *what)
+struct fault_fmt {
+	const char *name;
+	const char *mkfs; /* shell, in the test's directory: r/ -> pristine */
+	const char *check; /* shell: exit 0 when img is clean */
+	const char *repair; /* shell: repairs img; NULL: never needed */
+};
+
+static const struct fault_fmt ext4 = {
+	"ext4",
+	"mke2fs -q -F -t ext4 -b 4096 -d r pristine 8M >/dev/null",
+	"e2fsck -fn img 2>&1",
+	"e2fsck -fy img 2>&1",
+};
+
+/* Journaled: a failure at any point must leave it clean as it is. */
+static const struct fault_fmt native = {
+	"native",
+	IOMAPCTL_BINARY " mkfs --size 8M pristine >/dev/null && "
+	IOMAPCTL_BINARY " cp r/f r/g pristine:/",
+	IOMAPCTL_BINARY " fsck img 2>&1",
+	NULL,
+};
+
+/*
+ * The format's fsck must call the image clean; when @may_repair and the
+ * format has a repair, an image it does not is repaired (which must leave
+ * it clean): true then.
+ */
+static bool fsck(const struct fault_fmt *fmt, bool may_repair,
+		 const char *what)
 {
 	char *out;
-	int st = t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir);
+	int st = t_sh_out(&out, "cd %s && %s", dir, fmt->check);
 
-	if (st && may_repair) {
+	if (st && may_repair && fmt->repair) {
 		free(out);
-		st = t_sh_out(&out, "e2fsck -fy %s/img 2>&1", dir);
-		cr_assert(st == 0 || st == 1, "%s: e2fsck -fy exit %d:\n%s",
-			  what, st, out);
+		st = t_sh_out(&out, "cd %s && %s", dir, fmt->repair);
+		cr_assert(st == 0 || st == 1, "%s: %s exit %d:\n%s", what,
+			  fmt->repair, st, out);
 		free(out);
-		st = t_sh_out(&out, "e2fsck -fn %s/img 2>&1", dir);
-		cr_assert_eq(st, 0, "%s: not clean after e2fsck -fy:\n%s", what,
-			     out);
+		st = t_sh_out(&out, "cd %s && %s", dir, fmt->check);
+		cr_assert_eq(st, 0, "%s: not clean after %s:\n%s", what,
+			     fmt->repair, out);
 		free(out);
 		return true;
 	}
-	cr_assert_eq(st, 0, "%s: e2fsck -fn:\n%s", what, out);
+	cr_assert_eq(st, 0, "%s: %s:\n%s", what, fmt->check, out);
 	free(out);
 	return false;
 }
@@ -270,11 +301,12 @@ static bool fsck(bool may_repair, const char *what)
  * range holds its old value or the op's; after success, exactly the op's.
  * Returns true when e2fsck had to repair the image (only @may_repair).
  */
-static bool check_image(const struct fault_case *c, bool ok, bool may_repair,
+static bool check_image(const struct fault_fmt *fmt,
+			const struct fault_case *c, bool ok, bool may_repair,
 			const char *what)
 {
 	long long size;
-	bool repaired = fsck(may_repair, what);
+	bool repaired = fsck(fmt, may_repair, what);
 
 	cr_assert_eq(read_back("/g", buf, MAXB), G_SIZE, "%s: /g size", what);
 	cr_assert_arr_eq(buf, gbytes, G_SIZE, "%s: /g changed", what);
@@ -316,13 +348,11 @@ static void check_status(int ret, const char *err, const struct fault_case *c,
 	free(closing);
 }
 
-/* The image every run starts from: /f and /g in 8 MiB of ext4. */
-static void make_pristine(void)
+/* The image every run starts from: /f and /g in 8 MiB of @fmt. */
+static void make_pristine(const struct fault_fmt *fmt)
 {
-	cr_assert_eq(t_sh("cd %s && rm -f pristine && mke2fs -q -F -t ext4 "
-			  "-b 4096 -d r pristine 8M >/dev/null",
-			  dir),
-		     0);
+	cr_assert_eq(t_sh("cd %s && rm -f pristine && %s", dir, fmt->mkfs), 0,
+		     "making the %s image", fmt->name);
 }
 
 /* Fault modes: fail with one of two errors, or one short transfer. */
@@ -331,7 +361,8 @@ static const struct {
 	int error; /* 0: short */
 } modes[] = { { "EIO", -EIO }, { "ENOSPC", -ENOSPC }, { "short", 0 } };
 
-static void run_all_faults(unsigned int ci, const char *io, bool small)
+static void run_all_faults(const struct fault_fmt *fmt, unsigned int ci,
+			   const char *io, bool small)
 {
 	const struct fault_case *c = &cases[ci];
 	struct faultdev fd = { 0 };
@@ -339,11 +370,11 @@ static void run_all_faults(unsigned int ci, const char *io, bool small)
 	char *err, what[160];
 	int ret;
 
-	make_pristine();
+	make_pristine(fmt);
 	ret = run_case(c, io, small, &fd, NULL, &err);
 	cr_assert_eq(ret, 0, "%s without faults: %s", c->argv[0], err);
 	free(err);
-	check_image(c, true, false, "without faults");
+	check_image(fmt, c, true, false, "without faults");
 	total = fd.nr_submit;
 	cr_assert_gt(total, 0, "%s made no requests", c->argv[0]);
 	for (unsigned int m = 0; m < 3; m++) {
@@ -354,14 +385,15 @@ static void run_all_faults(unsigned int ci, const char *io, bool small)
 			else
 				fd.short_at = n;
 			snprintf(what, sizeof(what),
-				 "%s (--io=%s%s) with %s at request %u of %u",
-				 c->argv[0], io, small ? ", small cache" : "",
-				 modes[m].name, n, total);
+				 "%s %s (--io=%s%s) with %s at request %u of %u",
+				 fmt->name, c->argv[0], io,
+				 small ? ", small cache" : "", modes[m].name, n,
+				 total);
 			ret = run_case(c, io, small, &fd, NULL, &err);
 			check_status(ret, err, c, what);
 			failures += ret != 0;
 			free(err);
-			check_image(c, ret == 0, false, what);
+			check_image(fmt, c, ret == 0, false, what);
 		}
 	}
 	/* An injected error that never reaches the user is a lost error. */
@@ -372,15 +404,23 @@ static void run_all_faults(unsigned int ci, const char *io, bool small)
 #define FAULT_TEST(name, ci)                                                   \
 	Test(faults, name##_buffered)                                          \
 	{                                                                      \
-		run_all_faults(ci, "buffered", false);                         \
+		run_all_faults(&ext4, ci, "buffered", false);                  \
 	}                                                                      \
 	Test(faults, name##_buffered_small_cache)                              \
 	{                                                                      \
-		run_all_faults(ci, "buffered", true);                          \
+		run_all_faults(&ext4, ci, "buffered", true);                   \
 	}                                                                      \
 	Test(faults, name##_direct)                                            \
 	{                                                                      \
-		run_all_faults(ci, "direct", false);                           \
+		run_all_faults(&ext4, ci, "direct", false);                    \
+	}                                                                      \
+	Test(faults, native_##name##_buffered_small_cache)                     \
+	{                                                                      \
+		run_all_faults(&native, ci, "buffered", true);                 \
+	}                                                                      \
+	Test(faults, native_##name##_direct)                                   \
+	{                                                                      \
+		run_all_faults(&native, ci, "direct", false);                  \
 	}
 
 /*
@@ -405,7 +445,7 @@ FAULT_TEST(cp_into_image, 7)
  * repair (libext2fs has no journal to undo half an update), but never a
  * byte changed outside the command's range; a success must leave it clean.
  */
-static void run_meta_faults(unsigned int ci)
+static void run_meta_faults(const struct fault_fmt *fmt, unsigned int ci)
 {
 	const struct fault_case *c = &cases[ci];
 	struct fsa_faults meta = { 0 };
@@ -413,29 +453,29 @@ static void run_meta_faults(unsigned int ci)
 	char *err, what[160];
 	int ret;
 
-	make_pristine();
+	make_pristine(fmt);
 	ret = run_case(c, "buffered", false, NULL, &meta, &err);
 	cr_assert_eq(ret, 0, "%s without faults: %s", c->argv[0], err);
 	free(err);
-	check_image(c, true, false, "without faults");
+	check_image(fmt, c, true, false, "without faults");
 	total = meta.nr_io;
 	cr_assert_gt(total, 0, "%s did no metadata I/O", c->argv[0]);
 	for (unsigned int n = 1; n <= total; n++) {
 		meta = (struct fsa_faults){ .fail_at = n, .error = -EIO };
 		snprintf(what, sizeof(what),
-			 "%s with EIO at metadata I/O %u of %u", c->argv[0], n,
-			 total);
+			 "%s %s with EIO at metadata I/O %u of %u", fmt->name,
+			 c->argv[0], n, total);
 		ret = run_case(c, "buffered", false, NULL, &meta, &err);
 		cr_assert_eq(meta.nr_failed, 1, "%s: the fault never came",
 			     what);
 		check_status(ret, err, c, what);
 		failures += ret != 0;
 		free(err);
-		repaired += check_image(c, ret == 0, ret != 0, what);
+		repaired += check_image(fmt, c, ret == 0, ret != 0, what);
 	}
-	cr_log_info("%s: %u metadata I/Os failed one at a time: %u reported, "
-		    "%u left for e2fsck -fy",
-		    c->argv[0], total, failures, repaired);
+	cr_log_info("%s %s: %u metadata I/Os failed one at a time: %u "
+		    "reported, %u left for repair",
+		    fmt->name, c->argv[0], total, failures, repaired);
 	cr_assert_gt(failures, 0, "%s: no metadata fault was reported",
 		     c->argv[0]);
 }
@@ -443,7 +483,11 @@ static void run_meta_faults(unsigned int ci)
 #define META_FAULT_TEST(name, ci)                                              \
 	Test(faults, name##_metadata)                                          \
 	{                                                                      \
-		run_meta_faults(ci);                                           \
+		run_meta_faults(&ext4, ci);                                    \
+	}                                                                      \
+	Test(faults, native_##name##_metadata)                                 \
+	{                                                                      \
+		run_meta_faults(&native, ci);                                  \
 	}
 
 META_FAULT_TEST(write_inside, 0)
