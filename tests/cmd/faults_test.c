@@ -396,6 +396,10 @@ static void run_all_faults(const struct fault_fmt *fmt, unsigned int ci,
 			check_image(fmt, c, ret == 0, false, what);
 		}
 	}
+	cr_log_info("%s %s --io=%s%s: %u requests, each failed 3 ways: %u "
+		    "reported",
+		    fmt->name, c->argv[0], io, small ? " (small cache)" : "",
+		    total, failures);
 	/* An injected error that never reaches the user is a lost error. */
 	cr_assert_gt(failures, 0, "%s --io=%s: no fault was reported",
 		     c->argv[0], io);
