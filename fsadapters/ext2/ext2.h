@@ -256,6 +256,11 @@ int fsa_ext2_rename(struct fsa_fs *fs, uint64_t olddir, const char *oldname,
 		    uint64_t newdir, const char *newname, unsigned int flags);
 int fsa_ext2_link(struct fsa_fs *fs, uint64_t ino, uint64_t dir,
 		  const char *name);
+/* @dir's link count @count with one subdirectory more (@delta 1) or fewer
+ * (-1) in *@next: past the limit it sticks at 1 (ext4's dir_nlink),
+ * -EMLINK without that feature. */
+int fsa_ext2_dir_nlink_next(const struct fsa_ext2_fs *efs, uint16_t count,
+			    int delta, uint16_t *next);
 
 /* xattr.c */
 int fsa_ext2_listxattr(struct fsa_fs *fs, uint64_t ino, fsa_xattr_cb cb,

@@ -69,28 +69,33 @@ static int fsa_ext2_entry(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 	return ret ? ret : fsa_ext2_read_inode(efs, *ino, in);
 }
 
-/*
- * One more (@delta 1) or one fewer (-1) subdirectory in @dir: its link
- * count, which sticks at 1 once past the limit, as ext4's dir_nlink.
- */
+int fsa_ext2_dir_nlink_next(const struct fsa_ext2_fs *efs, uint16_t count,
+			    int delta, uint16_t *next)
+{
+	if (delta > 0 && (count == 1 || count >= FSA_EXT2_LINK_MAX - 1)) {
+		if (!ext2fs_has_feature_dir_nlink(efs->fs->super))
+			return -EMLINK;
+		*next = 1;
+	} else if (delta > 0) {
+		*next = count + 1;
+	} else {
+		*next = count > 2 ? count - 1 : count;
+	}
+	return 0;
+}
+
+/* One more (@delta 1) or one fewer (-1) subdirectory in @dir. */
 static int fsa_ext2_dir_nlink(struct fsa_ext2_fs *efs, ext2_ino_t dir,
 			      int delta)
 {
 	struct ext2_inode_large in;
 	int ret = fsa_ext2_read_inode(efs, dir, &in);
 
+	if (!ret)
+		ret = fsa_ext2_dir_nlink_next(efs, in.i_links_count, delta,
+					      &in.i_links_count);
 	if (ret)
 		return ret;
-	if (delta > 0 && (in.i_links_count == 1 ||
-			  in.i_links_count >= FSA_EXT2_LINK_MAX - 1)) {
-		if (!ext2fs_has_feature_dir_nlink(efs->fs->super))
-			return -EMLINK;
-		in.i_links_count = 1;
-	} else if (delta > 0) {
-		in.i_links_count++;
-	} else if (in.i_links_count > 2) {
-		in.i_links_count--;
-	}
 	fsa_ext2_touch(&in);
 	return fsa_ext2_put_inode(efs, dir, &in);
 }

@@ -765,31 +765,31 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (!ret)
 		ret = fsa_ext2_read_inode(efs, (ext2_ino_t)dir, &parent);
+	if (!ret)
+		ret = fsa_ext2_dir_nlink_next(efs, parent.i_links_count, 1,
+					      &nlink);
 	if (ret)
 		return ret;
-	/* Past the limit the count sticks at 1 (dir_nlink), or no more. */
-	nlink = parent.i_links_count == 1 ||
-				parent.i_links_count >= FSA_EXT2_LINK_MAX - 1 ?
-			1 :
-			parent.i_links_count + 1;
-	if (nlink == 1 && !ext2fs_has_feature_dir_nlink(efs->fs->super))
-		return -EMLINK;
 	/* Its number chosen first: no lookup of the new name afterwards. */
 	err = ext2fs_new_inode(efs->fs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
 			       NULL, &ino);
-	if (!err && fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir))
+	if (!err && fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir)) {
+		/* fsa_ext2_add_link records the name. */
 		ret = fsa_ext2_mkdir_indexed(efs, (ext2_ino_t)dir, ino, name);
-	else if (!err)
+	} else if (!err) {
 		err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
+		if (err == EXT2_ET_DIR_NO_SPACE) {
+			err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
+			if (!err)
+				err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir,
+						   ino, name);
+		}
 		if (!err)
-			err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
-	}
-	if (!err && !ret)
-		fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
-	if (!ret)
+			fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
 		ret = fsa_ext2_errno(err);
+	} else {
+		ret = fsa_ext2_errno(err);
+	}
 	if (!ret)
 		ret = fsa_ext2_read_inode(efs, ino, &in);
 	if (ret)
