@@ -61,10 +61,12 @@ static void compare_help(FILE *out)
 	      "STATS,\n                 bh: STATS}, STATS = {digest, map_calls, "
 	      "io_requests,\n                 bytes_read, bytes_written, "
 	      "buffer_heads,\n                 "
-	      "write_amplification, seconds}; digest: FNV-1a 64 of the\n"
-	      "                 result in hex (mutating ops: the size as 8 "
-	      "bytes little-endian,\n                 then the file's "
-	      "bytes)\n\n"
+	      "write_amplification, seconds}; digest: 64-bit FNV-1a of\n"
+	      "                 the result in hex: bytes a byte at a time "
+	      "(mutating ops:\n                 the size as 8 bytes "
+	      "little-endian, then the file's bytes),\n"
+	      "                 mappings a 64-bit word at a time; equal "
+	      "results, equal digests\n\n"
 	      "Examples:\n  iomapctl compare --op read disk.img:/big\n"
 	      "  iomapctl --io=direct compare --op write disk.img:/f 0 8m\n",
 	      out);
