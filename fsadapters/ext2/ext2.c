@@ -12,9 +12,6 @@
 
 #include "ext2.h"
 
-/* The kernel's limits on symlinks followed in one walk and name length. */
-#define FSA_EXT2_MAXSYMLINKS 40
-#define FSA_EXT2_PATH_MAX 4096
 
 /* libblkid's verdict: "ext2", "ext3", "ext4" (ext4dev counts as ext4). */
 static int fsa_ext2_blkid_type(const char *path, char *type, size_t size)
@@ -259,7 +256,7 @@ static int fsa_ext2_symlink_target(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 	/* An empty target names nothing, as in the kernel's walk. */
 	if (len == 0)
 		return -ENOENT;
-	if (len >= FSA_EXT2_PATH_MAX)
+	if (len >= FSA_PATH_MAX)
 		return -EFSCORRUPTED;
 	if (len >= size)
 		return -ENAMETOOLONG;
@@ -295,117 +292,46 @@ static int fsa_ext2_readlink(struct fsa_fs *fs, uint64_t ino, char *buf,
 	return ret < 0 ? ret : 0;
 }
 
-/* One component: @dir/@name (name not NUL-terminated, @len bytes). */
-static int fsa_ext2_lookup_one(struct fsa_ext2_fs *efs, ext2_ino_t dir,
-			       const char *name, size_t len, ext2_ino_t *ino,
-			       struct ext2_inode_large *inode)
+/* fsa_lookup_one_fn: one component of a walk. */
+static int fsa_ext2_lookup_one(struct fsa_fs *fs, uint64_t dir,
+			       const char *name, size_t len, uint64_t *ino,
+			       uint32_t *mode)
 {
-	int ret = fsa_ext2_read_inode(efs, dir, inode);
+	struct fsa_ext2_fs *efs = EXT2_FS(fs);
+	struct ext2_inode_large inode;
+	ext2_ino_t found;
+	int ret = dir > UINT32_MAX ?
+			  -ENOENT :
+			  fsa_ext2_read_inode(efs, (ext2_ino_t)dir, &inode);
 
 	if (ret)
 		return ret;
-	if (!LINUX_S_ISDIR(inode->i_mode))
+	if (!LINUX_S_ISDIR(inode.i_mode))
 		return -ENOTDIR;
 	if (len > EXT2_NAME_LEN)
 		return -ENAMETOOLONG;
-	ret = fsa_ext2_errno(
-		ext2fs_lookup(efs->fs, dir, name, (int)len, NULL, ino));
+	ret = fsa_ext2_errno(ext2fs_lookup(efs->fs, (ext2_ino_t)dir, name,
+					   (int)len, NULL, &found));
+	if (!ret)
+		ret = fsa_ext2_read_inode(efs, found, &inode);
 	if (ret)
 		return ret;
-	return fsa_ext2_read_inode(efs, *ino, inode);
-}
-
-/*
- * Replace the component of @path at @p (@len bytes) by the target of
- * symlink @ino: the walk goes on with "target + rest", from the root when
- * the target is absolute, else from the symlink's directory.
- */
-static int fsa_ext2_splice_link(struct fsa_ext2_fs *efs, ext2_ino_t ino,
-				char *path, const char *p, size_t len)
-{
-	char target[FSA_EXT2_PATH_MAX];
-	int tlen = fsa_ext2_symlink_target(efs, ino, target, sizeof(target));
-
-	if (tlen < 0)
-		return tlen;
-	if ((size_t)tlen + strlen(p + len) >= FSA_EXT2_PATH_MAX)
-		return -ENAMETOOLONG;
-	strcat(target, p + len);
-	strcpy(path, target);
-	return 0;
-}
-
-/*
- * The kernel's path walk, inside the image: a symlink met on the way is
- * spliced into the rest of the path, at most FSA_EXT2_MAXSYMLINKS times,
- * so "../" above the root stays at the root and nothing resolves on the
- * host.
- */
-static int fsa_ext2_walk(struct fsa_ext2_fs *efs, const char *name, bool follow,
-			 uint64_t *inop)
-{
-	char path[FSA_EXT2_PATH_MAX];
-	ext2_ino_t dir = EXT2_ROOT_INO, ino = EXT2_ROOT_INO;
-	struct ext2_inode_large inode;
-	char *p = path;
-	int links = 0, ret;
-
-	if (strlen(name) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if (!*name)
-		return -ENOENT;
-	strcpy(path, name);
-	for (;;) {
-		size_t len;
-		bool last;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		len = strcspn(p, "/");
-		last = p[len] == '\0';
-		ret = fsa_ext2_lookup_one(efs, dir, p, len, &ino, &inode);
-		if (ret)
-			return ret;
-		if (LINUX_S_ISLNK(inode.i_mode) && (follow || !last)) {
-			if (++links > FSA_EXT2_MAXSYMLINKS)
-				return -ELOOP;
-			ret = fsa_ext2_splice_link(efs, ino, path, p, len);
-			if (ret)
-				return ret;
-			p = path;
-			if (*p == '/')
-				dir = EXT2_ROOT_INO;
-			ino = dir;
-			continue;
-		}
-		if (!last && !LINUX_S_ISDIR(inode.i_mode))
-			return -ENOTDIR;
-		dir = ino;
-		p += len;
-	}
-	/* "file/" names a directory, as in the kernel. */
-	if (name[strlen(name) - 1] == '/' || ino == EXT2_ROOT_INO) {
-		ret = fsa_ext2_read_inode(efs, ino, &inode);
-		if (ret)
-			return ret;
-		if (!LINUX_S_ISDIR(inode.i_mode))
-			return -ENOTDIR;
-	}
-	*inop = ino;
+	*ino = found;
+	*mode = inode.i_mode;
 	return 0;
 }
 
 static int fsa_ext2_lookup(struct fsa_fs *fs, const char *path, uint64_t *ino)
 {
-	return fsa_ext2_walk(EXT2_FS(fs), path, true, ino);
+	return fsa_walk(fs, EXT2_ROOT_INO, fsa_ext2_lookup_one, path, true,
+			ino);
 }
 
 static int fsa_ext2_lookup_link(struct fsa_fs *fs, const char *path,
 				uint64_t *ino)
 {
-	return fsa_ext2_walk(EXT2_FS(fs), path, false, ino);
+	return fsa_walk(fs, EXT2_ROOT_INO, fsa_ext2_lookup_one, path, false,
+			ino);
 }
 
 /*

@@ -9,9 +9,6 @@
 
 #include "native.h"
 
-/* The kernel's limits on symlinks followed in one walk and path length. */
-#define NATIVE_MAXSYMLINKS 40
-#define NATIVE_PATH_MAX 4096
 
 static struct fsa_native_key ikey(uint64_t ino)
 {
@@ -133,7 +130,7 @@ static int symlink_target(struct fsa_native_fs *nfs, uint64_t ino, char *buf,
 		return -EINVAL;
 	if (in.size == 0)
 		return -ENOENT;
-	if (in.size >= NATIVE_PATH_MAX)
+	if (in.size >= FSA_PATH_MAX)
 		return -EFSCORRUPTED;
 	if (in.size >= size)
 		return -ENAMETOOLONG;
@@ -151,114 +148,47 @@ int fsa_native_readlink(struct fsa_fs *fs, uint64_t ino, char *buf, size_t size)
 	return ret < 0 ? ret : 0;
 }
 
-/* One component of a walk: @name in @dir, "." and ".." included. */
-static int lookup_one(struct fsa_native_fs *nfs, uint64_t dir, const char *name,
-		      size_t len, uint64_t *ino, struct fsa_native_inode *in)
+/* fsa_lookup_one_fn: one component of a walk. */
+static int lookup_one(struct fsa_fs *fs, uint64_t dir, const char *name,
+		      size_t len, uint64_t *ino, uint32_t *mode)
 {
+	struct fsa_native_fs *nfs = NATIVE_FS(fs);
 	struct fsa_native_dirent de;
-	int ret = fsa_native_iread(nfs, dir, in);
+	struct fsa_native_inode in;
+	int ret = fsa_native_iread(nfs, dir, &in);
 
 	if (ret)
 		return ret;
-	if (!S_ISDIR(in->mode))
+	if (!S_ISDIR(in.mode))
 		return -ENOTDIR;
 	if (len > FSA_NATIVE_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (len == 1 && name[0] == '.') {
 		*ino = dir;
+		*mode = in.mode;
 		return 0;
 	}
 	if (len == 2 && name[0] == '.' && name[1] == '.') {
-		*ino = in->parent;
+		*ino = in.parent;
 	} else {
 		ret = fsa_native_dir_find(nfs, dir, name, len, &de, NULL);
 		if (ret)
 			return ret;
 		*ino = de.ino;
 	}
-	return fsa_native_iread(nfs, *ino, in);
-}
-
-/* The target of symlink @ino spliced in place of the component at @p. */
-static int splice_link(struct fsa_native_fs *nfs, uint64_t ino, char *path,
-		       const char *p, size_t len)
-{
-	char target[NATIVE_PATH_MAX];
-	int tlen = symlink_target(nfs, ino, target, sizeof(target));
-
-	if (tlen < 0)
-		return tlen;
-	if ((size_t)tlen + strlen(p + len) >= NATIVE_PATH_MAX)
-		return -ENAMETOOLONG;
-	strcat(target, p + len);
-	strcpy(path, target);
-	return 0;
-}
-
-/* The kernel's path walk inside the image, as the ext2 adapter's. */
-static int walk(struct fsa_native_fs *nfs, const char *name, bool follow,
-		uint64_t *inop)
-{
-	char path[NATIVE_PATH_MAX];
-	uint64_t dir = FSA_NATIVE_ROOT_INO, ino = FSA_NATIVE_ROOT_INO;
-	struct fsa_native_inode in;
-	char *p = path;
-	int links = 0, ret;
-
-	if (strlen(name) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if (!*name)
-		return -ENOENT;
-	strcpy(path, name);
-	for (;;) {
-		size_t len;
-		bool last;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		len = strcspn(p, "/");
-		last = p[len] == '\0';
-		ret = lookup_one(nfs, dir, p, len, &ino, &in);
-		if (ret)
-			return ret;
-		if (S_ISLNK(in.mode) && (follow || !last)) {
-			if (++links > NATIVE_MAXSYMLINKS)
-				return -ELOOP;
-			ret = splice_link(nfs, ino, path, p, len);
-			if (ret)
-				return ret;
-			p = path;
-			if (*p == '/')
-				dir = FSA_NATIVE_ROOT_INO;
-			ino = dir;
-			continue;
-		}
-		if (!last && !S_ISDIR(in.mode))
-			return -ENOTDIR;
-		dir = ino;
-		p += len;
-	}
-	if (name[strlen(name) - 1] == '/' || ino == FSA_NATIVE_ROOT_INO) {
-		ret = fsa_native_iread(nfs, ino, &in);
-		if (ret)
-			return ret;
-		if (!S_ISDIR(in.mode))
-			return -ENOTDIR;
-	}
-	*inop = ino;
-	return 0;
+	ret = fsa_native_iread(nfs, *ino, &in);
+	*mode = in.mode;
+	return ret;
 }
 
 int fsa_native_lookup(struct fsa_fs *fs, const char *path, uint64_t *ino)
 {
-	return walk(NATIVE_FS(fs), path, true, ino);
+	return fsa_walk(fs, FSA_NATIVE_ROOT_INO, lookup_one, path, true, ino);
 }
 
 int fsa_native_lookup_link(struct fsa_fs *fs, const char *path, uint64_t *ino)
 {
-	return walk(NATIVE_FS(fs), path, false, ino);
+	return fsa_walk(fs, FSA_NATIVE_ROOT_INO, lookup_one, path, false, ino);
 }
 
 static struct timespec ts_of(const struct fsa_native_time *t)

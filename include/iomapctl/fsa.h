@@ -250,6 +250,28 @@ extern const struct fsa_ops *const fsa_adapters[];
 const struct fsa_ops *fsa_probe(const char *path, struct fsa_info *info,
 				int *err);
 
+/* The kernel's limits on a path and on symlinks followed in one walk. */
+#define FSA_PATH_MAX 4096
+#define FSA_MAXSYMLINKS 40
+
+/*
+ * One component of a path walk: @name (@len bytes, not NUL-terminated,
+ * "." and ".." included) in directory @dir: its inode number and mode;
+ * -ENOTDIR when @dir is not a directory, -ENOENT when there is no such name.
+ */
+typedef int (*fsa_lookup_one_fn)(struct fsa_fs *fs, uint64_t dir,
+				 const char *name, size_t len, uint64_t *ino,
+				 uint32_t *mode);
+
+/*
+ * fsa_walk() - the kernel's path walk inside an image (walk.c), for an
+ * adapter's @lookup (@follow) and @lookup_link: absolute @name from
+ * directory @root, one component at a time through @lookup_one, symlinks
+ * read with the adapter's @readlink and spliced in.
+ */
+int fsa_walk(struct fsa_fs *fs, uint64_t root, fsa_lookup_one_fn lookup_one,
+	     const char *name, bool follow, uint64_t *ino);
+
 /* Probe and open in one go; returns 0 or a negative errno. */
 int fsa_open(const char *path, unsigned int flags, struct iomap_stats *stats,
 	     struct fsa_fs **fsp);
