@@ -238,8 +238,7 @@ static loff_t iomap_readahead_end(struct iomap_file *file, loff_t pos,
 {
 	size_t max = iomap__cache_budget(file);
 	loff_t eof = round_up_pos(file->inode->size, IOMAP_PAGE_SIZE);
-	loff_t align = (loff_t)IOMAP_PAGE_SIZE
-		       << file->dev->params.max_folio_order;
+	loff_t align = (loff_t)IOMAP_PAGE_SIZE << iomap__max_order(file);
 
 	if (max > IOMAP_RA_MAX)
 		max = IOMAP_RA_MAX;

@@ -19,19 +19,27 @@ size_t iomap__cache_budget(const struct iomap_file *file)
 	return quarter > IOMAP_PAGE_SIZE ? quarter : IOMAP_PAGE_SIZE;
 }
 
+unsigned int iomap__max_order(const struct iomap_file *file)
+{
+	unsigned int order = file->dev->params.max_folio_order;
+
+	return order > file->cache.min_order ? order : file->cache.min_order;
+}
+
 /*
  * Largest folio at most max_folio_order that holds @p, stays inside the
  * wanted range and the free gap of the cache, and fits a quarter of the
- * memory bound, as the kernel sizes folios from the I/O size.
+ * memory bound, as the kernel sizes folios from the I/O size; never
+ * smaller than a block.
  */
 static unsigned int iomap_folio_order(const struct iomap_file *file, loff_t p,
 				      loff_t end)
 {
 	const struct iomap_cache *cache = &file->cache;
-	unsigned int order = file->dev->params.max_folio_order;
+	unsigned int order = iomap__max_order(file);
 
-	end = round_up_pos(end, IOMAP_PAGE_SIZE);
-	for (; order > 0; order--) {
+	end = round_up_pos(end, IOMAP_PAGE_SIZE << cache->min_order);
+	for (; order > cache->min_order; order--) {
 		loff_t size = (loff_t)IOMAP_PAGE_SIZE << order;
 		loff_t start = p & ~(size - 1);
 		const struct iomap_folio *next = iomap_cache_next(cache, start);
@@ -289,7 +297,7 @@ static struct iomap_folio *iomap_write_folio(struct iomap_file *file,
 					     uint64_t want, size_t *np,
 					     int *errp)
 {
-	uint64_t max = IOMAP_PAGE_SIZE << file->dev->params.max_folio_order;
+	uint64_t max = IOMAP_PAGE_SIZE << iomap__max_order(file);
 	struct iomap_folio *folio;
 	size_t off;
 

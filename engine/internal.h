@@ -294,6 +294,9 @@ struct iomap_folio *iomap__cache_grab_one(struct iomap_file *file, loff_t pos,
 /* A quarter of the memory bound (at least a page): the most one
  * operation keeps pinned or writes back for room. */
 size_t iomap__cache_budget(const struct iomap_file *file);
+/* The largest folio order for @file: the configured one, or larger when
+ * its blocks are. */
+unsigned int iomap__max_order(const struct iomap_file *file);
 /* Write back and drop the folios over [start, end) (before direct I/O). */
 int iomap__cache_flush_invalidate(struct iomap_file *file, loff_t start,
 				  loff_t end);

@@ -206,7 +206,6 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 	file = calloc(1, sizeof(*file));
 	if (!file)
 		return -ENOMEM;
-	/* Blocks larger than a page are not cached: iomap_cache_init says. */
 	ret = iomap_cache_init(&file->cache, inode->blkbits);
 	if (ret < 0) {
 		free(file);

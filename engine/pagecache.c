@@ -12,10 +12,13 @@
 
 int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits)
 {
-	if (blkbits < 9 || blkbits > IOMAP_PAGE_SHIFT)
+	if (blkbits < 9 || blkbits > IOMAP_MAX_BLKBITS)
 		return -EINVAL;
 	memset(cache, 0, sizeof(*cache));
 	cache->blkbits = blkbits;
+	/* A block larger than a page lives in one folio, never in two. */
+	if (blkbits > IOMAP_PAGE_SHIFT)
+		cache->min_order = blkbits - IOMAP_PAGE_SHIFT;
 	return 0;
 }
 
@@ -206,7 +209,8 @@ int iomap_cache_add(struct iomap_cache *cache, loff_t pos, unsigned int order,
 	struct iomap_folio *folio;
 	size_t i;
 
-	if (order > IOMAP_MAX_FOLIO_ORDER || pos < 0)
+	if (order > IOMAP_MAX_FOLIO_ORDER || order < cache->min_order ||
+	    pos < 0)
 		return -EINVAL;
 	pos &= ~(loff_t)(size - 1);
 	i = iomap_cache_index(cache, pos);

@@ -12,6 +12,7 @@
 #define IOMAP_PAGE_SHIFT 12
 #define IOMAP_PAGE_SIZE (1UL << IOMAP_PAGE_SHIFT)
 #define IOMAP_MAX_FOLIO_ORDER 9 /* 2 MiB folios */
+#define IOMAP_MAX_BLKBITS 16 /* 64 KiB blocks, in folios of 16 pages */
 
 struct iomap_cache;
 struct iomap_lru;
@@ -55,6 +56,7 @@ struct iomap_folio {
  */
 struct iomap_cache {
 	unsigned int blkbits;
+	unsigned int min_order; /* folios hold whole blocks (kernel: bs > ps) */
 	struct iomap_folio **folios;
 	size_t nr;
 	size_t cap;
@@ -67,7 +69,8 @@ static inline size_t iomap_folio_size(const struct iomap_folio *folio)
 	return IOMAP_PAGE_SIZE << folio->order;
 }
 
-/* Returns 0 or -EINVAL (block larger than a page) / -ENOMEM. */
+/* Returns 0 or -EINVAL (a block under 512 bytes or over
+ * IOMAP_MAX_BLKBITS) / -ENOMEM. */
 int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits);
 /* Frees every folio, dirty or not: write back first. */
 void iomap_cache_destroy(struct iomap_cache *cache);

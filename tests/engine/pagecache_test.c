@@ -72,10 +72,19 @@ Test(pagecache, seek_by_uptodate_blocks)
 	iomap_cache_destroy(&c);
 }
 
-Test(pagecache, block_larger_than_page_is_refused)
+Test(pagecache, block_sizes)
 {
 	struct iomap_cache c;
+	struct iomap_folio *f;
 
-	cr_assert_eq(iomap_cache_init(&c, 16), -EINVAL);
 	cr_assert_eq(iomap_cache_init(&c, 8), -EINVAL);
+	cr_assert_eq(iomap_cache_init(&c, 17), -EINVAL);
+	/* 64 KiB blocks: folios of 16 pages at least, one block each. */
+	cr_assert_eq(iomap_cache_init(&c, 16), 0);
+	cr_assert_eq(c.min_order, 4);
+	cr_assert_eq(iomap_cache_add(&c, 0, 3, &f), -EINVAL);
+	cr_assert_eq(iomap_cache_add(&c, 70000, 4, &f), 0);
+	cr_assert_eq(f->pos, 65536);
+	cr_assert_eq(f->nblocks, 1);
+	iomap_cache_destroy(&c);
 }

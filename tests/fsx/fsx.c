@@ -46,7 +46,8 @@ static void usage(FILE *out)
 	      "must show the same size, bytes and data/hole layout.\n\n"
 	      "  --fs ext2|ext3|ext4|native  filesystem (ext4); native: our fsck,\n"
 	      "                        no kernel oracle\n"
-	      "  --block-size N        1024 or 4096 (4096)\n"
+	      "  --block-size N        1024 or 4096 (4096); native: any power\n"
+	      "                        of two from 1024 to 65536\n"
 	      "  --io PATH             as iomapctl --io (buffered)\n"
 	      "  --mapper SPEC         as iomapctl --mapper (iomap)\n"
 	      "  --seed N              the sequence (default: from the clock)\n"
@@ -72,6 +73,16 @@ static int size_opt(const char *what, const char *s, uint64_t *out)
 	return 2;
 }
 
+
+/* ext images must mount on this kernel (blocks up to a page); native
+ * images take every block size the format has. */
+static bool fsx_block_size_ok(const struct fsx_cfg *cfg)
+{
+	if (fsx_native(cfg))
+		return cfg->bs >= 1024 && cfg->bs <= 65536 &&
+		       !(cfg->bs & (cfg->bs - 1));
+	return cfg->bs == 1024 || cfg->bs == 4096;
+}
 static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 {
 	int c, ret = 0;
@@ -144,7 +155,7 @@ static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 		optind = -1;
 	if (fsx_native(cfg))
 		cfg->kernel = false;
-	if (!ret && (optind != argc || (cfg->bs != 1024 && cfg->bs != 4096) ||
+	if (!ret && (optind != argc || !fsx_block_size_ok(cfg) ||
 		     !cfg->max_len || !cfg->max_size)) {
 		usage(stderr);
 		ret = 2;
