@@ -3,6 +3,7 @@
  * libpmem2; no page cache, every store persisted. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -21,6 +22,22 @@ static uint8_t *iomap_dax_ptr(struct iomap_dev *dev, uint64_t addr,
 	if (addr > dev->pmem.size || len > dev->pmem.size - addr)
 		return NULL;
 	return dev->pmem.base + addr;
+}
+
+/*
+ * Drop this process's page table entries for the whole pages of a range
+ * just copied: the bytes stay in the image (a shared mapping, persisted),
+ * but a mapped page counts as resident memory, and a 1 GiB copy would
+ * otherwise keep 1 GiB resident.  A later access maps the page again.
+ */
+static void iomap_dax_unmap_pages(uint8_t *p, uint64_t len)
+{
+	uintptr_t start = ((uintptr_t)p + IOMAP_PAGE_SIZE - 1) &
+			  ~(uintptr_t)(IOMAP_PAGE_SIZE - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)(IOMAP_PAGE_SIZE - 1);
+
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 static void iomap_dax_account(struct iomap_dax *dx, uint64_t len, bool write)
@@ -47,6 +64,7 @@ static int iomap_dax_read(struct iomap_dax *dx, const struct iomap_iter *iter,
 		if (!p)
 			return -EIO;
 		memcpy(buf, p, len);
+		iomap_dax_unmap_pages(p, len);
 		iomap_dax_account(dx, len, false);
 		return 0;
 	case IOMAP_INLINE:
@@ -117,6 +135,7 @@ static int iomap_dax_write(struct iomap_dax *dx, const struct iomap_iter *iter,
 	} else {
 		pm->memcpy_fn(p, dx->buf + (iter->pos - dx->pos), len, 0);
 	}
+	iomap_dax_unmap_pages(p, len);
 	iomap_dax_account(dx, len, true);
 	return 0;
 }
