@@ -401,6 +401,15 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 		return 0;
 	if (buffers && !ws)
 		return -ENOMEM;
+	/*
+	 * Bind the source to its data path before the walk: the seeks do not,
+	 * and a first segment read before it was neither streamed nor read
+	 * in a batch (a 1 GiB copy-out went 1 MiB read, then 1 MiB write).
+	 */
+	if (buffers && s->host_fd < 0 && (ret = imc_file_io(s))) {
+		cp_windows_free(ws);
+		return ret;
+	}
 	while (pos < size && !ret) {
 		loff_t data = imc_file_seek(cp->sctx, s, (loff_t)pos, SEEK_DATA);
 		loff_t hole;
