@@ -379,15 +379,18 @@ set multiplot layout 1,3 title "Read rate of the first 64 MiB of /big (1 GiB, 10
 set logscale x 2
 set xlabel "read size (bytes)"
 set ylabel "MB/s"
+set logscale y
 set key top left
 set format x "%.0s%cB"
 do for [p in "buffered direct dax"] {
 	set title p
-	plot for [m in "iomap hybrid bh"] "$work/iosweep.dat" using (strcol(1) eq p && strcol(2) eq m ? \$3 : 1/0):4 with linespoints title m
+	plot for [m in "iomap hybrid bh"] "< sort -k1,1 -k2,2 -k3,3n $work/iosweep.dat" using (strcol(1) eq p && strcol(2) eq m ? \$3 : 1/0):4 with linespoints title m
 }
 unset multiplot
 set output "$plots/copy-qd.png"
 set terminal pngcairo size 700,450 font ",10"
+unset logscale y
+set yrange [0:*]
 unset logscale x
 set logscale x 2
 set format x "%g"
