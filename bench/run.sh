@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: [BENCH="B1 B2 B3 B4 B5 B6 B7"] [RUNS=3] bench/run.sh [WORKDIR]
+# Usage: [BENCH="B1 B2 B3 B4 B5 B6 B7 DAX REREAD PLOTS"] [RUNS=3] bench/run.sh [WORKDIR]
 # (needs ~6 GiB free; run as root for fio, B6 mounts and drops the guest cache)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
-only=${BENCH:-B1 B2 B3 B4 B5 B6 B7}
+only=${BENCH:-B1 B2 B3 B4 B5 B6 B7 DAX REREAD PLOTS}
 want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
@@ -19,19 +19,40 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 iomapctl=$build/cmd/iomapctl
 mkfrag=$build/bench/mkfrag
 maploop=$build/bench/maploop
+iosweep=$build/bench/iosweep
+memcpyroof=$build/bench/memcpyroof
+export iomapctl
+
+# Every iomapctl command of the benchmark must stay under this resident
+# memory (issue 12), whatever the sizes.
+rss_max_kib=$((256 * 1024))
+: >"$work/rss-all"
 
 # time_cmd NAME CMD...: run CMD $runs times, print "NAME min median" seconds.
+# CMD may be a shell function (exported below): it runs under /usr/bin/time
+# in a bash, whose peak RSS is its largest descendant's; a row whose command
+# runs iomapctl fails the benchmark past $rss_max_kib.
 time_cmd() {
-	local name=$1 t0 t1 i
+	local name=$1 t0 t1 i rss peak=0
 	shift
 	local times=()
 	for ((i = 0; i < runs; i++)); do
 		sync
 		t0=$(date +%s.%N)
-		"$@" >/dev/null 2>&1
+		/usr/bin/time -f "%M" -o "$work/rss" bash -c '"$@"' _ "$@" >/dev/null 2>&1 ||
+			{ echo "$name: failed: $*" >&2; exit 1; }
 		t1=$(date +%s.%N)
 		times+=("$(echo "$t1 - $t0" | bc -l)")
+		rss=$(tail -n 1 "$work/rss")
+		((rss > peak)) && peak=$rss
 	done
+	if [[ " $* " == *"$iomapctl"* ]]; then
+		echo "$name $peak" >>"$work/rss-all"
+		if ((peak > rss_max_kib)); then
+			echo "$name: peak RSS $peak KiB, over $rss_max_kib KiB" >&2
+			exit 1
+		fi
+	fi
 	printf '%s\n' "${times[@]}" | sort -g | awk -v n="$name" '
 		{ t[NR] = $1 } END { printf "%-40s %9.4f %9.4f\n", n, t[1], t[int((NR + 1) / 2)] }'
 }
@@ -40,7 +61,7 @@ time_cmd() {
 med() { awk -v n="$1" '$1 == n { print $3 }' "$work/times"; }
 ratio() { printf "%.2f" "$(echo "$(med "$1") / $(med "$2")" | bc -l)"; }
 
-if [ ! -f data.img ] && [[ " $only " == *" B"[1245]" "* ]]; then
+if [ ! -f data.img ] && [[ " $only " =~ " "(B1|B2|B4|B5|DAX|PLOTS)" " ]]; then
 	echo "making test data (1 GiB file, fragmented files) ..."
 	head -c 1G /dev/urandom >big.src
 	truncate -s 4G data.img
@@ -58,6 +79,7 @@ if [ ! -f data.img ] && [[ " $only " == *" B"[1245]" "* ]]; then
 	e2fsck -fn data.img >/dev/null
 fi
 : >"$work/times"
+exec > >(tee "$work/log")
 
 if want B2; then
 echo "== B2: mapping a 1 GiB file (fiemap, output to /dev/null), min / median s"
@@ -111,6 +133,10 @@ fi
 out=$(mktemp -d /dev/shm/iomapctl-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 copy_out() { rm -f "$out/o"; "$@"; }
+# A fresh 2 GiB ext4 image in tmpfs to copy into.
+copy_in() { rm -f "$out/in.img"; truncate -s 2G "$out/in.img"; mke2fs -q -t ext4 -F "$out/in.img"; "$@"; }
+export out
+export -f copy_out copy_in
 
 if want B1; then
 echo
@@ -118,6 +144,14 @@ echo "== B1: copy-out of the 1 GiB contiguous file to tmpfs, min / median s"
 for io in direct buffered dax; do
 	time_cmd "cp-$io" copy_out "$iomapctl" --io=$io cp "data.img:/big" "$out/o" | tee -a "$work/times"
 done
+# To a file beside the image (the VM's disk when WORKDIR is on it): the
+# streamed chunks are written O_DIRECT there, reads and writes in flight.
+copy_out_disk() { rm -f "$work/o.disk"; "$@"; }
+export work
+export -f copy_out_disk
+time_cmd "cp-direct-to-workdir" copy_out_disk "$iomapctl" --io=direct cp "data.img:/big" "$work/o.disk" | tee -a "$work/times"
+cmp "$work/o.disk" big.src
+rm -f "$work/o.disk"
 time_cmd "cp-direct-bh" copy_out "$iomapctl" --io=direct --mapper=bh cp "data.img:/big" "$out/o" | tee -a "$work/times"
 time_cmd "debugfs-dump" copy_out debugfs -R "dump /big $out/o" data.img | tee -a "$work/times"
 big_off=$(debugfs -R 'ex /big' data.img 2>/dev/null | awk 'NR == 2 { print $8 }')
@@ -131,7 +165,8 @@ for io in direct buffered dax; do
 done
 echo "cp --io=direct: $(ratio cp-direct-bh cp-direct)x faster than its bh emulation"
 [ -n "$(med fio-read-qd8)" ] &&
-	echo "cp --io=direct reaches $(echo "scale=2; $(med fio-read-qd8) / $(med cp-direct)" | bc -l)x of fio O_DIRECT QD8 read"
+	echo "cp --io=direct reaches $(ratio fio-read-qd8 cp-direct)x (to tmpfs)," \
+		"$(ratio fio-read-qd8 cp-direct-to-workdir)x (to $work, O_DIRECT) of fio O_DIRECT QD8 read"
 
 fi
 
@@ -160,6 +195,7 @@ copy_tree() {
 	mkdir "$out/t"
 	"$@"
 }
+export -f copy_tree
 for img in small huge; do
 	[ -f $img.img ] || continue
 	time_cmd "cp-r-$img" copy_tree "$iomapctl" cp -r "$img.img:/" "$out/t/x" | tee -a "$work/times"
@@ -187,22 +223,187 @@ time_cmd "seek-xfs_io-host" xfs_io -c "seek -a -r 0" holey.src | tee -a "$work/t
 echo "sparse copy: $(ratio debugfs-dump-sparse cp-sparse)x faster than debugfs dump"
 echo "seek -a -r in the image takes $(ratio seek-image seek-xfs_io-host)x the time of xfs_io on the host file"
 
+# 256 MiB with 1 MiB of data every 8 MiB, made on the host and copied in
+# with its holes (added to an older data.img when missing).
+if ! debugfs -R "stat /every8" data.img 2>/dev/null | grep -q Inode; then
+	rm -f every8.src && truncate -s 256M every8.src
+	for ((m = 0; m < 256; m += 8)); do
+		head -c 1M /dev/urandom | dd of=every8.src bs=1M seek=$m conv=notrunc status=none
+	done
+	"$iomapctl" cp every8.src data.img:/every8
+fi
+time_cmd "cp-every8" copy_out "$iomapctl" cp "data.img:/every8" "$out/o" | tee -a "$work/times"
+time_cmd "debugfs-dump-every8" copy_out debugfs -R "dump /every8 $out/o" data.img | tee -a "$work/times"
+copy_out "$iomapctl" cp "data.img:/every8" "$out/o"
+cmp "$out/o" every8.src
+echo "every8 allocated KiB: source $(du -k every8.src | cut -f1), iomapctl copy $(du -k "$out/o" | cut -f1)"
+echo "every8 copy: $(ratio debugfs-dump-every8 cp-every8)x faster than debugfs dump"
+
+# 10 GiB with 1 % of data (1 MiB every 100 MiB) against a file of the same
+# data packed together: a copy proportional to the data takes the same.
+if [ ! -f ten.img ]; then
+	rm -f ten.src dense.src && truncate -s 10G ten.src
+	for ((m = 0; m < 10240; m += 100)); do
+		head -c 1M /dev/urandom | tee -a dense.src |
+			dd of=ten.src bs=1M seek=$m conv=notrunc status=none
+	done
+	truncate -s 12G ten.img && mke2fs -q -t ext4 -F ten.img
+	"$iomapctl" cp ten.src ten.img:/sparse10g
+	"$iomapctl" cp dense.src ten.img:/dense
+fi
+time_cmd "cp-10g-1pct" copy_out "$iomapctl" cp "ten.img:/sparse10g" "$out/o" | tee -a "$work/times"
+time_cmd "cp-dense-same-data" copy_out "$iomapctl" cp "ten.img:/dense" "$out/o" | tee -a "$work/times"
+copy_out "$iomapctl" cp "ten.img:/sparse10g" "$out/o"
+# The data runs compared (cmp would read 10 GiB of holes).
+python3 -c '
+import sys
+a, b = open(sys.argv[1], "rb"), open(sys.argv[2], "rb")
+for m in range(0, 10240, 100):
+    a.seek(m << 20); b.seek(m << 20)
+    assert a.read(1 << 20) == b.read(1 << 20), "run at %d MiB differs" % m
+assert a.seek(0, 2) == b.seek(0, 2), "sizes differ"' "$out/o" ten.src
+echo "10 GiB, 1 % data: allocated KiB source $(du -k ten.src | cut -f1), copy $(du -k "$out/o" | cut -f1);" \
+	"takes $(ratio cp-10g-1pct cp-dense-same-data)x the time of the same data packed in one file"
+
 fi
 
 if want B5; then
 echo
 echo "== B5: copy-in of 1 GiB into a fresh 2 GiB ext4 image (tmpfs)"
-copy_in() { rm -f "$out/in.img"; truncate -s 2G "$out/in.img"; mke2fs -q -t ext4 -F "$out/in.img"; "$@"; }
 for io in direct buffered; do
 	time_cmd "cpin-$io" copy_in "$iomapctl" --io=$io cp big.src "$out/in.img:/big" | tee -a "$work/times"
 done
 time_cmd "debugfs-write" copy_in debugfs -w -R "write big.src big" "$out/in.img" | tee -a "$work/times"
-copy_in "$iomapctl" --io=direct cp big.src "$out/in.img:/big"
-e2fsck -fn "$out/in.img" >/dev/null && echo "e2fsck -fn: clean"
-echo "extents after copy-in: $(debugfs -R 'ex /big' "$out/in.img" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]/ { n++ } END { print n }') rows of debugfs ex"
+# The roof: fio writing 1 GiB with O_DIRECT beside where the image lives.
+fio_write() {
+	rm -f "$out/fio.w"
+	fio --name=roof --filename="$out/fio.w" --rw=write --bs=1M --direct=1 \
+		--ioengine=io_uring --iodepth=8 --size=1G --end_fsync=1
+}
+export -f fio_write
+command -v fio >/dev/null && time_cmd "fio-write-qd8" fio_write | tee -a "$work/times"
+rm -f "$out/fio.w"
+# A fresh native image (its copy-in speed is the native adapter's).
+copy_in_native() { rm -f "$out/in.nat"; "$iomapctl" mkfs --size 2G "$out/in.nat" >/dev/null; "$@"; }
+export -f copy_in_native
 for io in direct buffered; do
-	echo "copy-in --io=$io: $(ratio debugfs-write "cpin-$io")x faster than debugfs write"
+	time_cmd "cpin-native-$io" copy_in_native "$iomapctl" --io=$io cp big.src "$out/in.nat:/big" | tee -a "$work/times"
 done
+for io in direct buffered; do
+	copy_in "$iomapctl" --io=$io cp big.src "$out/in.img:/big"
+	e2fsck -fn "$out/in.img" >/dev/null && echo "ext4, --io=$io: e2fsck -fn clean," \
+		"$("$iomapctl" fiemap --filefrag "$out/in.img:/big" | tail -n 1)"
+	cmp big.src <("$iomapctl" cat "$out/in.img:/big")
+	copy_in_native "$iomapctl" --io=$io cp big.src "$out/in.nat:/big"
+	"$iomapctl" fsck "$out/in.nat" >/dev/null && echo "native, --io=$io: iomapctl fsck clean," \
+		"$("$iomapctl" fiemap --filefrag "$out/in.nat:/big" | tail -n 1)"
+	cmp big.src <("$iomapctl" cat "$out/in.nat:/big")
+done
+rm -f "$out/in.img" "$out/in.nat"
+for io in direct buffered; do
+	echo "copy-in --io=$io: ext4 $(ratio debugfs-write "cpin-$io")x faster than debugfs write," \
+		"native $(ratio debugfs-write "cpin-native-$io")x"
+	[ -n "$(med fio-write-qd8)" ] &&
+		echo "copy-in --io=$io reaches $(ratio fio-write-qd8 "cpin-$io")x (ext4)," \
+			"$(ratio fio-write-qd8 "cpin-native-$io")x (native) of fio O_DIRECT QD8 write"
+done
+fi
+
+if want DAX; then
+echo
+echo "== DAX: copy-in of 256 MiB through a libpmem2 mapping of an image in /dev/shm"
+# Roof: the same bytes memcpy'd into a new file mapped shared in the same
+# tmpfs, 1 MiB at a time: the same fresh pages to fault in as the image's.
+# 256 MiB: on this VM each fresh page mapped costs tens of microseconds,
+# which makes both about 100 MB/s.
+[ -f dax.src ] || head -c 256M big.src >dax.src
+memcpy_roof() { rm -f "$out/mc"; "$memcpyroof" dax.src "$out/mc"; }
+export memcpyroof
+export -f memcpy_roof
+time_cmd "cpin-dax" copy_in "$iomapctl" --io=dax cp dax.src "$out/in.img:/big" | tee -a "$work/times"
+# The same fresh image made first, so both rows pay for mke2fs alike.
+time_cmd "memcpy-roof" copy_in memcpy_roof | tee -a "$work/times"
+rm -f "$out/mc"
+copy_in "$iomapctl" --io=dax cp dax.src "$out/in.img:/big"
+e2fsck -fn "$out/in.img" >/dev/null && echo "e2fsck -fn: clean after the DAX copy-in"
+cmp dax.src <("$iomapctl" cat "$out/in.img:/big")
+rm -f "$out/in.img"
+echo "copy-in --io=dax reaches $(ratio memcpy-roof cpin-dax)x of a plain memcpy of the same bytes"
+fi
+
+if want REREAD; then
+echo
+echo "== REREAD: a file already in our page cache, read again (cat in one shell)"
+# 48 MiB: a file that fits the page cache's default bound of 64 MiB.
+if [ ! -f reread.img ]; then
+	rm -rf reread.src && mkdir reread.src && head -c 48M /dev/urandom >reread.src/f
+	mke2fs -q -t ext4 -F -d reread.src reread.img 128M
+fi
+# Enough rereads that they, not the first read and process start (which
+# the difference of the two shells takes away), make the time.
+n=100
+# The shell reads its commands from stdin (-c takes at most 64).
+reread_shell() { yes "cat /f" | head -n "$1" | "$2" --io=buffered shell reread.img; }
+export -f reread_shell
+hostfiles=()
+for ((i = 0; i < n; i++)); do hostfiles+=(reread.src/f); done
+# The first cat reads the image; the $n after it are the rereads.
+time_cmd "shell-1-cat" reread_shell 1 "$iomapctl" | tee -a "$work/times"
+time_cmd "shell-$((n + 1))-cats" reread_shell $((n + 1)) "$iomapctl" | tee -a "$work/times"
+cat "${hostfiles[@]}" >/dev/null
+time_cmd "host-cat-$n" cat "${hostfiles[@]}" | tee -a "$work/times"
+cmp <(cat reread.src/f reread.src/f) <(reread_shell 2 "$iomapctl")
+reread=$(echo "$(med "shell-$((n + 1))-cats") - $(med shell-1-cat)" | bc -l)
+echo "$n rereads of 48 MiB: $(printf %.4f "$reread") s in our cache (the difference of the medians)," \
+	"$(med "host-cat-$n") s by cat from the kernel's page cache:" \
+	"$(printf %.2f "$(echo "$(med "host-cat-$n") / $reread" | bc -l)")x the kernel's rate"
+fi
+
+if want PLOTS; then
+echo
+echo "== PLOTS: read rate against read size (each path and mapper), copy-out against queue depth"
+plots=$top/bench/plots
+mkdir -p "$plots"
+"$iosweep" data.img:/big 64 >"$work/iosweep.dat"
+# Copy-out of the 1 GiB file on the direct path at each queue depth.
+: >"$work/qd.dat"
+for qd in 1 2 4 8 16 32 64; do
+	time_cmd "cp-direct-qd$qd" copy_out "$iomapctl" --io=direct --queue-depth $qd cp data.img:/big "$out/o" |
+		tee -a "$work/times" | awk -v qd=$qd '{ print qd, 1073.741824 / $3 }' >>"$work/qd.dat"
+done
+if command -v gnuplot >/dev/null; then
+	gnuplot <<GP
+set terminal pngcairo size 1500,450 font ",10"
+set output "$plots/read-size.png"
+set multiplot layout 1,3 title "Read rate of the first 64 MiB of /big (1 GiB, 10 extents) against the size of each read, best of 3, fresh open each"
+set logscale x 2
+set xlabel "read size (bytes)"
+set ylabel "MB/s"
+set logscale y
+set key top left
+set format x "%.0s%cB"
+do for [p in "buffered direct dax"] {
+	set title p
+	plot for [m in "iomap hybrid bh"] "< sort -k1,1 -k2,2 -k3,3n $work/iosweep.dat" using (strcol(1) eq p && strcol(2) eq m ? \$3 : 1/0):4 with linespoints title m
+}
+unset multiplot
+set output "$plots/copy-qd.png"
+set terminal pngcairo size 700,450 font ",10"
+unset logscale y
+set yrange [0:*]
+unset logscale x
+set logscale x 2
+set format x "%g"
+set title "iomapctl --io=direct cp of the 1 GiB /big to tmpfs, median of $runs"
+set xlabel "--queue-depth"
+set ylabel "MB/s"
+plot "$work/qd.dat" using 1:2 with linespoints title "copy-out"
+GP
+	echo "plots: $plots/read-size.png $plots/copy-qd.png"
+else
+	echo "PLOTS: gnuplot missing (scripts/setup.sh installs it)" >&2
+	exit 1
+fi
 fi
 
 if want B6; then
@@ -302,11 +503,13 @@ corpus=$top/../shared/corpus/e2fsprogs-test-images
 [ -f huge.img ] || { [ -f "$corpus/f_h_normal.img.gz" ] &&
 	zcat "$corpus/f_h_normal.img.gz" >huge.img; } || true
 b7_migrate() { rm -f b7.img; "$iomapctl" migrate --type ext4 "$1" b7.img; }
+export -f b7_migrate
 b7_peer() {
 	rm -rf b7.tree b7.img && mkdir b7.tree &&
 		debugfs -R "rdump / b7.tree" "$1" &&
 		mke2fs -q -F -t ext4 -N "$2" -d b7.tree b7.img "$3"
 }
+export -f b7_peer
 time_cmd "migrate-small" b7_migrate small.img | tee -a "$work/times"
 time_cmd "rdump+mke2fs-d-small" b7_peer small.img 20000 128M | tee -a "$work/times"
 b7_migrate small.img >/dev/null && e2fsck -fn b7.img >/dev/null &&
@@ -322,3 +525,8 @@ if [ -f huge.img ]; then
 fi
 rm -rf b7.tree b7.img
 fi
+
+echo
+echo "== summary: every ratio of this run (RUNS=$runs; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+grep -E '[0-9]x( |,|$)|reaches' "$work/log" | grep -v '^==' || true
+echo "peak RSS of iomapctl, KiB (bound $rss_max_kib): $(sort -k2 -n "$work/rss-all" | tail -n 1)"

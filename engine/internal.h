@@ -70,6 +70,8 @@ struct iomap_folio *iomap_lru_victim(const struct iomap_lru *lru);
 #define IOMAP__ZERO_SIZE (64U << 10) /* the shared zero buffer */
 #define IOMAP__DEFAULT_DEPTH 32
 #define IOMAP__DEFAULT_CACHE (64UL << 20)
+#define IOMAP__DAX_UNMAP (2UL << 20) /* DAX pages unmapped at once */
+#define IOMAP__PARKED 16 /* closed files whose cache a device keeps */
 
 struct iomap_file;
 
@@ -124,6 +126,11 @@ struct iomap__path_ops {
  * @discard:	where plugged reads read the gaps they join across
  *		(IOMAP__PLUG_GAP bytes, made at the first use).
  * @pops:	the operations of @params.path, chosen once at open.
+ * @dax_lo, @dax_hi: the span of the DAX mapping copied through whose
+ *		pages are still mapped (dax.c drops them in pieces).
+ * @parked:	closed files of a read-only device whose cache is kept for
+ *		the next open of the same inode (@nparked of them, oldest
+ *		first); their folios stay on @lru, evicted as any other.
  */
 struct iomap_dev {
 	struct iomap_io_params params;
@@ -143,6 +150,9 @@ struct iomap_dev {
 	unsigned int nspare;
 	void *discard;
 	const struct iomap__path_ops *pops;
+	uintptr_t dax_lo, dax_hi;
+	struct iomap_file *parked[IOMAP__PARKED];
+	unsigned int nparked;
 };
 
 /**
@@ -153,6 +163,8 @@ struct iomap_dev {
  * @ra_next:	where a sequential reader would read next.
  * @ra_size:	current readahead window in bytes.
  * @wb_error:	first writeback error not yet reported.
+ * @parked_ino, @parked_size: the inode a parked file (closed, its cache
+ *		kept by the device) was of, and its size then.
  */
 struct iomap_file {
 	struct iomap_dev *dev;
@@ -163,6 +175,8 @@ struct iomap_file {
 	loff_t ra_next;
 	size_t ra_size;
 	int wb_error;
+	uint64_t parked_ino;
+	loff_t parked_size;
 };
 
 /*

@@ -105,6 +105,13 @@ static int iomap_dev_open_pmem(struct iomap_dev *dev, const char *path)
 
 static const struct iomap__path_ops *iomap_path_ops(enum iomap_io_path path);
 
+/* Free a closed file and its cache. */
+static void iomap_file_free(struct iomap_file *file)
+{
+	iomap_cache_destroy(&file->cache);
+	free(file);
+}
+
 int iomap_dev_open(const char *path, bool rdwr,
 		   const struct iomap_io_params *params,
 		   struct iomap_dev **devp)
@@ -164,6 +171,8 @@ int iomap_dev_close(struct iomap_dev *dev)
 		dev->io->close(dev->io_priv);
 	}
 	iodev_pmem2_close(&dev->pmem);
+	while (dev->nparked)
+		iomap_file_free(dev->parked[--dev->nparked]);
 	while (dev->nspare)
 		free(dev->spare_slots[--dev->nspare]);
 	free(dev->discard);
@@ -192,6 +201,83 @@ unsigned int iomap_dev_dio_align(const struct iomap_dev *dev)
 	return dev->params.path == IOMAP_IO_DIRECT ? dev->lbs : 1;
 }
 
+/* The parked file of inode @ino, taken off the device's list, or NULL. */
+static struct iomap_file *iomap_unpark(struct iomap_dev *dev, uint64_t ino)
+{
+	for (unsigned int i = 0; i < dev->nparked; i++) {
+		struct iomap_file *file = dev->parked[i];
+
+		if (file->parked_ino != ino)
+			continue;
+		memmove(&dev->parked[i], &dev->parked[i + 1],
+			(dev->nparked - i - 1) * sizeof(*dev->parked));
+		dev->nparked--;
+		return file;
+	}
+	return NULL;
+}
+
+/*
+ * Keep the (clean) cache of a closed file for the next open of its inode,
+ * as the kernel keeps a file's pages after the last close.  Only on a
+ * read-only device: nothing in this process can change the image under it
+ * then, while on a writable one a truncate, unlink or block reuse through
+ * the filesystem, which the engine does not see, would leave it stale.
+ */
+static bool iomap_park(struct iomap_file *file)
+{
+	struct iomap_dev *dev = file->dev;
+	struct iomap_file *old;
+
+	if (dev->rdwr || !file->cache.nr)
+		return false;
+	for (size_t i = 0; i < file->cache.nr; i++)
+		if (iomap_folio_is_dirty(file->cache.folios[i]))
+			return false;
+	old = iomap_unpark(dev, file->inode->ino);
+	if (old)
+		iomap_file_free(old);
+	if (dev->nparked == IOMAP__PARKED) {
+		iomap_file_free(dev->parked[0]);
+		memmove(&dev->parked[0], &dev->parked[1],
+			(IOMAP__PARKED - 1) * sizeof(*dev->parked));
+		dev->nparked--;
+	}
+	file->parked_ino = file->inode->ino;
+	file->parked_size = file->inode->size;
+	file->inode = NULL;
+	dev->parked[dev->nparked++] = file;
+	return true;
+}
+
+/* A new file of @inode, with the cache its last close parked if any. */
+static int iomap_file_alloc(struct iomap_dev *dev, struct iomap_inode *inode,
+			    struct iomap_file **filep)
+{
+	struct iomap_file *file = iomap_unpark(dev, inode->ino);
+	int ret;
+
+	if (file && file->parked_size == inode->size &&
+	    file->cache.blkbits == inode->blkbits) {
+		file->ra_next = file->ra_size = 0;
+		*filep = file;
+		return 0;
+	}
+	if (file)
+		iomap_file_free(file);
+	file = calloc(1, sizeof(*file));
+	if (!file)
+		return -ENOMEM;
+	ret = iomap_cache_init(&file->cache, inode->blkbits);
+	if (ret < 0) {
+		free(file);
+		return ret;
+	}
+	iomap_cache_set_lru(&file->cache, &dev->lru);
+	*filep = file;
+	return 0;
+}
+
 int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		    const struct iomap_opset *ops, struct iomap_file **filep)
 {
@@ -203,15 +289,9 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		if (iomap_io_mapper(&dev->params, op) == IOMAP_MAPPER_BH &&
 		    !ops->get_block)
 			return -EOPNOTSUPP;
-	file = calloc(1, sizeof(*file));
-	if (!file)
-		return -ENOMEM;
-	ret = iomap_cache_init(&file->cache, inode->blkbits);
-	if (ret < 0) {
-		free(file);
+	ret = iomap_file_alloc(dev, inode, &file);
+	if (ret < 0)
 		return ret;
-	}
-	iomap_cache_set_lru(&file->cache, &dev->lru);
 	file->dev = dev;
 	file->inode = inode;
 	file->ops = ops;
@@ -228,9 +308,9 @@ int iomap_file_close(struct iomap_file *file)
 	if (!file)
 		return 0;
 	ret = iomap_file_sync(file);
-	iomap_cache_destroy(&file->cache);
 	file->inode->cache = file->saved_cache;
-	free(file);
+	if (ret || !iomap_park(file))
+		iomap_file_free(file);
 	return ret;
 }
 

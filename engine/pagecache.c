@@ -4,11 +4,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 #define LONG_BITS (sizeof(unsigned long) * CHAR_BIT)
+#define IOMAP_HUGE_SIZE (2UL << 20) /* a transparent huge page on x86-64 */
 
 int iomap_cache_init(struct iomap_cache *cache, unsigned int blkbits)
 {
@@ -46,15 +48,28 @@ static void iomap_folio_free(struct iomap_folio *folio)
 
 static void *iomap_folio_data(struct iomap_lru *lru, unsigned int order)
 {
+	size_t size = IOMAP_PAGE_SIZE << order;
 	void *data = lru ? lru->pool[order] : NULL;
 
 	if (data) {
 		lru->pool[order] = *(void **)data;
-		lru->pool_bytes -= IOMAP_PAGE_SIZE << order;
+		lru->pool_bytes -= size;
 		return data;
 	}
-	/* Page-aligned so O_DIRECT can read straight into it. */
-	if (posix_memalign(&data, IOMAP_PAGE_SIZE, IOMAP_PAGE_SIZE << order))
+	/*
+	 * Page-aligned so O_DIRECT can read straight into it.  A folio the
+	 * size of a huge page sits on one, asked for with MADV_HUGEPAGE (THP
+	 * is "madvise" on most distributions): a fresh 2 MiB folio then costs
+	 * one page fault instead of 512, which dominated a first read into
+	 * new memory (the faults run in io_uring's workers on a tmpfs image).
+	 */
+	if (size >= IOMAP_HUGE_SIZE) {
+		if (posix_memalign(&data, IOMAP_HUGE_SIZE, size))
+			return NULL;
+		(void)madvise(data, size, MADV_HUGEPAGE);
+		return data;
+	}
+	if (posix_memalign(&data, IOMAP_PAGE_SIZE, size))
 		return NULL;
 	return data;
 }

@@ -9,7 +9,7 @@ packages=(
 	liburing-dev libblkid-dev libext2fs-dev comerr-dev libpmem2-dev
 	libedit-dev libcriterion-dev libfuse3-dev
 	clang libclang-rt-14-dev
-	e2fsprogs util-linux xfsprogs fio python3 bc fuse3 fuse2fs
+	e2fsprogs util-linux xfsprogs fio python3 bc fuse3 fuse2fs time gnuplot-nox
 )
 
 missing=()
