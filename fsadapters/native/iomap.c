@@ -27,6 +27,7 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 		iomap->type = IOMAP_HOLE;
 		iomap->addr = IOMAP_NULL_ADDR;
 		iomap->length = (end > lblk ? end - lblk : 1) << bits;
+		fsa_native_da_overlay(f, lblk, iomap);
 		return 0;
 	}
 	iomap->type = e.flags & FSA_NATIVE_EXT_UNWRITTEN ? IOMAP_UNWRITTEN :

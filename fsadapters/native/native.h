@@ -43,6 +43,23 @@ struct fsa_native_range {
 	uint64_t start, len;
 };
 
+struct fsa_native_file;
+
+/* A delayed-allocation range of one file: blocks [lblk, lblk + len) of
+ * @ino, reserved by the open file @owner, not on disk yet. */
+struct fsa_native_da_range {
+	uint64_t ino, lblk, len;
+	const struct fsa_native_file *owner;
+};
+
+/* The delalloc ranges of an image, sorted by (ino, lblk), disjoint, each
+ * in a hole of its file; @reserved blocks over all of them. */
+struct fsa_native_delalloc {
+	struct fsa_native_da_range *r;
+	size_t n, cap;
+	uint64_t reserved;
+};
+
 /**
  * struct fsa_native_fs - an open iomapfs image.
  * @sb:		the superblock as the running transaction sees it.
@@ -54,6 +71,7 @@ struct fsa_native_range {
  * @in_refill:	the reserve is being refilled: no nested refill.
  * @changed:	the superblock or a block changed since the last commit.
  * @err:	a failed commit left memory ahead of the image: refuse more.
+ * @da:		delayed allocations of the open files (in memory only).
  */
 struct fsa_native_fs {
 	struct fsa_fs base;
@@ -72,6 +90,7 @@ struct fsa_native_fs {
 	uint64_t alloc_hint; /* where the last data allocation ended */
 	int err;
 	struct iomap_stats own_stats;
+	struct fsa_native_delalloc da;
 };
 
 static inline struct fsa_native_fs *NATIVE_FS(struct fsa_fs *fs)
@@ -294,6 +313,35 @@ int fsa_native_setsize(struct iomap_inode *inode, loff_t size);
 int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
 int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		      bool keep_size);
+
+/* delalloc.c: delayed allocation (docs/native-format.md, Delayed
+ * allocation). */
+
+/* Up to @want of the free blocks no reservation promises: what other
+ * allocations may take (0: none). */
+uint64_t fsa_native_da_avail(struct fsa_native_fs *nfs, uint64_t want);
+/* The first delalloc range of @ino overlapping [@lblk, @end): 1 with it
+ * in *@first, *@len, or 0. */
+int fsa_native_da_find(const struct fsa_native_fs *nfs, uint64_t ino,
+		       uint64_t lblk, uint64_t end, uint64_t *first,
+		       uint64_t *len);
+/* A HOLE mapping of @f at @lblk becomes DELALLOC (to the end of the
+ * range) where a delalloc range holds @lblk, or ends where one starts. */
+void fsa_native_da_overlay(struct fsa_native_file *f, uint64_t lblk,
+			   struct iomap *iomap);
+/* Reserves up to @len blocks of the hole at @lblk: the count, or -ENOSPC
+ * when no block can be promised. */
+int64_t fsa_native_da_reserve(struct fsa_native_file *f, uint64_t lblk,
+			      uint64_t len);
+/* Ends the delalloc of [@lblk, @end) of @ino (only @owner's unless NULL):
+ * the blocks released, or -ENOMEM. */
+int64_t fsa_native_da_release(struct fsa_native_fs *nfs, uint64_t ino,
+			      uint64_t lblk, uint64_t end,
+			      const struct fsa_native_file *owner);
+void fsa_native_da_free(struct fsa_native_fs *nfs);
+/* ->iomap_begin of a buffered write (IOMAP_WRITE, not direct). */
+int fsa_native_da_write_begin(struct fsa_native_file *f, loff_t pos,
+			      loff_t length, struct iomap *iomap);
 
 /* dir.c: the namespace operations of fsa_ops. */
 /* Entry @name -> @ino (of @mode) in @dir; -EEXIST when the name is there. */

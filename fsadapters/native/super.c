@@ -145,6 +145,7 @@ void fsa_native_fs_free(struct fsa_native_fs *nfs)
 	if (!nfs)
 		return;
 	fsa_native_meta_free_all(nfs);
+	fsa_native_da_free(nfs);
 	free(nfs->deferred);
 	if (nfs->fd >= 0)
 		close(nfs->fd);

@@ -67,14 +67,21 @@ static uint64_t goal_for(struct fsa_native_file *f, uint64_t lblk)
 /*
  * Allocates up to @want blocks for the hole at @lblk as one extent of
  * @flags; the first block in *@start, the count returned, or -errno.
+ * Only a delalloc range (@delayed) may take blocks reservations promise.
  */
 static int64_t alloc_extent(struct fsa_native_file *f, uint64_t lblk,
-			    uint64_t want, uint32_t flags, uint64_t *start)
+			    uint64_t want, uint32_t flags, bool delayed,
+			    uint64_t *start)
 {
 	struct fsa_native_fs *nfs = f->nfs;
+	uint64_t avail = delayed ? want : fsa_native_da_avail(nfs, want);
 	int64_t n;
 	int ret;
 
+	if (!avail)
+		return -ENOSPC;
+	if (want > avail)
+		want = avail;
 	if (want > NATIVE_MAX_ALLOC)
 		want = NATIVE_MAX_ALLOC;
 	n = fsa_native_alloc(nfs, goal_for(f, lblk), want, start);
@@ -87,11 +94,15 @@ static int64_t alloc_extent(struct fsa_native_file *f, uint64_t lblk,
 	nfs->alloc_hint = *start + (uint64_t)n;
 	f->in.blocks += (uint64_t)n;
 	f->seq++;
-	return n;
+	if (delayed)
+		ret = (int)fsa_native_da_release(nfs, f->vfs.ino, lblk,
+						 lblk + (uint64_t)n, NULL);
+	return ret < 0 ? ret : n;
 }
 
 /* Maps [@pos, @pos + @length) for a write, allocating the hole at @pos
- * as unwritten (or, for @written, zeroed written) blocks. */
+ * as unwritten (or, for @written, zeroed written) blocks; a delalloc range
+ * there is allocated whole (up to the request for @written). */
 static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 		     bool written, struct iomap *iomap)
 {
@@ -101,14 +112,18 @@ static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 	uint64_t start;
 	int64_t n;
 	int ret = fsa_native_map_block(f, lblk, end, iomap);
+	bool delayed = iomap->type == IOMAP_DELALLOC;
+	uint64_t want = iomap->length >> bits;
 
-	if (ret || iomap->type != IOMAP_HOLE)
+	if (ret || (iomap->type != IOMAP_HOLE && !delayed))
 		goto out;
 	ret = refresh(f);
 	if (ret)
 		return ret;
-	n = alloc_extent(f, lblk, iomap->length >> bits,
-			 written ? 0 : FSA_NATIVE_EXT_UNWRITTEN, &start);
+	if (delayed && written && want > end - lblk)
+		want = end - lblk;
+	n = alloc_extent(f, lblk, want,
+			 written ? 0 : FSA_NATIVE_EXT_UNWRITTEN, delayed, &start);
 	if (n < 0)
 		return (int)n;
 	if (written)
@@ -119,7 +134,7 @@ static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 	if (ret)
 		return ret;
 	iomap->type = written ? IOMAP_MAPPED : IOMAP_UNWRITTEN;
-	iomap->addr = start << bits;
+	iomap->addr = (uint64_t)start << bits;
 	iomap->length = (uint64_t)n << bits;
 	iomap->flags |= IOMAP_F_NEW;
 out:
@@ -159,6 +174,10 @@ static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  struct iomap *srcmap)
 {
 	(void)srcmap;
+	if ((flags & IOMAP_WRITE) &&
+	    !(flags & (IOMAP_DIRECT | IOMAP_OVERWRITE_ONLY)))
+		return fsa_native_da_write_begin(NATIVE_I(inode), pos, length,
+						 iomap);
 	return write_begin(inode, pos, length, flags, iomap, false);
 }
 
@@ -210,7 +229,18 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 		keep = f->in.size;
 	keep = (keep + (1ULL << bits) - 1) >> bits;
 	map_end = ((uint64_t)iomap->offset + iomap->length) >> bits;
-	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end) {
+	if (iomap->type == IOMAP_DELALLOC && (iomap->flags & IOMAP_F_NEW)) {
+		/* What no byte reached was this call's reservation. */
+		keep = ((uint64_t)pos + (uint64_t)(written > 0 ? written : 0) +
+			(1ULL << bits) - 1) >> bits;
+		if (keep < map_end)
+			n = fsa_native_da_release(f->nfs, inode->ino, keep,
+						  map_end, f);
+		if (n < 0)
+			return (int)n;
+		if (n)
+			f->seq++;
+	} else if ((iomap->flags & IOMAP_F_NEW) && keep < map_end) {
 		/* This mapping's call allocated them: nothing can have
 		 * committed them since. */
 		n = fsa_native_ext_remove(f->nfs, inode->ino, keep, map_end,
@@ -401,6 +431,10 @@ static int native_get_block(struct iomap_inode *inode, uint64_t iblock,
 		bh->size = m.length;
 	if (m.type == IOMAP_HOLE)
 		return 0;
+	if (m.type == IOMAP_DELALLOC) {
+		bh->state = IOMAP_BH_DELAY;
+		return 0;
+	}
 	bh->blocknr = m.addr >> bits;
 	bh->state = IOMAP_BH_MAPPED;
 	if (m.type == IOMAP_UNWRITTEN)
@@ -421,12 +455,16 @@ const struct iomap_opset fsa_native_iomap_opset = {
 
 /* ---- size and space ---- */
 
-/* Frees the blocks of [@lblk, @end) of @f. */
+/* Frees the blocks of [@lblk, @end) of @f, and ends its delalloc there
+ * (the engine wrote the cache back first: only a failed writeback's
+ * dropped data can have left a range). */
 static int drop_blocks(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
 {
-	int64_t n = fsa_native_ext_remove(f->nfs, f->vfs.ino, lblk, end,
-					  FSA_NATIVE_UNMAP_FREE);
+	int64_t n = fsa_native_da_release(f->nfs, f->vfs.ino, lblk, end, NULL);
 
+	if (n >= 0)
+		n = fsa_native_ext_remove(f->nfs, f->vfs.ino, lblk, end,
+					  FSA_NATIVE_UNMAP_FREE);
 	if (n < 0)
 		return (int)n;
 	f->in.blocks -= (uint64_t)n;
@@ -527,7 +565,8 @@ int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		n = (int64_t)(m.length >> bits);
 		if (m.type == IOMAP_HOLE)
 			n = alloc_extent(f, lblk, (uint64_t)n,
-					 FSA_NATIVE_EXT_UNWRITTEN, &start);
+					 FSA_NATIVE_EXT_UNWRITTEN, false,
+					 &start);
 		if (n < 0) {
 			ret = (int)n;
 			break;
