@@ -211,6 +211,8 @@ static int release(struct fsa_native_fs *nfs, uint64_t ino)
 	/* An open file's delayed blocks have nowhere to go. */
 	if (!ret && fsa_native_da_release(nfs, ino, 0, UINT64_MAX, NULL) < 0)
 		ret = -ENOMEM;
+	if (!ret)
+		ret = fsa_native_inline_drop(nfs, ino);
 
 	if (!ret)
 		ret = fsa_native_bt_delete(nfs, FSA_NATIVE_T_INODES, &k);

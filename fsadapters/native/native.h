@@ -262,6 +262,7 @@ struct fsa_native_file {
 	struct fsa_native_fs *nfs;
 	struct fsa_native_inode in; /* as last read or written */
 	uint64_t seq; /* bumped on every mapping change (validity_cookie) */
+	void *inline_buf; /* inline files: their bytes, once loaded */
 };
 
 static inline struct fsa_native_file *NATIVE_I(struct iomap_inode *inode)
@@ -275,6 +276,11 @@ extern const struct iomap_ops fsa_native_read_ops;
  * the next extent (at most to @end_lblk). */
 int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 			 uint64_t end_lblk, struct iomap *iomap);
+
+/* fsa_native_map_block() for the block holding byte @pos, which an inline
+ * file maps exactly. */
+int fsa_native_map_pos(struct fsa_native_file *f, loff_t pos,
+		       uint64_t end_lblk, struct iomap *iomap);
 
 /* extent.c: a file's extents. */
 
@@ -342,6 +348,28 @@ void fsa_native_da_free(struct fsa_native_fs *nfs);
 /* ->iomap_begin of a buffered write (IOMAP_WRITE, not direct). */
 int fsa_native_da_write_begin(struct fsa_native_file *f, loff_t pos,
 			      loff_t length, struct iomap *iomap);
+
+/* inline.c: inline data (docs/native-format.md, Inline data). */
+
+bool fsa_native_is_inline(const struct fsa_native_file *f);
+/* The mapping of an inline file at byte @pos: INLINE over its bytes, else
+ * a hole from EOF up to @end_lblk. */
+int fsa_native_inline_map(struct fsa_native_file *f, uint64_t pos,
+			  uint64_t end_lblk, struct iomap *iomap);
+/* A buffered write of [@pos, @pos + @length): 1 with an INLINE mapping
+ * when it fits inline (an empty file becomes inline), 0 when it goes to
+ * blocks (an inline file moved to an extent first), or -errno. */
+int fsa_native_inline_write_begin(struct fsa_native_file *f, loff_t pos,
+				  loff_t length, struct iomap *iomap);
+/* ->iomap_end of an INLINE mapping: the record takes the bytes. */
+int fsa_native_inline_end(struct fsa_native_file *f, ssize_t written);
+/* An inline file's size to @size: 1 when it stays inline, 0 when it moved
+ * to an extent (the caller goes on), or -errno. */
+int fsa_native_inline_resize(struct fsa_native_file *f, uint64_t size);
+/* An inline file's bytes to a block of their own (no-op otherwise). */
+int fsa_native_inline_convert(struct fsa_native_file *f);
+/* Removes the inline record of @ino, if any (its last link went). */
+int fsa_native_inline_drop(struct fsa_native_fs *nfs, uint64_t ino);
 
 /* dir.c: the namespace operations of fsa_ops. */
 /* Entry @name -> @ino (of @mode) in @dir; -EEXIST when the name is there. */

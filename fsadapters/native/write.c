@@ -109,13 +109,18 @@ static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 	const unsigned int bits = f->vfs.blkbits;
 	uint64_t lblk = (uint64_t)pos >> bits;
 	uint64_t end = ((uint64_t)pos + length + (1ULL << bits) - 1) >> bits;
-	uint64_t start;
+	uint64_t start, want;
 	int64_t n;
-	int ret = fsa_native_map_block(f, lblk, end, iomap);
-	bool delayed = iomap->type == IOMAP_DELALLOC;
-	uint64_t want = iomap->length >> bits;
+	bool delayed;
+	int ret = fsa_native_inline_convert(f);
 
-	if (ret || (iomap->type != IOMAP_HOLE && !delayed))
+	if (!ret)
+		ret = fsa_native_map_block(f, lblk, end, iomap);
+	if (ret)
+		return ret;
+	delayed = iomap->type == IOMAP_DELALLOC;
+	want = iomap->length >> bits;
+	if (iomap->type != IOMAP_HOLE && !delayed)
 		goto out;
 	ret = refresh(f);
 	if (ret)
@@ -159,8 +164,7 @@ static int write_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 				(1ULL << inode->blkbits) - 1) >>
 			       inode->blkbits;
 
-		ret = fsa_native_map_block(f, (uint64_t)pos >> inode->blkbits,
-					   end, iomap);
+		ret = fsa_native_map_pos(f, pos, end, iomap);
 		if (!ret && (flags & IOMAP_OVERWRITE_ONLY) &&
 		    (iomap->type == IOMAP_HOLE || pos >= inode->size))
 			ret = -EAGAIN;
@@ -173,12 +177,17 @@ static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap,
 			  struct iomap *srcmap)
 {
+	int ret;
+
 	(void)srcmap;
-	if ((flags & IOMAP_WRITE) &&
-	    !(flags & (IOMAP_DIRECT | IOMAP_OVERWRITE_ONLY)))
-		return fsa_native_da_write_begin(NATIVE_I(inode), pos, length,
-						 iomap);
-	return write_begin(inode, pos, length, flags, iomap, false);
+	if (!(flags & IOMAP_WRITE) ||
+	    (flags & (IOMAP_DIRECT | IOMAP_OVERWRITE_ONLY)))
+		return write_begin(inode, pos, length, flags, iomap, false);
+	ret = fsa_native_inline_write_begin(NATIVE_I(inode), pos, length,
+					    iomap);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return fsa_native_da_write_begin(NATIVE_I(inode), pos, length, iomap);
 }
 
 /* DAX writes need written blocks: unwritten ones are zeroed first. */
@@ -217,7 +226,12 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 	int ret;
 
 	(void)length;
-	if (!(flags & IOMAP_WRITE) || fsa_native_writable(f->nfs))
+	if (fsa_native_writable(f->nfs))
+		return 0;
+	/* Zeroing too: the bytes are only in the inline record. */
+	if (iomap->type == IOMAP_INLINE)
+		return fsa_native_inline_end(f, written);
+	if (!(flags & IOMAP_WRITE))
 		return 0;
 	ret = refresh(f);
 	if (ret)
@@ -427,6 +441,11 @@ static int native_get_block(struct iomap_inode *inode, uint64_t iblock,
 	if (ret)
 		return ret;
 	bh->state = 0;
+	if (m.type == IOMAP_INLINE) {
+		bh->size = 1ULL << bits;
+		bh->inline_data = m.inline_data;
+		return 0;
+	}
 	if (m.length < bh->size)
 		bh->size = m.length;
 	if (m.type == IOMAP_HOLE)
@@ -485,6 +504,16 @@ int fsa_native_setsize(struct iomap_inode *inode, loff_t size)
 	/* The bh path moves only the engine's size while writing. */
 	if (!ret && (uint64_t)inode->size > f->in.size)
 		f->in.size = (uint64_t)inode->size;
+	if (!ret && fsa_native_is_inline(f)) {
+		ret = fsa_native_inline_resize(f, (uint64_t)size);
+		if (ret == 1) {
+			fsa_native_touch(&f->in);
+			ret = save(f);
+			if (!ret)
+				inode->size = size;
+			return ret ? ret : fsa_native_commit_if_full(f->nfs);
+		}
+	}
 	if (!ret && (uint64_t)size < f->in.size)
 		ret = drop_blocks(f,
 				  ((uint64_t)size + (1ULL << bits) - 1) >> bits,
@@ -525,6 +554,8 @@ int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
 
 	if (!ret)
 		ret = refresh(f);
+	if (!ret)
+		ret = fsa_native_inline_convert(f);
 	if (ret)
 		return ret;
 	if (first > last) /* inside one block */
@@ -552,6 +583,8 @@ int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 
 	if (!ret)
 		ret = refresh(f);
+	if (!ret)
+		ret = fsa_native_inline_convert(f);
 	if (!ret && (uint64_t)inode->size > f->in.size)
 		f->in.size = (uint64_t)inode->size;
 	while (!ret && lblk < end) {
