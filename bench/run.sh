@@ -306,6 +306,7 @@ for io in direct buffered; do
 	[ -n "$(med fio-write-qd8)" ] &&
 		echo "copy-in --io=$io reaches $(ratio fio-write-qd8 "cpin-$io")x (ext4)," \
 			"$(ratio fio-write-qd8 "cpin-native-$io")x (native) of fio O_DIRECT QD8 write"
+	echo "native copy-in --io=$io: $(ratio "cpin-$io" "cpin-native-$io")x the speed of the ext4 copy-in"
 done
 fi
 

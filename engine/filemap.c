@@ -330,6 +330,61 @@ static bool iomap_write_valid(struct iomap_iter *iter,
 	return false;
 }
 
+/*
+ * An INLINE mapping: the filesystem keeps the bytes (the kernel's
+ * iomap_write_end_inline()).  The block is filled from the inline data,
+ * the write goes into the folio and into iomap.inline_data, and nothing
+ * is dirtied: ->iomap_end persists the inline data.
+ */
+static int iomap_write_inline(struct iomap_iter *iter,
+			      struct iomap_writectx *w)
+{
+	struct iomap_file *file = w->file;
+	struct iomap_inode *inode = iter->inode;
+	const struct iomap *m = &iter->iomap;
+	size_t bs = iomap_blocksize(inode);
+	loff_t pos = iter->pos;
+	uint64_t len = iomap_length(iter);
+	size_t n, off;
+	int ret;
+	struct iomap_folio *folio =
+		iomap_write_folio(file, pos, len, len, &n, &ret);
+
+	if (!folio)
+		return ret;
+	if (!iomap_write_valid(iter, w)) {
+		iomap__cache_unpin(file, pos, pos + (loff_t)n);
+		return 0;
+	}
+	/* The inline bytes end inside the first block (the filesystem's
+	 * limit): whatever the folio holds past it are zeros. */
+	off = (size_t)((pos & ~(loff_t)(bs - 1)) - folio->pos);
+	if (!iomap_folio_block_uptodate(folio,
+					(unsigned int)(off >> inode->blkbits))) {
+		uint64_t have = m->offset + m->length - (uint64_t)(pos & ~(loff_t)(bs - 1));
+
+		memset(folio->data + off, 0, bs);
+		memcpy(folio->data + off,
+		       (uint8_t *)m->inline_data +
+			       ((pos & ~(loff_t)(bs - 1)) - m->offset),
+		       have < bs ? have : bs);
+		iomap_folio_set_uptodate(folio, off, bs, inode->blkbits);
+	}
+	off = (size_t)(pos - folio->pos);
+	if (w->buf)
+		memcpy(folio->data + off, w->buf + (pos - w->pos), n);
+	else
+		memset(folio->data + off, 0, n);
+	memcpy((uint8_t *)m->inline_data + (pos - m->offset),
+	       folio->data + off, n);
+	iomap__cache_unpin(file, pos, pos + (loff_t)n);
+	if (w->buf && pos + (loff_t)n > inode->size) {
+		inode->size = pos + (loff_t)n;
+		iter->iomap.flags |= IOMAP_F_SIZE_CHANGED;
+	}
+	return iomap_iter_advance(iter, n);
+}
+
 /* write_begin, copy, write_end for each folio of the current mapping. */
 static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 {
@@ -339,7 +394,7 @@ static int iomap_write_iter(struct iomap_iter *iter, struct iomap_writectx *w)
 	uint64_t len = iomap_length(iter);
 
 	if (iter->iomap.type == IOMAP_INLINE)
-		return -EOPNOTSUPP;
+		return iomap_write_inline(iter, w);
 	while (len) {
 		loff_t pos = iter->pos;
 		size_t n;

@@ -26,6 +26,7 @@ struct icheck {
 	uint64_t links; /* entries naming it */
 	uint64_t subdirs; /* directories among its entries */
 	uint64_t blocks; /* blocks its extents map */
+	bool has_inline; /* an inline data record names it */
 };
 
 struct checker {
@@ -409,6 +410,26 @@ static int check_dirents(struct checker *ck)
 	return ret;
 }
 
+/* An inline data record: its inode is an inline regular file of its size. */
+static void check_inline(struct checker *ck, const struct fsa_native_key *k,
+			 const struct fsa_native_xattr *x)
+{
+	unsigned long long ino = k->w[0] & ~FSA_NATIVE_INLINE_KEY;
+	struct icheck *ic = inode_of(ck, ino);
+
+	if (!ic || !(ic->in.flags & FSA_NATIVE_INODE_INLINE) || k->w[1]) {
+		problem(ck, "inline data of inode %llu, which is not an "
+			"inline file", ino);
+		return;
+	}
+	ic->has_inline = true;
+	if (x->name_len || x->value_len > FSA_NATIVE_INLINE_MAX ||
+	    x->value_len != ic->in.size || !x->value_len)
+		problem(ck, "inode %llu: inline data of %u bytes, size %llu",
+			ino, x->value_len,
+			(unsigned long long)ic->in.size);
+}
+
 static int check_xattrs(struct checker *ck)
 {
 	struct fsa_native_key k = { { 0, 0 } };
@@ -421,6 +442,10 @@ static int check_xattrs(struct checker *ck)
 		ret = fsa_native_bt_get(&c, &k, &x);
 		if (ret)
 			return ret;
+		if (k.w[0] & FSA_NATIVE_INLINE_KEY) {
+			check_inline(ck, &k, &x);
+			continue;
+		}
 		if (!inode_of(ck, k.w[0]))
 			problem(ck,
 				"xattr of inode %llu, which does not "
@@ -457,6 +482,14 @@ static void check_inode(struct checker *ck, struct icheck *ic)
 	if (ic->in.nlink != want && (dir || ic->links))
 		problem(ck, "inode %llu has link count %u, counted %llu", ino,
 			ic->in.nlink, (unsigned long long)want);
+	if ((ic->in.flags & FSA_NATIVE_INODE_INLINE) &&
+	    (!S_ISREG(ic->in.mode) || !ic->has_inline || ic->blocks ||
+	     ck->nfs->sb.version < FSA_NATIVE_VERSION_INLINE))
+		problem(ck, "inode %llu: inline file without its record, with "
+			"extents, or in a version 1 image", ino);
+	if (ic->in.flags & ~FSA_NATIVE_INODE_INLINE)
+		problem(ck, "inode %llu has unknown flags %#x", ino,
+			ic->in.flags);
 	if (ic->in.blocks != ic->blocks)
 		problem(ck, "inode %llu says %llu blocks, its extents map %llu",
 			ino, (unsigned long long)ic->in.blocks,

@@ -211,6 +211,12 @@ static int release(struct fsa_native_fs *nfs, uint64_t ino)
 					  FSA_NATIVE_UNMAP_FREE);
 	int ret = n < 0 ? (int)n : fsa_native_xattr_drop_all(nfs, ino);
 
+	/* An open file's delayed blocks have nowhere to go. */
+	if (!ret && fsa_native_da_release(nfs, ino, 0, UINT64_MAX, NULL) < 0)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = fsa_native_inline_drop(nfs, ino);
+
 	if (!ret)
 		ret = fsa_native_bt_delete(nfs, FSA_NATIVE_T_INODES, &k);
 	if (!ret)

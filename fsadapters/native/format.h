@@ -9,7 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FSA_NATIVE_VERSION 1
+/* Versions read: 1, and 2 (1 plus inline data), which an image becomes
+ * when it first stores a file inline; mkfs writes 1. */
+#define FSA_NATIVE_VERSION 2
+#define FSA_NATIVE_VERSION_MIN 1
+#define FSA_NATIVE_VERSION_INLINE 2
 #define FSA_NATIVE_MIN_BLOCK 1024U
 #define FSA_NATIVE_MAX_BLOCK 65536U
 #define FSA_NATIVE_SB_SIZE 1024U /* bytes of block 0 the crc covers */
@@ -18,6 +22,10 @@
 #define FSA_NATIVE_RESERVE_LOW 8U /* refill below this many */
 #define FSA_NATIVE_NAME_MAX 254U
 #define FSA_NATIVE_XATTR_BYTES 448U /* name + value of one xattr */
+/* Inline data: at most this many bytes, in the xattr tree at key
+ * (ino | FSA_NATIVE_INLINE_KEY, 0), an xattr record with name_len 0. */
+#define FSA_NATIVE_INLINE_MAX FSA_NATIVE_XATTR_BYTES
+#define FSA_NATIVE_INLINE_KEY (1ULL << 63)
 #define FSA_NATIVE_LABEL_MAX 63U
 #define FSA_NATIVE_JOURNAL_MIN 64U /* blocks */
 #define FSA_NATIVE_JOURNAL_MAX 16384U /* blocks */
@@ -107,7 +115,7 @@ struct fsa_native_inode {
 	uint32_t nlink;
 	uint32_t uid;
 	uint32_t gid;
-	uint32_t flags; /* none defined */
+	uint32_t flags; /* FSA_NATIVE_INODE_* */
 	uint32_t reserved;
 	uint64_t size; /* bytes */
 	uint64_t blocks; /* filesystem blocks allocated */
@@ -116,6 +124,10 @@ struct fsa_native_inode {
 	uint64_t generation; /* transaction that created it */
 	uint64_t reserved2;
 };
+
+/* Inode flags. */
+#define FSA_NATIVE_INODE_INLINE \
+	(1U << 0) /* regular file: the data is its inline record (version 2) */
 
 /* Extent record, 16 bytes. */
 #define FSA_NATIVE_EXT_UNWRITTEN (1U << 0) /* reads as zeros */

@@ -12,10 +12,13 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 	const unsigned int bits = f->vfs.blkbits;
 	struct fsa_native_extent e;
 	uint64_t first;
-	int ret = fsa_native_ext_find(f->nfs, f->vfs.ino, lblk,
-				      end_lblk > lblk ? end_lblk : lblk + 1,
-				      &first, &e);
+	int ret;
 
+	if (fsa_native_is_inline(f))
+		return fsa_native_inline_map(f, lblk << bits, end_lblk, iomap);
+	ret = fsa_native_ext_find(f->nfs, f->vfs.ino, lblk,
+				  end_lblk > lblk ? end_lblk : lblk + 1, &first,
+				  &e);
 	if (ret < 0)
 		return ret;
 	memset(iomap, 0, sizeof(*iomap));
@@ -27,6 +30,7 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 		iomap->type = IOMAP_HOLE;
 		iomap->addr = IOMAP_NULL_ADDR;
 		iomap->length = (end > lblk ? end - lblk : 1) << bits;
+		fsa_native_da_overlay(f, lblk, iomap);
 		return 0;
 	}
 	iomap->type = e.flags & FSA_NATIVE_EXT_UNWRITTEN ? IOMAP_UNWRITTEN :
@@ -34,6 +38,15 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 	iomap->addr = (e.start + (lblk - first)) << bits;
 	iomap->length = (e.len - (lblk - first)) << bits;
 	return 0;
+}
+
+int fsa_native_map_pos(struct fsa_native_file *f, loff_t pos,
+		       uint64_t end_lblk, struct iomap *iomap)
+{
+	if (fsa_native_is_inline(f))
+		return fsa_native_inline_map(f, (uint64_t)pos, end_lblk, iomap);
+	return fsa_native_map_block(f, (uint64_t)pos >> f->vfs.blkbits,
+				    end_lblk, iomap);
 }
 
 static int native_read_begin(struct iomap_inode *inode, loff_t pos,
@@ -46,8 +59,7 @@ static int native_read_begin(struct iomap_inode *inode, loff_t pos,
 
 	(void)flags;
 	(void)srcmap;
-	return fsa_native_map_block(NATIVE_I(inode), (uint64_t)pos >> bits, end,
-				    iomap);
+	return fsa_native_map_pos(NATIVE_I(inode), pos, end, iomap);
 }
 
 const struct iomap_ops fsa_native_read_ops = {

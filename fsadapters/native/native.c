@@ -112,6 +112,9 @@ static void native_iput(struct iomap_inode *inode)
 		f->in.size = (uint64_t)inode->size;
 		fsa_native_iwrite(f->nfs, inode->ino, &f->in);
 	}
+	/* Its cache is gone: what writeback did not allocate never will. */
+	fsa_native_da_release(f->nfs, inode->ino, 0, UINT64_MAX, f);
+	free(f->inline_buf);
 	free(f);
 }
 

@@ -43,6 +43,23 @@ struct fsa_native_range {
 	uint64_t start, len;
 };
 
+struct fsa_native_file;
+
+/* A delayed-allocation range of one file: blocks [lblk, lblk + len) of
+ * @ino, reserved by the open file @owner, not on disk yet. */
+struct fsa_native_da_range {
+	uint64_t ino, lblk, len;
+	const struct fsa_native_file *owner;
+};
+
+/* The delalloc ranges of an image, sorted by (ino, lblk), disjoint, each
+ * in a hole of its file; @reserved blocks over all of them. */
+struct fsa_native_delalloc {
+	struct fsa_native_da_range *r;
+	size_t n, cap;
+	uint64_t reserved;
+};
+
 /**
  * struct fsa_native_fs - an open iomapfs image.
  * @sb:		the superblock as the running transaction sees it.
@@ -54,6 +71,7 @@ struct fsa_native_range {
  * @in_refill:	the reserve is being refilled: no nested refill.
  * @changed:	the superblock or a block changed since the last commit.
  * @err:	a failed commit left memory ahead of the image: refuse more.
+ * @da:		delayed allocations of the open files (in memory only).
  */
 struct fsa_native_fs {
 	struct fsa_fs base;
@@ -73,6 +91,7 @@ struct fsa_native_fs {
 	int err;
 	struct iomap_stats own_stats;
 	struct fsa_faults *faults; /* a test's, armed per open (or NULL) */
+	struct fsa_native_delalloc da;
 };
 
 static inline struct fsa_native_fs *NATIVE_FS(struct fsa_fs *fs)
@@ -248,6 +267,7 @@ struct fsa_native_file {
 	struct fsa_native_fs *nfs;
 	struct fsa_native_inode in; /* as last read or written */
 	uint64_t seq; /* bumped on every mapping change (validity_cookie) */
+	void *inline_buf; /* inline files: their bytes, once loaded */
 };
 
 static inline struct fsa_native_file *NATIVE_I(struct iomap_inode *inode)
@@ -261,6 +281,11 @@ extern const struct iomap_ops fsa_native_read_ops;
  * the next extent (at most to @end_lblk). */
 int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 			 uint64_t end_lblk, struct iomap *iomap);
+
+/* fsa_native_map_block() for the block holding byte @pos, which an inline
+ * file maps exactly. */
+int fsa_native_map_pos(struct fsa_native_file *f, loff_t pos,
+		       uint64_t end_lblk, struct iomap *iomap);
 
 /* extent.c: a file's extents. */
 
@@ -299,6 +324,57 @@ int fsa_native_setsize(struct iomap_inode *inode, loff_t size);
 int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len);
 int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		      bool keep_size);
+
+/* delalloc.c: delayed allocation (docs/native-format.md, Delayed
+ * allocation). */
+
+/* Up to @want of the free blocks no reservation promises: what other
+ * allocations may take (0: none). */
+uint64_t fsa_native_da_avail(struct fsa_native_fs *nfs, uint64_t want);
+/* The first delalloc range of @ino overlapping [@lblk, @end): 1 with it
+ * in *@first, *@len, or 0. */
+int fsa_native_da_find(const struct fsa_native_fs *nfs, uint64_t ino,
+		       uint64_t lblk, uint64_t end, uint64_t *first,
+		       uint64_t *len);
+/* A HOLE mapping of @f at @lblk becomes DELALLOC (to the end of the
+ * range) where a delalloc range holds @lblk, or ends where one starts. */
+void fsa_native_da_overlay(struct fsa_native_file *f, uint64_t lblk,
+			   struct iomap *iomap);
+/* Reserves up to @len blocks of the hole at @lblk: the count, or -ENOSPC
+ * when no block can be promised. */
+int64_t fsa_native_da_reserve(struct fsa_native_file *f, uint64_t lblk,
+			      uint64_t len);
+/* Ends the delalloc of [@lblk, @end) of @ino (only @owner's unless NULL):
+ * the blocks released, or -ENOMEM. */
+int64_t fsa_native_da_release(struct fsa_native_fs *nfs, uint64_t ino,
+			      uint64_t lblk, uint64_t end,
+			      const struct fsa_native_file *owner);
+void fsa_native_da_free(struct fsa_native_fs *nfs);
+/* ->iomap_begin of a buffered write (IOMAP_WRITE, not direct). */
+int fsa_native_da_write_begin(struct fsa_native_file *f, loff_t pos,
+			      loff_t length, struct iomap *iomap);
+
+/* inline.c: inline data (docs/native-format.md, Inline data). */
+
+bool fsa_native_is_inline(const struct fsa_native_file *f);
+/* The mapping of an inline file at byte @pos: INLINE over its bytes, else
+ * a hole from EOF up to @end_lblk. */
+int fsa_native_inline_map(struct fsa_native_file *f, uint64_t pos,
+			  uint64_t end_lblk, struct iomap *iomap);
+/* A buffered write of [@pos, @pos + @length): 1 with an INLINE mapping
+ * when it fits inline (an empty file becomes inline), 0 when it goes to
+ * blocks (an inline file moved to an extent first), or -errno. */
+int fsa_native_inline_write_begin(struct fsa_native_file *f, loff_t pos,
+				  loff_t length, struct iomap *iomap);
+/* ->iomap_end of an INLINE mapping: the record takes the bytes. */
+int fsa_native_inline_end(struct fsa_native_file *f, ssize_t written);
+/* An inline file's size to @size: 1 when it stays inline, 0 when it moved
+ * to an extent (the caller goes on), or -errno. */
+int fsa_native_inline_resize(struct fsa_native_file *f, uint64_t size);
+/* An inline file's bytes to a block of their own (no-op otherwise). */
+int fsa_native_inline_convert(struct fsa_native_file *f);
+/* Removes the inline record of @ino, if any (its last link went). */
+int fsa_native_inline_drop(struct fsa_native_fs *nfs, uint64_t ino);
 
 /* dir.c: the namespace operations of fsa_ops. */
 /* Entry @name -> @ino (of @mode) in @dir; -EEXIST when the name is there. */

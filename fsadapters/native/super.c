@@ -54,7 +54,8 @@ int fsa_native_read_sb(int fd, struct fsa_native_sb *sb)
 		return errno == EIO ? -EIO : -ENODATA;
 	if ((size_t)n < sizeof(*sb) || sb->hdr.magic != FSA_NATIVE_MAGIC_SB)
 		return -ENODATA;
-	if (sb->version != FSA_NATIVE_VERSION)
+	if (sb->version < FSA_NATIVE_VERSION_MIN ||
+	    sb->version > FSA_NATIVE_VERSION)
 		return -EPROTONOSUPPORT;
 	if (sb->hdr.crc !=
 		    fsa_native_block_crc((const uint8_t *)sb, sizeof(*sb)) ||
@@ -145,6 +146,7 @@ void fsa_native_fs_free(struct fsa_native_fs *nfs)
 	if (!nfs)
 		return;
 	fsa_native_meta_free_all(nfs);
+	fsa_native_da_free(nfs);
 	free(nfs->deferred);
 	if (nfs->fd >= 0)
 		close(nfs->fd);
@@ -196,7 +198,7 @@ static void mkfs_sb(struct fsa_native_fs *nfs,
 	memset(sb, 0, sizeof(*sb));
 	sb->hdr.magic = FSA_NATIVE_MAGIC_SB;
 	memcpy(sb->hdr.uuid, o->uuid, sizeof(sb->hdr.uuid));
-	sb->version = FSA_NATIVE_VERSION;
+	sb->version = FSA_NATIVE_VERSION_MIN;
 	sb->block_size = o->block_size;
 	sb->block_count = blocks;
 	sb->next_ino = FSA_NATIVE_ROOT_INO;

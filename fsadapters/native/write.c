@@ -67,14 +67,21 @@ static uint64_t goal_for(struct fsa_native_file *f, uint64_t lblk)
 /*
  * Allocates up to @want blocks for the hole at @lblk as one extent of
  * @flags; the first block in *@start, the count returned, or -errno.
+ * Only a delalloc range (@delayed) may take blocks reservations promise.
  */
 static int64_t alloc_extent(struct fsa_native_file *f, uint64_t lblk,
-			    uint64_t want, uint32_t flags, uint64_t *start)
+			    uint64_t want, uint32_t flags, bool delayed,
+			    uint64_t *start)
 {
 	struct fsa_native_fs *nfs = f->nfs;
+	uint64_t avail = delayed ? want : fsa_native_da_avail(nfs, want);
 	int64_t n;
 	int ret;
 
+	if (!avail)
+		return -ENOSPC;
+	if (want > avail)
+		want = avail;
 	if (want > NATIVE_MAX_ALLOC)
 		want = NATIVE_MAX_ALLOC;
 	n = fsa_native_alloc(nfs, goal_for(f, lblk), want, start);
@@ -87,28 +94,41 @@ static int64_t alloc_extent(struct fsa_native_file *f, uint64_t lblk,
 	nfs->alloc_hint = *start + (uint64_t)n;
 	f->in.blocks += (uint64_t)n;
 	f->seq++;
-	return n;
+	if (delayed)
+		ret = (int)fsa_native_da_release(nfs, f->vfs.ino, lblk,
+						 lblk + (uint64_t)n, NULL);
+	return ret < 0 ? ret : n;
 }
 
 /* Maps [@pos, @pos + @length) for a write, allocating the hole at @pos
- * as unwritten (or, for @written, zeroed written) blocks. */
+ * as unwritten (or, for @written, zeroed written) blocks; a delalloc range
+ * there is allocated whole (up to the request for @written). */
 static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 		     bool written, struct iomap *iomap)
 {
 	const unsigned int bits = f->vfs.blkbits;
 	uint64_t lblk = (uint64_t)pos >> bits;
 	uint64_t end = ((uint64_t)pos + length + (1ULL << bits) - 1) >> bits;
-	uint64_t start;
+	uint64_t start, want;
 	int64_t n;
-	int ret = fsa_native_map_block(f, lblk, end, iomap);
+	bool delayed;
+	int ret = fsa_native_inline_convert(f);
 
-	if (ret || iomap->type != IOMAP_HOLE)
+	if (!ret)
+		ret = fsa_native_map_block(f, lblk, end, iomap);
+	if (ret)
+		return ret;
+	delayed = iomap->type == IOMAP_DELALLOC;
+	want = iomap->length >> bits;
+	if (iomap->type != IOMAP_HOLE && !delayed)
 		goto out;
 	ret = refresh(f);
 	if (ret)
 		return ret;
-	n = alloc_extent(f, lblk, iomap->length >> bits,
-			 written ? 0 : FSA_NATIVE_EXT_UNWRITTEN, &start);
+	if (delayed && written && want > end - lblk)
+		want = end - lblk;
+	n = alloc_extent(f, lblk, want,
+			 written ? 0 : FSA_NATIVE_EXT_UNWRITTEN, delayed, &start);
 	if (n < 0)
 		return (int)n;
 	if (written)
@@ -119,7 +139,7 @@ static int write_map(struct fsa_native_file *f, loff_t pos, uint64_t length,
 	if (ret)
 		return ret;
 	iomap->type = written ? IOMAP_MAPPED : IOMAP_UNWRITTEN;
-	iomap->addr = start << bits;
+	iomap->addr = (uint64_t)start << bits;
 	iomap->length = (uint64_t)n << bits;
 	iomap->flags |= IOMAP_F_NEW;
 out:
@@ -144,8 +164,7 @@ static int write_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 				(1ULL << inode->blkbits) - 1) >>
 			       inode->blkbits;
 
-		ret = fsa_native_map_block(f, (uint64_t)pos >> inode->blkbits,
-					   end, iomap);
+		ret = fsa_native_map_pos(f, pos, end, iomap);
 		if (!ret && (flags & IOMAP_OVERWRITE_ONLY) &&
 		    (iomap->type == IOMAP_HOLE || pos >= inode->size))
 			ret = -EAGAIN;
@@ -158,8 +177,17 @@ static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap,
 			  struct iomap *srcmap)
 {
+	int ret;
+
 	(void)srcmap;
-	return write_begin(inode, pos, length, flags, iomap, false);
+	if (!(flags & IOMAP_WRITE) ||
+	    (flags & (IOMAP_DIRECT | IOMAP_OVERWRITE_ONLY)))
+		return write_begin(inode, pos, length, flags, iomap, false);
+	ret = fsa_native_inline_write_begin(NATIVE_I(inode), pos, length,
+					    iomap);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return fsa_native_da_write_begin(NATIVE_I(inode), pos, length, iomap);
 }
 
 /* DAX writes need written blocks: unwritten ones are zeroed first. */
@@ -198,7 +226,12 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 	int ret;
 
 	(void)length;
-	if (!(flags & IOMAP_WRITE) || fsa_native_writable(f->nfs))
+	if (fsa_native_writable(f->nfs))
+		return 0;
+	/* Zeroing too: the bytes are only in the inline record. */
+	if (iomap->type == IOMAP_INLINE)
+		return fsa_native_inline_end(f, written);
+	if (!(flags & IOMAP_WRITE))
 		return 0;
 	ret = refresh(f);
 	if (ret)
@@ -210,7 +243,18 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 		keep = f->in.size;
 	keep = (keep + (1ULL << bits) - 1) >> bits;
 	map_end = ((uint64_t)iomap->offset + iomap->length) >> bits;
-	if ((iomap->flags & IOMAP_F_NEW) && keep < map_end) {
+	if (iomap->type == IOMAP_DELALLOC && (iomap->flags & IOMAP_F_NEW)) {
+		/* What no byte reached was this call's reservation. */
+		keep = ((uint64_t)pos + (uint64_t)(written > 0 ? written : 0) +
+			(1ULL << bits) - 1) >> bits;
+		if (keep < map_end)
+			n = fsa_native_da_release(f->nfs, inode->ino, keep,
+						  map_end, f);
+		if (n < 0)
+			return (int)n;
+		if (n)
+			f->seq++;
+	} else if ((iomap->flags & IOMAP_F_NEW) && keep < map_end) {
 		/* This mapping's call allocated them: nothing can have
 		 * committed them since. */
 		n = fsa_native_ext_remove(f->nfs, inode->ino, keep, map_end,
@@ -397,10 +441,19 @@ static int native_get_block(struct iomap_inode *inode, uint64_t iblock,
 	if (ret)
 		return ret;
 	bh->state = 0;
+	if (m.type == IOMAP_INLINE) {
+		bh->size = 1ULL << bits;
+		bh->inline_data = m.inline_data;
+		return 0;
+	}
 	if (m.length < bh->size)
 		bh->size = m.length;
 	if (m.type == IOMAP_HOLE)
 		return 0;
+	if (m.type == IOMAP_DELALLOC) {
+		bh->state = IOMAP_BH_DELAY;
+		return 0;
+	}
 	bh->blocknr = m.addr >> bits;
 	bh->state = IOMAP_BH_MAPPED;
 	if (m.type == IOMAP_UNWRITTEN)
@@ -421,12 +474,16 @@ const struct iomap_opset fsa_native_iomap_opset = {
 
 /* ---- size and space ---- */
 
-/* Frees the blocks of [@lblk, @end) of @f. */
+/* Frees the blocks of [@lblk, @end) of @f, and ends its delalloc there
+ * (the engine wrote the cache back first: only a failed writeback's
+ * dropped data can have left a range). */
 static int drop_blocks(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
 {
-	int64_t n = fsa_native_ext_remove(f->nfs, f->vfs.ino, lblk, end,
-					  FSA_NATIVE_UNMAP_FREE);
+	int64_t n = fsa_native_da_release(f->nfs, f->vfs.ino, lblk, end, NULL);
 
+	if (n >= 0)
+		n = fsa_native_ext_remove(f->nfs, f->vfs.ino, lblk, end,
+					  FSA_NATIVE_UNMAP_FREE);
 	if (n < 0)
 		return (int)n;
 	f->in.blocks -= (uint64_t)n;
@@ -447,6 +504,16 @@ int fsa_native_setsize(struct iomap_inode *inode, loff_t size)
 	/* The bh path moves only the engine's size while writing. */
 	if (!ret && (uint64_t)inode->size > f->in.size)
 		f->in.size = (uint64_t)inode->size;
+	if (!ret && fsa_native_is_inline(f)) {
+		ret = fsa_native_inline_resize(f, (uint64_t)size);
+		if (ret == 1) {
+			fsa_native_touch(&f->in);
+			ret = save(f);
+			if (!ret)
+				inode->size = size;
+			return ret ? ret : fsa_native_commit_if_full(f->nfs);
+		}
+	}
 	if (!ret && (uint64_t)size < f->in.size)
 		ret = drop_blocks(f,
 				  ((uint64_t)size + (1ULL << bits) - 1) >> bits,
@@ -487,6 +554,8 @@ int fsa_native_punch(struct iomap_inode *inode, loff_t pos, uint64_t len)
 
 	if (!ret)
 		ret = refresh(f);
+	if (!ret)
+		ret = fsa_native_inline_convert(f);
 	if (ret)
 		return ret;
 	if (first > last) /* inside one block */
@@ -514,6 +583,8 @@ int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 
 	if (!ret)
 		ret = refresh(f);
+	if (!ret)
+		ret = fsa_native_inline_convert(f);
 	if (!ret && (uint64_t)inode->size > f->in.size)
 		f->in.size = (uint64_t)inode->size;
 	while (!ret && lblk < end) {
@@ -527,7 +598,8 @@ int fsa_native_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		n = (int64_t)(m.length >> bits);
 		if (m.type == IOMAP_HOLE)
 			n = alloc_extent(f, lblk, (uint64_t)n,
-					 FSA_NATIVE_EXT_UNWRITTEN, &start);
+					 FSA_NATIVE_EXT_UNWRITTEN, false,
+					 &start);
 		if (n < 0) {
 			ret = (int)n;
 			break;

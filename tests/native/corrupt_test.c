@@ -94,16 +94,16 @@ Test(corrupt, bad_superblock_checksum)
 	expect_refused("ls img:/", "Structure needs cleaning");
 }
 
-static void version_2(struct fsa_native_sb *sb)
+static void version_3(struct fsa_native_sb *sb)
 {
-	sb->version = 2;
+	sb->version = 3;
 }
 
 Test(corrupt, newer_version_is_named)
 {
-	edit_sb(version_2);
-	expect_refused("probe img", "format version 2 is newer than this "
-				    "iomapctl reads (1)");
+	edit_sb(version_3);
+	expect_refused("probe img", "format version 3 is newer than this "
+				    "iomapctl reads (2)");
 	expect_refused("stat img:/", "Protocol not supported");
 }
 
