@@ -33,7 +33,7 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 							   IOMAP_MAPPED;
 	iomap->addr = (e.start + (lblk - first)) << bits;
 	iomap->length = (e.len - (lblk - first)) << bits;
-	return 0;
+	return fsa_native_ref_mark(f->nfs, iomap, bits);
 }
 
 static int native_read_begin(struct iomap_inode *inode, loff_t pos,

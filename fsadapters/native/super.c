@@ -146,6 +146,7 @@ void fsa_native_fs_free(struct fsa_native_fs *nfs)
 		return;
 	fsa_native_meta_free_all(nfs);
 	free(nfs->deferred);
+	free(nfs->cow);
 	if (nfs->fd >= 0)
 		close(nfs->fd);
 	free(nfs->path);
