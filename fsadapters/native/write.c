@@ -164,6 +164,19 @@ static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap,
 			  struct iomap *srcmap)
 {
+	/* DAX zeroing stores into the blocks: shared ones are copied. */
+	if ((flags & IOMAP_DAX) && (flags & IOMAP_ZERO)) {
+		uint64_t len = (uint64_t)length;
+		int ret = fsa_native_writable(NATIVE_I(inode)->nfs);
+
+		if (!ret)
+			ret = fsa_native_cow_begin(NATIVE_I(inode), pos, &len,
+						   FSA_NATIVE_COW_COPY_EDGES,
+						   iomap, NULL);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		length = (loff_t)len;
+	}
 	/* Direct I/O reads nothing through srcmap: edges are copied. */
 	if (flags & IOMAP_DIRECT)
 		return write_begin(inode, pos, length, flags, iomap, false,
@@ -209,7 +222,20 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 	int ret;
 
 	(void)length;
-	if (!(flags & IOMAP_WRITE) || fsa_native_writable(f->nfs))
+	if (fsa_native_writable(f->nfs))
+		return 0;
+	/* DAX stores (and zeroing) are done when the mapping ends: the
+	 * staged copy goes into the file now. */
+	if ((flags & IOMAP_DAX) && (iomap->flags & IOMAP_F_SHARED) &&
+	    written > 0) {
+		ret = fsa_native_cow_end(
+			f, (uint64_t)pos >> bits,
+			((uint64_t)pos + (uint64_t)written + (1ULL << bits) -
+			 1) >> bits);
+		if (ret)
+			return ret;
+	}
+	if (!(flags & IOMAP_WRITE))
 		return 0;
 	ret = refresh(f);
 	if (ret)
@@ -237,23 +263,6 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 	return ret ? ret : fsa_native_commit_if_full(f->nfs);
 }
 
-/* DAX stores are done when the mapping ends: staged blocks go in. */
-static int dax_end(struct iomap_inode *inode, loff_t pos, loff_t length,
-		   ssize_t written, unsigned int flags, struct iomap *iomap)
-{
-	struct fsa_native_file *f = NATIVE_I(inode);
-	const unsigned int bits = inode->blkbits;
-	int ret = 0;
-
-	if ((iomap->flags & IOMAP_F_SHARED) && written > 0 &&
-	    !fsa_native_writable(f->nfs))
-		ret = fsa_native_cow_end(
-			f, (uint64_t)pos >> bits,
-			((uint64_t)pos + (uint64_t)written + (1ULL << bits) -
-			 1) >> bits);
-	return ret ? ret : write_end(inode, pos, length, written, flags, iomap);
-}
-
 static const struct iomap_ops native_buffered_write_ops = {
 	.iomap_begin = buffered_begin,
 	.iomap_end = write_end,
@@ -261,7 +270,7 @@ static const struct iomap_ops native_buffered_write_ops = {
 
 static const struct iomap_ops native_dax_write_ops = {
 	.iomap_begin = dax_begin,
-	.iomap_end = dax_end,
+	.iomap_end = write_end,
 };
 
 static bool native_iomap_valid(struct iomap_inode *inode,
