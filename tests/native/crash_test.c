@@ -9,11 +9,9 @@
  * command or after the one in flight.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,36 +122,6 @@ static int last_done(void)
 	return k;
 }
 
-/* Waits until no process of group @pgid is left (io_uring teardown). */
-static void wait_group_gone(pid_t pgid)
-{
-	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
-		usleep(1000);
-	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
-		  "process group %d outlived SIGKILL", (int)pgid);
-}
-
-/* Runs @s in its own process group, SIGKILLs it after @us: true when the
- * kill landed before the script ended. */
-static bool run_and_kill(const char *s, long us)
-{
-	pid_t pid = fork();
-	int status;
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", s, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	usleep((useconds_t)us);
-	kill(-pid, SIGKILL);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	wait_group_gone(pid);
-	return WIFSIGNALED(status);
-}
-
 static void check_after_kill(int kill_no)
 {
 	int done = last_done();
@@ -200,7 +168,7 @@ Test(crash, sigkill_at_random_moments)
 				  "cp --sparse=always pristine img",
 				  dir),
 			     0);
-		killed += run_and_kill(
+		killed += tn_run_and_kill(
 			s, (long)(rand_r(&seed) % (unsigned int)full));
 		check_after_kill(k);
 	}

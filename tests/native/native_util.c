@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* native_util.c - helpers of the native format tests. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -67,4 +71,32 @@ void tn_assert_clean(const char *path)
 
 	cr_assert_eq(tn_check(nfs), 0, "%s is not clean", path);
 	tn_close(nfs);
+}
+
+/* Waits until no process of group @pgid is left (io_uring teardown). */
+static void wait_group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
+		usleep(1000);
+	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
+		  "process group %d outlived SIGKILL", (int)pgid);
+}
+
+bool tn_run_and_kill(const char *s, long us)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", s, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep((useconds_t)us);
+	kill(-pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	wait_group_gone(pid);
+	return WIFSIGNALED(status);
 }

@@ -23,5 +23,8 @@ int tn_check(struct fsa_native_fs *nfs);
 int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags);
 /* Opens @path read-only, asserts it checks clean, closes it. */
 void tn_assert_clean(const char *path);
+/* Runs shell script @s in its own process group and SIGKILLs the group
+ * after @us microseconds: true when the kill landed before it ended. */
+bool tn_run_and_kill(const char *s, long us);
 
 #endif /* IOMAPCTL_TESTS_NATIVE_UTIL_H */

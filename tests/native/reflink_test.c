@@ -40,6 +40,15 @@ static void teardown(void)
 
 TestSuite(reflink, .init = setup, .fini = teardown, .timeout = 300);
 
+/* @name in the test directory (a static buffer: one at a time). */
+static const char *dir_file(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
 /* The bytes file @ino's extents hold on disk (size in *@size). */
 static uint8_t *disk_bytes(struct fsa_native_fs *nfs, uint64_t ino,
 			   uint64_t *size)
@@ -79,33 +88,47 @@ static uint8_t *disk_bytes(struct fsa_native_fs *nfs, uint64_t ino,
 	return buf;
 }
 
-/* Image file @name holds exactly the bytes of host file @host. */
-static void expect_same(struct fsa_native_fs *nfs, const char *name,
-			const char *host, const char *when)
+/* Where image file @name first differs from host file @host (relative to
+ * the test directory): -1 when it does not, its size when only that does. */
+static long first_diff(struct fsa_native_fs *nfs, const char *name,
+		       const char *host)
 {
 	char path[512];
 	uint64_t ino, size;
 	uint8_t *disk, *want;
 	struct stat st;
+	long at = -1;
 	FILE *h;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, host);
 	cr_assert_eq(fsa_native_lookup(&nfs->base, name, &ino), 0, "%s", name);
 	disk = disk_bytes(nfs, ino, &size);
-	cr_assert_eq(stat(path, &st), 0);
-	cr_assert_eq(size, (uint64_t)st.st_size, "%s: %s size %llu, want %lld",
-		     when, name, (unsigned long long)size,
-		     (long long)st.st_size);
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	if (size != (uint64_t)st.st_size) {
+		free(disk);
+		return (long)size;
+	}
 	want = malloc(size + 1);
 	h = fopen(path, "rb");
 	cr_assert(want && h);
 	cr_assert_eq(fread(want, 1, size, h), size);
 	fclose(h);
-	for (uint64_t i = 0; i < size; i++)
-		cr_assert_eq(disk[i], want[i], "%s: %s differs at byte %llu",
-			     when, name, (unsigned long long)i);
+	for (uint64_t i = 0; at < 0 && i < size; i++)
+		if (disk[i] != want[i])
+			at = (long)i;
 	free(disk);
 	free(want);
+	return at;
+}
+
+/* Image file @name holds exactly the bytes of host file @host. */
+static void expect_same(struct fsa_native_fs *nfs, const char *name,
+			const char *host, const char *when)
+{
+	long at = first_diff(nfs, name, host);
+
+	cr_assert_eq(at, -1, "%s: %s differs from %s at byte %ld (or in size)",
+		     when, name, host, at);
 }
 
 /* A mapped block of some file: its disk block and whether map said SHARED. */
@@ -549,4 +572,132 @@ Test(reflink, bad_input_changes_nothing)
 	}
 	free(img);
 	free(img2);
+}
+
+/* ---- SIGKILL in the middle of copy-on-write ---- */
+
+#define COW_STEPS 5
+#define COW_KILLS 4
+
+/* Step k writes /b (shared with /a, and with /c from step 3 on). */
+static const struct {
+	const char *cmd;
+	struct host_op host;
+} kill_steps[COW_STEPS] = {
+	{ "--io=buffered write --pattern 0x61 --length 120000 img:/b 1001",
+	  { 'w', 'b', 0, 1001, 120000, 0x61 } },
+	{ "--io=direct write --pattern 0x62 --length 100000 img:/b 60000",
+	  { 'w', 'b', 0, 60000, 100000, 0x62 } },
+	{ "reflink img:/b img:/c", { 0 } },
+	{ "--io=buffered --mapper=bh write --pattern 0x63 --length 90000 "
+	  "img:/b 150000",
+	  { 'w', 'b', 0, 150000, 90000, 0x63 } },
+	{ "--io=direct --mapper=hybrid write --pattern 0x64 --length 200000 "
+	  "img:/b 4096",
+	  { 'w', 'b', 0, 4096, 200000, 0x64 } },
+};
+
+static int kill_done(void)
+{
+	char path[512];
+	int k = 0, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/done.log", dir);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &v) == 1)
+		k = v;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+/*
+ * fsck clean as the crash left it (staging extents are legitimate), /a
+ * untouched, /b the state after the last finished step or the next, /c
+ * the copy of step 3 once that finished; a read-write open then frees the
+ * staging a crash left, and the image is clean again.
+ */
+static void check_cow_kill(int kill_no)
+{
+	int done = kill_done();
+	struct fsa_native_fs *nfs;
+	struct fsa_native_extent e;
+	struct fsa_fs *fs;
+	uint64_t first, ino;
+	char snap[32], next[32];
+	char *out;
+
+	cr_assert_eq(t_sh_out(&out, "cd %s && %s fsck img 2>&1", dir,
+			      IOMAPCTL_BINARY),
+		     0, "kill %d after step %d: fsck:\n%s", kill_no, done, out);
+	free(out);
+	nfs = tn_open(dir_file("img"), false);
+	expect_same(nfs, "/a", "src", "after a kill");
+	snprintf(snap, sizeof(snap), "snap%d", done);
+	snprintf(next, sizeof(next), "snap%d", done + 1);
+	cr_assert(first_diff(nfs, "/b", snap) == -1 ||
+			  (done < COW_STEPS && first_diff(nfs, "/b", next) == -1),
+		  "kill %d: /b is neither the state after step %d nor %d",
+		  kill_no, done, done + 1);
+	if (done >= 3 || fsa_native_lookup(&nfs->base, "/c", &ino) == 0)
+		expect_same(nfs, "/c", "snap3", "after a kill");
+	fsa_native_fs_free(nfs);
+	cr_assert_eq(fsa_native_ops.open(dir_file("img"), FSA_OPEN_RDWR, NULL,
+					 &fs),
+		     0);
+	cr_assert_eq(fsa_native_ops.close(fs), 0);
+	nfs = tn_open(dir_file("img"), false);
+	cr_assert_eq(tn_check(nfs), 0);
+	cr_assert_eq(fsa_native_ext_find(nfs, FSA_NATIVE_STAGING_INO, 0,
+					 UINT64_MAX, &first, &e),
+		     0, "staging left after a read-write open");
+	fsa_native_fs_free(nfs);
+}
+
+Test(reflink, sigkill_during_copy_on_write)
+{
+	char *s = NULL, *pristine = tn_mkfs(dir, "pristine", 8 << 20, 1024);
+	unsigned int seed = 7, killed = 0;
+	struct timespec a, b;
+	size_t slen = 0;
+	FILE *f = open_memstream(&s, &slen);
+	long full;
+
+	cr_assert_eq(t_sh("cd %s && %s -q cp src pristine:/a && %s reflink "
+			  "pristine:/a pristine:/b && cp src hb && cp hb snap0",
+			  dir, IOMAPCTL_BINARY, IOMAPCTL_BINARY),
+		     0);
+	fprintf(f, "cd %s", dir);
+	for (int k = 1; k <= COW_STEPS; k++) {
+		if (kill_steps[k - 1].host.kind)
+			host_do(&kill_steps[k - 1].host);
+		cr_assert_eq(t_sh("cd %s && cp hb snap%d", dir, k), 0);
+		fprintf(f, " && %s -q %s && echo %d >>done.log",
+			IOMAPCTL_BINARY, kill_steps[k - 1].cmd, k);
+	}
+	fclose(f);
+	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
+			  "rm -f done.log",
+			  dir),
+		     0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(t_sh("%s", s), 0, "the steps fail without a kill");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	full = (b.tv_sec - a.tv_sec) * 1000000L +
+	       (b.tv_nsec - a.tv_nsec) / 1000;
+	check_cow_kill(-1);
+	cr_assert_eq(kill_done(), COW_STEPS);
+	for (int k = 0; k < COW_KILLS; k++) {
+		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
+				  "cp --sparse=always pristine img",
+				  dir),
+			     0);
+		killed += tn_run_and_kill(
+			s, (long)(rand_r(&seed) % (unsigned int)full));
+		check_cow_kill(k);
+	}
+	cr_expect_gt(killed, COW_KILLS / 2, "only %u kills landed", killed);
+	free(s);
+	free(pristine);
 }
