@@ -171,7 +171,8 @@ int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
 		a = first > lblk ? first : lblk;
 		b = first + e.len < end ? first + e.len : end;
 		ret = cut(nfs, ino, first, &e, a, b);
-		if (!ret && how == FSA_NATIVE_UNMAP_FREE)
+		if (!ret && (how == FSA_NATIVE_UNMAP_FREE ||
+			     how == FSA_NATIVE_UNMAP_SWITCH))
 			ret = fsa_native_ref_put(nfs, e.start + (a - first),
 						 b - a);
 		else if (!ret && how == FSA_NATIVE_UNMAP_FREE_NOW)

@@ -282,6 +282,9 @@ enum fsa_native_unmap {
 	/* Free now: allocated in this transaction and never written, so
 	 * the committed state does not know them. */
 	FSA_NATIVE_UNMAP_FREE_NOW,
+	/* One owner fewer, as FREE, but no commit part way: the old half of
+	 * a copy-on-write switch, which is one transaction. */
+	FSA_NATIVE_UNMAP_SWITCH,
 };
 /* Unmaps [@lblk, @end): the number of blocks unmapped, or -errno. */
 int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,

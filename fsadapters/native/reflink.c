@@ -394,37 +394,6 @@ int fsa_native_cow_begin(struct fsa_native_file *f, loff_t pos,
 	return ret ? ret : 1;
 }
 
-/* The old mapping of [a, b) of @ino goes: its blocks lose an owner. */
-static int64_t unmap_old(struct fsa_native_fs *nfs, uint64_t ino, uint64_t a,
-			 uint64_t b)
-{
-	int64_t removed = 0;
-
-	while (a < b) {
-		struct fsa_native_extent e;
-		uint64_t first, x, y;
-		int64_t n;
-		int ret = fsa_native_ext_find(nfs, ino, a, b, &first, &e);
-
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			break;
-		x = first > a ? first : a;
-		y = first + e.len < b ? first + e.len : b;
-		n = fsa_native_ext_remove(nfs, ino, x, y,
-					  FSA_NATIVE_UNMAP_KEEP);
-		if (n < 0)
-			return n;
-		ret = fsa_native_ref_put(nfs, e.start + (x - first), y - x);
-		if (ret)
-			return ret;
-		removed += n;
-		a = y;
-	}
-	return removed;
-}
-
 int fsa_native_cow_end(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
 {
 	struct fsa_native_fs *nfs = f->nfs;
@@ -442,7 +411,9 @@ int fsa_native_cow_end(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
 			ret = fsa_native_iread(nfs, f->vfs.ino, &f->in);
 		changed = true;
 		/* One transaction: the file never shows neither copy. */
-		n = ret ? ret : unmap_old(nfs, f->vfs.ino, a, b);
+		n = ret ? ret :
+			  fsa_native_ext_remove(nfs, f->vfs.ino, a, b,
+						FSA_NATIVE_UNMAP_SWITCH);
 		if (n < 0)
 			return (int)n;
 		f->in.blocks -= (uint64_t)n;

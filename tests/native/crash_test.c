@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -107,26 +106,14 @@ static char *script(void)
 	return s;
 }
 
-static int last_done(void)
-{
-	char path[512];
-	FILE *f;
-	int k = 0, v;
-
-	snprintf(path, sizeof(path), "%s/done.log", dir);
-	f = fopen(path, "r");
-	while (f && fscanf(f, "%d", &v) == 1)
-		k = v;
-	if (f)
-		fclose(f);
-	return k;
-}
-
 static void check_after_kill(int kill_no)
 {
-	int done = last_done();
+	int done = tn_done_steps(dir);
 	char *out;
 
+	if (kill_no < 0)
+		cr_assert_eq(done, NSTEPS, "the full run stopped at step %d",
+			     done);
 	cr_assert_eq(t_sh_out(&out, "cd %s && %s fsck img 2>&1", dir,
 			      IOMAPCTL_BINARY),
 		     0, "kill %d after step %d: fsck:\n%s", kill_no, done, out);
@@ -148,30 +135,7 @@ static void check_after_kill(int kill_no)
 Test(crash, sigkill_at_random_moments)
 {
 	char *s = script();
-	struct timespec a, b;
-	unsigned int seed = 29, killed = 0;
-	long full;
 
-	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
-			  "rm -f done.log",
-			  dir),
-		     0);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	cr_assert_eq(t_sh("%s", s), 0, "the steps fail without a kill");
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	full = (b.tv_sec - a.tv_sec) * 1000000L +
-	       (b.tv_nsec - a.tv_nsec) / 1000;
-	check_after_kill(-1);
-	cr_assert_eq(last_done(), NSTEPS);
-	for (int k = 0; k < KILLS; k++) {
-		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
-				  "cp --sparse=always pristine img",
-				  dir),
-			     0);
-		killed += tn_run_and_kill(
-			s, (long)(rand_r(&seed) % (unsigned int)full));
-		check_after_kill(k);
-	}
-	cr_expect_gt(killed, KILLS / 2, "only %u kills landed", killed);
+	tn_kill_series(dir, s, KILLS, 29, check_after_kill);
 	free(s);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -99,4 +100,49 @@ bool tn_run_and_kill(const char *s, long us)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	wait_group_gone(pid);
 	return WIFSIGNALED(status);
+}
+
+int tn_done_steps(const char *dir)
+{
+	char path[512];
+	FILE *f;
+	int k = 0, v;
+
+	snprintf(path, sizeof(path), "%s/done.log", dir);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &v) == 1)
+		k = v;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+void tn_kill_series(const char *dir, const char *script, int kills,
+		    unsigned int seed, void (*check)(int kill_no))
+{
+	struct timespec a, b;
+	unsigned int killed = 0;
+	long full;
+
+	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
+			  "rm -f done.log",
+			  dir),
+		     0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(t_sh("%s", script), 0, "the steps fail without a kill");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	full = (b.tv_sec - a.tv_sec) * 1000000L +
+	       (b.tv_nsec - a.tv_nsec) / 1000;
+	check(-1);
+	for (int k = 0; k < kills; k++) {
+		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
+				  "cp --sparse=always pristine img",
+				  dir),
+			     0);
+		killed += tn_run_and_kill(
+			script, (long)(rand_r(&seed) % (unsigned int)full));
+		check(k);
+	}
+	cr_expect_gt(killed, (unsigned int)kills / 2, "only %u kills landed",
+		     killed);
 }

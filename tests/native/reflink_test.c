@@ -435,6 +435,52 @@ Test(reflink, fiemap_reports_shared_extents)
 	free(img);
 }
 
+/* cp --reflink inside one image shares; where it cannot, always fails
+ * and auto copies. */
+Test(reflink, cp_reflink_shares_inside_one_image)
+{
+	static const char *const files[] = { "b", NULL };
+	static const struct host_op ops[] = {
+		{ 'c', 'b', 's', 0, 0, 0 },
+		{ 'w', 'b', 0, 10, 20, 0x5a },
+	};
+	char *img = tn_mkfs(dir, "img", 8 << 20, 2048);
+	struct fsa_native_fs *nfs;
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_cursor c;
+	char *out;
+
+	cr_assert_eq(t_sh("cd '%s' && mkdir -p t && cp src t/a && %s -q cp -r "
+			  "t img:/t && %s -q cp -r --reflink=always img:/t "
+			  "img:/u && %s -q cp --reflink=auto img:/t/a img:/b "
+			  "&& %s -q write --pattern 0x5a --length 20 img:/b 10",
+			  dir, IOMAPCTL_BINARY, IOMAPCTL_BINARY,
+			  IOMAPCTL_BINARY, IOMAPCTL_BINARY),
+		     0);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		host_do(&ops[i]);
+	nfs = tn_open(img, false);
+	expect_same(nfs, "/t/a", "src", "cp --reflink");
+	expect_same(nfs, "/u/a", "src", "cp --reflink");
+	expect_same(nfs, "/b", "hb", "cp --reflink");
+	/* Three owners of most of src's blocks: the tree's two and /b. */
+	cr_assert_eq(fsa_native_bt_seek(&c, nfs, FSA_NATIVE_T_REFCOUNT, &k),
+		     1);
+	fsa_native_fs_free(nfs);
+	expect_state(img, files, "cp --reflink");
+	cr_expect_eq(t_sh_out(&out, "cd '%s' && %s cp --reflink=always src "
+			      "img:/h 2>&1",
+			      dir, IOMAPCTL_BINARY),
+		     1);
+	cr_expect(strstr(out, "src -> img:/h: Operation not supported"), "%s",
+		  out);
+	free(out);
+	cr_expect_neq(t_sh("cd '%s' && %s stat img:/h >/dev/null 2>&1", dir,
+			   IOMAPCTL_BINARY),
+		      0, "a refused cp --reflink=always made its destination");
+	free(img);
+}
+
 /* Many operations on four files sharing blocks: refcounts stay exact. */
 Test(reflink, refcounts_exact_after_many_operations)
 {
@@ -597,21 +643,6 @@ static const struct {
 	  { 'w', 'b', 0, 4096, 200000, 0x64 } },
 };
 
-static int kill_done(void)
-{
-	char path[512];
-	int k = 0, v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/done.log", dir);
-	f = fopen(path, "r");
-	while (f && fscanf(f, "%d", &v) == 1)
-		k = v;
-	if (f)
-		fclose(f);
-	return k;
-}
-
 /*
  * fsck clean as the crash left it (staging extents are legitimate), /a
  * untouched, /b the state after the last finished step or the next, /c
@@ -620,7 +651,7 @@ static int kill_done(void)
  */
 static void check_cow_kill(int kill_no)
 {
-	int done = kill_done();
+	int done = tn_done_steps(dir);
 	struct fsa_native_fs *nfs;
 	struct fsa_native_extent e;
 	struct fsa_fs *fs;
@@ -640,6 +671,8 @@ static void check_cow_kill(int kill_no)
 			  (done < COW_STEPS && first_diff(nfs, "/b", next) == -1),
 		  "kill %d: /b is neither the state after step %d nor %d",
 		  kill_no, done, done + 1);
+	if (kill_no < 0)
+		cr_assert_eq(done, COW_STEPS);
 	if (done >= 3 || fsa_native_lookup(&nfs->base, "/c", &ino) == 0)
 		expect_same(nfs, "/c", "snap3", "after a kill");
 	fsa_native_fs_free(nfs);
@@ -658,11 +691,8 @@ static void check_cow_kill(int kill_no)
 Test(reflink, sigkill_during_copy_on_write)
 {
 	char *s = NULL, *pristine = tn_mkfs(dir, "pristine", 8 << 20, 1024);
-	unsigned int seed = 7, killed = 0;
-	struct timespec a, b;
 	size_t slen = 0;
 	FILE *f = open_memstream(&s, &slen);
-	long full;
 
 	cr_assert_eq(t_sh("cd %s && %s -q cp src pristine:/a && %s reflink "
 			  "pristine:/a pristine:/b && cp src hb && cp hb snap0",
@@ -677,27 +707,7 @@ Test(reflink, sigkill_during_copy_on_write)
 			IOMAPCTL_BINARY, kill_steps[k - 1].cmd, k);
 	}
 	fclose(f);
-	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
-			  "rm -f done.log",
-			  dir),
-		     0);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	cr_assert_eq(t_sh("%s", s), 0, "the steps fail without a kill");
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	full = (b.tv_sec - a.tv_sec) * 1000000L +
-	       (b.tv_nsec - a.tv_nsec) / 1000;
-	check_cow_kill(-1);
-	cr_assert_eq(kill_done(), COW_STEPS);
-	for (int k = 0; k < COW_KILLS; k++) {
-		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
-				  "cp --sparse=always pristine img",
-				  dir),
-			     0);
-		killed += tn_run_and_kill(
-			s, (long)(rand_r(&seed) % (unsigned int)full));
-		check_cow_kill(k);
-	}
-	cr_expect_gt(killed, COW_KILLS / 2, "only %u kills landed", killed);
+	tn_kill_series(dir, s, COW_KILLS, 7, check_cow_kill);
 	free(s);
 	free(pristine);
 }
