@@ -182,6 +182,18 @@ int fsa_native_ref_mark(struct fsa_native_fs *nfs, struct iomap *iomap,
 	return 0;
 }
 
+/*
+ * Tree blocks a switch or a share may take: an extent tree and a refcount
+ * tree insert each splitting every level (deletes only free blocks).
+ */
+static unsigned int tree_need(const struct fsa_native_fs *nfs)
+{
+	unsigned int n = nfs->sb.trees[FSA_NATIVE_T_EXTENTS].levels +
+			 nfs->sb.trees[FSA_NATIVE_T_REFCOUNT].levels + 2;
+
+	return n < FSA_NATIVE_RESERVE ? n : FSA_NATIVE_RESERVE;
+}
+
 /* ---- the COW fork: staging extents waiting for their data ---- */
 
 /* The entry of @ino's COW fork covering file block @lblk, or NULL; in
@@ -410,6 +422,10 @@ int fsa_native_cow_end(struct fsa_native_file *f, uint64_t lblk, uint64_t end)
 		if (!changed)
 			ret = fsa_native_iread(nfs, f->vfs.ino, &f->in);
 		changed = true;
+		/* Room for the switch's tree blocks before it starts: it must
+		 * not stop half way, with neither mapping in the file. */
+		if (!ret)
+			ret = fsa_native_reserve_fill(nfs, tree_need(nfs));
 		/* One transaction: the file never shows neither copy. */
 		n = ret ? ret :
 			  fsa_native_ext_remove(nfs, f->vfs.ino, a, b,
@@ -472,42 +488,29 @@ int fsa_native_cow_recover(struct fsa_native_fs *nfs)
 
 /* ---- reflink ---- */
 
-/* Fresh unwritten blocks for [lblk, lblk + len) of @ino (shared
- * preallocation would make every write to it a copy). */
-static int64_t prealloc(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
-			uint64_t len)
-{
-	uint64_t done = 0;
-
-	while (done < len) {
-		uint64_t start;
-		int64_t n = fsa_native_alloc(nfs, nfs->alloc_hint, len - done,
-					     &start);
-		int ret;
-
-		if (n < 0)
-			return n;
-		ret = fsa_native_ext_add(nfs, ino, lblk + done, start,
-					 (uint64_t)n, FSA_NATIVE_EXT_UNWRITTEN);
-		if (ret)
-			return ret;
-		nfs->alloc_hint = start + (uint64_t)n;
-		done += (uint64_t)n;
-	}
-	return (int64_t)done;
-}
-
 /* Shares the extent @e at file block @first of the source into @dst. */
 static int64_t share_extent(struct fsa_native_fs *nfs, uint64_t dst,
 			    uint64_t first, const struct fsa_native_extent *e)
 {
 	int ret;
 
+	/* Unwritten blocks hold no data: a hole reads the same, and shared
+	 * preallocation would make every write to it a copy. */
 	if (e->flags & FSA_NATIVE_EXT_UNWRITTEN)
-		return prealloc(nfs, dst, first, e->len);
-	ret = fsa_native_ext_add(nfs, dst, first, e->start, e->len, 0);
+		return 0;
+	/*
+	 * Counts first: out of space part way leaves blocks over-counted
+	 * (copied on write needlessly, fsck --repair lowers them), never a
+	 * second owner uncounted, whose writes would reach the first's data.
+	 */
+	ret = fsa_native_reserve_fill(nfs, tree_need(nfs));
 	if (!ret)
 		ret = fsa_native_ref_share(nfs, e->start, e->len);
+	if (!ret) {
+		ret = fsa_native_ext_add(nfs, dst, first, e->start, e->len, 0);
+		if (ret)
+			fsa_native_ref_put(nfs, e->start, e->len);
+	}
 	return ret ? ret : (int64_t)e->len;
 }
 

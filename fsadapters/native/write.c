@@ -164,15 +164,22 @@ static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap,
 			  struct iomap *srcmap)
 {
-	/* DAX zeroing stores into the blocks: shared ones are copied. */
-	if ((flags & IOMAP_DAX) && (flags & IOMAP_ZERO)) {
+	/*
+	 * Zeroing shared blocks copies them like a write, with the space
+	 * taken now rather than at writeback; DAX stores into the blocks
+	 * themselves, so it copies the edges first.
+	 */
+	if (flags & IOMAP_ZERO) {
+		bool dax = flags & IOMAP_DAX;
 		uint64_t len = (uint64_t)length;
 		int ret = fsa_native_writable(NATIVE_I(inode)->nfs);
 
 		if (!ret)
-			ret = fsa_native_cow_begin(NATIVE_I(inode), pos, &len,
-						   FSA_NATIVE_COW_COPY_EDGES,
-						   iomap, NULL);
+			ret = fsa_native_cow_begin(
+				NATIVE_I(inode), pos, &len,
+				dax ? FSA_NATIVE_COW_COPY_EDGES :
+				      FSA_NATIVE_COW_NOCOPY,
+				iomap, dax ? NULL : srcmap);
 		if (ret)
 			return ret < 0 ? ret : 0;
 		length = (loff_t)len;
