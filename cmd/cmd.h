@@ -22,6 +22,7 @@ extern const struct imc_cmd imc_cmd_mkfs;
 extern const struct imc_cmd imc_cmd_mount;
 extern const struct imc_cmd imc_cmd_probe;
 extern const struct imc_cmd imc_cmd_punch;
+extern const struct imc_cmd imc_cmd_reflink;
 extern const struct imc_cmd imc_cmd_seek;
 extern const struct imc_cmd imc_cmd_shell;
 extern const struct imc_cmd imc_cmd_stat;

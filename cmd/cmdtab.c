@@ -21,6 +21,7 @@ const struct imc_cmd *const imc_cmdtab[] = {
 	&imc_cmd_mount,
 	&imc_cmd_probe,
 	&imc_cmd_punch,
+	&imc_cmd_reflink,
 	&imc_cmd_seek,
 	&imc_cmd_shell,
 	&imc_cmd_stat,

@@ -40,7 +40,13 @@ static void cp_help(FILE *out)
 	      "  --sparse=auto        keep the source's holes (default)\n"
 	      "  --sparse=always      also skip blocks of zeros in the data\n"
 	      "  --sparse=never       write the holes as zeros\n"
-	      "  --reflink=auto|never (ext2/3/4 cannot share extents: a copy)\n"
+	      "  --reflink=never      copy the data (default)\n"
+	      "  --reflink=auto       inside one image that can share blocks "
+	      "(native), share\n"
+	      "                       the source's (copy-on-write); else copy\n"
+	      "  --reflink=always     share or fail (EOPNOTSUPP): across "
+	      "images, from or to\n"
+	      "                       the host, on ext2/3/4\n"
 	      "  --verify             read both back and compare\n"
 	      "  -v                   print 'copied N bytes in S s (R MiB/s)'\n\n"
 	      "Examples:\n  iomapctl cp -v disk.img:/var/log/big ./big\n"
@@ -568,6 +574,9 @@ static int cp_node(struct cp *cp, const char *src, uint64_t ino,
 	if (S_ISLNK(st.mode))
 		return cp_symlink(cp, src, dst, target);
 	if (S_ISREG(st.mode)) {
+		ret = cp_reflink(cp, src, &st, dst);
+		if (ret >= 0)
+			return ret;
 		cp->src_ino = cp->src_image ? st.ino : 0;
 		cp->src_st = &st;
 		ret = cp_file(cp, src, dst);
@@ -782,9 +791,10 @@ static int cp_parse(struct imc_ctx *ctx, int argc, char **argv, struct cp *cp)
 		else if (c == OPT_SPARSE && !strcmp(v, "never"))
 			cp->sparse = CP_SPARSE_NEVER;
 		else if (c == OPT_REFLINK && !strcmp(v, "always"))
-			return imc_err(ctx, "--reflink=always", -EOPNOTSUPP);
-		else if (c != OPT_REFLINK ||
-			 (strcmp(v, "auto") && strcmp(v, "never"))) {
+			cp->reflink = CP_REFLINK_ALWAYS;
+		else if (c == OPT_REFLINK && !strcmp(v, "auto"))
+			cp->reflink = CP_REFLINK_AUTO;
+		else if (c != OPT_REFLINK || strcmp(v, "never")) {
 			fprintf(ctx->err, "iomapctl: cp: bad value '%s'\n", v);
 			return imc_usage(ctx, &imc_cmd_cp);
 		}
@@ -889,7 +899,8 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 
 const struct imc_cmd imc_cmd_cp = {
 	.name = "cp",
-	.args = "[-r] [-f] [--sparse=auto|always|never] [--reflink=auto|never] "
+	.args = "[-r] [-f] [--sparse=auto|always|never] "
+		"[--reflink=auto|always|never] "
 		"[--verify] SRC... DST",
 	.oneline = "copy files and trees between host and images, keeping holes",
 	.help = cp_help,

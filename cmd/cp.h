@@ -6,6 +6,9 @@
 #include "cmd.h"
 
 enum cp_sparse { CP_SPARSE_AUTO, CP_SPARSE_ALWAYS, CP_SPARSE_NEVER };
+/* --reflink: never (the default: a copy), auto (share when the source and
+ * the destination are one image that can), always (share or fail). */
+enum cp_reflink { CP_REFLINK_NEVER, CP_REFLINK_AUTO, CP_REFLINK_ALWAYS };
 
 /* How deep a tree walk goes before it says so and skips the rest. */
 #define CP_MAX_DEPTH 1024
@@ -141,6 +144,7 @@ struct cp {
 	bool src_ctx_used;
 	bool recursive, force, verify;
 	enum cp_sparse sparse;
+	enum cp_reflink reflink;
 	uint64_t bytes; /* data bytes copied */
 	uint64_t walked; /* bytes of the sources walked, holes included */
 	struct imc_progress prog;
@@ -211,6 +215,13 @@ bool cp_writer_take(struct cp *cp, struct cp_job *j);
 void cp_job_free(struct cp_job *j);
 void cp_writer_drain(struct cp *cp, const struct cp_group *g);
 void cp_writer_stop(struct cp *cp);
+/*
+ * cp_reflink.c: regular file @src (attributes @st, inode st->ino of the
+ * source image) shared into @dst as --reflink asks: the exit status, or
+ * -1 when it is to be copied instead.
+ */
+int cp_reflink(struct cp *cp, const char *src, const struct fsa_stat *st,
+	       const struct cp_dst *dst);
 /* A name read from a directory that is safe to create: 0 or -EINVAL. */
 int cp_check_name(const char *name);
 

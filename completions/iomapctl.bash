@@ -41,7 +41,7 @@ _iomapctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='cat compare convert cp falloc fiemap fsck help ls map migrate mkfs mount probe punch seek shell stat truncate write zero'
+	local cmds='cat compare convert cp falloc fiemap fsck help ls map migrate mkfs mount probe punch reflink seek shell stat truncate write zero'
 	local globals='-q -v -h --io= --mapper= --json --quiet --verbose --progress --no-progress --help --version --queue-depth= '
 	local i cmd= opts= kind=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -83,6 +83,7 @@ _iomapctl()
 	mount) opts="-f -o --foreground --options= "; kind=i ;;
 	probe) opts=""; kind=i ;;
 	punch) opts=""; kind=f ;;
+	reflink) opts=""; kind=f ;;
 	seek) opts="-a -d -h -r -s "; kind=f ;;
 	shell) opts="-c -k --command= --keep-going "; kind=i ;;
 	stat) opts=""; kind=f ;;

@@ -26,6 +26,8 @@ void iomap_bh_to_iomap(const struct iomap_inode *inode, loff_t pos,
 	m->flags = IOMAP_F_BOUNDARY | IOMAP_F_BUFFER_HEAD;
 	if (bh->state & IOMAP_BH_NEW)
 		m->flags |= IOMAP_F_NEW;
+	if (bh->state & IOMAP_BH_SHARED)
+		m->flags |= IOMAP_F_SHARED;
 	if (bh->inline_data) {
 		m->type = IOMAP_INLINE;
 		m->inline_data = (void *)bh->inline_data;
@@ -97,6 +99,13 @@ int iomap__folio_bh_record(struct iomap_folio *folio, const struct iomap *m,
 			bh->state = IOMAP_BH_UNWRITTEN;
 			/* fall through */
 		case IOMAP_MAPPED:
+			/*
+			 * A shared block is asked for again by the next write,
+			 * which copies it (COW): remembered, writeback would
+			 * write it in place under the other owners.
+			 */
+			if (m->flags & IOMAP_F_SHARED)
+				break;
 			bh->state |= IOMAP_BH_MAPPED;
 			bh->blocknr = iomap_addr(m, b) >> blkbits;
 			break;

@@ -118,6 +118,25 @@ static unsigned int lower_bound(uint8_t *d, const struct geom *g,
 	return lo;
 }
 
+/* First entry after entry 0 with a key > @k (@n when none). */
+static unsigned int upper_bound(uint8_t *d, const struct geom *g,
+				unsigned int n, const struct fsa_native_key *k)
+{
+	unsigned int lo = 1, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		struct fsa_native_key m;
+
+		load_key(d, g, mid, &m);
+		if (fsa_native_key_cmp(&m, k) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Root to leaf towards @k; the leaf index is the first key >= @k. */
 static int descend(struct fsa_native_cursor *c, struct fsa_native_fs *nfs,
 		   unsigned int tree, const struct fsa_native_key *k)
@@ -143,23 +162,22 @@ static int descend(struct fsa_native_cursor *c, struct fsa_native_fs *nfs,
 
 		if (ret)
 			return ret;
-		i = lower_bound(b->data, &g, node(b)->nrecs, k);
 		c->blk[l] = blk;
 		if (l) {
-			struct fsa_native_key m;
-
-			/* The child whose range holds @k: the last key <= k. */
-			if (i < node(b)->nrecs) {
-				load_key(b->data, &g, i, &m);
-				if (fsa_native_key_cmp(&m, k) != 0 && i > 0)
-					i--;
-			} else {
-				i--;
-			}
-			c->idx[l] = i;
-			blk = child_at(b->data, &g, i);
+			/*
+			 * The child whose range holds @k: the last key <= k,
+			 * child 0 below keys[1].  keys[0] is not compared: it
+			 * is the bound child 0 had when it was made, and once
+			 * child 0 is removed its successor's bound is larger
+			 * than keys that then go to it (and split off).
+			 */
+			i = node(b)->nrecs > 1 ?
+				    upper_bound(b->data, &g, node(b)->nrecs, k) :
+				    1;
+			c->idx[l] = i - 1;
+			blk = child_at(b->data, &g, i - 1);
 		} else {
-			c->idx[0] = i;
+			c->idx[0] = lower_bound(b->data, &g, node(b)->nrecs, k);
 		}
 	}
 	return 0;

@@ -43,9 +43,16 @@ struct checker {
 	struct fsa_native_range *leaks; /* blocks neither free nor used */
 	size_t nleaks, lcap;
 	uint64_t free_counted;
+	struct owned *data; /* extent records: runs may be shared */
+	size_t ndata, dcap;
+	struct owned *uses; /* blocks used, who = how many records */
+	size_t nuses, ucap;
+	bool refs_bad; /* the refcount tree disagrees with the extents */
 };
 
 static void problem(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void repaired(struct checker *ck, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void problem(struct checker *ck, const char *fmt, ...)
@@ -60,20 +67,27 @@ static void problem(struct checker *ck, const char *fmt, ...)
 	ck->ops->problem(ck->priv, msg);
 }
 
-static int own(struct checker *ck, uint64_t start, uint64_t len,
-	       const char *what, uint64_t who)
+static int push_owned(struct owned **arr, size_t *n, size_t *cap,
+		      struct owned o)
 {
-	if (ck->nruns == ck->cap) {
-		size_t cap = ck->cap ? ck->cap * 2 : 256;
-		void *p = realloc(ck->runs, cap * sizeof(*ck->runs));
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		void *p = realloc(*arr, c * sizeof(**arr));
 
 		if (!p)
 			return -ENOMEM;
-		ck->runs = p;
-		ck->cap = cap;
+		*arr = p;
+		*cap = c;
 	}
-	ck->runs[ck->nruns++] = (struct owned){ start, len, what, who };
+	(*arr)[(*n)++] = o;
 	return 0;
+}
+
+static int own(struct checker *ck, uint64_t start, uint64_t len,
+	       const char *what, uint64_t who)
+{
+	return push_owned(&ck->runs, &ck->nruns, &ck->cap,
+			  (struct owned){ start, len, what, who });
 }
 
 struct node_walk {
@@ -170,7 +184,9 @@ static int collect_records(struct checker *ck, unsigned int tree)
 			free_sum += v.len;
 			ret = own(ck, k.w[0], v.len, "free space", 0);
 		} else {
-			ret = own(ck, v.e.start, v.e.len, "file data", k.w[0]);
+			ret = push_owned(&ck->data, &ck->ndata, &ck->dcap,
+					 (struct owned){ v.e.start, v.e.len,
+							 "file data", k.w[0] });
 		}
 		if (ret)
 			return ret;
@@ -247,6 +263,192 @@ static void check_space(struct checker *ck)
 		leaked(ck, at, end - at);
 }
 
+/* ---- shared blocks: the refcount tree against the extents ---- */
+
+struct edge {
+	uint64_t blk;
+	int64_t delta; /* +1 where a record starts, -1 past its end */
+	uint64_t ino;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	return x->blk < y->blk ? -1 : x->blk > y->blk;
+}
+
+/*
+ * The extent records' blocks as runs each used by a constant number of
+ * records (ck->uses); each run joins the space check once, so blocks
+ * shared by reflink are not double use.
+ */
+static int count_uses(struct checker *ck)
+{
+	struct edge *ev = malloc((2 * ck->ndata + 1) * sizeof(*ev));
+	uint64_t depth = 0, ino = 0;
+	int ret = 0;
+
+	if (!ev)
+		return -ENOMEM;
+	for (size_t i = 0; i < ck->ndata; i++) {
+		const struct owned *d = &ck->data[i];
+
+		ev[2 * i] = (struct edge){ d->start, 1, d->who };
+		ev[2 * i + 1] = (struct edge){ d->start + d->len, -1, d->who };
+	}
+	qsort(ev, 2 * ck->ndata, sizeof(*ev), cmp_edge);
+	for (size_t i = 0; i < 2 * ck->ndata && !ret; i++) {
+		depth += (uint64_t)ev[i].delta;
+		if (ev[i].delta > 0)
+			ino = ev[i].ino;
+		if (i + 1 < 2 * ck->ndata && ev[i + 1].blk == ev[i].blk)
+			continue;
+		if (depth && i + 1 < 2 * ck->ndata) {
+			struct owned u = { ev[i].blk, ev[i + 1].blk - ev[i].blk,
+					   "file data", depth };
+
+			ret = push_owned(&ck->uses, &ck->nuses, &ck->ucap, u);
+			if (!ret)
+				ret = own(ck, u.start, u.len, "file data", ino);
+		}
+	}
+	free(ev);
+	return ret;
+}
+
+/* Records from the sum of [blk, blk + len) said @refs, counted @uses. */
+static void ref_mismatch(struct checker *ck, uint64_t blk, uint64_t len,
+			 uint64_t refs, uint64_t uses)
+{
+	ck->refs_bad = true;
+	if (refs)
+		problem(ck,
+			"blocks %llu+%llu: refcount %llu, but %llu extent "
+			"records refer to them (%s-counted)",
+			(unsigned long long)blk, (unsigned long long)len,
+			(unsigned long long)refs, (unsigned long long)uses,
+			refs > uses ? "over" : "under");
+	else
+		problem(ck,
+			"blocks %llu+%llu: %llu extent records refer to them "
+			"and no refcount record counts them (under-counted)",
+			(unsigned long long)blk, (unsigned long long)len,
+			(unsigned long long)uses);
+}
+
+/* The refcount record covering @blk among @r (sorted): its refs, or 0. */
+static uint64_t refs_at(const struct owned *r, size_t n, size_t *i,
+			uint64_t blk, uint64_t *until)
+{
+	while (*i < n && r[*i].start + r[*i].len <= blk)
+		(*i)++;
+	if (*i < n && r[*i].start <= blk) {
+		*until = r[*i].start + r[*i].len;
+		return r[*i].who;
+	}
+	*until = *i < n ? r[*i].start : UINT64_MAX;
+	return 0;
+}
+
+/* Every refcount record against the uses counted: over and under. */
+static int check_refcounts(struct checker *ck)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_refcount rc;
+	struct fsa_native_cursor c;
+	struct owned *r = NULL;
+	size_t nr = 0, cap = 0, ri = 0, ui = 0;
+	uint64_t blk = 0, prev_end = 0;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, ck->nfs, FSA_NATIVE_T_REFCOUNT, &k);
+	     ret == 1; ret = fsa_native_bt_next(&c)) {
+		ret = fsa_native_bt_get(&c, &k, &rc);
+		if (!ret && (rc.len == 0 || rc.refs < 2 || k.w[0] < prev_end)) {
+			problem(ck,
+				"refcount record at block %llu: %u blocks, "
+				"%llu refs%s",
+				(unsigned long long)k.w[0], rc.len,
+				(unsigned long long)rc.refs,
+				k.w[0] < prev_end ? ", overlapping" : "");
+			ck->refs_bad = true;
+		}
+		if (!ret && rc.len && k.w[0] >= prev_end) {
+			ret = push_owned(&r, &nr, &cap,
+					 (struct owned){ k.w[0], rc.len,
+							 "refcount", rc.refs });
+			prev_end = k.w[0] + rc.len;
+		}
+		if (ret)
+			break;
+	}
+	/* Walk the boundaries of both lists: compare piece by piece. */
+	while (ret >= 0 && (ui < ck->nuses || ri < nr)) {
+		uint64_t until, uend = UINT64_MAX, uses = 0;
+		uint64_t refs = refs_at(r, nr, &ri, blk, &until);
+
+		while (ui < ck->nuses &&
+		       ck->uses[ui].start + ck->uses[ui].len <= blk)
+			ui++;
+		if (ui < ck->nuses && ck->uses[ui].start <= blk) {
+			uses = ck->uses[ui].who;
+			uend = ck->uses[ui].start + ck->uses[ui].len;
+		} else if (ui < ck->nuses) {
+			uend = ck->uses[ui].start;
+		}
+		if (uend < until)
+			until = uend;
+		if (until == UINT64_MAX)
+			break;
+		if ((uses >= 2 || refs) && refs != uses)
+			ref_mismatch(ck, blk, until - blk, refs, uses);
+		blk = until;
+	}
+	free(r);
+	return ret < 0 ? ret : 0;
+}
+
+/* Rebuilds the refcount tree from the uses counted (fsck --repair). */
+static int repair_refcounts(struct checker *ck)
+{
+	struct fsa_native_fs *nfs = ck->nfs;
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_cursor c;
+	int ret;
+
+	while ((ret = fsa_native_bt_seek(&c, nfs, FSA_NATIVE_T_REFCOUNT,
+					 &k)) == 1) {
+		ret = fsa_native_bt_get(&c, &k, NULL);
+		if (!ret)
+			ret = fsa_native_bt_delete(nfs, FSA_NATIVE_T_REFCOUNT,
+						   &k);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; !ret && i < ck->nuses; i++) {
+		const struct owned *u = &ck->uses[i];
+
+		for (uint64_t b = u->start; !ret && u->who >= 2 &&
+					    b < u->start + u->len;) {
+			uint64_t n = u->start + u->len - b;
+			struct fsa_native_refcount rc;
+
+			if (n > UINT32_MAX)
+				n = UINT32_MAX;
+			rc = (struct fsa_native_refcount){ (uint32_t)n, 0,
+							   u->who };
+			k = (struct fsa_native_key){ { b, 0 } };
+			ret = fsa_native_bt_insert(nfs, FSA_NATIVE_T_REFCOUNT,
+						   &k, &rc);
+			b += n;
+		}
+	}
+	if (!ret)
+		repaired(ck, "refcount tree rebuilt from the extents");
+	return ret;
+}
+
 /* ---- the inode pass ---- */
 
 static int load_inodes(struct checker *ck)
@@ -310,6 +512,17 @@ static int check_extents(struct checker *ck)
 		ret = fsa_native_bt_get(&c, &k, &e);
 		if (ret)
 			return ret;
+		if (k.w[0] == FSA_NATIVE_STAGING_INO) {
+			/* Copy-on-write staging, keyed by its disk block. */
+			if (k.w[1] != e.start || !e.len || e.flags)
+				problem(ck,
+					"staging extent at block %llu: "
+					"start %llu, length %u, flags %#x",
+					(unsigned long long)k.w[1],
+					(unsigned long long)e.start, e.len,
+					e.flags);
+			continue;
+		}
 		ic = inode_of(ck, k.w[0]);
 		if (!ic)
 			problem(ck,
@@ -515,16 +728,10 @@ static int check_inodes(struct checker *ck)
 	if (ck->ninodes != ck->nfs->sb.inode_count)
 		problem(ck, "%zu inodes, the superblock says %llu", ck->ninodes,
 			(unsigned long long)ck->nfs->sb.inode_count);
-	/* Nothing shares blocks yet: the space check found any sharing. */
-	if (ck->nfs->sb.trees[FSA_NATIVE_T_REFCOUNT].records)
-		problem(ck, "refcount records without shared extents");
-	return 0;
+	return check_refcounts(ck);
 }
 
 /* ---- repair: what needs no guess about user data ---- */
-
-static void repaired(struct checker *ck, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 static void repaired(struct checker *ck, const char *fmt, ...)
 {
@@ -641,6 +848,8 @@ static int repair(struct checker *ck)
 	}
 	if (!ret)
 		ret = repair_inodes(ck);
+	if (!ret && ck->refs_bad)
+		ret = repair_refcounts(ck);
 	return ret ? ret : fsa_native_commit(ck->nfs);
 }
 
@@ -660,6 +869,8 @@ int fsa_native_check(struct fsa_native_fs *nfs, unsigned int flags,
 		ret = collect_records(&ck, FSA_NATIVE_T_FREE);
 	if (!ret)
 		ret = collect_records(&ck, FSA_NATIVE_T_EXTENTS);
+	if (!ret)
+		ret = count_uses(&ck);
 	if (ret == -EFSCORRUPTED || (!ret && ck.damaged)) {
 		problem(&ck, "free space not checked: a tree is damaged");
 		ret = 0;
@@ -678,6 +889,8 @@ int fsa_native_check(struct fsa_native_fs *nfs, unsigned int flags,
 	    !ck.damaged && !(flags & FSA_NATIVE_CHECK_TREES))
 		ret = repair(&ck);
 	free(ck.runs);
+	free(ck.data);
+	free(ck.uses);
 	free(ck.inodes);
 	free(ck.leaks);
 	return ret ? ret :

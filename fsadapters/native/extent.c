@@ -152,6 +152,13 @@ int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
 {
 	int64_t removed = 0;
 
+	/* Data staged for blocks that go has nowhere to land. */
+	if (how == FSA_NATIVE_UNMAP_FREE && nfs->ncow) {
+		int ret = fsa_native_cow_cancel(nfs, ino, lblk, end);
+
+		if (ret)
+			return ret;
+	}
 	while (lblk < end) {
 		struct fsa_native_extent e;
 		uint64_t first, a, b;
@@ -164,9 +171,10 @@ int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
 		a = first > lblk ? first : lblk;
 		b = first + e.len < end ? first + e.len : end;
 		ret = cut(nfs, ino, first, &e, a, b);
-		if (!ret && how == FSA_NATIVE_UNMAP_FREE)
-			ret = fsa_native_free(nfs, e.start + (a - first),
-					      b - a);
+		if (!ret && (how == FSA_NATIVE_UNMAP_FREE ||
+			     how == FSA_NATIVE_UNMAP_SWITCH))
+			ret = fsa_native_ref_put(nfs, e.start + (a - first),
+						 b - a);
 		else if (!ret && how == FSA_NATIVE_UNMAP_FREE_NOW)
 			ret = fsa_native_free_insert(nfs, e.start + (a - first),
 						     b - a);

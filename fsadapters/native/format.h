@@ -131,6 +131,9 @@ struct fsa_native_inode {
 
 /* Extent record, 16 bytes. */
 #define FSA_NATIVE_EXT_UNWRITTEN (1U << 0) /* reads as zeros */
+/* Extents of "inode 0" are copy-on-write staging: blocks holding data
+ * not yet remapped into a file, keyed by their first disk block. */
+#define FSA_NATIVE_STAGING_INO 0ULL
 struct fsa_native_extent {
 	uint64_t start; /* first disk block */
 	uint32_t len; /* blocks */

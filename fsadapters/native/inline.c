@@ -241,6 +241,22 @@ int fsa_native_inline_convert(struct fsa_native_file *f)
 	return fsa_native_iwrite(nfs, f->vfs.ino, &f->in);
 }
 
+int fsa_native_inline_clone(struct fsa_native_fs *nfs, uint64_t src,
+			    uint64_t dst)
+{
+	struct fsa_native_key k = inline_key(src);
+	struct fsa_native_xattr x;
+	int ret = fsa_native_bt_lookup(nfs, FSA_NATIVE_T_XATTRS, &k, &x);
+
+	if (ret)
+		return ret == -ENOENT ? -EFSCORRUPTED : ret;
+	k = inline_key(dst);
+	ret = fsa_native_bt_update(nfs, FSA_NATIVE_T_XATTRS, &k, &x);
+	if (ret == -ENOENT)
+		ret = fsa_native_bt_insert(nfs, FSA_NATIVE_T_XATTRS, &k, &x);
+	return ret;
+}
+
 int fsa_native_inline_drop(struct fsa_native_fs *nfs, uint64_t ino)
 {
 	struct fsa_native_key k = inline_key(ino);

@@ -37,7 +37,7 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 							   IOMAP_MAPPED;
 	iomap->addr = (e.start + (lblk - first)) << bits;
 	iomap->length = (e.len - (lblk - first)) << bits;
-	return 0;
+	return fsa_native_ref_mark(f->nfs, iomap, bits);
 }
 
 int fsa_native_map_pos(struct fsa_native_file *f, loff_t pos,

@@ -33,6 +33,13 @@ static int native_open(const char *path, unsigned int flags,
 	struct fsa_native_fs *nfs;
 	int ret = fsa_native_fs_open(path, flags, stats, &nfs);
 
+	/* Copies a crash cut short are garbage: their blocks come back
+	 * (fsck opens without this, to see the image as it is). */
+	if (!ret && nfs->base.rdwr) {
+		ret = fsa_native_cow_recover(nfs);
+		if (ret)
+			fsa_native_fs_free(nfs);
+	}
 	if (!ret)
 		*fsp = &nfs->base;
 	return ret;
@@ -71,7 +78,12 @@ static int native_close(struct fsa_fs *fs)
 
 	if (!fs)
 		return 0;
-	ret = native_sync(fs);
+	/* Every file is closed: staged copies nobody wrote are not kept. */
+	ret = fs->rdwr && !fsa_native_writable(NATIVE_FS(fs)) ?
+		      fsa_native_cow_drop_all(NATIVE_FS(fs)) :
+		      0;
+	if (!ret)
+		ret = native_sync(fs);
 	fsa_native_fs_free(NATIVE_FS(fs));
 	return ret;
 }
@@ -167,4 +179,5 @@ const struct fsa_ops fsa_native_ops = {
 	.set_faults = fsa_native_set_faults,
 	.getxattr = fsa_native_getxattr,
 	.removexattr = fsa_native_removexattr,
+	.reflink = fsa_native_reflink,
 };

@@ -60,6 +60,12 @@ struct fsa_native_delalloc {
 	uint64_t reserved;
 };
 
+/* A staged copy-on-write: file blocks [lblk, lblk + len) of @ino go to
+ * disk blocks from @start once their data is written (reflink.c). */
+struct fsa_native_cow {
+	uint64_t ino, lblk, start, len;
+};
+
 /**
  * struct fsa_native_fs - an open iomapfs image.
  * @sb:		the superblock as the running transaction sees it.
@@ -88,6 +94,8 @@ struct fsa_native_fs {
 	bool in_refill;
 	bool changed;
 	uint64_t alloc_hint; /* where the last data allocation ended */
+	struct fsa_native_cow *cow; /* the COW fork of every open file */
+	size_t ncow, cow_cap;
 	int err;
 	struct iomap_stats own_stats;
 	struct fsa_faults *faults; /* a test's, armed per open (or NULL) */
@@ -304,6 +312,9 @@ enum fsa_native_unmap {
 	/* Free now: allocated in this transaction and never written, so
 	 * the committed state does not know them. */
 	FSA_NATIVE_UNMAP_FREE_NOW,
+	/* One owner fewer, as FREE, but no commit part way: the old half of
+	 * a copy-on-write switch, which is one transaction. */
+	FSA_NATIVE_UNMAP_SWITCH,
 };
 /* Unmaps [@lblk, @end): the number of blocks unmapped, or -errno. */
 int64_t fsa_native_ext_remove(struct fsa_native_fs *nfs, uint64_t ino,
@@ -375,6 +386,10 @@ int fsa_native_inline_resize(struct fsa_native_file *f, uint64_t size);
 int fsa_native_inline_convert(struct fsa_native_file *f);
 /* Removes the inline record of @ino, if any (its last link went). */
 int fsa_native_inline_drop(struct fsa_native_fs *nfs, uint64_t ino);
+/* Inode @dst's inline record becomes a copy of @src's (reflink: a few
+ * hundred bytes are copied, not shared). */
+int fsa_native_inline_clone(struct fsa_native_fs *nfs, uint64_t src,
+			    uint64_t dst);
 
 /* dir.c: the namespace operations of fsa_ops. */
 /* Entry @name -> @ino (of @mode) in @dir; -EEXIST when the name is there. */
@@ -405,6 +420,46 @@ int fsa_native_setxattr(struct fsa_fs *fs, uint64_t ino, const char *name,
 int fsa_native_removexattr(struct fsa_fs *fs, uint64_t ino, const char *name);
 /* Every attribute of @ino goes (its last link went). */
 int fsa_native_xattr_drop_all(struct fsa_native_fs *nfs, uint64_t ino);
+
+/* reflink.c: the refcount tree, reflink and copy-on-write. */
+
+/* One owner more for each block of [start, start + len). */
+int fsa_native_ref_share(struct fsa_native_fs *nfs, uint64_t start,
+			 uint64_t len);
+/* One owner fewer: blocks left with none are freed at the next commit. */
+int fsa_native_ref_put(struct fsa_native_fs *nfs, uint64_t start,
+		       uint64_t len);
+/* Flags a MAPPED @iomap IOMAP_F_SHARED when its first block has two owners
+ * or more, trimmed to the blocks that answer the same. */
+int fsa_native_ref_mark(struct fsa_native_fs *nfs, struct iomap *iomap,
+			unsigned int bits);
+/* What fsa_native_cow_begin() copies from the old blocks to new ones. */
+enum fsa_native_cow_copy {
+	FSA_NATIVE_COW_NOCOPY, /* the engine reads edges from srcmap */
+	FSA_NATIVE_COW_COPY_EDGES, /* partial first and last blocks */
+	FSA_NATIVE_COW_COPY_ALL, /* every block (get_block) */
+};
+/*
+ * A write to [@pos, @pos + *@length) of @f: 1 when @pos is shared or
+ * staged, with @iomap the staging blocks (IOMAP_F_SHARED) and @srcmap
+ * (unless NULL) the old ones; 0 when the caller maps it as usual, with
+ * *@length cut short of a staged range; or -errno.
+ */
+int fsa_native_cow_begin(struct fsa_native_file *f, loff_t pos,
+			 uint64_t *length, enum fsa_native_cow_copy copy,
+			 struct iomap *iomap, struct iomap *srcmap);
+/* The data of file blocks [lblk, end) is on disk: staged blocks there
+ * replace the old ones in the file, in the running transaction. */
+int fsa_native_cow_end(struct fsa_native_file *f, uint64_t lblk, uint64_t end);
+/* Staged blocks of [lblk, end) of @ino are not wanted: freed. */
+int fsa_native_cow_cancel(struct fsa_native_fs *nfs, uint64_t ino,
+			  uint64_t lblk, uint64_t end);
+/* Every staged block goes (closing: nothing waits for them any more). */
+int fsa_native_cow_drop_all(struct fsa_native_fs *nfs);
+/* Opening read-write: staging left by a crash is freed and committed. */
+int fsa_native_cow_recover(struct fsa_native_fs *nfs);
+/* fsa_ops.reflink: @dst's contents become @src's, sharing its blocks. */
+int fsa_native_reflink(struct fsa_fs *fs, uint64_t src, uint64_t dst);
 
 /* check.c: what fsck checks.  The number of problems found (0:
  * consistent), or a negative errno. */

@@ -148,6 +148,7 @@ void fsa_native_fs_free(struct fsa_native_fs *nfs)
 	fsa_native_meta_free_all(nfs);
 	fsa_native_da_free(nfs);
 	free(nfs->deferred);
+	free(nfs->cow);
 	if (nfs->fd >= 0)
 		close(nfs->fd);
 	free(nfs->path);

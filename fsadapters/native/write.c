@@ -150,9 +150,11 @@ out:
 }
 
 static int write_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
-		       unsigned int flags, struct iomap *iomap, bool written)
+		       unsigned int flags, struct iomap *iomap, bool written,
+		       struct iomap *srcmap, enum fsa_native_cow_copy copy)
 {
 	struct fsa_native_file *f = NATIVE_I(inode);
+	uint64_t len = (uint64_t)length;
 	int ret = fsa_native_writable(f->nfs);
 
 	if (ret)
@@ -166,28 +168,65 @@ static int write_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 
 		ret = fsa_native_map_pos(f, pos, end, iomap);
 		if (!ret && (flags & IOMAP_OVERWRITE_ONLY) &&
-		    (iomap->type == IOMAP_HOLE || pos >= inode->size))
+		    (iomap->type == IOMAP_HOLE || pos >= inode->size ||
+		     (iomap->flags & IOMAP_F_SHARED)))
 			ret = -EAGAIN;
 		return ret;
 	}
-	return write_map(f, pos, (uint64_t)length, written, iomap);
+	ret = fsa_native_cow_begin(f, pos, &len, copy, iomap, srcmap);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return write_map(f, pos, len, written, iomap);
 }
 
 static int buffered_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap,
 			  struct iomap *srcmap)
 {
+	struct fsa_native_file *f = NATIVE_I(inode);
+	uint64_t len;
 	int ret;
 
-	(void)srcmap;
-	if (!(flags & IOMAP_WRITE) ||
-	    (flags & (IOMAP_DIRECT | IOMAP_OVERWRITE_ONLY)))
-		return write_begin(inode, pos, length, flags, iomap, false);
-	ret = fsa_native_inline_write_begin(NATIVE_I(inode), pos, length,
-					    iomap);
+	/*
+	 * Zeroing shared blocks copies them like a write, with the space
+	 * taken now rather than at writeback; DAX stores into the blocks
+	 * themselves, so it copies the edges first.
+	 */
+	if (flags & IOMAP_ZERO) {
+		bool dax = flags & IOMAP_DAX;
+
+		len = (uint64_t)length;
+		ret = fsa_native_writable(f->nfs);
+		if (!ret)
+			ret = fsa_native_cow_begin(
+				f, pos, &len,
+				dax ? FSA_NATIVE_COW_COPY_EDGES :
+				      FSA_NATIVE_COW_NOCOPY,
+				iomap, dax ? NULL : srcmap);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		length = (loff_t)len;
+	}
+	/* Direct I/O reads nothing through srcmap: edges are copied. */
+	if (flags & IOMAP_DIRECT)
+		return write_begin(inode, pos, length, flags, iomap, false,
+				   NULL, FSA_NATIVE_COW_COPY_EDGES);
+	if (!(flags & IOMAP_WRITE) || (flags & IOMAP_OVERWRITE_ONLY))
+		return write_begin(inode, pos, length, flags, iomap, false,
+				   srcmap, FSA_NATIVE_COW_NOCOPY);
+	ret = fsa_native_inline_write_begin(f, pos, length, iomap);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	return fsa_native_da_write_begin(NATIVE_I(inode), pos, length, iomap);
+	/* A shared block is copied now, its new blocks taken at once; a
+	 * hole is delayed until writeback. */
+	len = (uint64_t)length;
+	ret = fsa_native_writable(f->nfs);
+	if (!ret)
+		ret = fsa_native_cow_begin(f, pos, &len, FSA_NATIVE_COW_NOCOPY,
+					   iomap, srcmap);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return fsa_native_da_write_begin(f, pos, (loff_t)len, iomap);
 }
 
 /* DAX writes need written blocks: unwritten ones are zeroed first. */
@@ -200,7 +239,8 @@ static int dax_begin(struct iomap_inode *inode, loff_t pos, loff_t length,
 	int ret;
 
 	(void)srcmap;
-	ret = write_begin(inode, pos, length, flags, iomap, true);
+	ret = write_begin(inode, pos, length, flags, iomap, true, NULL,
+			  FSA_NATIVE_COW_COPY_EDGES);
 	if (ret || !(flags & IOMAP_WRITE) || iomap->type != IOMAP_UNWRITTEN)
 		return ret;
 	ret = fsa_native_zero_disk(f->nfs, iomap->addr, iomap->length);
@@ -231,6 +271,17 @@ static int write_end(struct iomap_inode *inode, loff_t pos, loff_t length,
 	/* Zeroing too: the bytes are only in the inline record. */
 	if (iomap->type == IOMAP_INLINE)
 		return fsa_native_inline_end(f, written);
+	/* DAX stores (and zeroing) are done when the mapping ends: the
+	 * staged copy goes into the file now. */
+	if ((flags & IOMAP_DAX) && (iomap->flags & IOMAP_F_SHARED) &&
+	    written > 0) {
+		ret = fsa_native_cow_end(
+			f, (uint64_t)pos >> bits,
+			((uint64_t)pos + (uint64_t)written + (1ULL << bits) -
+			 1) >> bits);
+		if (ret)
+			return ret;
+	}
 	if (!(flags & IOMAP_WRITE))
 		return 0;
 	ret = refresh(f);
@@ -315,6 +366,16 @@ static int complete(struct fsa_native_file *f, loff_t pos, uint64_t size,
 
 static int drop_blocks(struct fsa_native_file *f, uint64_t lblk, uint64_t end);
 
+/* Written data of [@pos, @pos + @size) replaces what was shared there. */
+static int cow_complete(struct fsa_native_file *f, loff_t pos, uint64_t size)
+{
+	const unsigned int bits = f->vfs.blkbits;
+
+	return fsa_native_cow_end(f, (uint64_t)pos >> bits,
+				  ((uint64_t)pos + size + (1ULL << bits) - 1) >>
+					  bits);
+}
+
 /*
  * A direct write that failed or stopped short.  Its iomap extents stay
  * unwritten and read as zeros; but get_block (bh) maps each new block
@@ -361,6 +422,8 @@ static int native_dio_end_io(struct iomap_inode *inode, loff_t pos,
 	else
 		ret = complete(f, pos, (uint64_t)size,
 			       dio_flags & IOMAP_DIO_UNWRITTEN, true);
+	if (!ret && !error && size > 0 && f->nfs->ncow)
+		ret = cow_complete(f, pos, (uint64_t)size);
 	/* Failed, or short: what it mapped past the new EOF goes. */
 	if (!ret)
 		ret = drop_written_past_eof(f);
@@ -381,14 +444,26 @@ static int native_map_blocks(struct iomap_writepage_ctx *wpc,
 	if (ret)
 		return ret;
 	memset(&wpc->iomap, 0, sizeof(wpc->iomap));
-	return write_map(f, offset, len ? len : 1, false, &wpc->iomap);
+	if (!len)
+		len = 1;
+	ret = fsa_native_cow_begin(f, offset, &len, FSA_NATIVE_COW_NOCOPY,
+				   &wpc->iomap, NULL);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return write_map(f, offset, len, false, &wpc->iomap);
 }
 
 static int native_wb_submit(struct iomap_writepage_ctx *wpc,
 			    const struct iomap_ioend *ioend, int status)
 {
-	if (status || !(ioend->io_flags & IOMAP_IOEND_UNWRITTEN))
-		return 0;
+	struct fsa_native_file *f = NATIVE_I(wpc->inode);
+	int ret = 0;
+
+	/* bh and hybrid write by buffer heads, unflagged: look at the fork. */
+	if (!status && f->nfs->ncow && !fsa_native_writable(f->nfs))
+		ret = cow_complete(f, ioend->io_offset, ioend->io_size);
+	if (ret || status || !(ioend->io_flags & IOMAP_IOEND_UNWRITTEN))
+		return ret;
 	return complete(NATIVE_I(wpc->inode), ioend->io_offset, ioend->io_size,
 			true, false);
 }
@@ -403,12 +478,17 @@ static int get_block_create(struct fsa_native_file *f, uint64_t iblock,
 			    struct iomap_bh *bh)
 {
 	const unsigned int bits = f->vfs.blkbits;
+	uint64_t len = 1ULL << bits;
 	struct iomap m;
 	int ret = fsa_native_writable(f->nfs);
 
 	if (!ret)
-		ret = write_map(f, (loff_t)(iblock << bits), 1ULL << bits, true,
-				&m);
+		ret = fsa_native_cow_begin(f, (loff_t)(iblock << bits), &len,
+					   FSA_NATIVE_COW_COPY_ALL, &m, NULL);
+	if (ret == 0)
+		ret = write_map(f, (loff_t)(iblock << bits), len, true, &m);
+	else if (ret > 0)
+		ret = 0;
 	if (!ret && m.type == IOMAP_UNWRITTEN) {
 		ret = fsa_native_zero_disk(f->nfs, m.addr, 1ULL << bits);
 		if (!ret)
@@ -458,6 +538,8 @@ static int native_get_block(struct iomap_inode *inode, uint64_t iblock,
 	bh->state = IOMAP_BH_MAPPED;
 	if (m.type == IOMAP_UNWRITTEN)
 		bh->state |= IOMAP_BH_UNWRITTEN;
+	if (m.flags & IOMAP_F_SHARED)
+		bh->state |= IOMAP_BH_SHARED;
 	return 0;
 }
 
@@ -540,6 +622,20 @@ static int zero_partial(struct fsa_native_file *f, uint64_t pos, uint64_t end)
 	ret = fsa_native_map_block(f, pos >> bits, (pos >> bits) + 1, &m);
 	if (ret || m.type != IOMAP_MAPPED)
 		return ret;
+	if (m.flags & IOMAP_F_SHARED) {
+		/* Zeroing in place would reach the other owners: copy the
+		 * block, zero the copy, put it in the file. */
+		uint64_t len = 1ULL << bits;
+
+		ret = fsa_native_cow_begin(f, (loff_t)pos, &len,
+					   FSA_NATIVE_COW_COPY_ALL, &m, NULL);
+		if (ret < 0)
+			return ret;
+		ret = fsa_native_zero_disk(f->nfs, iomap_addr(&m, (loff_t)pos),
+					   end - pos);
+		return ret ? ret : fsa_native_cow_end(f, pos >> bits,
+						      (pos >> bits) + 1);
+	}
 	return fsa_native_zero_disk(f->nfs, iomap_addr(&m, (loff_t)pos),
 				    end - pos);
 }

@@ -13,6 +13,9 @@
 #define IOMAP_BH_DELAY (1U << 4) /* delayed allocation, no @blocknr */
 #define IOMAP_BH_UPTODATE (1U << 5) /* @data holds the block's bytes */
 #define IOMAP_BH_DIRTY (1U << 6) /* @data must be written back */
+#define IOMAP_BH_SHARED \
+	(1U << 7) /* shared with another file (reflink): never written in
+		   * place, so never remembered on a folio */
 
 /**
  * struct iomap_bh - one filesystem block, as the kernel's buffer_head.

@@ -166,6 +166,12 @@ struct fsa_faults {
  *		writes through its library) fail as @faults says and are
  *		counted there; @faults stays the caller's and must outlive
  *		@fs (closing writes too).  NULL disarms.
+ * @reflink:	Optional.  Regular file @dst's contents become those of
+ *		@src (size included) by sharing @src's blocks, not copying
+ *		them; a later write to either copies only what it changes.
+ *		-EINVAL when @src is @dst or either is not a regular file
+ *		(-EISDIR for a directory); nothing changes then.  NULL:
+ *		the adapter cannot share blocks (callers say EOPNOTSUPP).
  */
 struct fsa_ops {
 	const char *name;
@@ -214,6 +220,7 @@ struct fsa_ops {
 			void *buf, size_t size);
 	int (*removexattr)(struct fsa_fs *fs, uint64_t ino, const char *name);
 	void (*set_faults)(struct fsa_fs *fs, struct fsa_faults *faults);
+	int (*reflink)(struct fsa_fs *fs, uint64_t src, uint64_t dst);
 };
 
 /**

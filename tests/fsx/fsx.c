@@ -23,6 +23,7 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "ops", required_argument, NULL, 'n' },
 	{ "full", no_argument, NULL, 'F' },
+	{ "clone", no_argument, NULL, 'C' },
 	{ "no-kernel", no_argument, NULL, 'K' },
 	{ "image-size", required_argument, NULL, 'I' },
 	{ "max-size", required_argument, NULL, 'M' },
@@ -39,9 +40,10 @@ static void usage(FILE *out)
 {
 	fputs("usage: iomapctl-fsx [OPTIONS]\n"
 	      "Applies a seeded random sequence of reads, writes, zero-range, "
-	      "truncate,\nfalloc, punch, sync and reopen to /f in a fresh ext "
-	      "image (through iomapctl)\nand to a host file (through the "
-	      "kernel); the bytes must match after every\nread and at the "
+	      "truncate,\nfalloc, punch, sync and reopen (--clone: and reflink "
+	      "clones of /f, written on)\nto /f in a fresh ext image (through "
+	      "iomapctl) and to a host file (through the\nkernel); the bytes "
+	      "must match after every read and at the "
 	      "end, where e2fsck -fn must pass and a read-only loop mount\n"
 	      "must show the same size, bytes and data/hole layout.\n\n"
 	      "  --fs ext2|ext3|ext4|native  filesystem (ext4); native: our fsck,\n"
@@ -53,6 +55,8 @@ static void usage(FILE *out)
 	      "  --seed N              the sequence (default: from the clock)\n"
 	      "  --ops N               operations (5000)\n"
 	      "  --full                a nearly full image: ENOSPC paths\n"
+	      "  --clone               native: also reflink /f to /g and back "
+	      "(clone)\n"
 	      "  --no-kernel           skip the loop-mount oracle\n"
 	      "  --image-size SIZE     (32m)\n"
 	      "  --max-size SIZE       file sizes mostly below this (1m)\n"
@@ -102,6 +106,9 @@ static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 			break;
 		case 'F':
 			cfg->full = true;
+			break;
+		case 'C':
+			cfg->clone = true;
 			break;
 		case 'K':
 			cfg->kernel = false;
@@ -244,10 +251,11 @@ static int fsx_main(struct fsx_cfg *cfg)
 			fsx_print_op(cfg, &list.ops[res.op], stderr);
 		fprintf(stderr,
 			"fsx: rerun: iomapctl-fsx --fs %s --block-size "
-			"%u --io %s --mapper %s --seed %llu --ops %lu%s\n",
+			"%u --io %s --mapper %s --seed %llu --ops %lu%s%s\n",
 			cfg->fstype, cfg->bs, cfg->io, cfg->mapper,
 			(unsigned long long)cfg->seed, list.n,
-			cfg->full ? " --full" : "");
+			cfg->full ? " --full" : "",
+			cfg->clone ? " --clone" : "");
 		fsx_shrink_and_print(cfg, &list, &res);
 	}
 	free(list.ops);

@@ -20,6 +20,9 @@ enum fsx_kind {
 	FSX_PUNCH,
 	FSX_SYNC,
 	FSX_REOPEN,
+	/* native: reflink /f to /g (a snapshot), or with @keep /g back to
+	 * /f, then keep writing /f: its writes copy on write */
+	FSX_CLONE,
 	FSX_NKINDS,
 };
 
@@ -46,6 +49,7 @@ struct fsx_cfg {
 	uint64_t seed;
 	unsigned long nops;
 	bool full; /* nearly full image: ENOSPC paths */
+	bool clone; /* native: FSX_CLONE ops too */
 	bool kernel; /* compare with a read-only loop mount at the end */
 	int verbose;
 	uint64_t image_size;

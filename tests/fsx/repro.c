@@ -38,6 +38,10 @@ void fsx_print_op(const struct fsx_cfg *cfg, const struct fsx_op *op, FILE *out)
 		fprintf(out, pre, cfg->io, cfg->mapper);
 		fprintf(out, " truncate img:/f %llu\n", len);
 		return;
+	case FSX_CLONE:
+		fprintf(out, "  iomapctl reflink img:/%s img:/%s\n",
+			op->keep ? "g" : "f", op->keep ? "f" : "g");
+		return;
 	case FSX_SYNC:
 	case FSX_REOPEN:
 		fprintf(out, "  # %s (every command syncs and closes)\n",

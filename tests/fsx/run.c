@@ -20,6 +20,7 @@ struct fsx_run {
 	char host[PATH_MAX];
 	char spec[PATH_MAX + 8]; /* IMAGE:/f */
 	int hfd;
+	int gfd; /* the model of /g, the clone; -1 before the first */
 	struct imc_ctx ctx;
 	struct imc_file f;
 	bool open;
@@ -35,6 +36,7 @@ const char *const fsx_kind_names[FSX_NKINDS] = {
 	[FSX_ZERO] = "zero",	 [FSX_TRUNCATE] = "truncate",
 	[FSX_FALLOC] = "falloc", [FSX_PUNCH] = "punch",
 	[FSX_SYNC] = "sync",	 [FSX_REOPEN] = "reopen",
+	[FSX_CLONE] = "clone",
 };
 
 int fsx_list_push(struct fsx_list *list, const struct fsx_op *op)
@@ -400,6 +402,144 @@ static int check_size(struct fsx_run *r, const char *when)
 	return 0;
 }
 
+/* Host file @from's bytes and size become @to's. */
+static void host_copy(struct fsx_run *r, int from, int to)
+{
+	off_t size = lseek(from, 0, SEEK_END);
+
+	for (off_t pos = 0; size >= 0 && pos < size;) {
+		size_t n = size - pos < FSX_CHUNK ? (size_t)(size - pos) :
+						    FSX_CHUNK;
+
+		if (pread(from, r->a, n, pos) != (ssize_t)n ||
+		    pwrite(to, r->a, n, pos) != (ssize_t)n)
+			size = -1;
+		pos += (off_t)n;
+	}
+	if (size < 0 || ftruncate(to, size)) {
+		perror("fsx: host copy");
+		exit(2);
+	}
+}
+
+/* Image file /g against its model, read through the data path. */
+static int check_clone(struct fsx_run *r, enum fsx_stage stage)
+{
+	char spec[PATH_MAX + 8];
+	struct imc_file g;
+	off_t size = lseek(r->gfd, 0, SEEK_END);
+	int ret;
+
+	snprintf(spec, sizeof(spec), "%s:/g", r->img);
+	if (imc_file_open(&r->ctx, spec, &g))
+		return fsx_failf(r->fail, stage, r->opno, "opening /g failed");
+	ret = g.size == size ? 0 :
+			       fsx_failf(r->fail, stage, r->opno,
+					 "/g: size %lld, want %lld",
+					 (long long)g.size, (long long)size);
+	for (off_t pos = 0; !ret && pos < size; pos += FSX_CHUNK) {
+		size_t n = size - pos < FSX_CHUNK ? (size_t)(size - pos) :
+						    FSX_CHUNK;
+		ssize_t got = imc_file_pread(&g, r->b, n, pos);
+
+		if (got != (ssize_t)n || pread(r->gfd, r->a, n, pos) != got ||
+		    memcmp(r->a, r->b, n))
+			ret = fsx_failf(r->fail, stage, r->opno,
+					"/g differs from its model in "
+					"%lld+%zu (it shares blocks with /f)",
+					(long long)pos, n);
+	}
+	imc_file_close(&g);
+	return ret;
+}
+
+/* The model of /f (@f) or /g takes the image's bytes and size. */
+static int resync_model(struct fsx_run *r, bool f)
+{
+	char spec[PATH_MAX + 8];
+	struct imc_file g;
+	struct imc_file *src = f ? &r->f : &g;
+	int fd = f ? r->hfd : r->gfd, ret = 0;
+
+	snprintf(spec, sizeof(spec), "%s:/g", r->img);
+	if (!f && imc_file_open(&r->ctx, spec, &g))
+		return fsx_failf(r->fail, FSX_AT_OP, r->opno, "opening /g");
+	if (ftruncate(fd, src->inode->size))
+		ret = -errno;
+	for (loff_t pos = 0; !ret && pos < src->inode->size;) {
+		ssize_t n = imc_file_pread(src, r->b, FSX_CHUNK, pos);
+
+		if (n <= 0 || pwrite(fd, r->b, (size_t)n, pos) != n)
+			ret = -EIO;
+		pos += n > 0 ? n : 0;
+	}
+	if (!f)
+		imc_file_close(&g);
+	return ret ? fsx_failf(r->fail, FSX_AT_OP, r->opno,
+			       "resync of %s failed", f ? "/f" : "/g") :
+		     0;
+}
+
+/* /@from's contents become /@to's by reflink, in a closed image: no
+ * page cache or buffer head of the file sees its blocks change. */
+static int img_clone(struct fsx_run *r, const char *from, const char *to)
+{
+	char spec[PATH_MAX + 8];
+	struct imc_file d;
+	struct fsa_fs *fs;
+	uint64_t src;
+	int ret;
+
+	snprintf(spec, sizeof(spec), "%s:%s", r->img, to);
+	if (imc_file_open_flags(&r->ctx, spec, IMC_OPEN_RDWR | IMC_OPEN_CREATE,
+				&d))
+		return -EIO;
+	imc_file_close(&d);
+	fs = r->ctx.fs;
+	ret = fs->ops->lookup(fs, from, &src);
+	if (!ret)
+		ret = fs->ops->reflink ? fs->ops->reflink(fs, src, d.ino) :
+					 -EOPNOTSUPP;
+	return ret ? ret : imc_fs_sync(&r->ctx);
+}
+
+static int run_clone(struct fsx_run *r, const struct fsx_op *op)
+{
+	bool back = op->keep;
+	int ret = run_close(r);
+
+	if (ret || (back && r->gfd < 0))
+		return ret ? ret : run_open(r);
+	/* The clone kept its bytes while /f changed: check before reuse. */
+	if (r->gfd >= 0 && (ret = check_clone(r, FSX_AT_OP)))
+		return ret;
+	ret = img_clone(r, back ? "/g" : "/f", back ? "/f" : "/g");
+	if (ret && ret != -ENOSPC)
+		return fsx_failf(r->fail, FSX_AT_OP, r->opno, "clone: %s",
+				 strerror(-ret));
+	if (r->gfd < 0) {
+		char path[PATH_MAX + 8];
+
+		snprintf(path, sizeof(path), "%s.g", r->host);
+		r->gfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+		if (r->gfd < 0) {
+			perror("fsx: host clone");
+			exit(2);
+		}
+	}
+	if (!ret) {
+		host_copy(r, back ? r->gfd : r->hfd, back ? r->hfd : r->gfd);
+		ret = run_open(r);
+		return ret ? ret : check_size(r, "clone");
+	}
+	/* Out of space part way: the destination is what the image says. */
+	imc_fs_sync(&r->ctx);
+	r->fail->nr_enospc++;
+	ret = run_open(r);
+	return ret ? ret : resync_model(r, back);
+}
+
 static int run_op(struct fsx_run *r, const struct fsx_op *op)
 {
 	const struct fsx_kind_ops *k = &kind_ops[op->kind];
@@ -412,6 +552,8 @@ static int run_op(struct fsx_run *r, const struct fsx_op *op)
 		ret = run_close(r);
 		return ret ? ret : run_open(r);
 	}
+	if (op->kind == FSX_CLONE)
+		return run_clone(r, op);
 	ret = k->img(r, op);
 	if (ret == -ENOSPC || (ret == -EOPNOTSUPP && (op->kind == FSX_FALLOC ||
 						      op->kind == FSX_ZERO)))
@@ -517,6 +659,8 @@ static int run_final(struct fsx_run *r, unsigned int flags)
 		ret = our_layout(r, &ours);
 	if (!ret)
 		ret = compare_all(r, FSX_AT_END);
+	if (!ret && r->gfd >= 0)
+		ret = check_clone(r, FSX_AT_END);
 	if (!ret)
 		ret = run_close(r);
 	if (!ret && (flags & FSX_RUN_FSCK))
@@ -539,6 +683,7 @@ static int run_setup(struct fsx_run *r, const struct fsx_cfg *cfg, bool quiet)
 
 	r->cfg = cfg;
 	r->hfd = -1;
+	r->gfd = -1;
 	r->bufsize = len + 8192;
 	snprintf(r->img, sizeof(r->img), "%s/img", cfg->dir);
 	snprintf(r->host, sizeof(r->host), "%s/host", cfg->dir);
@@ -568,6 +713,8 @@ static void run_teardown(struct fsx_run *r)
 	imc_ctx_fini(&r->ctx);
 	if (r->hfd >= 0)
 		close(r->hfd);
+	if (r->gfd >= 0)
+		close(r->gfd);
 	if (r->devnull)
 		fclose(r->devnull);
 	free(r->a);

@@ -9,12 +9,9 @@
  * command or after the one in flight.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -109,56 +106,14 @@ static char *script(void)
 	return s;
 }
 
-static int last_done(void)
-{
-	char path[512];
-	FILE *f;
-	int k = 0, v;
-
-	snprintf(path, sizeof(path), "%s/done.log", dir);
-	f = fopen(path, "r");
-	while (f && fscanf(f, "%d", &v) == 1)
-		k = v;
-	if (f)
-		fclose(f);
-	return k;
-}
-
-/* Waits until no process of group @pgid is left (io_uring teardown). */
-static void wait_group_gone(pid_t pgid)
-{
-	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
-		usleep(1000);
-	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
-		  "process group %d outlived SIGKILL", (int)pgid);
-}
-
-/* Runs @s in its own process group, SIGKILLs it after @us: true when the
- * kill landed before the script ended. */
-static bool run_and_kill(const char *s, long us)
-{
-	pid_t pid = fork();
-	int status;
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", s, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	usleep((useconds_t)us);
-	kill(-pid, SIGKILL);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	wait_group_gone(pid);
-	return WIFSIGNALED(status);
-}
-
 static void check_after_kill(int kill_no)
 {
-	int done = last_done();
+	int done = tn_done_steps(dir);
 	char *out;
 
+	if (kill_no < 0)
+		cr_assert_eq(done, NSTEPS, "the full run stopped at step %d",
+			     done);
 	cr_assert_eq(t_sh_out(&out, "cd %s && %s fsck img 2>&1", dir,
 			      IOMAPCTL_BINARY),
 		     0, "kill %d after step %d: fsck:\n%s", kill_no, done, out);
@@ -180,30 +135,7 @@ static void check_after_kill(int kill_no)
 Test(crash, sigkill_at_random_moments)
 {
 	char *s = script();
-	struct timespec a, b;
-	unsigned int seed = 29, killed = 0;
-	long full;
 
-	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
-			  "rm -f done.log",
-			  dir),
-		     0);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	cr_assert_eq(t_sh("%s", s), 0, "the steps fail without a kill");
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	full = (b.tv_sec - a.tv_sec) * 1000000L +
-	       (b.tv_nsec - a.tv_nsec) / 1000;
-	check_after_kill(-1);
-	cr_assert_eq(last_done(), NSTEPS);
-	for (int k = 0; k < KILLS; k++) {
-		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
-				  "cp --sparse=always pristine img",
-				  dir),
-			     0);
-		killed += run_and_kill(
-			s, (long)(rand_r(&seed) % (unsigned int)full));
-		check_after_kill(k);
-	}
-	cr_expect_gt(killed, KILLS / 2, "only %u kills landed", killed);
+	tn_kill_series(dir, s, KILLS, 29, check_after_kill);
 	free(s);
 }

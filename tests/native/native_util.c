@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* native_util.c - helpers of the native format tests. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -67,4 +72,77 @@ void tn_assert_clean(const char *path)
 
 	cr_assert_eq(tn_check(nfs), 0, "%s is not clean", path);
 	tn_close(nfs);
+}
+
+/* Waits until no process of group @pgid is left (io_uring teardown). */
+static void wait_group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
+		usleep(1000);
+	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
+		  "process group %d outlived SIGKILL", (int)pgid);
+}
+
+bool tn_run_and_kill(const char *s, long us)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", s, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep((useconds_t)us);
+	kill(-pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	wait_group_gone(pid);
+	return WIFSIGNALED(status);
+}
+
+int tn_done_steps(const char *dir)
+{
+	char path[512];
+	FILE *f;
+	int k = 0, v;
+
+	snprintf(path, sizeof(path), "%s/done.log", dir);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &v) == 1)
+		k = v;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+void tn_kill_series(const char *dir, const char *script, int kills,
+		    unsigned int seed, void (*check)(int kill_no))
+{
+	struct timespec a, b;
+	unsigned int killed = 0;
+	long full;
+
+	cr_assert_eq(t_sh("cd %s && cp --sparse=always pristine img && "
+			  "rm -f done.log",
+			  dir),
+		     0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(t_sh("%s", script), 0, "the steps fail without a kill");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	full = (b.tv_sec - a.tv_sec) * 1000000L +
+	       (b.tv_nsec - a.tv_nsec) / 1000;
+	check(-1);
+	for (int k = 0; k < kills; k++) {
+		cr_assert_eq(t_sh("cd %s && rm -f img done.log && "
+				  "cp --sparse=always pristine img",
+				  dir),
+			     0);
+		killed += tn_run_and_kill(
+			script, (long)(rand_r(&seed) % (unsigned int)full));
+		check(k);
+	}
+	cr_expect_gt(killed, (unsigned int)kills / 2, "only %u kills landed",
+		     killed);
 }

@@ -23,5 +23,18 @@ int tn_check(struct fsa_native_fs *nfs);
 int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags);
 /* Opens @path read-only, asserts it checks clean, closes it. */
 void tn_assert_clean(const char *path);
+/* Runs shell script @s in its own process group and SIGKILLs the group
+ * after @us microseconds: true when the kill landed before it ended. */
+bool tn_run_and_kill(const char *s, long us);
+/* The last step number a killed script logged in @dir/done.log (0: none). */
+int tn_done_steps(const char *dir);
+/*
+ * @script (which logs each finished step to done.log) on a fresh copy
+ * @dir/img of @dir/pristine: once to the end, then @kills times SIGKILLed
+ * at a random moment (from @seed) shorter than that run; @check(kill
+ * number, -1 for the full run) after each.  Most kills must land.
+ */
+void tn_kill_series(const char *dir, const char *script, int kills,
+		    unsigned int seed, void (*check)(int kill_no));
 
 #endif /* IOMAPCTL_TESTS_NATIVE_UTIL_H */
