@@ -204,6 +204,15 @@ int iomap__bh_begin(struct iomap_iter *iter, const struct iomap_source *src)
 	inode->stats->map_calls++;
 	ret = src->get_block(inode, (uint64_t)bpos >> inode->blkbits, &bh,
 			     (iter->flags & IOMAP_WRITE) ? 1 : 0);
+	/* Zeroing writes too: a shared block is copied first, as for a
+	 * write, or DAX and direct zeroing would store into both files. */
+	if (ret >= 0 && (iter->flags & IOMAP_ZERO) &&
+	    (bh.state & IOMAP_BH_SHARED)) {
+		inode->stats->map_calls++;
+		bh = (struct iomap_bh){ .size = bs };
+		ret = src->get_block(inode, (uint64_t)bpos >> inode->blkbits,
+				     &bh, 1);
+	}
 	if (ret < 0)
 		return ret;
 	iomap_bh_to_iomap(inode, bpos, &bh, &iter->iomap);

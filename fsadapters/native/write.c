@@ -473,7 +473,13 @@ static const struct iomap_writeback_ops native_writeback_ops = {
 	.submit = native_wb_submit,
 };
 
-/* get_block(create): one block mapped written, zeroed on disk when new. */
+/*
+ * get_block(create): one block mapped written, zeroed on disk when new.
+ * A shared block is copied whole and the copy switched into the file at
+ * once: buffer heads write the block later without telling anyone when
+ * (DAX stores end with no ->iomap_end to switch it), and the copy holds
+ * the old bytes, so the file reads the same until they land.
+ */
 static int get_block_create(struct fsa_native_file *f, uint64_t iblock,
 			    struct iomap_bh *bh)
 {
@@ -488,7 +494,7 @@ static int get_block_create(struct fsa_native_file *f, uint64_t iblock,
 	if (ret == 0)
 		ret = write_map(f, (loff_t)(iblock << bits), len, true, &m);
 	else if (ret > 0)
-		ret = 0;
+		ret = fsa_native_cow_end(f, iblock, iblock + 1);
 	if (!ret && m.type == IOMAP_UNWRITTEN) {
 		ret = fsa_native_zero_disk(f->nfs, m.addr, 1ULL << bits);
 		if (!ret)
