@@ -28,17 +28,6 @@ void fsa_native_set_faults(struct fsa_fs *fs, struct fsa_faults *faults)
 	NATIVE_FS(fs)->faults = faults;
 }
 
-/* The test's fault for this I/O, when it is the one armed; else 0. */
-static int fault(struct fsa_native_fs *nfs)
-{
-	struct fsa_faults *f = nfs->faults;
-
-	if (!f || ++f->nr_io != f->fail_at)
-		return 0;
-	f->nr_failed++;
-	return f->error ? f->error : -EIO;
-}
-
 /*
  * A read, write or flush of the image failed with @err.  Read-write, the
  * session stops committing (as XFS shuts down): the operation that met
@@ -52,6 +41,17 @@ static int io_failed(struct fsa_native_fs *nfs, int err)
 	return err;
 }
 
+/* The test's fault for this I/O, when it is the one armed; else 0. */
+static int fault(struct fsa_native_fs *nfs)
+{
+	struct fsa_faults *f = nfs->faults;
+
+	if (!f || ++f->nr_io != f->fail_at)
+		return 0;
+	f->nr_failed++;
+	return io_failed(nfs, f->error ? f->error : -EIO);
+}
+
 int fsa_native_pread(struct fsa_native_fs *nfs, void *buf, size_t len,
 		     uint64_t off)
 {
@@ -59,7 +59,7 @@ int fsa_native_pread(struct fsa_native_fs *nfs, void *buf, size_t len,
 	int ret = fault(nfs);
 
 	if (ret)
-		return io_failed(nfs, ret);
+		return ret;
 
 	while (done < len) {
 		ssize_t n = pread(nfs->fd, (uint8_t *)buf + done, len - done,
@@ -87,7 +87,7 @@ int fsa_native_pwrite(struct fsa_native_fs *nfs, const void *buf, size_t len,
 	int ret = fault(nfs);
 
 	if (ret)
-		return io_failed(nfs, ret);
+		return ret;
 
 	while (done < len) {
 		ssize_t n = pwrite(nfs->fd, (const uint8_t *)buf + done,
@@ -430,8 +430,8 @@ static int flush(struct fsa_native_fs *nfs)
 	int ret = fault(nfs);
 
 	if (!ret && fdatasync(nfs->fd) < 0)
-		ret = -errno;
-	return ret ? io_failed(nfs, ret) : 0;
+		ret = io_failed(nfs, -errno);
+	return ret;
 }
 
 /*
