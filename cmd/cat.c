@@ -108,6 +108,7 @@ const struct imc_cmd imc_cmd_cat = {
 	.fn = cmd_cat,
 	.argmin = 1,
 	.argmax = 3,
+	.flags = IMC_CMD_SEES_CACHE,
 	.shortopts = "",
 	.complete = 'f',
 };

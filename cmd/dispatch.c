@@ -311,6 +311,8 @@ static int run_cmd(struct imc_ctx *ctx, const struct imc_cmd *cmd, int argc,
 		ret = imc_errf(ctx, "not available inside the shell");
 	} else {
 		ret = check_args(ctx, cmd, nargc, nargv);
+		if (ret == IMC_EXIT_OK)
+			ret = imc_fs_settle(ctx, cmd);
 		if (ret == IMC_EXIT_OK) {
 			optind = 0;
 			ret = cmd->fn(ctx, nargc, nargv);

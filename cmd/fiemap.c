@@ -431,6 +431,7 @@ const struct imc_cmd imc_cmd_fiemap = {
 	.fn = cmd_fiemap,
 	.argmin = 1,
 	.argmax = 3,
+	.flags = IMC_CMD_SEES_CACHE,
 	.shortopts = "l",
 	.longopts = fiemap_longopts,
 	.complete = 'f',

@@ -45,26 +45,91 @@ int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr)
 	return 0;
 }
 
+/* The device parameters a command's --io, --mapper and -v ask for. */
+static struct iomap_io_params dev_params(const struct imc_ctx *ctx)
+{
+	struct iomap_io_params params = ctx->io;
+
+	params.verbose = ctx->verbose;
+	return params;
+}
+
 /* The data path of the open image, in the image's mode. */
 static int imc_dev(struct imc_ctx *ctx, struct iomap_dev **devp)
 {
-	struct iomap_io_params params = ctx->io;
 	int ret = 0;
 
-	params.verbose = ctx->verbose;
-	if (!ctx->dev)
-		ret = iomap_dev_open(ctx->fs_image, ctx->fs->rdwr, &params,
-				     &ctx->dev);
+	if (!ctx->dev) {
+		ctx->dev_io = dev_params(ctx);
+		ret = iomap_dev_open(ctx->fs_image, ctx->fs->rdwr,
+				     &ctx->dev_io, &ctx->dev);
+	}
 	*devp = ctx->dev;
 	return ret;
 }
 
-int imc_fs_sync(struct imc_ctx *ctx)
+/*
+ * Writes back and releases the files the shell kept open dirty; their
+ * metadata is then the filesystem's to commit.  The first error.
+ */
+static int kept_writeback(struct imc_ctx *ctx)
 {
 	int ret = 0, r;
 
+	while (ctx->nkept) {
+		struct imc_kept *k = &ctx->kept[--ctx->nkept];
+
+		r = iomap_file_close(k->io);
+		ret = ret ? ret : r;
+		ctx->fs->ops->iput(k->inode);
+	}
+	return ret;
+}
+
+/*
+ * A shell file whose cache is dirty stays open for the next command, as
+ * the kernel keeps dirty pages after the last close; false when @f must
+ * be released now.
+ */
+static bool kept_put(struct imc_file *f)
+{
+	struct imc_ctx *ctx = f->ctx;
+
+	/* Test @f->io first: a host file may have no context. */
+	if (!f->io || !ctx->shell_image || f->fs != ctx->fs ||
+	    ctx->nkept == IMC_KEPT_MAX || !iomap_file_dirty(f->io))
+		return false;
+	ctx->kept[ctx->nkept++] = (struct imc_kept){ .ino = f->ino,
+						     .inode = f->inode,
+						     .io = f->io };
+	f->io = NULL;
+	f->inode = NULL;
+	return true;
+}
+
+/* @f->ino's engine inode: the kept one with its cache, else a new one. */
+static int file_iget(struct imc_file *f)
+{
+	struct imc_ctx *ctx = f->ctx;
+
+	for (unsigned int i = 0; i < ctx->nkept; i++) {
+		if (ctx->kept[i].ino != f->ino || f->fs != ctx->fs)
+			continue;
+		f->inode = ctx->kept[i].inode;
+		f->io = ctx->kept[i].io;
+		ctx->kept[i] = ctx->kept[--ctx->nkept];
+		return 0;
+	}
+	return f->fs->ops->iget(f->fs, f->ino, &f->inode);
+}
+
+int imc_fs_sync(struct imc_ctx *ctx)
+{
+	int ret = kept_writeback(ctx), r;
+
 	if (ctx->dev) {
-		ret = iomap_dev_close(ctx->dev);
+		r = iomap_dev_close(ctx->dev);
+		ret = ret ? ret : r;
 		ctx->dev = NULL;
 	}
 	if (ctx->fs && ctx->fs->rdwr && ctx->fs->ops->sync) {
@@ -74,12 +139,26 @@ int imc_fs_sync(struct imc_ctx *ctx)
 	return ret;
 }
 
+int imc_fs_settle(struct imc_ctx *ctx, const struct imc_cmd *cmd)
+{
+	struct iomap_io_params params = dev_params(ctx);
+	int ret;
+
+	if (!ctx->dev || ((!ctx->nkept || (cmd->flags & IMC_CMD_SEES_CACHE)) &&
+			  iomap_io_params_same(&params, &ctx->dev_io)))
+		return IMC_EXIT_OK;
+	ret = imc_fs_sync(ctx);
+	return ret ? imc_err(ctx, ctx->fs_image, ret) : IMC_EXIT_OK;
+}
+
 int imc_fs_close(struct imc_ctx *ctx)
 {
-	int ret = 0, r;
+	int ret = kept_writeback(ctx), r;
 
-	if (ctx->dev)
-		ret = iomap_dev_close(ctx->dev);
+	if (ctx->dev) {
+		r = iomap_dev_close(ctx->dev);
+		ret = ret ? ret : r;
+	}
 	ctx->dev = NULL;
 	if (ctx->fs) {
 		r = ctx->fs->ops->close(ctx->fs);
@@ -153,7 +232,7 @@ static int attach_inode(struct imc_file *f)
 	int ret = f->fs->ops->stat(f->fs, f->ino, &st);
 
 	if (!ret)
-		ret = f->fs->ops->iget(f->fs, f->ino, &f->inode);
+		ret = file_iget(f);
 	if (!ret)
 		attach_stat(f, &st);
 	return ret;
@@ -202,7 +281,7 @@ int imc_file_attach_stat(struct imc_ctx *ctx, const char *name, uint64_t ino,
 	imc_file_init(ctx, name, f);
 	f->fs = ctx->fs;
 	f->ino = ino;
-	ret = f->fs->ops->iget(f->fs, ino, &f->inode);
+	ret = file_iget(f);
 	if (!ret)
 		attach_stat(f, st);
 	return ret;
@@ -246,6 +325,8 @@ int imc_file_close(struct imc_file *f)
 	if (f->host_fd >= 0)
 		close(f->host_fd);
 	f->host_fd = -1;
+	if (kept_put(f))
+		return 0;
 	if (f->io)
 		ret = iomap_file_close(f->io);
 	f->io = NULL;
@@ -465,6 +546,9 @@ int imc_file_finish(struct imc_file *f, int ret)
 	/* Data before metadata: writeback may convert unwritten extents. */
 	if (!ret && r)
 		ret = imc_err(ctx, f->name, r);
+	/* The shell kept it dirty: `sync` or the end of the shell commits. */
+	if (ctx->nkept)
+		return ret;
 	r = imc_fs_sync(ctx);
 	if (!ret && r)
 		ret = imc_err(ctx, ctx->fs_image ? ctx->fs_image : f->name, r);

@@ -248,7 +248,7 @@ const struct imc_cmd imc_cmd_ls = {
 	.fn = cmd_ls,
 	.argmin = 0,
 	.argmax = 1,
-	.flags = IMC_CMD_NEEDS_FS,
+	.flags = IMC_CMD_NEEDS_FS | IMC_CMD_SEES_CACHE,
 	.shortopts = "lF",
 	.complete = 'f',
 };

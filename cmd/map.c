@@ -256,8 +256,11 @@ static int map_on_copy(struct imc_ctx *ctx, const struct imc_spec *sp,
 		       char **argv)
 {
 	char *tmp, *arg;
-	int ret = imc_image_tmpcopy(sp->image, &tmp);
+	/* The copy holds what the shell has not written back yet. */
+	int ret = imc_fs_close(ctx);
 
+	if (!ret)
+		ret = imc_image_tmpcopy(sp->image, &tmp);
 	if (ret)
 		return imc_err(ctx, sp->image, ret);
 	if (asprintf(&arg, "%s:%s", tmp, sp->path) < 0) {
@@ -265,7 +268,6 @@ static int map_on_copy(struct imc_ctx *ctx, const struct imc_spec *sp,
 		free(tmp);
 		return imc_err(ctx, "copy", -ENOMEM);
 	}
-	imc_fs_close(ctx);
 	ret = imc_fs_open(ctx, tmp, true);
 	if (ret)
 		ret = imc_err(ctx, sp->image, ret);
@@ -323,7 +325,7 @@ const struct imc_cmd imc_cmd_map = {
 	.fn = cmd_map,
 	.argmin = 1,
 	.argmax = 3,
-	.flags = IMC_CMD_NEEDS_FS,
+	.flags = IMC_CMD_NEEDS_FS | IMC_CMD_SEES_CACHE,
 	.longopts = map_longopts,
 	.shortopts = "",
 	.complete = 'f',

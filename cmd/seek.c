@@ -169,6 +169,7 @@ const struct imc_cmd imc_cmd_seek = {
 	.fn = cmd_seek,
 	.argmin = 2,
 	.argmax = 2,
+	.flags = IMC_CMD_SEES_CACHE,
 	.shortopts = "adhrs",
 	.complete = 'f',
 };

@@ -38,7 +38,8 @@ static void shell_help(FILE *out)
 	      "it, relative to\nthe current directory.  Besides the commands, "
 	      "the shell knows:\n  cd [DIR]   change directory (default /)\n"
 	      "  pwd        print the current directory\n"
-	      "  quit, exit leave\n"
+	      "  sync       write back and commit what commands left cached\n"
+	      "  quit, exit leave (after a sync)\n"
 	      "A command ending in <<WORD takes the lines after it, up to a "
 	      "line WORD, as its\ndata (write FILE OFFSET <<END); the command "
 	      "stream itself is never file data.\n\n"
@@ -132,6 +133,47 @@ static int shell_heredoc(struct shell *sh, char **argv, int argc,
 	return IMC_EXIT_OK;
 }
 
+static int builtin_pwd(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(sh->ctx->out, "%s\n", sh->ctx->cwd);
+	return IMC_EXIT_OK;
+}
+
+static int builtin_quit(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	sh->quit = true;
+	return IMC_EXIT_OK;
+}
+
+/* Writes back what the commands left in the cache and commits it. */
+static int builtin_sync(struct shell *sh, int argc, char **argv)
+{
+	struct imc_ctx *ctx = sh->ctx;
+	int ret;
+
+	(void)argv;
+	ctx->cmdname = "sync";
+	if (argc > 1) {
+		fputs("usage: sync\n", ctx->err);
+		return IMC_EXIT_USAGE;
+	}
+	ret = ctx->fs ? imc_fs_sync(ctx) : 0;
+	return ret ? imc_err(ctx, ctx->fs_image, ret) : IMC_EXIT_OK;
+}
+
+static const struct shell_builtin {
+	const char *name;
+	int (*fn)(struct shell *sh, int argc, char **argv);
+} shell_builtins[] = {
+	{ "cd", builtin_cd },	  { "exit", builtin_quit },
+	{ "pwd", builtin_pwd },	  { "quit", builtin_quit },
+	{ "sync", builtin_sync },
+};
+
 /* Runs one split command line: built-ins, then the table. */
 static int shell_run(struct shell *sh, char **argv, int argc)
 {
@@ -139,16 +181,9 @@ static int shell_run(struct shell *sh, char **argv, int argc)
 	char **full;
 	int ret;
 
-	if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit")) {
-		sh->quit = true;
-		return IMC_EXIT_OK;
-	}
-	if (!strcmp(argv[0], "pwd")) {
-		fprintf(ctx->out, "%s\n", ctx->cwd);
-		return IMC_EXIT_OK;
-	}
-	if (!strcmp(argv[0], "cd"))
-		return builtin_cd(sh, argc, argv);
+	for (size_t i = 0; i < IMC_ARRAY_SIZE(shell_builtins); i++)
+		if (!strcmp(argv[0], shell_builtins[i].name))
+			return shell_builtins[i].fn(sh, argc, argv);
 	full = calloc((size_t)argc + 2, sizeof(*full));
 	if (!full)
 		return imc_err(ctx, "line", -ENOMEM);

@@ -16,8 +16,8 @@ void imc_shell_complete_init(struct imc_ctx *ctx);
  */
 static struct imc_ctx *complete_ctx;
 
-static const char *const shell_builtins[] = { "cd", "pwd", "quit", "exit",
-					      NULL };
+static const char *const shell_builtins[] = { "cd",	  "pwd",  "quit",
+					      "exit", "sync", NULL };
 
 /* Candidates collected for one completion, handed out by the generator. */
 struct cand_list {

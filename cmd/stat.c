@@ -175,6 +175,7 @@ const struct imc_cmd imc_cmd_stat = {
 	.fn = cmd_stat,
 	.argmin = 1,
 	.argmax = 1,
+	.flags = IMC_CMD_SEES_CACHE,
 	.shortopts = "",
 	.complete = 'f',
 };

@@ -201,6 +201,14 @@ unsigned int iomap_dev_dio_align(const struct iomap_dev *dev)
 	return dev->params.path == IOMAP_IO_DIRECT ? dev->lbs : 1;
 }
 
+bool iomap_file_dirty(const struct iomap_file *file)
+{
+	for (size_t i = 0; i < file->cache.nr; i++)
+		if (iomap_folio_is_dirty(file->cache.folios[i]))
+			return true;
+	return false;
+}
+
 /* The parked file of inode @ino, taken off the device's list, or NULL. */
 static struct iomap_file *iomap_unpark(struct iomap_dev *dev, uint64_t ino)
 {
@@ -229,11 +237,8 @@ static bool iomap_park(struct iomap_file *file)
 	struct iomap_dev *dev = file->dev;
 	struct iomap_file *old;
 
-	if (dev->rdwr || !file->cache.nr)
+	if (dev->rdwr || !file->cache.nr || iomap_file_dirty(file))
 		return false;
-	for (size_t i = 0; i < file->cache.nr; i++)
-		if (iomap_folio_is_dirty(file->cache.folios[i]))
-			return false;
 	old = iomap_unpark(dev, file->inode->ino);
 	if (old)
 		iomap_file_free(old);

@@ -115,6 +115,18 @@ enum iomap_mapper iomap_io_mapper(const struct iomap_io_params *params,
 	return params->mapper;
 }
 
+bool iomap_io_params_same(const struct iomap_io_params *a,
+			  const struct iomap_io_params *b)
+{
+	return a->path == b->path && a->mapper == b->mapper &&
+	       a->queue_depth == b->queue_depth &&
+	       a->cache_bytes == b->cache_bytes &&
+	       a->max_folio_order == b->max_folio_order &&
+	       a->iodev == b->iodev &&
+	       a->iodev_arg == b->iodev_arg &&
+	       !memcmp(a->op_mapper, b->op_mapper, sizeof(a->op_mapper));
+}
+
 void iomap__warn(const char *file, int line, const char *cond)
 {
 	fprintf(stderr, "iomapctl: engine bug at %s:%d: %s\n", file, line,

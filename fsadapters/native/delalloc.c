@@ -123,6 +123,17 @@ int fsa_native_da_find(const struct fsa_native_fs *nfs, uint64_t ino,
 	return 1;
 }
 
+uint64_t fsa_native_da_blocks(const struct fsa_native_fs *nfs, uint64_t ino)
+{
+	const struct fsa_native_delalloc *da = &nfs->da;
+	uint64_t blocks = 0;
+
+	for (size_t i = lookup(da, ino, 0); i < da->n && da->r[i].ino == ino;
+	     i++)
+		blocks += da->r[i].len;
+	return blocks;
+}
+
 void fsa_native_da_overlay(struct fsa_native_file *f, uint64_t lblk,
 			   struct iomap *iomap)
 {

@@ -213,7 +213,9 @@ int fsa_native_stat(struct fsa_fs *fs, uint64_t ino, struct fsa_stat *st)
 	st->uid = in.uid;
 	st->gid = in.gid;
 	st->size = (loff_t)(in.size > INT64_MAX ? INT64_MAX : in.size);
-	st->blocks = in.blocks << (fs->blkbits - 9);
+	/* As XFS and ext4 count delayed blocks: they are promised. */
+	st->blocks = (in.blocks + fsa_native_da_blocks(NATIVE_FS(fs), ino))
+		     << (fs->blkbits - 9);
 	st->atime = ts_of(&in.times[FSA_NATIVE_ATIME]);
 	st->mtime = ts_of(&in.times[FSA_NATIVE_MTIME]);
 	st->ctime = ts_of(&in.times[FSA_NATIVE_CTIME]);

@@ -347,6 +347,8 @@ uint64_t fsa_native_da_avail(struct fsa_native_fs *nfs, uint64_t want);
 int fsa_native_da_find(const struct fsa_native_fs *nfs, uint64_t ino,
 		       uint64_t lblk, uint64_t end, uint64_t *first,
 		       uint64_t *len);
+/* The blocks reserved for @ino's delalloc ranges. */
+uint64_t fsa_native_da_blocks(const struct fsa_native_fs *nfs, uint64_t ino);
 /* A HOLE mapping of @f at @lblk becomes DELALLOC (to the end of the
  * range) where a delalloc range holds @lblk, or ends where one starts. */
 void fsa_native_da_overlay(struct fsa_native_file *f, uint64_t lblk,

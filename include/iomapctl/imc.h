@@ -17,6 +17,8 @@
 #include "iomapctl/io.h"
 #include "iomapctl/stats.h"
 
+#define IMC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Exit statuses returned by every command handler. */
 #define IMC_EXIT_OK 0 /* success */
 #define IMC_EXIT_FAIL 1 /* the operation failed */
@@ -28,6 +30,22 @@ enum imc_progress_mode {
 	IMC_PROGRESS_ALWAYS,
 	IMC_PROGRESS_NEVER,
 };
+
+/*
+ * struct imc_kept - a file the shell keeps open between commands because
+ * its cache holds data not yet written back, as the kernel keeps dirty
+ * pages after the last close: the next command on @ino takes @inode and
+ * @io over, so it reads that data and maps what writeback has not yet
+ * allocated (DELALLOC).  `sync`, any command without IMC_CMD_SEES_CACHE
+ * and closing the image write it back.
+ */
+struct imc_kept {
+	uint64_t ino;
+	struct iomap_inode *inode;
+	struct iomap_file *io;
+};
+/* More dirty files than this are written back when they are closed. */
+#define IMC_KEPT_MAX 16
 
 /**
  * struct imc_ctx - everything a command runs with; there is no global state.
@@ -43,6 +61,8 @@ enum imc_progress_mode {
  * @fs:		the open image (kept open across shell commands).
  * @fs_image:	the path @fs was opened from.
  * @dev:	the data path on @fs_image, opened on first data access.
+ * @dev_io:	the parameters @dev was opened with.
+ * @kept:	inside the shell, the files with dirty caches (@nkept of them).
  * @stats:	what the engine counted for @fs.
  * @meta_faults: tests only: armed (fsa_ops.set_faults) on every image this
  *		context opens, and on the contexts a command makes from it.
@@ -61,6 +81,9 @@ struct imc_ctx {
 	struct fsa_fs *fs;
 	char *fs_image;
 	struct iomap_dev *dev;
+	struct iomap_io_params dev_io;
+	struct imc_kept kept[IMC_KEPT_MAX];
+	unsigned int nkept;
 	struct iomap_stats stats;
 	struct fsa_faults *meta_faults;
 };
@@ -69,6 +92,9 @@ struct imc_ctx {
 #define IMC_CMD_NEEDS_FS (1U << 0) /* works on an image (shell needs one) */
 #define IMC_CMD_RW (1U << 1) /* mutates: the image is opened read-write */
 #define IMC_CMD_ONESHOT (1U << 2) /* not for the shell (e.g. shell itself) */
+#define IMC_CMD_SEES_CACHE \
+	(1U << 3) /* in the shell, runs on files whose data is not yet
+		   * written back (struct imc_kept) without writing it first */
 
 /**
  * struct imc_cmd - one command of the table in cmd/cmdtab.c.
@@ -186,6 +212,13 @@ int imc_fs_open(struct imc_ctx *ctx, const char *image, bool rdwr);
 int imc_fs_close(struct imc_ctx *ctx);
 /* Writes everything back: data path first, then metadata; 0 or -errno. */
 int imc_fs_sync(struct imc_ctx *ctx);
+/*
+ * Before command @cmd runs: writes everything back when the shell holds
+ * dirty files @cmd does not work with, or when its --io or --mapper
+ * differ from the open data path's (which is then reopened).  Returns
+ * IMC_EXIT_*, having printed why it failed.
+ */
+int imc_fs_settle(struct imc_ctx *ctx, const struct imc_cmd *cmd);
 /*
  * Copies @image (sparse, or by reflink) to a new temporary file whose
  * malloc'd name goes in *@tmp, so an operation can mutate the copy.

@@ -45,6 +45,12 @@ struct iomap_io_params {
 	unsigned char op_mapper[IOMAP_OP_COUNT];
 };
 
+/*
+ * True when a device opened with @a moves data exactly as one with @b
+ * (verbose only says more about it).
+ */
+bool iomap_io_params_same(const struct iomap_io_params *a,
+			  const struct iomap_io_params *b);
 /* The mapper @params gives operation @op. */
 enum iomap_mapper iomap_io_mapper(const struct iomap_io_params *params,
 				  enum iomap_op op);
@@ -78,6 +84,8 @@ int iomap_file_open(struct iomap_dev *dev, struct iomap_inode *inode,
 		    const struct iomap_opset *ops, struct iomap_file **filep);
 /* Write back everything dirty and release; returns the first error. */
 int iomap_file_close(struct iomap_file *file);
+/* True while @file's cache holds data not yet written back. */
+bool iomap_file_dirty(const struct iomap_file *file);
 
 /* Bytes read (short at EOF, 0 past it) or a negative errno. */
 ssize_t iomap_file_read(struct iomap_file *file, void *buf, size_t len,

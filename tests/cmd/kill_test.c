@@ -259,15 +259,15 @@ Test(kill, shell_session)
 	long full;
 
 	/*
-	 * One write per file: /wK is K's byte, (K * 40000) bytes long.  write
-	 * reports before its writeback and sync; the stat after it shows the
-	 * write finished.
+	 * One write per file: /wK is K's byte, (K * 40000) bytes long.  A
+	 * write stays in the shell's cache until `sync`; the stat after the
+	 * sync shows the write is on the image.
 	 */
 	fprintf(cmds, "%s shell", IOMAPCTL_BINARY);
 	for (int k = 1; k <= NWRITES; k++)
 		fprintf(cmds,
 			" -c 'write --pattern %d --length %d /w%d 0' "
-			"-c 'stat /w%d'",
+			"-c sync -c 'stat /w%d'",
 			k, k * 40000, k, k);
 	fprintf(cmds, " img >out.log");
 	fclose(cmds);

@@ -3,6 +3,7 @@
  * Tab completion, history) and as a script (-c, stdin, -k). */
 #include <poll.h>
 #include <pty.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,4 +248,78 @@ Test(shell, mapper_specs)
 	cr_expect(strstr(err, "'disk' is not a mapper") != NULL, "%s", err);
 	free(out);
 	free(err);
+}
+
+/* True when a line of @out matches extended regular expression @re. */
+static bool has_line(const char *out, const char *re)
+{
+	regex_t r;
+	bool found;
+
+	cr_assert_eq(regcomp(&r, re, REG_EXTENDED | REG_NEWLINE | REG_NOSUB),
+		     0);
+	found = regexec(&r, out, 0, NULL, 0) == 0;
+	regfree(&r);
+	return found;
+}
+
+/*
+ * A buffered write in the shell stays in the cache as the kernel's does:
+ * the native format maps it DELALLOC (fiemap: DELALLOC|UNKNOWN) until
+ * `sync` allocates it (stat counts its blocks, as XFS does), and what the
+ * shell never synced is written back when it ends.
+ */
+Test(shell, delalloc_until_sync)
+{
+	char *out;
+
+	cr_assert_eq(tc_run(dir, NULL, NULL, "mkfs --size 64M n.img"), 0);
+	cr_assert_eq(tc_run(dir, &out, NULL,
+			    "shell -c 'write --pattern 0xab --length 1M f 0' "
+			    "-c 'map f' -c 'fiemap -v f' -c 'cat f 1048570 6' -c 'stat f' "
+			    "-c sync -c 'map f' -c 'write --pattern 0xcd "
+			    "--length 4096 g 0' -c 'map g' n.img"),
+		     0, "%s", out);
+	cr_expect(has_line(out, "0 +1048576 DELALLOC"), "%s", out);
+	cr_expect(has_line(out, " 0x7$"), "fiemap DELALLOC|UNKNOWN|LAST: %s",
+		  out);
+	cr_expect(strstr(out, "\xab\xab\xab\xab\xab\xab") != NULL, "%s", out);
+	cr_expect(has_line(out, "Blocks: 2048\t"), "delayed blocks count: %s",
+		  out);
+	cr_expect(has_line(out, "0 +1048576 MAPPED"), "%s", out);
+	cr_expect(has_line(out, "0 +4096 DELALLOC"), "%s", out);
+	free(out);
+	cr_expect_eq(tc_run(dir, NULL, NULL, "fsck n.img"), 0);
+	cr_assert_eq(tc_run(dir, &out, NULL, "map n.img:/g"), 0);
+	cr_expect(has_line(out, "0 +4096 MAPPED"), "written back at the end: %s",
+		  out);
+	free(out);
+	cr_expect_eq(t_sh("cd '%s' && head -c 4096 /dev/zero | tr '\\000' "
+			  "'\\315' >g && %s cat n.img:/g | cmp - g", dir,
+			  IOMAPCTL_BINARY),
+		     0);
+}
+
+/*
+ * A later line reads the cached bytes on any path: another --io writes
+ * them back first and reopens the data path as asked.
+ */
+Test(shell, cached_writes_on_every_path)
+{
+	char *out;
+
+	TC_NEED_ADAPTER(dir);
+	cr_assert_eq(tc_run(dir, &out, NULL,
+			    "shell -c 'write --pattern 0x61 --length 70000 "
+			    "new 0' -c 'cat new 69998 2' -c 'write --pattern "
+			    "0x62 --length 1 new 69999' -c 'cat --io=direct "
+			    "new 69998 2' -c 'write --pattern 0x63 --length 1 "
+			    "new 69999' -c 'cat --io=dax new 69998 2' -c "
+			    "'truncate new 69999' -c 'stat new' img"),
+		     0, "%s", out);
+	cr_expect(strstr(out, "aa") && strstr(out, "ab") && strstr(out, "ac"),
+		  "%s", out);
+	cr_expect(has_line(out, "Size: 69999"), "%s", out);
+	free(out);
+	cr_expect_eq(t_sh("e2fsck -fn '%s/img' >/dev/null 2>&1", dir), 0);
 }

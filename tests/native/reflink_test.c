@@ -344,7 +344,7 @@ ParameterizedTestParameters(reflink, copy_on_write_through_every_path)
 				   sizeof(cases) / sizeof(cases[0]));
 }
 
-/* Each group of steps in one shell (every command syncs as it ends). */
+/* Each group of steps in one shell (written back when the shell ends). */
 ParameterizedTest(struct cow_case *tc, reflink,
 		  copy_on_write_through_every_path)
 {
