@@ -13,6 +13,7 @@ struct iomap_dax {
 	loff_t pos;
 	bool write;
 	bool zero;
+	int err; /* why the loop stopped short */
 };
 
 /* Where device address @addr is mapped, or NULL if [addr, +len) is not. */
@@ -182,6 +183,7 @@ static ssize_t iomap_dax_loop(struct iomap_dax *dx, size_t len,
 
 	while ((ret = iomap_iter_source(&iter, &src)) > 0)
 		iter.status = iomap_dax_iter(&iter, dx);
+	dx->err = ret;
 	if (iter.pos > dx->pos)
 		return (ssize_t)(iter.pos - dx->pos);
 	return ret;
@@ -237,5 +239,8 @@ int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len)
 		return 0;
 	ret = iomap_dax_do(&dx, len, file->ops->buffered_write,
 			   IOMAP_DAX | IOMAP_ZERO);
+	/* Zeroing is all or an error (e.g. ENOSPC copying a shared block). */
+	if (ret >= 0 && (uint64_t)ret < len)
+		ret = dx.err < 0 ? dx.err : -EIO;
 	return ret < 0 ? (int)ret : 0;
 }

@@ -341,12 +341,11 @@ int fsa_native_cow_begin(struct fsa_native_file *f, loff_t pos,
 {
 	const unsigned int bits = f->vfs.blkbits;
 	const uint64_t bmask = (1ULL << bits) - 1;
-	uint64_t lblk = (uint64_t)pos >> bits, next, n;
+	uint64_t lblk = (uint64_t)pos >> bits, next, n, to;
 	uint64_t end = ((uint64_t)pos + *length + bmask) >> bits;
 	struct fsa_native_cow *hit = cow_find(f->nfs, f->vfs.ino, lblk, &next);
 	struct fsa_native_cow c;
 	struct iomap old;
-	bool fresh = false;
 	int ret;
 
 	if (hit) {
@@ -374,34 +373,38 @@ int fsa_native_cow_begin(struct fsa_native_file *f, loff_t pos,
 		if (got < 0)
 			return (int)got;
 		n = (uint64_t)got;
-		fresh = true;
 	}
 	memset(iomap, 0, sizeof(*iomap));
 	iomap->type = IOMAP_MAPPED;
 	iomap->flags = IOMAP_F_SHARED;
 	iomap->offset = (loff_t)(lblk << bits);
-	iomap->addr = (c.start + (lblk - c.lblk)) << bits;
+	to = c.start + (lblk - c.lblk);
+	iomap->addr = to << bits;
 	iomap->length = n << bits;
 	iomap->validity_cookie = f->seq;
 	if (old.type == IOMAP_MAPPED && srcmap) {
 		*srcmap = old;
 		srcmap->length = n << bits;
 	}
-	if (!fresh || old.type != IOMAP_MAPPED || copy == FSA_NATIVE_COW_NOCOPY)
+	if (old.type != IOMAP_MAPPED || copy == FSA_NATIVE_COW_NOCOPY)
 		return 1;
-	/* No srcmap on this path: the new blocks start as the old ones
-	 * where the write leaves bytes of them. */
+	/*
+	 * No srcmap on this path: the new blocks start as the old ones
+	 * where the write leaves bytes of them.  Staged blocks found here
+	 * too: the paths that copy switch a copy in as their I/O ends, so a
+	 * staged range left is a failed write's, holding its refused bytes.
+	 */
 	if (copy == FSA_NATIVE_COW_COPY_ALL)
-		ret = copy_blocks(f->nfs, old.addr >> bits, c.start, n);
+		ret = copy_blocks(f->nfs, old.addr >> bits, to, n);
 	else if (pos & bmask)
-		ret = copy_blocks(f->nfs, old.addr >> bits, c.start, 1);
+		ret = copy_blocks(f->nfs, old.addr >> bits, to, 1);
 	if (!ret && copy == FSA_NATIVE_COW_COPY_EDGES &&
 	    (((uint64_t)pos + *length) & bmask) &&
 	    (((uint64_t)pos + *length) >> bits) < lblk + n) {
 		uint64_t last = ((uint64_t)pos + *length) >> bits;
 
 		ret = copy_blocks(f->nfs, (old.addr >> bits) + (last - lblk),
-				  c.start + (last - lblk), 1);
+				  to + (last - lblk), 1);
 	}
 	return ret ? ret : 1;
 }
