@@ -6,7 +6,8 @@
  * repair (the journal either has a transaction's commit record or not),
  * every copy that finished before the kill reads back intact, and the
  * file the other commands change holds the state after the last finished
- * command or after the one in flight.
+ * command or after the one in flight.  A shell session is killed the
+ * same way: what it synced before the kill is intact.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -137,5 +138,60 @@ Test(crash, sigkill_at_random_moments)
 	char *s = script();
 
 	tn_kill_series(dir, s, KILLS, 29, check_after_kill);
+	free(s);
+}
+
+#define SHELL_WRITES 8
+
+/*
+ * One shell session: each file's write stays in the shell's cache until
+ * the sync after it, and the stat after the sync marks it durable (the
+ * awk counts the marks into done.log).  A write to /g left cached each
+ * time is in flight at any kill too.
+ */
+static char *shell_script(void)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	fprintf(f, "cd %s && %s shell", dir, IOMAPCTL_BINARY);
+	for (int k = 1; k <= SHELL_WRITES; k++)
+		fprintf(f,
+			" -c 'write --pattern %d --length %d /w%d 0' -c sync "
+			"-c 'stat /w%d' -c 'write --pattern %d --length 30000 "
+			"/g %d'",
+			k, k * 50000, k, k, 100 + k, k * 7000);
+	fprintf(f, " img | awk '/^  File: \\/w/ { print ++n >\"done.log\"; "
+		   "fflush(\"done.log\") }'");
+	fclose(f);
+	return s;
+}
+
+static void check_shell_after_kill(int kill_no)
+{
+	int done = tn_done_steps(dir);
+	char *out;
+
+	if (kill_no < 0)
+		cr_assert_eq(done, SHELL_WRITES, "the full run synced %d", done);
+	cr_assert_eq(t_sh_out(&out, "cd %s && %s fsck img 2>&1", dir,
+			      IOMAPCTL_BINARY),
+		     0, "kill %d after sync %d: fsck:\n%s", kill_no, done, out);
+	free(out);
+	for (int k = 1; k <= done; k++)
+		cr_assert_eq(t_sh("cd %s && head -c %d /dev/zero | tr '\\0' "
+				  "'\\%03o' >want && %s cat img:/w%d | "
+				  "cmp -s - want",
+				  dir, k * 50000, k, IOMAPCTL_BINARY, k),
+			     0, "kill %d: /w%d synced before it is not intact",
+			     kill_no, k);
+}
+
+Test(crash, sigkill_in_a_shell_keeps_what_was_synced)
+{
+	char *s = shell_script();
+
+	tn_kill_series(dir, s, 4, 31, check_shell_after_kill);
 	free(s);
 }
