@@ -199,6 +199,12 @@ errcode_t fsa_ext2_punch_range(ext2_filsys fs, ext2_ino_t ino,
 			       struct ext2_inode *in, blk64_t first,
 			       blk64_t last);
 
+/*
+ * After an allocation in a block-mapped file failed part way: the
+ * indirect blocks libext2fs mapped meanwhile stay in the written inode,
+ * counted in i_blocks (libext2fs counts them only on success).
+ */
+int fsa_ext2_ind_alloc_failed(struct fsa_ext2_inode *ei);
 /* write.c: inode-level helpers shared with write-iomap.c */
 int fsa_ext2_writable(struct fsa_ext2_fs *efs);
 int fsa_ext2_refresh(struct fsa_ext2_inode *ei);

@@ -558,6 +558,8 @@ int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
 		ret = fsa_ext2_errno(ext2fs_bmap2(fs, ei->ino, in, NULL,
 						  BMAP_ALLOC | BMAP_ZERO,
 						  iblock, NULL, &pblk));
+		if (ret && ret != -EIO && !(in->i_flags & EXT4_EXTENTS_FL))
+			fsa_ext2_ind_alloc_failed(ei);
 		bh->state |= IOMAP_BH_NEW;
 		ei->new_past_eof |= iblock << ei->vfs.blkbits >=
 				    (uint64_t)EXT2_I_SIZE(&ei->inode);

@@ -367,6 +367,43 @@ static int fsa_ext2_ext_alloc(struct fsa_ext2_inode *ei, blk64_t lblk,
 	return ret ? ret : fsa_ext2_errno(err);
 }
 
+static int fsa_ext2_count_block(ext2_filsys fs, blk64_t *blocknr,
+				e2_blkcnt_t blockcnt, blk64_t ref_blk,
+				int ref_offset, void *priv)
+{
+	(void)fs;
+	(void)blocknr;
+	(void)blockcnt;
+	(void)ref_blk;
+	(void)ref_offset;
+	(*(blk64_t *)priv)++;
+	return 0;
+}
+
+/*
+ * libext2fs's bmap (1.47.0, and upstream still) adds the indirect blocks
+ * an allocation made to i_blocks only when the whole allocation
+ * succeeded: after ENOSPC part way they stay mapped but uncounted (and
+ * unreferenced until the inode is written), and freeing them later takes
+ * i_blocks below the truth (e2fsck: "i_blocks is 16, should be 20").  So
+ * the inode is written and i_blocks counted from its map.
+ */
+int fsa_ext2_ind_alloc_failed(struct fsa_ext2_inode *ei)
+{
+	ext2_filsys fs = ei->fs->fs;
+	struct ext2_inode *in = (struct ext2_inode *)&ei->inode;
+	blk64_t n = ext2fs_file_acl_block(fs, in) ? 1 : 0;
+	int ret = fsa_ext2_write_inode(ei);
+
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_block_iterate3(
+			fs, ei->ino, BLOCK_FLAG_READ_ONLY, NULL,
+			fsa_ext2_count_block, &n));
+	if (!ret)
+		ret = fsa_ext2_errno(ext2fs_iblk_set(fs, in, n));
+	return ret ? ret : fsa_ext2_write_inode(ei);
+}
+
 /*
  * Allocate @len blocks from @lblk where there are none: unwritten extents
  * when @uninit (ext4), else blocks zeroed before they are mapped, so no
@@ -398,7 +435,9 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 		fsa_ext2_refresh(ei);
 		return ret;
 	}
-	wret = fsa_ext2_write_inode(ei);
+	wret = ret && !(ei->inode.i_flags & EXT4_EXTENTS_FL) ?
+		       fsa_ext2_ind_alloc_failed(ei) :
+		       fsa_ext2_write_inode(ei);
 	return ret ? ret : wret;
 }
 
@@ -560,7 +599,9 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	}
 	fsa_ext2_touch(&ei->inode);
 	if (!wret)
-		wret = fsa_ext2_write_inode(ei);
+		wret = ret && !(ei->inode.i_flags & EXT4_EXTENTS_FL) ?
+		       fsa_ext2_ind_alloc_failed(ei) :
+		       fsa_ext2_write_inode(ei);
 	return ret ? ret : wret;
 }
 
