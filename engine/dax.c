@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* dax.c - dax_iomap_rw: copy between user memory and the image mapped with
- * libpmem2; no page cache, every store persisted. */
+ * libpmem2; no page cache, non-temporal stores persisted at sync. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +59,46 @@ static void iomap_dax_unmap_pages(struct iomap_dev *dev, uint8_t *p,
 		iomap_dax_unmap_span(dev);
 }
 
+/*
+ * Device addresses [@addr, +@len) were stored to with the mapping's
+ * store_flags: they wait for iomap__dax_persist().  One span bounds them
+ * all: on a page-cache mapping persisting is an msync, whose cost is the
+ * dirty pages in the span, not its length; on persistent memory the
+ * stores flushed their own lines and persisting is one drain.
+ */
+static void iomap_dax_stored(struct iomap_dev *dev, const uint8_t *p,
+			     uint64_t len)
+{
+	uint64_t lo = (uint64_t)(p - dev->pmem.base), hi = lo + len;
+
+	if (dev->dax_dirty_hi <= dev->dax_dirty_lo) {
+		dev->dax_dirty_lo = lo;
+		dev->dax_dirty_hi = hi;
+		return;
+	}
+	if (lo < dev->dax_dirty_lo)
+		dev->dax_dirty_lo = lo;
+	if (hi > dev->dax_dirty_hi)
+		dev->dax_dirty_hi = hi;
+}
+
+void iomap__dax_persist(struct iomap_dev *dev)
+{
+	if (dev->dax_dirty_hi <= dev->dax_dirty_lo)
+		return;
+	iodev_pmem2_persist(&dev->pmem, dev->dax_dirty_lo,
+			    dev->dax_dirty_hi - dev->dax_dirty_lo);
+	dev->dax_dirty_lo = dev->dax_dirty_hi = 0;
+}
+
+int iomap__dax_writeback(struct iomap_file *file, loff_t start, loff_t end)
+{
+	(void)start;
+	(void)end;
+	iomap__dax_persist(file->dev);
+	return 0;
+}
+
 static void iomap_dax_account(struct iomap_dax *dx, uint64_t len, bool write)
 {
 	struct iomap_stats *st = dx->file->inode->stats;
@@ -111,7 +151,8 @@ static int iomap_dax_zero_edges(struct iomap_dax *dx, const struct iomap *m,
 				  (uint64_t)(pos - head));
 		if (!p)
 			return -EIO;
-		pm->memset_fn(p, 0, (size_t)(pos - head), 0);
+		pm->memset_fn(p, 0, (size_t)(pos - head), pm->store_flags);
+		iomap_dax_stored(dx->file->dev, p, (uint64_t)(pos - head));
 		dx->file->inode->stats->blocks_zeroed++;
 	}
 	if (end < tail) {
@@ -119,7 +160,8 @@ static int iomap_dax_zero_edges(struct iomap_dax *dx, const struct iomap *m,
 				  (uint64_t)(tail - end));
 		if (!p)
 			return -EIO;
-		pm->memset_fn(p, 0, (size_t)(tail - end), 0);
+		pm->memset_fn(p, 0, (size_t)(tail - end), pm->store_flags);
+		iomap_dax_stored(dx->file->dev, p, (uint64_t)(tail - end));
 		dx->file->inode->stats->blocks_zeroed++;
 	}
 	return 0;
@@ -147,13 +189,15 @@ static int iomap_dax_write(struct iomap_dax *dx, const struct iomap_iter *iter,
 			return ret;
 	}
 	if (dx->zero) {
-		pm->memset_fn(p, 0, len, 0);
+		pm->memset_fn(p, 0, len, pm->store_flags);
 		dx->file->inode->stats->blocks_zeroed +=
 			(len + iomap_blocksize(iter->inode) - 1) >>
 			iter->inode->blkbits;
 	} else {
-		pm->memcpy_fn(p, dx->buf + (iter->pos - dx->pos), len, 0);
+		pm->memcpy_fn(p, dx->buf + (iter->pos - dx->pos), len,
+			      pm->store_flags);
 	}
+	iomap_dax_stored(dx->file->dev, p, len);
 	iomap_dax_unmap_pages(dx->file->dev, p, len);
 	iomap_dax_account(dx, len, true);
 	return 0;

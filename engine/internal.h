@@ -91,8 +91,8 @@ struct iomap_file;
  *		opset lacks the tables this path needs or for @rwf as @read.
  * @zero_range:	Required.  Make [@pos, @pos + @len) read as zeros; returns 0
  *		or -errno.
- * @writeback:	Optional.  Write back the dirty data of [@start, @end);
- *		NULL when the path keeps nothing dirty (DAX).  Returns 0 or the
+ * @writeback:	Optional.  Write back the dirty data of [@start, @end)
+ *		(DAX: persist what the device stored).  Returns 0 or the
  *		first error.
  */
 struct iomap__path_ops {
@@ -128,6 +128,8 @@ struct iomap__path_ops {
  * @pops:	the operations of @params.path, chosen once at open.
  * @dax_lo, @dax_hi: the span of the DAX mapping copied through whose
  *		pages are still mapped (dax.c drops them in pieces).
+ * @dax_dirty_lo, @dax_dirty_hi: device addresses bounding what the DAX
+ *		path stored and has not persisted yet (empty when equal).
  * @parked:	closed files of a read-only device whose cache is kept for
  *		the next open of the same inode (@nparked of them, oldest
  *		first); their folios stay on @lru, evicted as any other.
@@ -151,6 +153,7 @@ struct iomap_dev {
 	void *discard;
 	const struct iomap__path_ops *pops;
 	uintptr_t dax_lo, dax_hi;
+	uint64_t dax_dirty_lo, dax_dirty_hi;
 	struct iomap_file *parked[IOMAP__PARKED];
 	unsigned int nparked;
 };
@@ -347,6 +350,13 @@ ssize_t iomap__dio_rw(struct iomap_file *file, void *buf, size_t len,
 ssize_t iomap__dax_rw(struct iomap_file *file, void *buf, size_t len,
 		      loff_t pos, bool write);
 int iomap__dax_zero(struct iomap_file *file, loff_t pos, uint64_t len);
+/*
+ * Persist everything the DAX path stored on @dev since the last persist:
+ * ->writeback of the DAX path (fsync and close of any file reach it) and
+ * the device's close.  The stores themselves only store.
+ */
+void iomap__dax_persist(struct iomap_dev *dev);
+int iomap__dax_writeback(struct iomap_file *file, loff_t start, loff_t end);
 
 /* ---- buffer heads (bh.c) ---- */
 

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ struct iodev_pmem2_api {
 	size_t (*map_get_size)(struct pmem2_map *map);
 	pmem2_memcpy_fn (*get_memcpy_fn)(struct pmem2_map *map);
 	pmem2_memset_fn (*get_memset_fn)(struct pmem2_map *map);
+	enum pmem2_granularity (*map_get_store_granularity)(
+		struct pmem2_map *map);
+	pmem2_flush_fn (*get_flush_fn)(struct pmem2_map *map);
+	pmem2_drain_fn (*get_drain_fn)(struct pmem2_map *map);
 };
 
 #define IODEV_PMEM2_SYM(field)                                       \
@@ -57,6 +62,9 @@ static const struct {
 	IODEV_PMEM2_SYM(map_get_size),
 	IODEV_PMEM2_SYM(get_memcpy_fn),
 	IODEV_PMEM2_SYM(get_memset_fn),
+	IODEV_PMEM2_SYM(map_get_store_granularity),
+	IODEV_PMEM2_SYM(get_flush_fn),
+	IODEV_PMEM2_SYM(get_drain_fn),
 };
 
 struct iodev_pmem2_priv {
@@ -65,6 +73,9 @@ struct iodev_pmem2_priv {
 	struct pmem2_config *cfg;
 	struct pmem2_source *src;
 	struct pmem2_map *map;
+	bool flush_pages; /* page granularity: persisting is msync */
+	pmem2_flush_fn flush;
+	pmem2_drain_fn drain;
 };
 
 /* Loads the library and every call of the table, or says what is missing. */
@@ -150,7 +161,31 @@ int iodev_pmem2_open(struct iodev_pmem2 *pm, int fd, bool rdwr, char *err,
 	pm->size = p->api.map_get_size(p->map);
 	pm->memcpy_fn = p->api.get_memcpy_fn(p->map);
 	pm->memset_fn = p->api.get_memset_fn(p->map);
+	p->flush = p->api.get_flush_fn(p->map);
+	p->drain = p->api.get_drain_fn(p->map);
+	/*
+	 * One persist for a whole copy, not one per store: on a page-cache
+	 * mapping the stores flush nothing (a flush is an msync), on real
+	 * persistent memory they flush their own cache lines and the one
+	 * drain comes at iodev_pmem2_persist().
+	 */
+	p->flush_pages = p->api.map_get_store_granularity(p->map) ==
+			 PMEM2_GRANULARITY_PAGE;
+	pm->store_flags =
+		PMEM2_F_MEM_NONTEMPORAL |
+		(p->flush_pages ? PMEM2_F_MEM_NOFLUSH : PMEM2_F_MEM_NODRAIN);
 	return 0;
+}
+
+void iodev_pmem2_persist(struct iodev_pmem2 *pm, uint64_t addr, uint64_t len)
+{
+	struct iodev_pmem2_priv *p = pm->priv;
+
+	if (!p || !len)
+		return;
+	if (p->flush_pages)
+		p->flush(pm->base + addr, len);
+	p->drain();
 }
 
 void iodev_pmem2_close(struct iodev_pmem2 *pm)

@@ -170,6 +170,7 @@ int iomap_dev_close(struct iomap_dev *dev)
 			ret = dev->io->flush(dev->io_priv);
 		dev->io->close(dev->io_priv);
 	}
+	iomap__dax_persist(dev);
 	iodev_pmem2_close(&dev->pmem);
 	while (dev->nparked)
 		iomap_file_free(dev->parked[--dev->nparked]);
@@ -420,6 +421,7 @@ static const struct iomap__path_ops iomap_dax_path = {
 	.read = iomap_dax_read,
 	.write = iomap_dax_write,
 	.zero_range = iomap__dax_zero,
+	.writeback = iomap__dax_writeback,
 };
 
 static const struct iomap__path_ops *iomap_path_ops(enum iomap_io_path path)
@@ -517,7 +519,7 @@ int iomap_file_sync(struct iomap_file *file)
 	file->wb_error = 0;
 	if (!dev->rdwr)
 		return ret;
-	/* libpmem2 persisted every store already; the file needs no flush. */
+	/* DAX persisted its stores in ->writeback; it has no queue. */
 	err = dev->io ? dev->io->flush(dev->io_priv) : 0;
 	return ret ? ret : err;
 }

@@ -76,8 +76,12 @@ extern const struct iodev_ops iodev_sync_ops;
  * struct iodev_pmem2 - the image mapped with libpmem2 (io-pmem2.c).
  * @base:	first byte of the mapping (device address 0).
  * @size:	bytes mapped.
- * @memcpy_fn:	copy into the mapping and make it persistent.
- * @memset_fn:	fill the mapping and make it persistent.
+ * @memcpy_fn:	copy into the mapping (persistent with flags 0).
+ * @memset_fn:	fill the mapping (persistent with flags 0).
+ * @store_flags: flags for @memcpy_fn and @memset_fn that store with
+ *		non-temporal stores and leave the persisting to one
+ *		iodev_pmem2_persist() of everything stored (chosen from the
+ *		mapping's store granularity).
  * @priv:	libpmem2 objects.
  */
 struct iodev_pmem2 {
@@ -86,6 +90,7 @@ struct iodev_pmem2 {
 	void *(*memcpy_fn)(void *dst, const void *src, size_t len,
 			   unsigned int flags);
 	void *(*memset_fn)(void *dst, int c, size_t len, unsigned int flags);
+	unsigned int store_flags;
 	void *priv;
 };
 
@@ -95,6 +100,13 @@ struct iodev_pmem2 {
  */
 int iodev_pmem2_open(struct iodev_pmem2 *pm, int fd, bool rdwr, char *err,
 		     size_t errlen);
+/*
+ * Make what @memcpy_fn and @memset_fn stored with @store_flags in
+ * [@addr, @addr + @len) of the mapping persistent: the page cache's pages
+ * written back (msync) on a page-granularity mapping, then one drain of the
+ * CPU's store buffers.
+ */
+void iodev_pmem2_persist(struct iodev_pmem2 *pm, uint64_t addr, uint64_t len);
 void iodev_pmem2_close(struct iodev_pmem2 *pm);
 
 #endif /* IOMAPCTL_IODEV_H */

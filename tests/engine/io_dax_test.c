@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include <criterion/criterion.h>
 
@@ -161,5 +164,77 @@ Test(io_dax, zero_range_uses_pmem_memset)
 		cr_assert_arr_eq(buf, want, 8192);
 		stop();
 		memfs_destroy(&fs);
+	}
+}
+
+#ifndef __NR_cachestat
+#define __NR_cachestat 451 /* the same on every architecture */
+#endif
+
+/* cachestat(2)'s range and answer (Linux 6.5; libc has no wrapper). */
+struct t_cachestat_range {
+	uint64_t off, len;
+};
+
+struct t_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted,
+		nr_recently_evicted;
+};
+
+/*
+ * Pages of the image in [@off, +@len) the kernel has not made durable
+ * yet (dirty or under writeback), or -1 without cachestat(2).
+ */
+static long image_unpersisted(uint64_t off, uint64_t len)
+{
+	struct t_cachestat_range r = { off, len };
+	struct t_cachestat cs;
+	int fd = open(img, O_RDONLY);
+	long ret;
+
+	cr_assert(fd >= 0);
+	ret = syscall(__NR_cachestat, fd, &r, &cs, 0);
+	close(fd);
+	return ret < 0 ? -1 : (long)(cs.nr_dirty + cs.nr_writeback);
+}
+
+/*
+ * Stores are not persisted one by one: a sync persists them all (msync of
+ * the image's page cache here), and so does closing the file and device.
+ */
+Test(io_dax, stores_persist_at_sync_and_close)
+{
+	static const struct memfs_extent t[] = {
+		{ 0, 3 << 20, IOMAP_MAPPED, 0, 1 << 20 },
+	};
+	static uint8_t data[3 << 20], back[3 << 20];
+	struct statfs sfs;
+	int fd;
+
+	cr_assert_eq(statfs(dir, &sfs), 0);
+	if (sfs.f_type == TMPFS_MAGIC)
+		cr_skip_test("%s is tmpfs: no writeback to see", dir);
+	start(12, 3 << 20, t, 1, IOMAP_MAPPER_IOMAP, false);
+	fd = open(img, O_RDONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(fsync(fd), 0, "the image made by the test persisted");
+	close(fd);
+	if (image_unpersisted(1 << 20, 3 << 20) < 0)
+		cr_skip_test("no cachestat(2) in this kernel");
+	for (int round = 0; round < 2; round++) {
+		memfs_pattern(data, sizeof(data), 0, 7 + round);
+		cr_assert_eq(iomap_file_write(file, data, sizeof(data), 0),
+			     (ssize_t)sizeof(data));
+		cr_assert_gt(image_unpersisted(1 << 20, 3 << 20), 0,
+			     "round %d: the stores wait for the sync", round);
+		if (round == 0)
+			cr_assert_eq(iomap_file_sync(file), 0);
+		else
+			stop();
+		cr_assert_eq(image_unpersisted(1 << 20, 3 << 20), 0,
+			     "round %d: persisted by %s", round,
+			     round ? "close" : "sync");
+		read_disk(1 << 20, back, sizeof(back));
+		cr_assert_arr_eq(back, data, sizeof(data));
 	}
 }
