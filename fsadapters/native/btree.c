@@ -85,6 +85,7 @@ static int read_node(struct fsa_native_fs *nfs, unsigned int tree, uint64_t blk,
 	struct geom g = geom(nfs, tree, level);
 	int ret = fsa_native_meta_read(nfs, blk, tree + 1, bp);
 
+	nfs->node_visits++;
 	if (ret)
 		return ret;
 	if (node(*bp)->level != level || node(*bp)->nrecs == 0 ||
@@ -298,6 +299,50 @@ int fsa_native_bt_seek_le(struct fsa_native_cursor *c,
 	return fsa_native_bt_prev(c);
 }
 
+unsigned int fsa_native_bt_leaf_max(const struct fsa_native_fs *nfs,
+				    unsigned int tree)
+{
+	return geom(nfs, tree, 0).max;
+}
+
+int fsa_native_bt_leaf_copy(const struct fsa_native_cursor *c,
+			    struct fsa_native_key *keys, void *vals)
+{
+	struct geom g = geom(c->nfs, c->tree, 0);
+	struct fsa_native_buf *b;
+	unsigned int n;
+	int ret;
+
+	if (!c->on_record)
+		return -ENOENT;
+	ret = cur_node(c, 0, &b);
+	if (ret)
+		return ret;
+	n = node(b)->nrecs;
+	for (unsigned int i = 0; i < n; i++)
+		load_key(b->data, &g, i, &keys[i]);
+	memcpy(vals, pay_at(b->data, &g, 0), (size_t)n * g.ps);
+	return (int)n;
+}
+
+void fsa_native_bt_readahead(const struct fsa_native_cursor *c,
+			     unsigned int count)
+{
+	struct geom g = geom(c->nfs, c->tree, 1);
+	uint64_t blk[FSA_NATIVE_RA_LEAVES];
+	struct fsa_native_buf *b;
+	unsigned int n = 0;
+
+	if (c->levels < 2 || cur_node(c, 1, &b))
+		return;
+	if (count > FSA_NATIVE_RA_LEAVES)
+		count = FSA_NATIVE_RA_LEAVES;
+	for (unsigned int i = c->idx[1] + 1; i < node(b)->nrecs && n < count;
+	     i++)
+		blk[n++] = child_at(b->data, &g, i);
+	fsa_native_meta_readahead(c->nfs, c->tree + 1, blk, n);
+}
+
 int fsa_native_bt_get(const struct fsa_native_cursor *c,
 		      struct fsa_native_key *key, void *val)
 {
@@ -349,6 +394,7 @@ int fsa_native_bt_update(struct fsa_native_fs *nfs, unsigned int tree,
 	struct fsa_native_buf *b;
 	int ret = find_exact(&c, nfs, tree, key);
 
+	nfs->tree_gen[tree]++;
 	if (!ret)
 		ret = cur_node(&c, 0, &b);
 	if (!ret)
@@ -410,6 +456,31 @@ static int insert_at(struct fsa_native_cursor *c, unsigned int l,
 		     unsigned int pos, const struct fsa_native_key *k,
 		     const void *payload);
 
+/*
+ * Entries the left node keeps when a full node at level @l splits to take
+ * @k at @pos.  Half, unless @k ends a run: after the last entry (a file
+ * growing at the top of the tree), or in a tree of two-word keys after the
+ * last entry of its object (the extents of a file growing while others'
+ * follow): the left node then keeps every entry up to @k, so a file
+ * written in order fills its leaves instead of leaving them half empty.
+ */
+static unsigned int split_point(const struct fsa_native_cursor *c,
+				const struct geom *g, uint8_t *d,
+				unsigned int pos,
+				const struct fsa_native_key *k)
+{
+	struct fsa_native_key next;
+
+	if (pos == g->max)
+		return g->max;
+	if (fsa_native_trees[c->tree].key_words == 2) {
+		load_key(d, g, pos, &next);
+		if (next.w[0] != k->w[0])
+			return pos + 1;
+	}
+	return (g->max + 1) / 2;
+}
+
 /* Splits the full node at level @l while inserting entry @k at @pos. */
 static int split(struct fsa_native_cursor *c, unsigned int l,
 		 struct fsa_native_buf *b, unsigned int pos,
@@ -417,7 +488,7 @@ static int split(struct fsa_native_cursor *c, unsigned int l,
 {
 	struct fsa_native_fs *nfs = c->nfs;
 	struct geom g = geom(nfs, c->tree, l);
-	unsigned int n = g.max + 1, left = n / 2;
+	unsigned int n = g.max + 1, left = split_point(c, &g, b->data, pos, k);
 	size_t esz = 8 * g.kw + g.ps;
 	uint8_t *tmp = malloc(FSA_NATIVE_NODE_HDR + n * esz);
 	struct geom tg = { g.kw, g.ps, n };
@@ -512,6 +583,7 @@ int fsa_native_bt_insert(struct fsa_native_fs *nfs, unsigned int tree,
 
 	if (nfs->err)
 		return nfs->err;
+	nfs->tree_gen[tree]++;
 	/* A split of every level and a new root, before anything changes. */
 	ret = fsa_native_reserve_fill(nfs, r->levels + 1);
 	if (ret)
@@ -611,6 +683,7 @@ int fsa_native_bt_delete(struct fsa_native_fs *nfs, unsigned int tree,
 
 	if (nfs->err)
 		return nfs->err;
+	nfs->tree_gen[tree]++;
 	ret = find_exact(&c, nfs, tree, key);
 	if (ret)
 		return ret;
