@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks of iomapctl against its peers, run in the same invocation on
 # the same data, reported as ratios (absolute rates on this VM are noisy).
-# Usage: [BENCH="B1 B2 B3 B4 B5 B6 B7 DAX REREAD PLOTS"] [RUNS=3] bench/run.sh [WORKDIR]
+# Usage: [BENCH="B1 B2 B3 B4 B5 B6 B7 B8 DAX REREAD PLOTS"] [RUNS=3] bench/run.sh [WORKDIR]
 # (needs ~6 GiB free; run as root for fio, B6 mounts and drops the guest cache)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/iomapctl-bench}
 runs=${RUNS:-3}
-only=${BENCH:-B1 B2 B3 B4 B5 B6 B7 DAX REREAD PLOTS}
+only=${BENCH:-B1 B2 B3 B4 B5 B6 B7 B8 DAX REREAD PLOTS}
 want() { [[ " $only " == *" $1 "* ]]; }
 mkdir -p "$work"
 cd "$work"
@@ -18,6 +18,7 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev
 cmake --build "$build" -j"$(nproc)" >/dev/null
 iomapctl=$build/cmd/iomapctl
 mkfrag=$build/bench/mkfrag
+mkfrag_native=$build/bench/mkfrag-native
 maploop=$build/bench/maploop
 iosweep=$build/bench/iosweep
 memcpyroof=$build/bench/memcpyroof
@@ -525,6 +526,63 @@ if [ -f huge.img ]; then
 	echo "huge (47,616 files in one directory): migrate $(ratio "rdump+mke2fs-d-huge" "migrate-huge")x faster than rdump + mke2fs -d (one run each)"
 fi
 rm -rf b7.tree b7.img
+fi
+
+if want B8; then
+echo
+echo "== B8: a million extents on the native format: fiemap and map, min / median s"
+# /frag: 1,000,000 one-block extents, preallocated a block at a time in
+# turn with /frag.gaps (so no two merge), 4 KiB blocks as the ext4 file.
+if [ ! -f native-million.img ]; then
+	"$iomapctl" mkfs --size 16G --block-size 4k native-million.tmp >/dev/null
+	"$mkfrag_native" native-million.tmp frag 1000000
+	"$iomapctl" fsck native-million.tmp >/dev/null
+	mv native-million.tmp native-million.img
+fi
+# The ext2 adapter's peer file: /big, 1,000,000 one-block extents every
+# other block (ext4's tree written whole by mkfrag).
+if [ ! -f ext4-million.img ]; then
+	truncate -s 12G ext4-million.tmp
+	mke2fs -q -t ext4 -F ext4-million.tmp
+	"$mkfrag" ext4-million.tmp big 1000000 2 1
+	e2fsck -fn ext4-million.tmp >/dev/null
+	mv ext4-million.tmp ext4-million.img
+fi
+b8_files="native:native-million.img:/frag ext2:ext4-million.img:/big"
+for f in $b8_files; do
+	name=${f%%:*} file=${f#*:}
+	for cmd in fiemap map; do
+		time_cmd "b8-$cmd-$name" "$iomapctl" $cmd "$file" | tee -a "$work/times"
+	done
+done
+time_cmd "b8-debugfs-ex" debugfs -R "ex /big" ext4-million.img | tee -a "$work/times"
+# The engine's clock of the mapping alone (no process start or printing).
+for f in $b8_files; do
+	"$maploop" "${f#*:}" | head -n 1
+done
+# Seconds per extent from the medians; a rate ratio is the other row's
+# time per extent over the native one's (>= 1: native at least as fast).
+per_extent() { echo "$(med "$1") / $2" | bc -l; }
+rate_ratio() {
+	printf %.2f "$(echo "$(per_extent "$1" "$2") / $(per_extent "$3" "$4")" | bc -l)"
+}
+for f in $b8_files; do
+	name=${f%%:*} file=${f#*:}
+	n=$("$iomapctl" fiemap --filefrag "$file" | tail -n 1 | awk '{ print $2 }')
+	eval "b8_extents_$name=$n"
+	for cmd in fiemap map; do
+		printf '%s %s: %s extents, %.1f ns per extent (median)\n' "$name" "$cmd" "$n" \
+			"$(echo "$(per_extent "b8-$cmd-$name" "$n") * 1000000000" | bc -l)"
+	done
+done
+[ "$b8_extents_native" -ge 1000000 ] ||
+	{ echo "B8: /frag has $b8_extents_native extents, not 1,000,000" >&2; exit 1; }
+for cmd in fiemap map; do
+	echo "B8 $cmd of 1,000,000 extents: native $(rate_ratio "b8-$cmd-ext2" "$b8_extents_ext2" \
+		"b8-$cmd-native" "$b8_extents_native")x the per-extent rate of the ext2 adapter"
+done
+echo "B8 fiemap: native $(rate_ratio b8-debugfs-ex "$b8_extents_ext2" b8-fiemap-native \
+	"$b8_extents_native")x the per-extent rate of debugfs -R ex"
 fi
 
 echo
