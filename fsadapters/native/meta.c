@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "native.h"
 
@@ -327,16 +328,46 @@ int fsa_native_meta_read(struct fsa_native_fs *nfs, uint64_t blkno,
 	return 0;
 }
 
-/* Bytes one readahead reads at most. */
+/* Bytes one readahead reads at most (and the smallest block size). */
 #define META_RA_BYTES (256U << 10)
+#define META_RA_SLOTS (META_RA_BYTES / FSA_NATIVE_MIN_BLOCK)
+
+/*
+ * One read of the @n blocks from @lo into @slot[i] (a cache buffer's bytes,
+ * or NULL for a block not wanted, read into a scratch block): the blocks
+ * wanted land where they stay, and those between them are only passed
+ * over.  0, or -errno (a short read too).
+ */
+static int read_scattered(struct fsa_native_fs *nfs, uint64_t lo,
+			  uint8_t *const *slot, unsigned int n)
+{
+	struct iovec iov[META_RA_SLOTS];
+	size_t len = (size_t)n * nfs->block_size;
+	ssize_t got;
+	int ret = fault(nfs);
+
+	if (ret)
+		return ret;
+	if (!nfs->ra_scratch && !(nfs->ra_scratch = malloc(nfs->block_size)))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		iov[i] = (struct iovec){ slot[i] ? slot[i] : nfs->ra_scratch,
+					 nfs->block_size };
+	do
+		got = preadv(nfs->fd, iov, (int)n, (off_t)(lo * nfs->block_size));
+	while (got < 0 && errno == EINTR);
+	return got == (ssize_t)len ? 0 : got < 0 ? -errno : -EIO;
+}
 
 void fsa_native_meta_readahead(struct fsa_native_fs *nfs, uint64_t owner,
 			       const uint64_t *blkno, unsigned int n)
 {
 	const uint64_t span = META_RA_BYTES / nfs->block_size;
 	const struct fsa_native_sb *sb = &nfs->sb;
+	struct fsa_native_buf *added[META_RA_SLOTS];
+	uint8_t *slot[META_RA_SLOTS] = { 0 };
 	uint64_t lo = UINT64_MAX, hi = 0;
-	unsigned int use = 0;
+	unsigned int use = 0, nadded = 0;
 
 	if (nfs->base.rdwr || span < 2)
 		return;
@@ -354,23 +385,26 @@ void fsa_native_meta_readahead(struct fsa_native_fs *nfs, uint64_t owner,
 	}
 	if (use < 2)
 		return;
-	if (!nfs->ra_buf && !(nfs->ra_buf = malloc(META_RA_BYTES)))
-		return;
-	if (fsa_native_pread(nfs, nfs->ra_buf, (hi - lo + 1) * nfs->block_size,
-			     lo * nfs->block_size))
-		return;
 	for (unsigned int i = 0; i < use; i++) {
-		const uint8_t *d =
-			nfs->ra_buf + (blkno[i] - lo) * nfs->block_size;
-		struct fsa_native_buf *b;
-
-		/* A damaged block is left out, for its own read to report. */
-		if (check_block(nfs, d, FSA_NATIVE_MAGIC_NODE, blkno[i], owner,
-				sb->hdr.generation, true) ||
-		    cache_add(nfs, blkno[i], owner, &b))
+		/* A tree naming a block twice is damaged: read it once. */
+		if (slot[blkno[i] - lo] ||
+		    cache_add(nfs, blkno[i], owner, &added[nadded]))
 			continue;
-		memcpy(b->data, d, nfs->block_size);
+		slot[blkno[i] - lo] = added[nadded++]->data;
 	}
+	if (read_scattered(nfs, lo, slot, (unsigned int)(hi - lo + 1)))
+		goto out_drop;
+	for (unsigned int i = 0; i < nadded; i++) {
+		/* A damaged block is left out, for its own read to report. */
+		if (!check_block(nfs, added[i]->data, FSA_NATIVE_MAGIC_NODE,
+				 added[i]->blkno, owner, sb->hdr.generation,
+				 true))
+			added[i] = NULL;
+	}
+out_drop:
+	for (unsigned int i = 0; i < nadded; i++)
+		if (added[i])
+			fsa_native_meta_forget(nfs, added[i]->blkno);
 }
 
 int fsa_native_meta_dirty(struct fsa_native_fs *nfs, struct fsa_native_buf *b)
@@ -440,7 +474,7 @@ void fsa_native_meta_forget(struct fsa_native_fs *nfs, uint64_t blkno)
 }
 
 /* Bytes of blocks the cache grows by between two trims. */
-#define META_TRIM_BYTES (2U << 20)
+#define META_TRIM_BYTES (512U << 10)
 
 void fsa_native_meta_trim(struct fsa_native_fs *nfs)
 {
@@ -481,8 +515,8 @@ void fsa_native_meta_free_all(struct fsa_native_fs *nfs)
 			free(b);
 		}
 	}
-	free(nfs->ra_buf);
-	nfs->ra_buf = NULL;
+	free(nfs->ra_scratch);
+	nfs->ra_scratch = NULL;
 	while (nfs->spare) {
 		struct fsa_native_buf *b = nfs->spare;
 

@@ -92,7 +92,7 @@ struct fsa_native_fs {
 	size_t nbuckets, nbufs;
 	size_t trim_at; /* fsa_native_meta_trim() drops past this many bufs */
 	struct fsa_native_buf *spare; /* dropped, for blocks read next */
-	uint8_t *ra_buf; /* fsa_native_meta_readahead()'s */
+	uint8_t *ra_scratch; /* where readahead reads blocks it passes over */
 	struct fsa_native_buf **dirty;
 	size_t ndirty, dirty_cap;
 	struct fsa_native_range *deferred;
