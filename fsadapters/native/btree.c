@@ -457,28 +457,60 @@ static int insert_at(struct fsa_native_cursor *c, unsigned int l,
 		     const void *payload);
 
 /*
- * Entries the left node keeps when a full node at level @l splits to take
- * @k at @pos.  Half, unless @k ends a run: after the last entry (a file
- * growing at the top of the tree), or in a tree of two-word keys after the
- * last entry of its object (the extents of a file growing while others'
- * follow): the left node then keeps every entry up to @k, so a file
- * written in order fills its leaves instead of leaving them half empty.
+ * The key after the entries of the node at level @l of @c's path: the
+ * next separator of a node above it; 1 with it in @k, 0 when the node is
+ * the last of its level, or -errno.
+ */
+static int next_bound(const struct fsa_native_cursor *c, unsigned int l,
+		      struct fsa_native_key *k)
+{
+	for (unsigned int up = l + 1; up < c->levels; up++) {
+		struct geom g = geom(c->nfs, c->tree, up);
+		struct fsa_native_buf *b;
+		int ret = cur_node(c, up, &b);
+
+		if (ret)
+			return ret;
+		if (c->idx[up] + 1u < node(b)->nrecs) {
+			load_key(b->data, &g, c->idx[up] + 1, k);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Entries the left node keeps when the full node at level @l (data @d)
+ * splits to take @k at @pos.  Half, unless @k ends a run that grows in
+ * order: in a tree of two-word keys, after an entry of its object and
+ * before any other of it (a file's extents growing while other files'
+ * follow); in any tree, after every key (the tree growing at its end).
+ * The left node then keeps every entry up to @k, so a file written in
+ * order fills its leaves instead of leaving them half empty.  Keys put in
+ * before such a run's end (a file written backwards) split in halves, so
+ * no order of inserts leaves a trail of nearly empty nodes.
  */
 static unsigned int split_point(const struct fsa_native_cursor *c,
-				const struct geom *g, uint8_t *d,
-				unsigned int pos,
+				unsigned int l, const struct geom *g,
+				uint8_t *d, unsigned int pos,
 				const struct fsa_native_key *k)
 {
-	struct fsa_native_key next;
+	const unsigned int half = (g->max + 1) / 2;
+	struct fsa_native_key prev, next;
+	int has_next = 1;
 
-	if (pos == g->max)
-		return g->max;
-	if (fsa_native_trees[c->tree].key_words == 2) {
+	if (pos < g->max)
 		load_key(d, g, pos, &next);
-		if (next.w[0] != k->w[0])
-			return pos + 1;
-	}
-	return (g->max + 1) / 2;
+	else
+		has_next = next_bound(c, l, &next);
+	if (has_next < 0)
+		return half;
+	if (fsa_native_trees[c->tree].key_words == 1 || pos == 0)
+		return has_next ? half : g->max;
+	load_key(d, g, pos - 1, &prev);
+	if (prev.w[0] != k->w[0] || (has_next && next.w[0] == k->w[0]))
+		return half;
+	return pos < g->max ? pos + 1 : g->max;
 }
 
 /* Splits the full node at level @l while inserting entry @k at @pos. */
@@ -488,7 +520,7 @@ static int split(struct fsa_native_cursor *c, unsigned int l,
 {
 	struct fsa_native_fs *nfs = c->nfs;
 	struct geom g = geom(nfs, c->tree, l);
-	unsigned int n = g.max + 1, left = split_point(c, &g, b->data, pos, k);
+	unsigned int n = g.max + 1, left = split_point(c, l, &g, b->data, pos, k);
 	size_t esz = 8 * g.kw + g.ps;
 	uint8_t *tmp = malloc(FSA_NATIVE_NODE_HDR + n * esz);
 	struct geom tg = { g.kw, g.ps, n };

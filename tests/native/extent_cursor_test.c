@@ -362,6 +362,72 @@ Test(extent_cursor, files_written_side_by_side_fill_their_leaves)
 	free(img);
 }
 
+/* Leaves of the extent tree after inserting @n records keyed by @key(i). */
+static uint64_t leaves_after(const char *name, unsigned int n,
+			     struct fsa_native_key (*key)(unsigned int i))
+{
+	char *img = tn_mkfs(dir, name, 64 << 20, 1024);
+	struct fsa_native_fs *nfs = tn_open(img, true);
+	struct fsa_native_extent e = { 1000, 1, 0 };
+	uint64_t leaves = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct fsa_native_key k = key(i);
+
+		e.start += 2;
+		cr_assert_eq(fsa_native_bt_insert(nfs, FSA_NATIVE_T_EXTENTS,
+						  &k, &e),
+			     0);
+	}
+	cr_assert_eq(fsa_native_bt_walk_nodes(nfs, FSA_NATIVE_T_EXTENTS,
+					      count_leaf, &leaves),
+		     0);
+	tn_close(nfs);
+	free(img);
+	return leaves;
+}
+
+/* The first tenth in order, then the rest backwards from the top down to
+ * it: every insert lands right after the full leaves of the first part. */
+enum { REVERSE_N = 3000 };
+static uint64_t back_order(unsigned int i)
+{
+	return i < REVERSE_N / 10 ? i : REVERSE_N - 1 - (i - REVERSE_N / 10);
+}
+
+static struct fsa_native_key one_file_backwards(unsigned int i)
+{
+	return (struct fsa_native_key){ { 9, 2 * back_order(i) } };
+}
+
+static struct fsa_native_key files_newest_first(unsigned int i)
+{
+	return (struct fsa_native_key){ { 100 + back_order(i), 0 } };
+}
+
+static struct fsa_native_key one_file_forwards(unsigned int i)
+{
+	return (struct fsa_native_key){ { 9, 2 * (uint64_t)i } };
+}
+
+/* Whatever the order of inserts, leaves stay at least half full; in file
+ * order they fill. */
+Test(extent_cursor, no_insert_order_leaves_leaves_nearly_empty)
+{
+	const uint64_t full = (REVERSE_N + 29) / 30; /* 30 per 1 KiB leaf */
+	uint64_t n;
+
+	n = leaves_after("backwards", REVERSE_N, one_file_backwards);
+	cr_expect_leq(n, 2 * full + 2, "a file written backwards: %llu leaves",
+		      (unsigned long long)n);
+	n = leaves_after("newest", REVERSE_N, files_newest_first);
+	cr_expect_leq(n, 2 * full + 2, "files newest first: %llu leaves",
+		      (unsigned long long)n);
+	n = leaves_after("forwards", REVERSE_N, one_file_forwards);
+	cr_expect_leq(n, full + 1, "a file written in order: %llu leaves",
+		      (unsigned long long)n);
+}
+
 static uint64_t refcount_records(struct fsa_native_fs *nfs)
 {
 	struct fsa_native_key k = { { 0, 0 } };
