@@ -305,17 +305,21 @@ unsigned int fsa_native_bt_leaf_max(const struct fsa_native_fs *nfs,
 	return geom(nfs, tree, 0).max;
 }
 
+/* The leaf under @c, when it is on a record. */
+static int cur_leaf(const struct fsa_native_cursor *c,
+		    struct fsa_native_buf **bp)
+{
+	return c->on_record ? cur_node(c, 0, bp) : -ENOENT;
+}
+
 int fsa_native_bt_leaf_copy(const struct fsa_native_cursor *c,
 			    struct fsa_native_key *keys, void *vals)
 {
 	struct geom g = geom(c->nfs, c->tree, 0);
 	struct fsa_native_buf *b;
 	unsigned int n;
-	int ret;
+	int ret = cur_leaf(c, &b);
 
-	if (!c->on_record)
-		return -ENOENT;
-	ret = cur_node(c, 0, &b);
 	if (ret)
 		return ret;
 	n = node(b)->nrecs;
@@ -348,11 +352,8 @@ int fsa_native_bt_get(const struct fsa_native_cursor *c,
 {
 	struct geom g = geom(c->nfs, c->tree, 0);
 	struct fsa_native_buf *b;
-	int ret;
+	int ret = cur_leaf(c, &b);
 
-	if (!c->on_record)
-		return -ENOENT;
-	ret = cur_node(c, 0, &b);
 	if (ret)
 		return ret;
 	if (key)

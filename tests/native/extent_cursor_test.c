@@ -428,18 +428,10 @@ Test(extent_cursor, no_insert_order_leaves_leaves_nearly_empty)
 		      (unsigned long long)n);
 }
 
-static uint64_t refcount_records(struct fsa_native_fs *nfs)
+/* 400 refcount records: a transaction of several blocks. */
+static void add_refcounts(struct fsa_native_fs *nfs)
 {
-	struct fsa_native_key k = { { 0, 0 } };
-	struct fsa_native_cursor c;
-	uint64_t n = 0;
-	int ret;
-
-	for (ret = fsa_native_bt_seek(&c, nfs, FSA_NATIVE_T_REFCOUNT, &k);
-	     ret == 1; ret = fsa_native_bt_next(&c))
-		n++;
-	cr_assert_eq(ret, 0);
-	return n;
+	tn_add_refcounts(nfs, 400, 5);
 }
 
 /* A read-only open lays a transaction committed to the journal but not
@@ -447,37 +439,15 @@ static uint64_t refcount_records(struct fsa_native_fs *nfs)
  * bound the cache must keep those, or the older blocks come back. */
 Test(extent_cursor, cache_trim_keeps_a_journalled_transaction)
 {
-	enum { NREC = 400 };
-	char *img = tn_mkfs(dir, "img", 16 << 20, 1024), *crash;
-	struct fsa_native_refcount v = { 1, 0, 2 };
-	struct fsa_native_fs *nfs;
+	char *img = tn_mkfs(dir, "img", 16 << 20, 1024);
+	char *crash = tn_crash_copy(dir, img, add_refcounts);
+	struct fsa_native_fs *nfs = tn_open(crash, false);
 
-	cr_assert(asprintf(&crash, "%s/crash", dir) > 0);
-	cr_assert_eq(t_sh("cp --sparse=always '%s' '%s'", img, crash), 0);
-	nfs = tn_open(img, true);
-	for (uint64_t i = 0; i < NREC; i++) {
-		struct fsa_native_key k = { { i * 3, 0 } };
-
-		cr_assert_eq(fsa_native_bt_insert(nfs, FSA_NATIVE_T_REFCOUNT,
-						  &k, &v),
-			     0);
-	}
-	tn_close(nfs);
-	/* The old image with the new journal: a crash before the in-place
-	 * writes. */
-	nfs = tn_open(img, false);
-	cr_assert_eq(t_sh("dd if='%s' of='%s' bs=1024 skip=1 seek=1 count=%llu "
-			  "conv=notrunc status=none",
-			  img, crash,
-			  (unsigned long long)nfs->sb.journal_blocks),
-		     0);
-	tn_close(nfs);
-	nfs = tn_open(crash, false);
-	cr_assert_eq(refcount_records(nfs), NREC);
+	cr_assert_eq(tn_count_records(nfs, FSA_NATIVE_T_REFCOUNT), 400);
 	/* Every clean block goes at the next trim. */
 	nfs->trim_at = 1;
 	fsa_native_meta_trim(nfs);
-	cr_assert_eq(refcount_records(nfs), NREC);
+	cr_assert_eq(tn_count_records(nfs, FSA_NATIVE_T_REFCOUNT), 400);
 	tn_close(nfs);
 	free(crash);
 	free(img);
