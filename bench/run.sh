@@ -40,6 +40,7 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev
 cmake --build "$build" -j"$(nproc)" >/dev/null
 iomapctl=$build/cmd/iomapctl
 mkfrag=$build/bench/mkfrag
+mkfrag_native=$build/bench/mkfrag-native
 maploop=$build/bench/maploop
 iosweep=$build/bench/iosweep
 memcpyroof=$build/bench/memcpyroof
@@ -588,6 +589,110 @@ if want B7H; then
 	runs=$runs_b7
 fi
 rm -rf "$out/b7.tree" "$out/b7.img"
+fi
+
+if want B8; then
+begin B8 "a million extents on the native format: fiemap and map, min / median s"
+# /frag: 1,000,000 one-block extents, preallocated a block at a time in
+# turn with /frag.gaps (so no two merge), 4 KiB blocks as the ext4 file.
+if [ ! -f native-million.img ]; then
+	"$iomapctl" mkfs --size 16G --block-size 4k native-million.tmp >/dev/null
+	"$mkfrag_native" native-million.tmp frag 1000000
+	"$iomapctl" fsck native-million.tmp >/dev/null
+	mv native-million.tmp native-million.img
+fi
+# The ext2 adapter's peer file: /big, 1,000,000 one-block extents every
+# other block (ext4's tree written whole by mkfrag).
+if [ ! -f ext4-million.img ]; then
+	truncate -s 12G ext4-million.tmp
+	mke2fs -q -t ext4 -F ext4-million.tmp
+	"$mkfrag" ext4-million.tmp big 1000000 2 1
+	e2fsck -fn ext4-million.tmp >/dev/null
+	mv ext4-million.tmp ext4-million.img
+fi
+b8_files="native:native-million.img:/frag ext2:ext4-million.img:/big"
+# The two adapters' runs alternate (each command takes a fifth of a
+# second, and the machine's load changes by the second): wall and CPU
+# (user + system) seconds per run, then "NAME min median" of each.
+: >"$work/b8raw"
+for ((i = 0; i < runs * 2; i++)); do
+	for f in $b8_files; do
+		name=${f%%:*} file=${f#*:}
+		for cmd in fiemap map; do
+			t0=$(date +%s.%N)
+			/usr/bin/time -f "%U %S %M" -o "$work/b8cpu" "$iomapctl" $cmd "$file" >/dev/null
+			t1=$(date +%s.%N)
+			echo "b8-$cmd-$name $(echo "$t1 - $t0" | bc -l)" >>"$work/b8raw"
+			echo "b8-cpu-$cmd-$name $(awk '{ print $1 + $2 }' "$work/b8cpu")" >>"$work/b8raw"
+			# Peak RSS, under the bound of every other row.
+			rss=$(awk '{ print $3 }' "$work/b8cpu")
+			echo "b8-$cmd-$name $rss" >>"$work/rss-all"
+			((rss <= rss_max_kib)) ||
+				{ echo "b8-$cmd-$name: peak RSS $rss KiB, over $rss_max_kib KiB" >&2; exit 1; }
+		done
+	done
+done
+for f in $b8_files; do
+	for cmd in fiemap map; do
+		for row in "b8-$cmd-${f%%:*}" "b8-cpu-$cmd-${f%%:*}"; do
+			awk -v n="$row" '$1 == n { print $2 }' "$work/b8raw" | sort -g |
+				awk -v n="$row" '{ t[NR] = $1 } END {
+					printf "%-40s %9.4f %9.4f\n", n, t[1], t[int((NR + 1) / 2)] }' |
+				tee -a "$work/times"
+		done
+	done
+done
+time_cmd "b8-debugfs-ex" debugfs -R "ex /big" ext4-million.img | tee -a "$work/times"
+# The engine's clock of the mapping alone (no process start or printing).
+for f in $b8_files; do
+	"$maploop" "${f#*:}" | head -n 1
+done
+# Seconds per extent from the medians; a rate ratio is the other row's
+# time per extent over the native one's (>= 1: native at least as fast).
+per_extent() { echo "$(med "$1") / $2" | bc -l; }
+rate_ratio() {
+	printf %.2f "$(echo "$(per_extent "$1" "$2") / $(per_extent "$3" "$4")" | bc -l)"
+}
+for f in $b8_files; do
+	name=${f%%:*} file=${f#*:}
+	n=$("$iomapctl" fiemap --filefrag "$file" | tail -n 1 | awk '{ print $2 }')
+	eval "b8_extents_$name=$n"
+	for cmd in fiemap map; do
+		printf '%s %s: %s extents, %.1f ns per extent (median)\n' "$name" "$cmd" "$n" \
+			"$(echo "$(per_extent "b8-$cmd-$name" "$n") * 1000000000" | bc -l)"
+	done
+done
+[ "$b8_extents_native" -ge 1000000 ] ||
+	{ echo "B8: /frag has $b8_extents_native extents, not 1,000,000" >&2; exit 1; }
+for cmd in fiemap map; do
+	echo "B8 $cmd of 1,000,000 extents: native $(rate_ratio "b8-$cmd-ext2" "$b8_extents_ext2" \
+		"b8-$cmd-native" "$b8_extents_native")x the per-extent rate of the ext2 adapter" \
+		"(wall), $(rate_ratio "b8-cpu-$cmd-ext2" "$b8_extents_ext2" \
+		"b8-cpu-$cmd-native" "$b8_extents_native")x (CPU)"
+done
+echo "B8 fiemap: native $(rate_ratio b8-debugfs-ex "$b8_extents_ext2" b8-fiemap-native \
+	"$b8_extents_native")x the per-extent rate of debugfs -R ex"
+
+# Reflink and copy-on-write: a 1 GiB file shared whole, then 1 MiB of the
+# copy overwritten (each run reflinks afresh, so each write is a COW); a
+# copy of the bytes (out of the image, to tmpfs: cp refuses to replace a
+# file inside one, and there is no rm) is the reference.  Image in tmpfs.
+"$iomapctl" mkfs --size 3G "$out/cow.img" >/dev/null
+"$iomapctl" write --pattern 0x5a --length 1g "$out/cow.img:/src" 0 >/dev/null
+b8_cow() { "$iomapctl" reflink "$1:/src" "$1:/dst" &&
+	"$iomapctl" write --pattern 0xa5 --length 1m "$1:/dst" 512m; }
+b8_copy() { rm -f "$out/o"; "$iomapctl" cp "$1:/src" "$out/o"; }
+export -f b8_cow b8_copy
+time_cmd "b8-reflink-1g" "$iomapctl" reflink "$out/cow.img:/src" "$out/cow.img:/dst" | tee -a "$work/times"
+time_cmd "b8-reflink+cow-1m" b8_cow "$out/cow.img" | tee -a "$work/times"
+time_cmd "b8-copy-1g" b8_copy "$out/cow.img" | tee -a "$work/times"
+"$iomapctl" fsck "$out/cow.img" >/dev/null && echo "reflink + COW: iomapctl fsck clean;" \
+	"/dst $("$iomapctl" fiemap --filefrag "$out/cow.img:/dst" | tail -n 1 | awk '{ print $2 }') extents," \
+	"$("$iomapctl" fiemap --filefrag "$out/cow.img:/dst" | grep -c shared) shared"
+cmp <("$iomapctl" cat "$out/cow.img:/dst" | head -c 1m) <(head -c 1m /dev/zero | tr '\0' '\132')
+echo "B8 reflink of 1 GiB: $(ratio b8-copy-1g b8-reflink-1g)x faster than copying its bytes;" \
+	"reflink + COW of 1 MiB $(ratio b8-copy-1g b8-reflink+cow-1m)x"
+rm -f "$out/cow.img" "$out/o"
 fi
 
 end_section

@@ -85,6 +85,7 @@ static int read_node(struct fsa_native_fs *nfs, unsigned int tree, uint64_t blk,
 	struct geom g = geom(nfs, tree, level);
 	int ret = fsa_native_meta_read(nfs, blk, tree + 1, bp);
 
+	nfs->node_visits++;
 	if (ret)
 		return ret;
 	if (node(*bp)->level != level || node(*bp)->nrecs == 0 ||
@@ -298,16 +299,61 @@ int fsa_native_bt_seek_le(struct fsa_native_cursor *c,
 	return fsa_native_bt_prev(c);
 }
 
+unsigned int fsa_native_bt_leaf_max(const struct fsa_native_fs *nfs,
+				    unsigned int tree)
+{
+	return geom(nfs, tree, 0).max;
+}
+
+/* The leaf under @c, when it is on a record. */
+static int cur_leaf(const struct fsa_native_cursor *c,
+		    struct fsa_native_buf **bp)
+{
+	return c->on_record ? cur_node(c, 0, bp) : -ENOENT;
+}
+
+int fsa_native_bt_leaf_copy(const struct fsa_native_cursor *c,
+			    struct fsa_native_key *keys, void *vals)
+{
+	struct geom g = geom(c->nfs, c->tree, 0);
+	struct fsa_native_buf *b;
+	unsigned int n;
+	int ret = cur_leaf(c, &b);
+
+	if (ret)
+		return ret;
+	n = node(b)->nrecs;
+	for (unsigned int i = 0; i < n; i++)
+		load_key(b->data, &g, i, &keys[i]);
+	memcpy(vals, pay_at(b->data, &g, 0), (size_t)n * g.ps);
+	return (int)n;
+}
+
+void fsa_native_bt_readahead(const struct fsa_native_cursor *c,
+			     unsigned int count)
+{
+	struct geom g = geom(c->nfs, c->tree, 1);
+	uint64_t blk[FSA_NATIVE_RA_LEAVES];
+	struct fsa_native_buf *b;
+	unsigned int n = 0;
+
+	if (c->levels < 2 || cur_node(c, 1, &b))
+		return;
+	if (count > FSA_NATIVE_RA_LEAVES)
+		count = FSA_NATIVE_RA_LEAVES;
+	for (unsigned int i = c->idx[1] + 1; i < node(b)->nrecs && n < count;
+	     i++)
+		blk[n++] = child_at(b->data, &g, i);
+	fsa_native_meta_readahead(c->nfs, c->tree + 1, blk, n);
+}
+
 int fsa_native_bt_get(const struct fsa_native_cursor *c,
 		      struct fsa_native_key *key, void *val)
 {
 	struct geom g = geom(c->nfs, c->tree, 0);
 	struct fsa_native_buf *b;
-	int ret;
+	int ret = cur_leaf(c, &b);
 
-	if (!c->on_record)
-		return -ENOENT;
-	ret = cur_node(c, 0, &b);
 	if (ret)
 		return ret;
 	if (key)
@@ -349,6 +395,7 @@ int fsa_native_bt_update(struct fsa_native_fs *nfs, unsigned int tree,
 	struct fsa_native_buf *b;
 	int ret = find_exact(&c, nfs, tree, key);
 
+	nfs->tree_gen[tree]++;
 	if (!ret)
 		ret = cur_node(&c, 0, &b);
 	if (!ret)
@@ -410,6 +457,63 @@ static int insert_at(struct fsa_native_cursor *c, unsigned int l,
 		     unsigned int pos, const struct fsa_native_key *k,
 		     const void *payload);
 
+/*
+ * The key after the entries of the node at level @l of @c's path: the
+ * next separator of a node above it; 1 with it in @k, 0 when the node is
+ * the last of its level, or -errno.
+ */
+static int next_bound(const struct fsa_native_cursor *c, unsigned int l,
+		      struct fsa_native_key *k)
+{
+	for (unsigned int up = l + 1; up < c->levels; up++) {
+		struct geom g = geom(c->nfs, c->tree, up);
+		struct fsa_native_buf *b;
+		int ret = cur_node(c, up, &b);
+
+		if (ret)
+			return ret;
+		if (c->idx[up] + 1u < node(b)->nrecs) {
+			load_key(b->data, &g, c->idx[up] + 1, k);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Entries the left node keeps when the full node at level @l (data @d)
+ * splits to take @k at @pos.  Half, unless @k ends a run that grows in
+ * order: in a tree of two-word keys, after an entry of its object and
+ * before any other of it (a file's extents growing while other files'
+ * follow); in any tree, after every key (the tree growing at its end).
+ * The left node then keeps every entry up to @k, so a file written in
+ * order fills its leaves instead of leaving them half empty.  Keys put in
+ * before such a run's end (a file written backwards) split in halves, so
+ * no order of inserts leaves a trail of nearly empty nodes.
+ */
+static unsigned int split_point(const struct fsa_native_cursor *c,
+				unsigned int l, const struct geom *g,
+				uint8_t *d, unsigned int pos,
+				const struct fsa_native_key *k)
+{
+	const unsigned int half = (g->max + 1) / 2;
+	struct fsa_native_key prev, next;
+	int has_next = 1;
+
+	if (pos < g->max)
+		load_key(d, g, pos, &next);
+	else
+		has_next = next_bound(c, l, &next);
+	if (has_next < 0)
+		return half;
+	if (fsa_native_trees[c->tree].key_words == 1 || pos == 0)
+		return has_next ? half : g->max;
+	load_key(d, g, pos - 1, &prev);
+	if (prev.w[0] != k->w[0] || (has_next && next.w[0] == k->w[0]))
+		return half;
+	return pos < g->max ? pos + 1 : g->max;
+}
+
 /* Splits the full node at level @l while inserting entry @k at @pos. */
 static int split(struct fsa_native_cursor *c, unsigned int l,
 		 struct fsa_native_buf *b, unsigned int pos,
@@ -417,7 +521,7 @@ static int split(struct fsa_native_cursor *c, unsigned int l,
 {
 	struct fsa_native_fs *nfs = c->nfs;
 	struct geom g = geom(nfs, c->tree, l);
-	unsigned int n = g.max + 1, left = n / 2;
+	unsigned int n = g.max + 1, left = split_point(c, l, &g, b->data, pos, k);
 	size_t esz = 8 * g.kw + g.ps;
 	uint8_t *tmp = malloc(FSA_NATIVE_NODE_HDR + n * esz);
 	struct geom tg = { g.kw, g.ps, n };
@@ -512,6 +616,7 @@ int fsa_native_bt_insert(struct fsa_native_fs *nfs, unsigned int tree,
 
 	if (nfs->err)
 		return nfs->err;
+	nfs->tree_gen[tree]++;
 	/* A split of every level and a new root, before anything changes. */
 	ret = fsa_native_reserve_fill(nfs, r->levels + 1);
 	if (ret)
@@ -611,6 +716,7 @@ int fsa_native_bt_delete(struct fsa_native_fs *nfs, unsigned int tree,
 
 	if (nfs->err)
 		return nfs->err;
+	nfs->tree_gen[tree]++;
 	ret = find_exact(&c, nfs, tree, key);
 	if (ret)
 		return ret;

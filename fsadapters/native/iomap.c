@@ -16,9 +16,9 @@ int fsa_native_map_block(struct fsa_native_file *f, uint64_t lblk,
 
 	if (fsa_native_is_inline(f))
 		return fsa_native_inline_map(f, lblk << bits, end_lblk, iomap);
-	ret = fsa_native_ext_find(f->nfs, f->vfs.ino, lblk,
-				  end_lblk > lblk ? end_lblk : lblk + 1, &first,
-				  &e);
+	ret = fsa_native_ext_find_cur(f->nfs, &f->cur, f->vfs.ino, lblk,
+				      end_lblk > lblk ? end_lblk : lblk + 1,
+				      &first, &e);
 	if (ret < 0)
 		return ret;
 	memset(iomap, 0, sizeof(*iomap));
@@ -59,6 +59,7 @@ static int native_read_begin(struct iomap_inode *inode, loff_t pos,
 
 	(void)flags;
 	(void)srcmap;
+	fsa_native_meta_trim(NATIVE_I(inode)->nfs);
 	return fsa_native_map_pos(NATIVE_I(inode), pos, end, iomap);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "native.h"
 
@@ -129,47 +130,62 @@ void fsa_native_seal(struct fsa_native_fs *nfs, uint8_t *data, uint64_t blkno,
 	h->crc = fsa_native_block_crc(data, crc_len(nfs, h->magic));
 }
 
-static int verify_gen(struct fsa_native_fs *nfs, const uint8_t *data,
-		      uint32_t magic, uint64_t blkno, uint64_t owner,
-		      uint64_t max_gen)
+/* fsa_native_report() unless @quiet (a block read ahead may never be
+ * used: its damage is said when it is). */
+#define say(nfs, quiet, ...)                                 \
+	do {                                                 \
+		if (!(quiet))                                \
+			fsa_native_report(nfs, __VA_ARGS__); \
+	} while (0)
+
+/* The checks of a metadata block; said on stderr unless @quiet. */
+static int check_block(struct fsa_native_fs *nfs, const uint8_t *data,
+		       uint32_t magic, uint64_t blkno, uint64_t owner,
+		       uint64_t max_gen, bool quiet)
 {
 	const struct fsa_native_hdr *h = (const struct fsa_native_hdr *)data;
 
 	if (h->magic != magic) {
-		fsa_native_report(nfs, blkno, "bad magic %#x (want %#x)",
-				  h->magic, magic);
+		say(nfs, quiet, blkno, "bad magic %#x (want %#x)", h->magic,
+		    magic);
 		return -EFSCORRUPTED;
 	}
 	if (h->crc != fsa_native_block_crc(data, crc_len(nfs, magic))) {
-		fsa_native_report(nfs, blkno, "checksum mismatch");
+		say(nfs, quiet, blkno, "checksum mismatch");
 		return -EFSCORRUPTED;
 	}
 	if (h->blkno != blkno) {
-		fsa_native_report(nfs, blkno,
-				  "claims to be block %llu "
-				  "(misdirected write)",
-				  (unsigned long long)h->blkno);
+		say(nfs, quiet, blkno,
+		    "claims to be block %llu "
+		    "(misdirected write)",
+		    (unsigned long long)h->blkno);
 		return -EFSCORRUPTED;
 	}
 	if (memcmp(h->uuid, nfs->sb.hdr.uuid, sizeof(h->uuid))) {
-		fsa_native_report(nfs, blkno, "belongs to another filesystem");
+		say(nfs, quiet, blkno, "belongs to another filesystem");
 		return -EFSCORRUPTED;
 	}
 	if (h->owner != owner) {
-		fsa_native_report(nfs, blkno, "owned by %llu, expected %llu",
-				  (unsigned long long)h->owner,
-				  (unsigned long long)owner);
+		say(nfs, quiet, blkno, "owned by %llu, expected %llu",
+		    (unsigned long long)h->owner, (unsigned long long)owner);
 		return -EFSCORRUPTED;
 	}
 	if (h->generation > max_gen) {
-		fsa_native_report(nfs, blkno,
-				  "written by transaction %llu, "
-				  "newer than the last commit %llu",
-				  (unsigned long long)h->generation,
-				  (unsigned long long)max_gen);
+		say(nfs, quiet, blkno,
+		    "written by transaction %llu, "
+		    "newer than the last commit %llu",
+		    (unsigned long long)h->generation,
+		    (unsigned long long)max_gen);
 		return -EFSCORRUPTED;
 	}
 	return 0;
+}
+
+static int verify_gen(struct fsa_native_fs *nfs, const uint8_t *data,
+		      uint32_t magic, uint64_t blkno, uint64_t owner,
+		      uint64_t max_gen)
+{
+	return check_block(nfs, data, magic, blkno, owner, max_gen, false);
 }
 
 int fsa_native_verify(struct fsa_native_fs *nfs, const uint8_t *data,
@@ -224,6 +240,10 @@ static int cache_grow(struct fsa_native_fs *nfs)
 	return 0;
 }
 
+/* Where a buffer's block starts in its allocation (aligned for the
+ * structures read in place). */
+#define BUF_HDR ((sizeof(struct fsa_native_buf) + 63) & ~(size_t)63)
+
 static int cache_add(struct fsa_native_fs *nfs, uint64_t blkno, uint64_t owner,
 		     struct fsa_native_buf **bp)
 {
@@ -236,14 +256,16 @@ static int cache_add(struct fsa_native_fs *nfs, uint64_t blkno, uint64_t owner,
 		if (ret)
 			return ret;
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->data = malloc(nfs->block_size);
-	if (!b->data) {
-		free(b);
-		return -ENOMEM;
+	b = nfs->spare;
+	if (b) {
+		nfs->spare = b->next;
+	} else {
+		/* One allocation per block, its bytes after the header. */
+		b = malloc(BUF_HDR + nfs->block_size);
+		if (!b)
+			return -ENOMEM;
 	}
+	*b = (struct fsa_native_buf){ .data = (uint8_t *)b + BUF_HDR };
 	b->blkno = blkno;
 	b->owner = owner;
 	k = bucket(nfs, blkno);
@@ -306,6 +328,85 @@ int fsa_native_meta_read(struct fsa_native_fs *nfs, uint64_t blkno,
 	return 0;
 }
 
+/* Bytes one readahead reads at most (and the smallest block size). */
+#define META_RA_BYTES (256U << 10)
+#define META_RA_SLOTS (META_RA_BYTES / FSA_NATIVE_MIN_BLOCK)
+
+/*
+ * One read of the @n blocks from @lo into @slot[i] (a cache buffer's bytes,
+ * or NULL for a block not wanted, read into a scratch block): the blocks
+ * wanted land where they stay, and those between them are only passed
+ * over.  0, or -errno (a short read too).
+ */
+static int read_scattered(struct fsa_native_fs *nfs, uint64_t lo,
+			  uint8_t *const *slot, unsigned int n)
+{
+	struct iovec iov[META_RA_SLOTS];
+	size_t len = (size_t)n * nfs->block_size;
+	ssize_t got;
+	int ret = fault(nfs);
+
+	if (ret)
+		return ret;
+	if (!nfs->ra_scratch && !(nfs->ra_scratch = malloc(nfs->block_size)))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		iov[i] = (struct iovec){ slot[i] ? slot[i] : nfs->ra_scratch,
+					 nfs->block_size };
+	do
+		got = preadv(nfs->fd, iov, (int)n, (off_t)(lo * nfs->block_size));
+	while (got < 0 && errno == EINTR);
+	return got == (ssize_t)len ? 0 : got < 0 ? -errno : -EIO;
+}
+
+void fsa_native_meta_readahead(struct fsa_native_fs *nfs, uint64_t owner,
+			       const uint64_t *blkno, unsigned int n)
+{
+	const uint64_t span = META_RA_BYTES / nfs->block_size;
+	const struct fsa_native_sb *sb = &nfs->sb;
+	struct fsa_native_buf *added[META_RA_SLOTS];
+	uint8_t *slot[META_RA_SLOTS] = { 0 };
+	uint64_t lo = UINT64_MAX, hi = 0;
+	unsigned int use = 0, nadded = 0;
+
+	if (nfs->base.rdwr || span < 2)
+		return;
+	/* The blocks not cached yet, in order, while one read holds them. */
+	for (; use < n; use++) {
+		uint64_t b = blkno[use];
+
+		if (b < sb->journal_start + sb->journal_blocks ||
+		    b >= sb->block_count || cache_find(nfs, b))
+			break;
+		if ((b > hi ? b : hi) - (b < lo ? b : lo) >= span)
+			break;
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
+	}
+	if (use < 2)
+		return;
+	for (unsigned int i = 0; i < use; i++) {
+		/* A tree naming a block twice is damaged: read it once. */
+		if (slot[blkno[i] - lo] ||
+		    cache_add(nfs, blkno[i], owner, &added[nadded]))
+			continue;
+		slot[blkno[i] - lo] = added[nadded++]->data;
+	}
+	if (read_scattered(nfs, lo, slot, (unsigned int)(hi - lo + 1)))
+		goto out_drop;
+	for (unsigned int i = 0; i < nadded; i++) {
+		/* A damaged block is left out, for its own read to report. */
+		if (!check_block(nfs, added[i]->data, FSA_NATIVE_MAGIC_NODE,
+				 added[i]->blkno, owner, sb->hdr.generation,
+				 true))
+			added[i] = NULL;
+	}
+out_drop:
+	for (unsigned int i = 0; i < nadded; i++)
+		if (added[i])
+			fsa_native_meta_forget(nfs, added[i]->blkno);
+}
+
 int fsa_native_meta_dirty(struct fsa_native_fs *nfs, struct fsa_native_buf *b)
 {
 	if (b->dirty)
@@ -366,11 +467,42 @@ void fsa_native_meta_forget(struct fsa_native_fs *nfs, uint64_t blkno)
 			}
 		}
 		*pp = b->next;
-		free(b->data);
 		free(b);
 		nfs->nbufs--;
 		return;
 	}
+}
+
+/* Bytes of blocks the cache grows by between two trims. */
+#define META_TRIM_BYTES (512U << 10)
+
+void fsa_native_meta_trim(struct fsa_native_fs *nfs)
+{
+	const size_t step = META_TRIM_BYTES / nfs->block_size;
+
+	if (!nfs->trim_at)
+		nfs->trim_at = step;
+	if (nfs->nbufs <= nfs->trim_at)
+		return;
+	for (size_t i = 0; i < nfs->nbuckets; i++) {
+		struct fsa_native_buf **pp = &nfs->bufs[i];
+
+		while (*pp) {
+			struct fsa_native_buf *b = *pp;
+
+			if (b->dirty || b->pinned) {
+				pp = &b->next;
+				continue;
+			}
+			/* Kept for the blocks read next. */
+			*pp = b->next;
+			b->next = nfs->spare;
+			nfs->spare = b;
+			nfs->nbufs--;
+		}
+	}
+	/* Dirty blocks stay: the next trim waits for as many new ones. */
+	nfs->trim_at = nfs->nbufs + step;
 }
 
 void fsa_native_meta_free_all(struct fsa_native_fs *nfs)
@@ -380,15 +512,23 @@ void fsa_native_meta_free_all(struct fsa_native_fs *nfs)
 			struct fsa_native_buf *b = nfs->bufs[i];
 
 			nfs->bufs[i] = b->next;
-			free(b->data);
 			free(b);
 		}
+	}
+	free(nfs->ra_scratch);
+	nfs->ra_scratch = NULL;
+	while (nfs->spare) {
+		struct fsa_native_buf *b = nfs->spare;
+
+		nfs->spare = b->next;
+		free(b);
 	}
 	free(nfs->bufs);
 	free(nfs->dirty);
 	nfs->bufs = NULL;
 	nfs->dirty = NULL;
 	nfs->nbuckets = nfs->nbufs = nfs->ndirty = nfs->dirty_cap = 0;
+	nfs->trim_at = 0;
 }
 
 /* ---- the journal ---- */
@@ -686,6 +826,7 @@ static int journal_overlay(struct fsa_native_fs *nfs, const struct jtx *tx)
 		if (ret)
 			return ret;
 		memcpy(b->data, img, nfs->block_size);
+		b->pinned = true;
 	}
 	return 0;
 }

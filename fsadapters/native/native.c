@@ -126,6 +126,7 @@ static void native_iput(struct iomap_inode *inode)
 	}
 	/* Its cache is gone: what writeback did not allocate never will. */
 	fsa_native_da_release(f->nfs, inode->ino, 0, UINT64_MAX, f);
+	fsa_native_ext_cursor_free(&f->cur);
 	free(f->inline_buf);
 	free(f);
 }

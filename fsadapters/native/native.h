@@ -28,6 +28,8 @@ uint32_t fsa_native_crc32c(uint32_t seed, const void *buf, size_t len);
  * @owner:	tree id + 1 (0 for none), checked on every read.
  * @data:	block_size bytes.
  * @dirty:	changed in the running transaction (it is on the dirty list).
+ * @pinned:	newer than its home block (a journalled transaction laid
+ *		over a read-only image): never dropped.
  * @next:	hash chain.
  */
 struct fsa_native_buf {
@@ -35,6 +37,7 @@ struct fsa_native_buf {
 	uint64_t owner;
 	uint8_t *data;
 	bool dirty;
+	bool pinned;
 	struct fsa_native_buf *next;
 };
 
@@ -87,6 +90,9 @@ struct fsa_native_fs {
 	unsigned int block_size;
 	struct fsa_native_buf **bufs;
 	size_t nbuckets, nbufs;
+	size_t trim_at; /* fsa_native_meta_trim() drops past this many bufs */
+	struct fsa_native_buf *spare; /* dropped, for blocks read next */
+	uint8_t *ra_scratch; /* where readahead reads blocks it passes over */
 	struct fsa_native_buf **dirty;
 	size_t ndirty, dirty_cap;
 	struct fsa_native_range *deferred;
@@ -100,6 +106,10 @@ struct fsa_native_fs {
 	struct iomap_stats own_stats;
 	struct fsa_faults *faults; /* a test's, armed per open (or NULL) */
 	struct fsa_native_delalloc da;
+	/* Bumped by every change to a tree: copies of its leaves made at
+	 * another value are stale (struct fsa_native_ext_cursor). */
+	uint64_t tree_gen[FSA_NATIVE_NR_TREES];
+	uint64_t node_visits; /* tree nodes looked at, cached or read */
 };
 
 static inline struct fsa_native_fs *NATIVE_FS(struct fsa_fs *fs)
@@ -126,6 +136,15 @@ void fsa_native_seal(struct fsa_native_fs *nfs, uint8_t *data, uint64_t blkno,
 /* Tree node @blkno of tree @owner, verified; the buffer stays cached. */
 int fsa_native_meta_read(struct fsa_native_fs *nfs, uint64_t blkno,
 			 uint64_t owner, struct fsa_native_buf **bp);
+/*
+ * Tree nodes @blkno[0..@n) of @owner, about to be read in this order, read
+ * into the cache in one go: those up to the first already cached, as far
+ * as one read of a few hundred KiB holds them.  Verified as they are read
+ * (a damaged one is left for its own read to report).  Read-only sessions
+ * only: a failed read would stop a read-write one for a guess.
+ */
+void fsa_native_meta_readahead(struct fsa_native_fs *nfs, uint64_t owner,
+			       const uint64_t *blkno, unsigned int n);
 /* A zeroed, dirty node buffer for block @blkno (newly allocated). */
 int fsa_native_meta_new(struct fsa_native_fs *nfs, uint64_t blkno,
 			uint64_t owner, struct fsa_native_buf **bp);
@@ -133,6 +152,10 @@ int fsa_native_meta_dirty(struct fsa_native_fs *nfs, struct fsa_native_buf *b);
 /* Block @blkno is no longer metadata: drop it from the cache. */
 void fsa_native_meta_forget(struct fsa_native_fs *nfs, uint64_t blkno);
 void fsa_native_meta_free_all(struct fsa_native_fs *nfs);
+/* Drops the clean blocks once the cache has grown by its bound since the
+ * last time, so a walk of a large tree reuses its memory.  Only where no
+ * buffer pointer is held: at the start of an operation of the engine. */
+void fsa_native_meta_trim(struct fsa_native_fs *nfs);
 /* Applies a complete journalled transaction newer than the superblock. */
 int fsa_native_recover(struct fsa_native_fs *nfs);
 /* Commits the running transaction (docs/native-format.md, Commit). */
@@ -207,6 +230,18 @@ int fsa_native_bt_prev(struct fsa_native_cursor *c);
 /* The record under @c (either pointer may be NULL). */
 int fsa_native_bt_get(const struct fsa_native_cursor *c,
 		      struct fsa_native_key *key, void *val);
+/* Entries a leaf of @tree holds at most. */
+unsigned int fsa_native_bt_leaf_max(const struct fsa_native_fs *nfs,
+				    unsigned int tree);
+/* Copies the records of the leaf under @c to @keys and @vals (each with
+ * room for fsa_native_bt_leaf_max()): their number, or -errno. */
+int fsa_native_bt_leaf_copy(const struct fsa_native_cursor *c,
+			    struct fsa_native_key *keys, void *vals);
+/* The leaves after the one under @c in its parent (at most @count, up to
+ * FSA_NATIVE_RA_LEAVES), read ahead: a walk in key order goes there next. */
+#define FSA_NATIVE_RA_LEAVES 64U
+void fsa_native_bt_readahead(const struct fsa_native_cursor *c,
+			     unsigned int count);
 /* Every block of the tree, for fsck: @cb(blkno, level, priv). */
 int fsa_native_bt_walk_nodes(struct fsa_native_fs *nfs, unsigned int tree,
 			     int (*cb)(uint64_t blkno, unsigned int level,
@@ -267,6 +302,25 @@ int fsa_native_dir_find(struct fsa_native_fs *nfs, uint64_t dir,
 			struct fsa_native_dirent *de,
 			struct fsa_native_key *key);
 
+/**
+ * struct fsa_native_ext_cursor - a copy of the extent-tree leaf a file's
+ * last lookup ended in, so the next lookup in the same leaf (the common
+ * case: mappings asked for in file order) is a search of @n records in
+ * memory instead of a descent from the root.
+ * @gen:	nfs->tree_gen[FSA_NATIVE_T_EXTENTS] when copied.
+ * @blkno:	the leaf's block (for damage reports).
+ * @n:		records copied (0: none).
+ * @hint:	the record of the last answer.
+ * @keys, @ext:	the leaf's records, room for a full leaf.
+ */
+struct fsa_native_ext_cursor {
+	uint64_t gen;
+	uint64_t blkno;
+	unsigned int n, hint;
+	struct fsa_native_key *keys;
+	struct fsa_native_extent *ext;
+};
+
 /* iomap.c: mapping files for the engine. */
 
 /* An open file: the engine's inode first, so container_of is a cast. */
@@ -276,6 +330,7 @@ struct fsa_native_file {
 	struct fsa_native_inode in; /* as last read or written */
 	uint64_t seq; /* bumped on every mapping change (validity_cookie) */
 	void *inline_buf; /* inline files: their bytes, once loaded */
+	struct fsa_native_ext_cursor cur; /* its mapping lookups' leaf */
 };
 
 static inline struct fsa_native_file *NATIVE_I(struct iomap_inode *inode)
@@ -302,6 +357,14 @@ int fsa_native_map_pos(struct fsa_native_file *f, loff_t pos,
 int fsa_native_ext_find(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
 			uint64_t end, uint64_t *first,
 			struct fsa_native_extent *e);
+/* The same through @cur: answered from its leaf when that leaf holds the
+ * answer and the tree has not changed, else found in the tree, @cur then
+ * taking the leaf the answer is in. */
+int fsa_native_ext_find_cur(struct fsa_native_fs *nfs,
+			    struct fsa_native_ext_cursor *cur, uint64_t ino,
+			    uint64_t lblk, uint64_t end, uint64_t *first,
+			    struct fsa_native_extent *e);
+void fsa_native_ext_cursor_free(struct fsa_native_ext_cursor *cur);
 /* Maps the hole [@lblk, @lblk + @len) to disk blocks from @start. */
 int fsa_native_ext_add(struct fsa_native_fs *nfs, uint64_t ino, uint64_t lblk,
 		       uint64_t start, uint64_t len, uint32_t flags);

@@ -15,34 +15,18 @@ static char *dir, *img, *crash;
 
 #define NREC 300
 
+/* Refcount records 0, 3, 6 ...: a transaction of several blocks. */
+static void add_records(struct fsa_native_fs *nfs)
+{
+	tn_add_refcounts(nfs, NREC, 3);
+}
+
 static void setup(void)
 {
-	struct fsa_native_fs *nfs;
-	struct fsa_native_refcount v = { 1, 0, 2 };
-
 	dir = t_tmpdir();
 	img = tn_mkfs(dir, "img", 16 << 20, 1024);
-	cr_assert(asprintf(&crash, "%s/crash", dir) > 0);
-	/* crash = the image before, with the journal of the change after:
-	 * what a crash between the commit record and the in-place writes
-	 * leaves. */
-	cr_assert_eq(t_sh("cp --sparse=always '%s' '%s'", img, crash), 0);
-	nfs = tn_open(img, true);
-	for (uint64_t i = 0; i < NREC; i++) {
-		struct fsa_native_key k = { { i * 3, 0 } };
-
-		cr_assert_eq(fsa_native_bt_insert(nfs, FSA_NATIVE_T_REFCOUNT,
-						  &k, &v),
-			     0);
-	}
-	tn_close(nfs);
-	nfs = tn_open(img, false);
-	cr_assert_eq(t_sh("dd if='%s' of='%s' bs=1024 skip=1 seek=1 count=%llu "
-			  "conv=notrunc status=none",
-			  img, crash,
-			  (unsigned long long)nfs->sb.journal_blocks),
-		     0);
-	tn_close(nfs);
+	/* crash = the image before, with the journal of the change after. */
+	crash = tn_crash_copy(dir, img, add_records);
 }
 
 static void teardown(void)
@@ -57,15 +41,8 @@ TestSuite(journal, .init = setup, .fini = teardown);
 static uint64_t records(const char *path)
 {
 	struct fsa_native_fs *nfs = tn_open(path, false);
-	struct fsa_native_key k = { { 0, 0 } };
-	struct fsa_native_cursor c;
-	uint64_t n = 0;
-	int ret;
+	uint64_t n = tn_count_records(nfs, FSA_NATIVE_T_REFCOUNT);
 
-	for (ret = fsa_native_bt_seek(&c, nfs, FSA_NATIVE_T_REFCOUNT, &k);
-	     ret == 1; ret = fsa_native_bt_next(&c))
-		n++;
-	cr_assert_eq(ret, 0);
 	cr_assert_eq(n, nfs->sb.trees[FSA_NATIVE_T_REFCOUNT].records);
 	cr_assert_eq(tn_check_flags(nfs, FSA_NATIVE_CHECK_TREES), 0);
 	tn_close(nfs);

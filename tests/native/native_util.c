@@ -74,6 +74,54 @@ void tn_assert_clean(const char *path)
 	tn_close(nfs);
 }
 
+uint64_t tn_count_records(struct fsa_native_fs *nfs, unsigned int tree)
+{
+	struct fsa_native_key k = { { 0, 0 } };
+	struct fsa_native_cursor c;
+	uint64_t n = 0;
+	int ret;
+
+	for (ret = fsa_native_bt_seek(&c, nfs, tree, &k); ret == 1;
+	     ret = fsa_native_bt_next(&c))
+		n++;
+	cr_assert_eq(ret, 0);
+	return n;
+}
+
+void tn_add_refcounts(struct fsa_native_fs *nfs, uint64_t n, uint64_t stride)
+{
+	struct fsa_native_refcount v = { 1, 0, 2 };
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct fsa_native_key k = { { i * stride, 0 } };
+
+		cr_assert_eq(fsa_native_bt_insert(nfs, FSA_NATIVE_T_REFCOUNT,
+						  &k, &v),
+			     0);
+	}
+}
+
+char *tn_crash_copy(const char *dir, const char *img,
+		    void (*change)(struct fsa_native_fs *nfs))
+{
+	struct fsa_native_fs *nfs;
+	char *crash;
+
+	cr_assert(asprintf(&crash, "%s/crash", dir) > 0);
+	cr_assert_eq(t_sh("cp --sparse=always '%s' '%s'", img, crash), 0);
+	nfs = tn_open(img, true);
+	change(nfs);
+	tn_close(nfs);
+	nfs = tn_open(img, false);
+	cr_assert_eq(t_sh("dd if='%s' of='%s' bs=%u skip=1 seek=1 count=%llu "
+			  "conv=notrunc status=none",
+			  img, crash, nfs->block_size,
+			  (unsigned long long)nfs->sb.journal_blocks),
+		     0);
+	tn_close(nfs);
+	return crash;
+}
+
 /* Waits until no process of group @pgid is left (io_uring teardown). */
 static void wait_group_gone(pid_t pgid)
 {

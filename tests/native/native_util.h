@@ -23,6 +23,17 @@ int tn_check(struct fsa_native_fs *nfs);
 int tn_check_flags(struct fsa_native_fs *nfs, unsigned int flags);
 /* Opens @path read-only, asserts it checks clean, closes it. */
 void tn_assert_clean(const char *path);
+/* Records of @tree, counted by a walk in key order (asserted to end well). */
+uint64_t tn_count_records(struct fsa_native_fs *nfs, unsigned int tree);
+/* Refcount records at blocks 0, @stride, 2 * @stride ... (@n of them). */
+void tn_add_refcounts(struct fsa_native_fs *nfs, uint64_t n, uint64_t stride);
+/*
+ * @dir/crash (malloc'd path): image @img as it is, with the journal of what
+ * @change(nfs) then does to @img, committed: what a crash between the
+ * commit record and the in-place writes leaves.
+ */
+char *tn_crash_copy(const char *dir, const char *img,
+		    void (*change)(struct fsa_native_fs *nfs));
 /* Runs shell script @s in its own process group and SIGKILLs the group
  * after @us microseconds: true when the kill landed before it ended. */
 bool tn_run_and_kill(const char *s, long us);
