@@ -123,7 +123,8 @@ static int file_iget(struct imc_file *f)
 	return f->fs->ops->iget(f->fs, f->ino, &f->inode);
 }
 
-int imc_fs_sync(struct imc_ctx *ctx)
+/* Writes the kept files back and closes the data path; the first error. */
+static int dev_close(struct imc_ctx *ctx)
 {
 	int ret = kept_writeback(ctx), r;
 
@@ -132,6 +133,13 @@ int imc_fs_sync(struct imc_ctx *ctx)
 		ret = ret ? ret : r;
 		ctx->dev = NULL;
 	}
+	return ret;
+}
+
+int imc_fs_sync(struct imc_ctx *ctx)
+{
+	int ret = dev_close(ctx), r;
+
 	if (ctx->fs && ctx->fs->rdwr && ctx->fs->ops->sync) {
 		r = ctx->fs->ops->sync(ctx->fs);
 		ret = ret ? ret : r;
@@ -153,13 +161,8 @@ int imc_fs_settle(struct imc_ctx *ctx, const struct imc_cmd *cmd)
 
 int imc_fs_close(struct imc_ctx *ctx)
 {
-	int ret = kept_writeback(ctx), r;
+	int ret = dev_close(ctx), r;
 
-	if (ctx->dev) {
-		r = iomap_dev_close(ctx->dev);
-		ret = ret ? ret : r;
-	}
-	ctx->dev = NULL;
 	if (ctx->fs) {
 		r = ctx->fs->ops->close(ctx->fs);
 		ret = ret ? ret : r;
