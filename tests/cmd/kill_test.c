@@ -67,17 +67,6 @@ static int count(const char *path, const char *mark)
 	return n;
 }
 
-/* Waits (up to 10 s) until no process of group @pgid is left: a killed
- * iomapctl may still be tearing down its io_uring, whose writes would
- * land in the next run's image. */
-static void wait_group_gone(pid_t pgid)
-{
-	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
-		usleep(1000);
-	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
-		  "process group %d outlived SIGKILL", (int)pgid);
-}
-
 /*
  * Runs @script (sh) in its own process group; once @log holds @mark
  * @after times (so some work finished first, whatever the machine's
@@ -103,7 +92,7 @@ static bool run_and_kill(const char *script, const char *log, const char *mark,
 	kill(-pid, SIGKILL);
 	if (waitpid(pid, &status, 0) != pid)
 		return false; /* ended (and reaped) before the kill */
-	wait_group_gone(pid);
+	t_wait_group_gone(pid);
 	return WIFSIGNALED(status);
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -180,4 +181,12 @@ bool t_spec_redundant(int mi, enum iomap_io_path path)
 		    t_spec_mapper(n, b) == t_spec_mapper(mi, b))
 			return true;
 	return false;
+}
+
+void t_wait_group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
+		usleep(1000);
+	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
+		  "process group %d outlived SIGKILL", (int)pgid);
 }

@@ -4,6 +4,7 @@
 #define IOMAPCTL_TESTS_HELPERS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A fresh temporary directory, removed (recursively) by t_tmpdir_remove. */
 char *t_tmpdir(void);
@@ -20,6 +21,13 @@ int t_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int t_sh_out(char **out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Waits (up to 10 s) until no process of group @pgid is left: a killed
+ * iomapctl may still be tearing down its io_uring, whose writes would land
+ * in the next run's image.
+ */
+void t_wait_group_gone(pid_t pgid);
 
 /* True when we are root and a loop mount works here (for kernel oracles). */
 int t_can_loop_mount(void);

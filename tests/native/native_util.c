@@ -122,15 +122,6 @@ char *tn_crash_copy(const char *dir, const char *img,
 	return crash;
 }
 
-/* Waits until no process of group @pgid is left (io_uring teardown). */
-static void wait_group_gone(pid_t pgid)
-{
-	for (int i = 0; i < 10000 && kill(-pgid, 0) == 0; i++)
-		usleep(1000);
-	cr_assert(kill(-pgid, 0) < 0 && errno == ESRCH,
-		  "process group %d outlived SIGKILL", (int)pgid);
-}
-
 bool tn_run_and_kill(const char *s, long us)
 {
 	pid_t pid = fork();
@@ -146,7 +137,7 @@ bool tn_run_and_kill(const char *s, long us)
 	usleep((useconds_t)us);
 	kill(-pid, SIGKILL);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	wait_group_gone(pid);
+	t_wait_group_gone(pid);
 	return WIFSIGNALED(status);
 }
 
