@@ -83,6 +83,36 @@ struct cp_seg {
 	uint64_t start, end;
 };
 
+/* Writes all @len bytes of @buf at @pos of host file @fd: 0 or -errno. */
+int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos);
+
+/**
+ * struct cp_wbatch - segments of one buffer, for cp_behind to write to
+ * the host file at their offsets.
+ * @buf:	the bytes from @base on: segment @seg[i] is at its start
+ *		minus @base.
+ * @queued:	handed to cp_behind and not yet waited for.
+ * @done, @err:	set by its thread, under its lock.
+ */
+struct cp_wbatch {
+	struct cp_wbatch *next;
+	const char *buf;
+	uint64_t base;
+	const struct cp_seg *seg;
+	unsigned int n;
+	bool queued, done;
+	int err;
+};
+
+/* A thread writing batches to host file @fd in order (cp_behind.c);
+ * NULL when none can start: the caller writes them itself. */
+struct cp_behind *cp_behind_start(int fd);
+void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb);
+/* Waits until @wb (queued or not) is written; returns its error. */
+int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb);
+/* Writes what is queued, then ends the thread. */
+void cp_behind_stop(struct cp_behind *b);
+
 #define CP_JOB_SEGS 8
 
 /**

@@ -41,7 +41,7 @@ struct cp_writer {
 	bool stop;
 };
 
-static ssize_t cp_job_pwrite(int fd, const char *buf, size_t len, off_t pos)
+int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos)
 {
 	size_t done = 0;
 
@@ -74,11 +74,11 @@ static int cp_job_write(const struct cp_job *j, int fd)
 
 	for (unsigned int i = 0; i < j->nseg; i++) {
 		const struct cp_seg *g = &j->seg[i];
-		ssize_t r = cp_job_pwrite(fd, j->data + g->start,
-					  g->end - g->start, (off_t)g->start);
+		int r = cp_pwrite_all(fd, j->data + g->start,
+				      g->end - g->start, (off_t)g->start);
 
 		if (r < 0)
-			return (int)r;
+			return r;
 		end = g->end;
 	}
 	/* A hole at the end has no write to give the size. */

@@ -521,3 +521,46 @@ Test(cp, direct_copy_out_streams_long_runs)
 			  dir),
 		     0, "bytes and holes of the copy");
 }
+
+/*
+ * A file of many small extents copied out goes through the ring of read
+ * windows, and into a host file through the writer thread (cmd/cp_behind.c):
+ * bytes, holes and allocation kept on both paths, and a write that fails
+ * in the thread fails the copy and leaves nothing.
+ */
+Test(cp, fragmented_copy_out_through_the_window_ring)
+{
+	char *err;
+
+	TC_NEED_ADAPTER(dir);
+	/* 1,024 extents of 4 KiB, EOF in the middle of the last. */
+	cr_assert_eq(t_sh("cd '%s' && for i in $(seq 0 2 2047); do echo "
+			  "\"pwrite -q -S $((i %% 251)) $((i * 4096)) 4096\"; "
+			  "done | xfs_io -f fr >/dev/null && truncate -s 8383000 "
+			  "fr && truncate -s 64M fimg && mke2fs -q -F -t ext4 "
+			  "fimg && %s cp fr fimg:/fr",
+			  dir, IOMAPCTL_BINARY),
+		     0);
+	for (int i = 0; i < 2; i++) {
+		const char *io = i ? "buffered" : "direct";
+
+		cr_assert_eq(tc_run(dir, NULL, NULL, "--io=%s cp fimg:/fr fo%d",
+				    io, i),
+			     0);
+		cr_expect_eq(t_sh("cd '%s' && cmp fr fo%d && test \"$(xfs_io "
+				  "-r -c 'seek -a -r 0' fo%d)\" = \"$(xfs_io -r "
+				  "-c 'seek -a -r 0' fr)\" && test $(du -k fo%d "
+				  "| cut -f1) = $(du -k fr | cut -f1)",
+				  dir, i, i, i),
+			     0, "bytes, holes or allocation of the %s copy", io);
+	}
+	if (geteuid() != 0 || t_sh("cd '%s' && mkdir small && mount -t tmpfs "
+				   "-o size=1m tmpfs small", dir))
+		cr_skip_test("needs root to mount a small tmpfs");
+	cr_expect_eq(tc_run(dir, NULL, &err, "cp fimg:/fr small/fo"), 1);
+	cr_expect(strstr(err, "fimg:/fr -> fo: No space left on device"), "%s",
+		  err);
+	free(err);
+	cr_expect_eq(t_sh("cd '%s' && test -z \"$(ls -A small)\"", dir), 0,
+		     "partial file left behind");
+}
