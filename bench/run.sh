@@ -51,15 +51,23 @@ export iomapctl
 rss_max_kib=$((256 * 1024))
 : >"$work/rss-all"
 
-# time_cmd NAME CMD...: run CMD $runs times, print "NAME min median" seconds.
-# CMD may be a shell function (exported below): it runs under /usr/bin/time
-# in a bash, whose peak RSS is its largest descendant's; a row whose command
-# runs iomapctl fails the benchmark past $rss_max_kib.
+# time_cmd NAME [copy_* WRAPPER] CMD...: run CMD $runs times, print "NAME
+# min median" seconds.  CMD may be a shell function (exported below): it
+# runs under /usr/bin/time in a bash, whose peak RSS is its largest
+# descendant's; a row whose command runs iomapctl fails the benchmark past
+# $rss_max_kib.  A copy_* wrapper (which makes a fresh destination, then
+# runs its arguments) does its part before the clock starts: a row times
+# the copy, not rm of the last one's 1 GiB or mke2fs.
 time_cmd() {
-	local name=$1 t0 t1 i rss peak=0
+	local name=$1 t0 t1 i rss peak=0 prep=
 	shift
+	if [[ $1 == copy_* ]]; then
+		prep=$1
+		shift
+	fi
 	local times=()
 	for ((i = 0; i < runs; i++)); do
+		[ -z "$prep" ] || "$prep" true
 		sync
 		t0=$(date +%s.%N)
 		/usr/bin/time -f "%M" -o "$work/rss" bash -c '"$@"' _ "$@" >/dev/null 2>&1 ||
@@ -188,6 +196,16 @@ if command -v fio >/dev/null; then
 	time_cmd "fio-read-qd8" fio --name=roof --filename=data.img --rw=read --bs=1M \
 		--direct=1 --ioengine=io_uring --iodepth=8 --size=1G \
 		--offset=$((big_off * 4096)) | tee -a "$work/times"
+	# The disk's own copy roof: fio reading the same blocks and writing
+	# 1 GiB O_DIRECT beside the image at once, one job each, as the
+	# copy to the workdir does.  Both share the device.
+	copy_fio_disk() { rm -f "$work/fio.copy"; "$@"; }
+	export -f copy_fio_disk
+	time_cmd "fio-copy-roof-workdir" copy_fio_disk fio --bs=1M --direct=1 \
+		--ioengine=io_uring --iodepth=8 --size=1G \
+		--name=read --filename=data.img --rw=read --offset=$((big_off * 4096)) \
+		--name=write --filename="$work/fio.copy" --rw=write | tee -a "$work/times"
+	rm -f "$work/fio.copy"
 fi
 for io in direct buffered dax; do
 	echo "cp --io=$io: $(ratio debugfs-dump "cp-$io")x faster than debugfs dump"
@@ -195,7 +213,9 @@ done
 echo "cp --io=direct: $(ratio cp-direct-bh cp-direct)x faster than its bh emulation"
 [ -n "$(med fio-read-qd8)" ] &&
 	echo "cp --io=direct reaches $(ratio fio-read-qd8 cp-direct)x (to tmpfs)," \
-		"$(ratio fio-read-qd8 cp-direct-to-workdir)x (to $work, O_DIRECT) of fio O_DIRECT QD8 read"
+		"$(ratio fio-read-qd8 cp-direct-to-workdir)x (to $work, O_DIRECT) of fio O_DIRECT QD8 read;" \
+		"to $work, $(ratio fio-copy-roof-workdir cp-direct-to-workdir)x of fio reading and writing" \
+		"the same bytes there at once"
 
 fi
 
@@ -319,13 +339,13 @@ for io in direct buffered; do
 done
 time_cmd "debugfs-write" copy_in debugfs -w -R "write big.src big" "$out/in.img" | tee -a "$work/times"
 # The roof: fio writing 1 GiB with O_DIRECT beside where the image lives.
+copy_fio() { rm -f "$out/fio.w"; "$@"; }
 fio_write() {
-	rm -f "$out/fio.w"
 	fio --name=roof --filename="$out/fio.w" --rw=write --bs=1M --direct=1 \
 		--ioengine=io_uring --iodepth=8 --size=1G --end_fsync=1
 }
-export -f fio_write
-command -v fio >/dev/null && time_cmd "fio-write-qd8" fio_write | tee -a "$work/times"
+export -f copy_fio fio_write
+command -v fio >/dev/null && time_cmd "fio-write-qd8" copy_fio fio_write | tee -a "$work/times"
 rm -f "$out/fio.w"
 # A fresh native image (its copy-in speed is the native adapter's).
 copy_in_native() { rm -f "$out/in.nat"; "$iomapctl" mkfs --size 2G "$out/in.nat" >/dev/null; "$@"; }
@@ -361,12 +381,12 @@ begin DAX "copy-in of 256 MiB through a libpmem2 mapping of an image in /dev/shm
 # 256 MiB: on this VM each fresh page mapped costs tens of microseconds,
 # which makes both about 100 MB/s.
 [ -f dax.src ] || head -c 256M big.src >dax.src
-memcpy_roof() { rm -f "$out/mc"; "$memcpyroof" dax.src "$out/mc"; }
+copy_mc() { rm -f "$out/mc"; "$@"; }
+memcpy_roof() { "$memcpyroof" dax.src "$out/mc"; }
 export memcpyroof
-export -f memcpy_roof
+export -f copy_mc memcpy_roof
 time_cmd "cpin-dax" copy_in "$iomapctl" --io=dax cp dax.src "$out/in.img:/big" | tee -a "$work/times"
-# The same fresh image made first, so both rows pay for mke2fs alike.
-time_cmd "memcpy-roof" copy_in memcpy_roof | tee -a "$work/times"
+time_cmd "memcpy-roof" copy_mc memcpy_roof | tee -a "$work/times"
 rm -f "$out/mc"
 copy_in "$iomapctl" --io=dax cp dax.src "$out/in.img:/big"
 e2fsck -fn "$out/in.img" >/dev/null && echo "e2fsck -fn: clean after the DAX copy-in"
@@ -681,11 +701,11 @@ echo "B8 fiemap: native $(rate_ratio b8-debugfs-ex "$b8_extents_ext2" b8-fiemap-
 "$iomapctl" write --pattern 0x5a --length 1g "$out/cow.img:/src" 0 >/dev/null
 b8_cow() { "$iomapctl" reflink "$1:/src" "$1:/dst" &&
 	"$iomapctl" write --pattern 0xa5 --length 1m "$1:/dst" 512m; }
-b8_copy() { rm -f "$out/o"; "$iomapctl" cp "$1:/src" "$out/o"; }
+b8_copy() { "$iomapctl" cp "$1:/src" "$out/o"; }
 export -f b8_cow b8_copy
 time_cmd "b8-reflink-1g" "$iomapctl" reflink "$out/cow.img:/src" "$out/cow.img:/dst" | tee -a "$work/times"
 time_cmd "b8-reflink+cow-1m" b8_cow "$out/cow.img" | tee -a "$work/times"
-time_cmd "b8-copy-1g" b8_copy "$out/cow.img" | tee -a "$work/times"
+time_cmd "b8-copy-1g" copy_out b8_copy "$out/cow.img" | tee -a "$work/times"
 "$iomapctl" fsck "$out/cow.img" >/dev/null && echo "reflink + COW: iomapctl fsck clean;" \
 	"/dst $("$iomapctl" fiemap --filefrag "$out/cow.img:/dst" | tail -n 1 | awk '{ print $2 }') extents," \
 	"$("$iomapctl" fiemap --filefrag "$out/cow.img:/dst" | grep -c shared) shared"
