@@ -88,7 +88,7 @@ int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos);
 
 /**
  * struct cp_wbatch - segments of one buffer, for cp_behind to write to
- * the host file at their offsets.
+ * host file @fd at their offsets.
  * @buf:	the bytes from @base on: segment @seg[i] is at its start
  *		minus @base.
  * @queued:	handed to cp_behind and not yet waited for.
@@ -96,6 +96,7 @@ int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos);
  */
 struct cp_wbatch {
 	struct cp_wbatch *next;
+	int fd;
 	const char *buf;
 	uint64_t base;
 	const struct cp_seg *seg;
@@ -104,9 +105,9 @@ struct cp_wbatch {
 	int err;
 };
 
-/* A thread writing batches to host file @fd in order (cp_behind.c);
- * NULL when none can start: the caller writes them itself. */
-struct cp_behind *cp_behind_start(int fd);
+/* A thread writing batches in order (cp_behind.c); NULL when none can
+ * start: the caller writes them itself. */
+struct cp_behind *cp_behind_start(void);
 void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb);
 /* Waits until @wb (queued or not) is written; returns its error. */
 int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb);
@@ -164,6 +165,9 @@ struct cp_writer;
  *		them now).
  * @writer:	the writer threads of this run, once started (cp_writer.c);
  *		@writer_failed when they could not be.
+ * @behind:	the thread writing a large file's host writes behind its
+ *		reads, once one needed it (cp_behind.c); @behind_failed
+ *		when it could not start.
  */
 struct cp {
 	struct imc_ctx *ctx;
@@ -193,6 +197,8 @@ struct cp {
 	const struct cp_pre *ready;
 	struct cp_writer *writer;
 	bool writer_failed;
+	struct cp_behind *behind;
+	bool behind_failed;
 };
 
 /**

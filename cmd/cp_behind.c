@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cp_behind.c - a host destination's writes, done behind one file's copy
- * by a thread.  A sparse file costs a pwrite per extent (3 us for 4 KiB
- * into tmpfs here) and a read request per few extents, both kernel time
- * that one thread spent in sequence; with the writes here, the walk and
- * the reads of the next windows run on the other core.  Batches are
- * written in the order they were queued, and a batch's memory is the
- * caller's again only after cp_behind_wait() on it.
+ * cp_behind.c - a large file's host writes, done behind its reads by a
+ * thread.  A sparse file costs a pwrite per extent (3 us for 4 KiB into
+ * tmpfs here) and a read request per few extents, a long run a 4 MiB
+ * pwrite per chunk read, all kernel time that one thread spent in
+ * sequence; with the writes here, the walk and the reads run on the other
+ * core.  Batches are written in the order they were queued, and a batch's
+ * memory is the caller's again only after cp_behind_wait() on it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,15 +20,14 @@ struct cp_behind {
 	pthread_cond_t work; /* a batch was queued, or stop */
 	pthread_cond_t done; /* a batch was written */
 	struct cp_wbatch *head, *tail;
-	int fd;
 	bool stop;
 };
 
-static int cp_wbatch_write(int fd, const struct cp_wbatch *wb)
+static int cp_wbatch_write(const struct cp_wbatch *wb)
 {
 	for (unsigned int i = 0; i < wb->n; i++) {
 		const struct cp_seg *g = &wb->seg[i];
-		int ret = cp_pwrite_all(fd, wb->buf + (g->start - wb->base),
+		int ret = cp_pwrite_all(wb->fd, wb->buf + (g->start - wb->base),
 					g->end - g->start, (off_t)g->start);
 
 		if (ret)
@@ -56,7 +55,7 @@ static void *cp_behind_main(void *arg)
 		if (!b->head)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->lock);
-		wb->err = cp_wbatch_write(b->fd, wb);
+		wb->err = cp_wbatch_write(wb);
 		pthread_mutex_lock(&b->lock);
 		wb->done = true;
 		pthread_cond_broadcast(&b->done);
@@ -65,13 +64,12 @@ static void *cp_behind_main(void *arg)
 	return NULL;
 }
 
-struct cp_behind *cp_behind_start(int fd)
+struct cp_behind *cp_behind_start(void)
 {
 	struct cp_behind *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->fd = fd;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->done, NULL);

@@ -75,10 +75,57 @@ static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 	return 0;
 }
 
-/* A long run streamed out of an image on the direct path: chunks of 1 MiB
- * requests, this many chunks read ahead of the one being written. */
+/*
+ * The writer thread for a large file's writes into host file @d, started
+ * on first use (@start); NULL when they are written here: into an image
+ * (the engine stays on this thread), with --sparse=always (cp_put looks
+ * at every block), or when no thread could start.
+ */
+static struct cp_behind *cp_behind_of(struct cp *cp, const struct imc_file *d,
+				      bool start)
+{
+	if (d->host_fd < 0 || cp->sparse == CP_SPARSE_ALWAYS)
+		return NULL;
+	if (!cp->behind && start && !cp->behind_failed) {
+		cp->behind = cp_behind_start();
+		cp->behind_failed = !cp->behind;
+	}
+	return cp->behind;
+}
+
+/* Hands [@base, @base + len of @seg[0..n)) of @buf to the writer thread. */
+static void cp_behind_put(struct cp *cp, struct cp_wbatch *wb, int fd,
+			  const char *buf, const struct cp_seg *seg,
+			  unsigned int n)
+{
+	*wb = (struct cp_wbatch){ .fd = fd, .buf = buf, .base = seg[0].start,
+				  .seg = seg, .n = n };
+	cp_behind_queue(cp->behind, wb);
+	if (seg[n - 1].end > cp->dst_end)
+		cp->dst_end = seg[n - 1].end;
+}
+
+/* Hugely aligned memory for @len bytes of buffers, faulted in as a few
+ * huge pages, not thousands of small ones: on this VM a page touched the
+ * first time costs 18 us. */
+static char *cp_buffers(size_t len)
+{
+	void *mem;
+
+	if (posix_memalign(&mem, CP_HUGE, len))
+		return NULL;
+	madvise(mem, len, MADV_HUGEPAGE);
+	return mem;
+}
+
+/*
+ * A long run streamed out of an image on the direct path: chunks of 1 MiB
+ * requests, CP_STREAM_AHEAD chunks read ahead of the one being written;
+ * as many again may wait for the writer thread.
+ */
 #define CP_STREAM_CHUNK (4U << 20)
 #define CP_STREAM_AHEAD 3
+#define CP_STREAM_SLOTS (2 * CP_STREAM_AHEAD)
 
 /*
  * Worth streaming: a run of two chunks or more of an image file read
@@ -96,9 +143,12 @@ static bool cp_streams(const struct imc_file *s, const struct imc_file *d,
 }
 
 struct cp_stream {
-	char *buf[CP_STREAM_AHEAD];
-	struct iomap_read_req req[CP_STREAM_AHEAD];
-	struct iomap_read_batch *batch[CP_STREAM_AHEAD];
+	char *mem; /* the slots' buffers */
+	char *buf[CP_STREAM_SLOTS];
+	struct iomap_read_req req[CP_STREAM_SLOTS];
+	struct iomap_read_batch *batch[CP_STREAM_SLOTS];
+	struct cp_seg seg[CP_STREAM_SLOTS];
+	struct cp_wbatch wb[CP_STREAM_SLOTS];
 	uint64_t next, end; /* the next chunk to start, and the run's end */
 	int direct_fd; /* the destination opened O_DIRECT, or -1 */
 };
@@ -124,26 +174,6 @@ static int cp_stream_direct_fd(const struct cp *cp, const struct imc_file *d)
 	return open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
 }
 
-/* Writes a whole aligned chunk through the O_DIRECT descriptor. */
-static int cp_put_direct(struct cp *cp, int fd, const char *buf, size_t len,
-			 uint64_t pos)
-{
-	for (size_t at = 0; at < len;) {
-		ssize_t w = pwrite(fd, buf + at, len - at, (off_t)(pos + at));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		at += (size_t)w;
-	}
-	if (pos + len > cp->dst_end)
-		cp->dst_end = pos + len;
-	return 0;
-}
-
 /* Starts reading the next chunk into slot @k, if the run has one. */
 static int cp_stream_start(struct cp_stream *st, struct imc_file *s, int k)
 {
@@ -162,24 +192,49 @@ static int cp_stream_start(struct cp_stream *st, struct imc_file *s, int k)
 	return iomap_read_batch_start(&st->req[k], 1, &st->batch[k]);
 }
 
+/* Writes chunk [pos, pos + n) of slot @k, or hands it to the writer. */
+static int cp_stream_put(struct cp *cp, struct imc_file *d,
+			 struct cp_stream *st, int k, uint64_t pos, size_t n)
+{
+	/* Whole aligned chunks go O_DIRECT where the destination can. */
+	int fd = st->direct_fd >= 0 && !(n % CP_ALIGN) ? st->direct_fd :
+							 d->host_fd;
+	int ret;
+
+	st->seg[k] = (struct cp_seg){ pos, pos + n };
+	if (cp_behind_of(cp, d, true)) {
+		cp_behind_put(cp, &st->wb[k], fd, st->buf[k], &st->seg[k], 1);
+		return 0;
+	}
+	if (fd != st->direct_fd)
+		return cp_put(cp, d, st->buf[k], n, pos);
+	ret = cp_pwrite_all(fd, st->buf[k], n, (off_t)pos);
+	if (!ret && pos + n > cp->dst_end)
+		cp->dst_end = pos + n;
+	return ret;
+}
+
 /*
  * [pos, end) a chunk at a time, the next chunks' reads in flight while
- * this one is written: the device never waits for the host's writes.
+ * this one is written (by the writer thread, which may hold as many more):
+ * the device never waits for the host's writes.
  */
 static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		     uint64_t pos, uint64_t end)
 {
 	struct cp_stream st = { .next = pos, .end = end,
-				.direct_fd = cp_stream_direct_fd(cp, d) };
-	int ret = 0, k = 0;
+				.direct_fd = cp_stream_direct_fd(cp, d),
+				.mem = cp_buffers((size_t)CP_STREAM_SLOTS *
+						  CP_STREAM_CHUNK) };
+	int ret = st.mem ? 0 : -ENOMEM;
 
-	for (int i = 0; i < CP_STREAM_AHEAD; i++)
-		if (posix_memalign((void **)&st.buf[i], CP_ALIGN,
-				   CP_STREAM_CHUNK))
-			ret = -ENOMEM;
+	for (int i = 0; i < CP_STREAM_SLOTS && st.mem; i++)
+		st.buf[i] = st.mem + (size_t)i * CP_STREAM_CHUNK;
 	for (int i = 0; i < CP_STREAM_AHEAD && !ret; i++)
 		ret = cp_stream_start(&st, s, i);
-	while (!ret && pos < end) {
+	for (unsigned int c = 0; !ret && pos < end; c++) {
+		int k = (int)(c % CP_STREAM_SLOTS);
+		int ahead = (int)((c + CP_STREAM_AHEAD) % CP_STREAM_SLOTS);
 		size_t n = end - pos < CP_STREAM_CHUNK ? end - pos :
 							  CP_STREAM_CHUNK;
 		int err = iomap_read_batch_wait(st.batch[k]);
@@ -188,26 +243,29 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		if (err || st.req[k].res < (ssize_t)n)
 			ret = err ? err :
 				    (st.req[k].res < 0 ? (int)st.req[k].res : -EIO);
-		if (!ret && st.direct_fd >= 0 && !(n % CP_ALIGN))
-			ret = cp_put_direct(cp, st.direct_fd, st.buf[k], n, pos);
-		else if (!ret)
-			ret = cp_put(cp, d, st.buf[k], n, pos);
-		/* The slot is free once written: read the chunk after. */
 		if (!ret)
-			ret = cp_stream_start(&st, s, k);
+			ret = cp_stream_put(cp, d, &st, k, pos, n);
+		/* The chunk CP_STREAM_AHEAD on goes to a slot whose writes
+		 * are done. */
+		if (!ret)
+			ret = cp_behind_wait(cp->behind, &st.wb[ahead]);
+		if (!ret)
+			ret = cp_stream_start(&st, s, ahead);
 		if (ret)
 			break;
 		pos += n;
 		cp->bytes += n;
 		cp->walked += n;
 		imc_progress_update(&cp->prog, cp->walked);
-		k = (k + 1) % CP_STREAM_AHEAD;
 	}
-	/* Never free a buffer a read may still fill. */
-	for (int i = 0; i < CP_STREAM_AHEAD; i++) {
+	/* Never free a buffer a read may still fill or a write still use. */
+	for (int i = 0; i < CP_STREAM_SLOTS; i++) {
+		int r = cp_behind_wait(cp->behind, &st.wb[i]);
+
 		iomap_read_batch_wait(st.batch[i]);
-		free(st.buf[i]);
+		ret = ret ? ret : r;
 	}
+	free(st.mem);
 	if (st.direct_fd >= 0)
 		close(st.direct_fd);
 	return ret;
@@ -267,10 +325,9 @@ struct cp_window {
 /*
  * A ring of windows.  @cur gathers; the @nwin / 2 gathered before it have
  * their reads in flight; older ones are read and, into a host file, queued
- * for the writer thread (cp_behind.c), started once a file fills a window.
- * With two windows, one window's reads were in flight at a time and the
- * writes waited for them.  Buffers are reused, never grown: on this VM a
- * page touched for the first time costs 18 us.
+ * for the writer thread, started once a file fills a window.  With two
+ * windows, one window's reads were in flight at a time and the writes
+ * waited for them.
  */
 #define CP_WINDOWS 8
 
@@ -278,8 +335,6 @@ struct cp_windows {
 	struct cp_window *w;
 	unsigned int nwin, cur;
 	char *mem; /* the windows' buffers, CP_CHUNK each */
-	struct cp_behind *behind;
-	bool behind_failed;
 };
 
 /* The window gathered @back windows before the current one. */
@@ -366,27 +421,22 @@ static int cp_window_wait(struct imc_file *s, struct cp_window *w)
  * into a hole would make an image allocate more.
  */
 static int cp_window_retire(struct cp *cp, struct imc_file *s,
-			    struct imc_file *d, struct cp_windows *ws,
-			    struct cp_window *w)
+			    struct imc_file *d, struct cp_window *w)
 {
 	uint64_t base = w->n ? w->seg[0].start : 0;
+	bool behind = cp_behind_of(cp, d, false);
 	int ret;
 
 	if (!w->n || w->wb.queued)
 		return 0;
 	ret = cp_window_wait(s, w);
-	if (!ret && ws->behind) {
-		w->wb = (struct cp_wbatch){ .buf = w->buf, .base = base,
-					    .seg = w->seg,
-					    .n = (unsigned int)w->n };
-		cp_behind_queue(ws->behind, &w->wb);
-		if (w->seg[w->n - 1].end > cp->dst_end)
-			cp->dst_end = w->seg[w->n - 1].end;
-	}
+	if (!ret && behind)
+		cp_behind_put(cp, &w->wb, d->host_fd, w->buf, w->seg,
+			      (unsigned int)w->n);
 	for (int i = 0; i < w->n && !ret; i++) {
 		const struct cp_seg *g = &w->seg[i];
 
-		if (!ws->behind)
+		if (!behind)
 			ret = cp_put(cp, d, w->buf + (g->start - base),
 				     g->end - g->start, g->start);
 		cp->bytes += g->end - g->start;
@@ -401,13 +451,13 @@ static int cp_window_retire(struct cp *cp, struct imc_file *s,
 }
 
 /* Makes a retired window free to gather into: its writes are done. */
-static int cp_window_reclaim(struct cp_windows *ws, struct cp_window *w)
+static int cp_window_reclaim(struct cp *cp, struct cp_window *w)
 {
 	int ret;
 
 	if (!w->wb.queued)
 		return 0;
-	ret = cp_behind_wait(ws->behind, &w->wb);
+	ret = cp_behind_wait(cp->behind, &w->wb);
 	w->n = 0;
 	w->read = false;
 	return ret;
@@ -420,28 +470,16 @@ static int cp_windows_drain(struct cp *cp, struct imc_file *s,
 	int ret = cp_window_start(s, &ws->w[ws->cur]);
 
 	for (unsigned int back = ws->nwin; back-- > 0;) {
-		int r = cp_window_retire(cp, s, d, ws,
-					 cp_window_back(ws, back));
+		int r = cp_window_retire(cp, s, d, cp_window_back(ws, back));
 
 		ret = ret ? ret : r;
 	}
 	for (unsigned int back = ws->nwin; back-- > 0;) {
-		int r = cp_window_reclaim(ws, cp_window_back(ws, back));
+		int r = cp_window_reclaim(cp, cp_window_back(ws, back));
 
 		ret = ret ? ret : r;
 	}
 	return ret;
-}
-
-/* Host files get the writer thread once a file fills a window. */
-static void cp_windows_behind(const struct cp *cp, const struct imc_file *d,
-			      struct cp_windows *ws)
-{
-	if (ws->behind || ws->behind_failed || d->host_fd < 0 ||
-	    cp->sparse == CP_SPARSE_ALWAYS)
-		return;
-	ws->behind = cp_behind_start(d->host_fd);
-	ws->behind_failed = !ws->behind;
 }
 
 /* Adds [start, end) of the source to the copy, through the windows. */
@@ -458,15 +496,15 @@ static int cp_segment(struct cp *cp, struct imc_file *s, struct imc_file *d,
 	}
 	/* This window's reads go out, the oldest read one is written, and
 	 * the next window is gathered once its writes are done. */
-	cp_windows_behind(cp, d, ws);
+	cp_behind_of(cp, d, true);
 	ret = cp_window_start(s, w);
 	if (!ret)
-		ret = cp_window_retire(cp, s, d, ws,
+		ret = cp_window_retire(cp, s, d,
 				       cp_window_back(ws, ws->nwin / 2));
 	ws->cur = (ws->cur + 1) % ws->nwin;
 	w = &ws->w[ws->cur];
 	if (!ret)
-		ret = cp_window_reclaim(ws, w);
+		ret = cp_window_reclaim(cp, w);
 	if (ret)
 		return ret;
 	if (cp_window_fits(w, seg, size)) {
@@ -491,36 +529,34 @@ static int cp_segment_ready(struct cp *cp, struct imc_file *d,
 	return ret;
 }
 
-static void cp_windows_free(struct cp_windows *ws)
+static void cp_windows_free(struct cp *cp, struct cp_windows *ws)
 {
 	if (!ws)
 		return;
 	/* Never free a buffer a read may still fill or a write still use. */
-	for (unsigned int i = 0; ws->w && i < ws->nwin; i++)
+	for (unsigned int i = 0; ws->w && i < ws->nwin; i++) {
 		iomap_read_batch_wait(ws->w[i].batch);
-	cp_behind_stop(ws->behind);
+		cp_behind_wait(cp->behind, &ws->w[i].wb);
+	}
 	free(ws->mem);
 	free(ws->w);
 	free(ws);
 }
 
 /* Windows for a file of @size: a ring of them only where it fills one. */
-static struct cp_windows *cp_windows_alloc(uint64_t size)
+static struct cp_windows *cp_windows_alloc(struct cp *cp, uint64_t size)
 {
 	struct cp_windows *ws = calloc(1, sizeof(*ws));
-	size_t len;
 
 	if (!ws)
 		return NULL;
 	ws->nwin = size > 2 * CP_CHUNK ? CP_WINDOWS : 2;
-	len = (size_t)ws->nwin * CP_CHUNK;
 	ws->w = calloc(ws->nwin, sizeof(*ws->w));
-	if (!ws->w || posix_memalign((void **)&ws->mem, CP_HUGE, len)) {
-		cp_windows_free(ws);
+	ws->mem = ws->w ? cp_buffers((size_t)ws->nwin * CP_CHUNK) : NULL;
+	if (!ws->mem) {
+		cp_windows_free(cp, ws);
 		return NULL;
 	}
-	/* A few huge pages to fault in, not 2,048 small ones. */
-	madvise(ws->mem, len, MADV_HUGEPAGE);
 	for (unsigned int i = 0; i < ws->nwin; i++)
 		ws->w[i].buf = ws->mem + (size_t)i * CP_CHUNK;
 	return ws;
@@ -534,7 +570,7 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 	/* An empty file needs no buffers: trees hold many of them, and a
 	 * file read by its group needs them only to write zeros. */
 	bool buffers = size && (!ready || cp->sparse == CP_SPARSE_NEVER);
-	struct cp_windows *ws = buffers ? cp_windows_alloc(size) : NULL;
+	struct cp_windows *ws = buffers ? cp_windows_alloc(cp, size) : NULL;
 	int ret = 0;
 
 	if (!size)
@@ -547,7 +583,7 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 	 * in a batch (a 1 GiB copy-out went 1 MiB read, then 1 MiB write).
 	 */
 	if (buffers && s->host_fd < 0 && (ret = imc_file_io(s))) {
-		cp_windows_free(ws);
+		cp_windows_free(cp, ws);
 		return ret;
 	}
 	while (pos < size && !ret) {
@@ -587,7 +623,7 @@ static int cp_data(struct cp *cp, struct imc_file *s, struct imc_file *d)
 	}
 	if (!ret && ws)
 		ret = cp_windows_drain(cp, s, d, ws);
-	cp_windows_free(ws);
+	cp_windows_free(cp, ws);
 	return ret;
 }
 
