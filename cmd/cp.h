@@ -83,12 +83,21 @@ struct cp_seg {
 	uint64_t start, end;
 };
 
-/* Writes all @len bytes of @buf at @pos of host file @fd: 0 or -errno. */
-int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos);
+/*
+ * Reads or writes all @len bytes of @buf at @pos of host file @fd,
+ * retrying short transfers: 0 or -errno (-EIO for a file that ended).
+ */
+int cp_host_rw(int fd, bool read, char *buf, size_t len, off_t pos);
+
+static inline int cp_pwrite_all(int fd, const char *buf, size_t len,
+				off_t pos)
+{
+	return cp_host_rw(fd, false, (char *)buf, len, pos);
+}
 
 /**
- * struct cp_wbatch - segments of one buffer, for cp_behind to write to
- * host file @fd at their offsets.
+ * struct cp_wbatch - segments of one buffer, for cp_behind to read from or
+ * write to host file @fd at their offsets.
  * @buf:	the bytes from @base on: segment @seg[i] is at its start
  *		minus @base.
  * @queued:	handed to cp_behind and not yet waited for.
@@ -97,7 +106,8 @@ int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos);
 struct cp_wbatch {
 	struct cp_wbatch *next;
 	int fd;
-	const char *buf;
+	bool read;
+	char *buf;
 	uint64_t base;
 	const struct cp_seg *seg;
 	unsigned int n;
@@ -105,13 +115,14 @@ struct cp_wbatch {
 	int err;
 };
 
-/* A thread writing batches in order (cp_behind.c); NULL when none can
- * start: the caller writes them itself. */
+/* A thread doing batches in order (cp_behind.c); NULL when none can
+ * start. */
 struct cp_behind *cp_behind_start(void);
+/* Hands @wb to thread @b; with no thread (NULL), does it now. */
 void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb);
-/* Waits until @wb (queued or not) is written; returns its error. */
+/* Waits until @wb (queued or not) is done; returns its error. */
 int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb);
-/* Writes what is queued, then ends the thread. */
+/* Does what is queued, then ends the thread. */
 void cp_behind_stop(struct cp_behind *b);
 
 #define CP_JOB_SEGS 8
@@ -165,8 +176,8 @@ struct cp_writer;
  *		them now).
  * @writer:	the writer threads of this run, once started (cp_writer.c);
  *		@writer_failed when they could not be.
- * @behind:	the thread writing a large file's host writes behind its
- *		reads, once one needed it (cp_behind.c); @behind_failed
+ * @behind:	the thread doing a large file's host I/O beside the
+ *		engine's, once one needed it (cp_behind.c); @behind_failed
  *		when it could not start.
  */
 struct cp {

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cp_behind.c - a large file's host writes, done behind its reads by a
- * thread.  A sparse file costs a pwrite per extent (3 us for 4 KiB into
+ * cp_behind.c - a large file's host I/O on a thread: its writes behind
+ * the copy's reads out of an image, its reads ahead of the copy's writes
+ * into one.  A sparse file costs a pwrite per extent (3 us for 4 KiB into
  * tmpfs here) and a read request per few extents, a long run a 4 MiB
- * pwrite per chunk read, all kernel time that one thread spent in
- * sequence; with the writes here, the walk and the reads run on the other
- * core.  Batches are written in the order they were queued, and a batch's
- * memory is the caller's again only after cp_behind_wait() on it.
+ * pread or pwrite per chunk, all kernel time that one thread spent in
+ * sequence; with the host's part here, the engine's runs on the other
+ * core.  Batches run in the order they were queued, and a batch's memory
+ * is the caller's again only after cp_behind_wait() on it.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cp.h"
 
@@ -18,17 +20,36 @@ struct cp_behind {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* a batch was queued, or stop */
-	pthread_cond_t done; /* a batch was written */
+	pthread_cond_t done; /* a batch was done */
 	struct cp_wbatch *head, *tail;
 	bool stop;
 };
 
-static int cp_wbatch_write(const struct cp_wbatch *wb)
+int cp_host_rw(int fd, bool read, char *buf, size_t len, off_t pos)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		off_t at = pos + (off_t)done;
+		ssize_t n = read ? pread(fd, buf + done, len - done, at) :
+				   pwrite(fd, buf + done, len - done, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int cp_wbatch_run(const struct cp_wbatch *wb)
 {
 	for (unsigned int i = 0; i < wb->n; i++) {
 		const struct cp_seg *g = &wb->seg[i];
-		int ret = cp_pwrite_all(wb->fd, wb->buf + (g->start - wb->base),
-					g->end - g->start, (off_t)g->start);
+		int ret = cp_host_rw(wb->fd, wb->read,
+				     wb->buf + (g->start - wb->base),
+				     g->end - g->start, (off_t)g->start);
 
 		if (ret)
 			return ret;
@@ -40,7 +61,7 @@ static void *cp_behind_main(void *arg)
 {
 	struct cp_behind *b = arg;
 
-	pthread_setname_np(pthread_self(), "iomapctl-write");
+	pthread_setname_np(pthread_self(), "iomapctl-hostio");
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		struct cp_wbatch *wb = b->head;
@@ -55,7 +76,7 @@ static void *cp_behind_main(void *arg)
 		if (!b->head)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->lock);
-		wb->err = cp_wbatch_write(wb);
+		wb->err = cp_wbatch_run(wb);
 		pthread_mutex_lock(&b->lock);
 		wb->done = true;
 		pthread_cond_broadcast(&b->done);
@@ -86,9 +107,13 @@ struct cp_behind *cp_behind_start(void)
 void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb)
 {
 	wb->next = NULL;
-	wb->err = 0;
-	wb->done = false;
 	wb->queued = true;
+	wb->done = !b;
+	if (!b) {
+		wb->err = cp_wbatch_run(wb);
+		return;
+	}
+	wb->err = 0;
 	pthread_mutex_lock(&b->lock);
 	if (b->tail)
 		b->tail->next = wb;
@@ -103,10 +128,13 @@ int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb)
 {
 	if (!wb->queued)
 		return 0;
-	pthread_mutex_lock(&b->lock);
-	while (!wb->done)
-		pthread_cond_wait(&b->done, &b->lock);
-	pthread_mutex_unlock(&b->lock);
+	/* Without a thread the batch ran in cp_behind_queue(). */
+	if (b) {
+		pthread_mutex_lock(&b->lock);
+		while (!wb->done)
+			pthread_cond_wait(&b->done, &b->lock);
+		pthread_mutex_unlock(&b->lock);
+	}
 	wb->queued = false;
 	return wb->err;
 }

@@ -75,33 +75,34 @@ static int cp_put(struct cp *cp, struct imc_file *d, char *buf, size_t len,
 	return 0;
 }
 
-/*
- * The writer thread for a large file's writes into host file @d, started
- * on first use (@start); NULL when they are written here: into an image
- * (the engine stays on this thread), with --sparse=always (cp_put looks
- * at every block), or when no thread could start.
- */
-static struct cp_behind *cp_behind_of(struct cp *cp, const struct imc_file *d,
-				      bool start)
+/* The run's host I/O thread, started on first use; NULL when none could
+ * start (its batches then run here, in cp_behind_queue). */
+static struct cp_behind *cp_thread(struct cp *cp)
 {
-	if (d->host_fd < 0 || cp->sparse == CP_SPARSE_ALWAYS)
-		return NULL;
-	if (!cp->behind && start && !cp->behind_failed) {
+	if (!cp->behind && !cp->behind_failed) {
 		cp->behind = cp_behind_start();
 		cp->behind_failed = !cp->behind;
 	}
 	return cp->behind;
 }
 
-/* Hands [@base, @base + len of @seg[0..n)) of @buf to the writer thread. */
+/* Writes into @d may go to the thread: not into an image (the engine stays
+ * on this thread), nor with --sparse=always (cp_put looks at each block). */
+static bool cp_writes_behind(const struct cp *cp, const struct imc_file *d)
+{
+	return d->host_fd >= 0 && cp->sparse != CP_SPARSE_ALWAYS;
+}
+
+/* Hands @seg[0..n) of @buf (which holds [@seg[0].start, ...)) to the
+ * thread, to be read from or written to host file @fd. */
 static void cp_behind_put(struct cp *cp, struct cp_wbatch *wb, int fd,
-			  const char *buf, const struct cp_seg *seg,
+			  bool read, char *buf, const struct cp_seg *seg,
 			  unsigned int n)
 {
-	*wb = (struct cp_wbatch){ .fd = fd, .buf = buf, .base = seg[0].start,
-				  .seg = seg, .n = n };
+	*wb = (struct cp_wbatch){ .fd = fd, .read = read, .buf = buf,
+				  .base = seg[0].start, .seg = seg, .n = n };
 	cp_behind_queue(cp->behind, wb);
-	if (seg[n - 1].end > cp->dst_end)
+	if (!read && seg[n - 1].end > cp->dst_end)
 		cp->dst_end = seg[n - 1].end;
 }
 
@@ -119,27 +120,32 @@ static char *cp_buffers(size_t len)
 }
 
 /*
- * A long run streamed out of an image on the direct path: chunks of 1 MiB
+ * A long run streamed between an image and a host file: chunks of 1 MiB
  * requests, CP_STREAM_AHEAD chunks read ahead of the one being written;
- * as many again may wait for the writer thread.
+ * out of an image as many again may wait for the host I/O thread to write
+ * them, into one the host file is read ahead on that thread.
  */
 #define CP_STREAM_CHUNK (4U << 20)
 #define CP_STREAM_AHEAD 3
 #define CP_STREAM_SLOTS (2 * CP_STREAM_AHEAD)
 
 /*
- * Worth streaming: a run of two chunks or more of an image file read
- * directly into a host file, starting on a block the device can take.
+ * Worth streaming: a run of two chunks or more, of a host file into an
+ * image, or of an image file read directly into a host file starting on a
+ * block the device can take.
  */
 static bool cp_streams(const struct imc_file *s, const struct imc_file *d,
 		       uint64_t pos, uint64_t end)
 {
-	const struct iomap_dev *dev = s->ctx->dev;
+	const struct iomap_dev *dev = s->ctx ? s->ctx->dev : NULL;
 
+	if (end - pos < 2 * (uint64_t)CP_STREAM_CHUNK)
+		return false;
+	if (s->host_fd >= 0)
+		return d->host_fd < 0;
 	return s->io && dev && iomap_dev_is_direct(dev) && d->host_fd >= 0 &&
 	       s->ctx->io.path == IOMAP_IO_DIRECT && !(pos % CP_ALIGN) &&
-	       iomap_dev_dio_align(dev) <= CP_ALIGN &&
-	       end - pos >= 2 * (uint64_t)CP_STREAM_CHUNK;
+	       iomap_dev_dio_align(dev) <= CP_ALIGN;
 }
 
 struct cp_stream {
@@ -167,7 +173,8 @@ static int cp_stream_direct_fd(const struct cp *cp, const struct imc_file *d)
 	char path[64];
 
 	/* In memory O_DIRECT is a copy like any other. */
-	if (cp->sparse == CP_SPARSE_ALWAYS || fstatfs(d->host_fd, &sf) ||
+	if (d->host_fd < 0 || cp->sparse == CP_SPARSE_ALWAYS ||
+	    fstatfs(d->host_fd, &sf) ||
 	    sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", d->host_fd);
@@ -175,49 +182,71 @@ static int cp_stream_direct_fd(const struct cp *cp, const struct imc_file *d)
 }
 
 /* Starts reading the next chunk into slot @k, if the run has one. */
-static int cp_stream_start(struct cp_stream *st, struct imc_file *s, int k)
+static int cp_stream_start(struct cp *cp, struct cp_stream *st,
+			   struct imc_file *s, int k)
 {
 	uint64_t left = (st->end - st->next + CP_ALIGN - 1) &
 			~(uint64_t)(CP_ALIGN - 1);
+	size_t len = left < CP_STREAM_CHUNK ? (size_t)left : CP_STREAM_CHUNK;
 
 	if (st->next >= st->end)
 		return 0;
+	if (s->host_fd >= 0) {
+		st->seg[k] = (struct cp_seg){ st->next, st->next + len };
+		if (st->seg[k].end > st->end)
+			st->seg[k].end = st->end;
+		st->next += len;
+		cp_behind_put(cp, &st->wb[k], s->host_fd, true, st->buf[k],
+			      &st->seg[k], 1);
+		return 0;
+	}
 	st->req[k] = (struct iomap_read_req){
 		.file = s->io,
 		.buf = st->buf[k],
-		.len = left < CP_STREAM_CHUNK ? (size_t)left : CP_STREAM_CHUNK,
+		.len = len,
 		.pos = (loff_t)st->next,
 	};
-	st->next += st->req[k].len;
+	st->next += len;
 	return iomap_read_batch_start(&st->req[k], 1, &st->batch[k]);
 }
 
-/* Writes chunk [pos, pos + n) of slot @k, or hands it to the writer. */
+/* Waits for the @n bytes of slot @k. */
+static int cp_stream_wait(struct cp *cp, struct cp_stream *st, int k,
+			  size_t n)
+{
+	int err;
+
+	if (!st->batch[k])
+		return cp_behind_wait(cp->behind, &st->wb[k]);
+	err = iomap_read_batch_wait(st->batch[k]);
+	st->batch[k] = NULL;
+	if (err)
+		return err;
+	if (st->req[k].res < (ssize_t)n)
+		return st->req[k].res < 0 ? (int)st->req[k].res : -EIO;
+	return 0;
+}
+
+/* Writes chunk [pos, pos + n) of slot @k, or hands it to the thread. */
 static int cp_stream_put(struct cp *cp, struct imc_file *d,
 			 struct cp_stream *st, int k, uint64_t pos, size_t n)
 {
 	/* Whole aligned chunks go O_DIRECT where the destination can. */
 	int fd = st->direct_fd >= 0 && !(n % CP_ALIGN) ? st->direct_fd :
 							 d->host_fd;
-	int ret;
 
-	st->seg[k] = (struct cp_seg){ pos, pos + n };
-	if (cp_behind_of(cp, d, true)) {
-		cp_behind_put(cp, &st->wb[k], fd, st->buf[k], &st->seg[k], 1);
-		return 0;
-	}
-	if (fd != st->direct_fd)
+	if (!cp_writes_behind(cp, d))
 		return cp_put(cp, d, st->buf[k], n, pos);
-	ret = cp_pwrite_all(fd, st->buf[k], n, (off_t)pos);
-	if (!ret && pos + n > cp->dst_end)
-		cp->dst_end = pos + n;
-	return ret;
+	st->seg[k] = (struct cp_seg){ pos, pos + n };
+	cp_thread(cp);
+	cp_behind_put(cp, &st->wb[k], fd, false, st->buf[k], &st->seg[k], 1);
+	return 0;
 }
 
 /*
  * [pos, end) a chunk at a time, the next chunks' reads in flight while
- * this one is written (by the writer thread, which may hold as many more):
- * the device never waits for the host's writes.
+ * this one is written: the device never waits for the host, nor the host
+ * for the device.
  */
 static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		     uint64_t pos, uint64_t end)
@@ -228,21 +257,19 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 						  CP_STREAM_CHUNK) };
 	int ret = st.mem ? 0 : -ENOMEM;
 
+	if (s->host_fd >= 0)
+		cp_thread(cp);
 	for (int i = 0; i < CP_STREAM_SLOTS && st.mem; i++)
 		st.buf[i] = st.mem + (size_t)i * CP_STREAM_CHUNK;
 	for (int i = 0; i < CP_STREAM_AHEAD && !ret; i++)
-		ret = cp_stream_start(&st, s, i);
+		ret = cp_stream_start(cp, &st, s, i);
 	for (unsigned int c = 0; !ret && pos < end; c++) {
 		int k = (int)(c % CP_STREAM_SLOTS);
 		int ahead = (int)((c + CP_STREAM_AHEAD) % CP_STREAM_SLOTS);
 		size_t n = end - pos < CP_STREAM_CHUNK ? end - pos :
 							  CP_STREAM_CHUNK;
-		int err = iomap_read_batch_wait(st.batch[k]);
 
-		st.batch[k] = NULL;
-		if (err || st.req[k].res < (ssize_t)n)
-			ret = err ? err :
-				    (st.req[k].res < 0 ? (int)st.req[k].res : -EIO);
+		ret = cp_stream_wait(cp, &st, k, n);
 		if (!ret)
 			ret = cp_stream_put(cp, d, &st, k, pos, n);
 		/* The chunk CP_STREAM_AHEAD on goes to a slot whose writes
@@ -250,7 +277,7 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		if (!ret)
 			ret = cp_behind_wait(cp->behind, &st.wb[ahead]);
 		if (!ret)
-			ret = cp_stream_start(&st, s, ahead);
+			ret = cp_stream_start(cp, &st, s, ahead);
 		if (ret)
 			break;
 		pos += n;
@@ -424,14 +451,14 @@ static int cp_window_retire(struct cp *cp, struct imc_file *s,
 			    struct imc_file *d, struct cp_window *w)
 {
 	uint64_t base = w->n ? w->seg[0].start : 0;
-	bool behind = cp_behind_of(cp, d, false);
+	bool behind = cp_writes_behind(cp, d);
 	int ret;
 
 	if (!w->n || w->wb.queued)
 		return 0;
 	ret = cp_window_wait(s, w);
 	if (!ret && behind)
-		cp_behind_put(cp, &w->wb, d->host_fd, w->buf, w->seg,
+		cp_behind_put(cp, &w->wb, d->host_fd, false, w->buf, w->seg,
 			      (unsigned int)w->n);
 	for (int i = 0; i < w->n && !ret; i++) {
 		const struct cp_seg *g = &w->seg[i];
@@ -496,7 +523,8 @@ static int cp_segment(struct cp *cp, struct imc_file *s, struct imc_file *d,
 	}
 	/* This window's reads go out, the oldest read one is written, and
 	 * the next window is gathered once its writes are done. */
-	cp_behind_of(cp, d, true);
+	if (cp_writes_behind(cp, d))
+		cp_thread(cp);
 	ret = cp_window_start(s, w);
 	if (!ret)
 		ret = cp_window_retire(cp, s, d,

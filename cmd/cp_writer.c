@@ -41,23 +41,6 @@ struct cp_writer {
 	bool stop;
 };
 
-int cp_pwrite_all(int fd, const char *buf, size_t len, off_t pos)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done,
-				   pos + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* What open_host_dst() says of a name that exists (no -f here). */
 static int cp_job_exists(const struct cp_job *j)
 {

@@ -85,3 +85,31 @@ Test(cp_stream, direct_copy_out_to_disk_bypasses_the_page_cache)
 	cr_assert_eq(cached, 0, "the copy left %ld bytes in the page cache",
 		     cached);
 }
+
+/*
+ * Into an image the host file is read ahead on cp's host I/O thread while
+ * the engine writes the chunk before: on every path, the bytes (EOF in
+ * mid-block), the hole between two long runs, and a clean image.
+ */
+Test(cp_stream, copy_in_reads_ahead_on_every_path)
+{
+	static const char *const paths[] = { "direct", "buffered", "dax" };
+
+	cr_assert_eq(t_sh("cd '%s' && head -c 9437184 /dev/urandom > f && "
+			  "xfs_io -c 'pwrite -q -S 0x3c 20m %d' f && "
+			  "mke2fs -q -F -t ext4 img 64M",
+			  dir, 9 * 1048576 + 1234),
+		     0);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		cr_assert_eq(t_sh("cd '%s' && %s --io=%s cp f img:/f%zu && "
+				  "%s cat img:/f%zu | cmp - f && test \"$(%s "
+				  "seek -a -r img:/f%zu 0)\" = \"$(xfs_io -r -c "
+				  "'seek -a -r 0' f)\"",
+				  dir, IOMAPCTL_BINARY, paths[i], i,
+				  IOMAPCTL_BINARY, i, IOMAPCTL_BINARY, i),
+			     0, "--io=%s: the copy differs or lost its hole",
+			     paths[i]);
+	}
+	cr_assert_eq(t_sh("e2fsck -fn '%s/img' >/dev/null 2>&1", dir), 0,
+		     "e2fsck -fn finds damage");
+}
