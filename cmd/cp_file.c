@@ -131,19 +131,27 @@ static char *cp_buffers(size_t len)
 
 /*
  * Worth streaming: a run of two chunks or more, of a host file into an
- * image, or of an image file read directly into a host file starting on a
- * block the device can take.
+ * image or of an image file into a host file.
  */
 static bool cp_streams(const struct imc_file *s, const struct imc_file *d,
 		       uint64_t pos, uint64_t end)
 {
-	const struct iomap_dev *dev = s->ctx ? s->ctx->dev : NULL;
-
 	if (end - pos < 2 * (uint64_t)CP_STREAM_CHUNK)
 		return false;
-	if (s->host_fd >= 0)
-		return d->host_fd < 0;
-	return s->io && dev && iomap_dev_is_direct(dev) && d->host_fd >= 0 &&
+	return s->host_fd >= 0 ? d->host_fd < 0 : s->io && d->host_fd >= 0;
+}
+
+/*
+ * The stream reads out of the image in batches, in flight while it waits
+ * for nothing else: on the direct path, from a block the device can take.
+ * Otherwise each chunk is read here (through the page cache or the DAX
+ * mapping) while the host I/O thread writes the one before.
+ */
+static bool cp_stream_batches(const struct imc_file *s, uint64_t pos)
+{
+	const struct iomap_dev *dev = s->ctx->dev;
+
+	return dev && iomap_dev_is_direct(dev) &&
 	       s->ctx->io.path == IOMAP_IO_DIRECT && !(pos % CP_ALIGN) &&
 	       iomap_dev_dio_align(dev) <= CP_ALIGN;
 }
@@ -157,6 +165,7 @@ struct cp_stream {
 	struct cp_wbatch wb[CP_STREAM_SLOTS];
 	uint64_t next, end; /* the next chunk to start, and the run's end */
 	int direct_fd; /* the destination opened O_DIRECT, or -1 */
+	bool batches; /* cp_stream_batches() */
 };
 
 /*
@@ -207,6 +216,11 @@ static int cp_stream_start(struct cp *cp, struct cp_stream *st,
 		.pos = (loff_t)st->next,
 	};
 	st->next += len;
+	if (!st->batches) {
+		st->req[k].res = imc_file_pread(s, st->buf[k], len,
+						st->req[k].pos);
+		return 0;
+	}
 	return iomap_read_batch_start(&st->req[k], 1, &st->batch[k]);
 }
 
@@ -216,7 +230,7 @@ static int cp_stream_wait(struct cp *cp, struct cp_stream *st, int k,
 {
 	int err;
 
-	if (!st->batch[k])
+	if (st->wb[k].queued)
 		return cp_behind_wait(cp->behind, &st->wb[k]);
 	err = iomap_read_batch_wait(st->batch[k]);
 	st->batch[k] = NULL;
@@ -253,6 +267,8 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 {
 	struct cp_stream st = { .next = pos, .end = end,
 				.direct_fd = cp_stream_direct_fd(cp, d),
+				.batches = s->host_fd < 0 &&
+					   cp_stream_batches(s, pos),
 				.mem = cp_buffers((size_t)CP_STREAM_SLOTS *
 						  CP_STREAM_CHUNK) };
 	int ret = st.mem ? 0 : -ENOMEM;

@@ -503,10 +503,13 @@ Test(cp, writer_threads_report_failures_and_keep_directory_times)
 		     0, "modes and the directory's times kept");
 }
 
-/* Long runs copied out on the direct path stream (cmd/cp_file.c): chunks
- * read ahead while the one before is written, EOF mid-block, holes kept. */
-Test(cp, direct_copy_out_streams_long_runs)
+/* Long runs copied out stream (cmd/cp_file.c): on the direct path chunks
+ * are read ahead while the one before is written, on the others read while
+ * the host I/O thread writes it; EOF mid-block, holes kept. */
+Test(cp, copy_out_streams_long_runs)
 {
+	static const char *const paths[] = { "direct", "buffered", "dax" };
+
 	TC_NEED_ADAPTER(dir);
 	cr_assert_eq(t_sh("cd '%s' && head -c 9437184 /dev/urandom > lr && "
 			  "xfs_io -c 'pwrite -q -S 0x3c 12m %d' lr && "
@@ -514,12 +517,17 @@ Test(cp, direct_copy_out_streams_long_runs)
 			  "&& %s cp lr limg:/lr",
 			  dir, 9 * 1048576 + 1234, IOMAPCTL_BINARY),
 		     0);
-	cr_assert_eq(tc_run(dir, NULL, NULL, "--io=direct cp limg:/lr lo"), 0);
-	cr_expect_eq(t_sh("cd '%s' && cmp lr lo && test \"$(xfs_io -r -c "
-			  "'seek -a -r 0' lo)\" = \"$(xfs_io -r -c 'seek -a -r "
-			  "0' lr)\"",
-			  dir),
-		     0, "bytes and holes of the copy");
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		cr_assert_eq(tc_run(dir, NULL, NULL, "--io=%s cp limg:/lr lo%zu",
+				    paths[i], i),
+			     0);
+		cr_expect_eq(t_sh("cd '%s' && cmp lr lo%zu && test \"$(xfs_io "
+				  "-r -c 'seek -a -r 0' lo%zu)\" = \"$(xfs_io -r "
+				  "-c 'seek -a -r 0' lr)\"",
+				  dir, i, i),
+			     0, "bytes and holes of the --io=%s copy",
+			     paths[i]);
+	}
 }
 
 /*
