@@ -106,9 +106,9 @@ static void cp_behind_put(struct cp *cp, struct cp_wbatch *wb, int fd,
 		cp->dst_end = seg[n - 1].end;
 }
 
-/* Hugely aligned memory for @len bytes of buffers, faulted in as a few
- * huge pages, not thousands of small ones: on this VM a page touched the
- * first time costs 18 us. */
+/* @len bytes of buffers on huge-page boundaries, faulted in as a few huge
+ * pages, not thousands of small ones: on this VM a page touched the first
+ * time costs 18 us. */
 static char *cp_buffers(size_t len)
 {
 	void *mem;
