@@ -889,7 +889,7 @@ static int cmd_cp(struct imc_ctx *ctx, int argc, char **argv)
 			s > 0 ? (double)cp.bytes / s / 1048576.0 : 0.0);
 	}
 	cp_group_free(&cp);
-	cp_behind_stop(cp.behind);
+	cp_file_end(&cp);
 	if (cp.dctx != ctx && imc_ctx_fini(&cp.dst_ctx))
 		ret = IMC_EXIT_FAIL;
 	if (cp.src_ctx_used)

@@ -179,6 +179,7 @@ struct cp_writer;
  * @behind:	the thread doing a large file's host I/O beside the
  *		engine's, once one needed it (cp_behind.c); @behind_failed
  *		when it could not start.
+ * @window_mem, @stream_mem: cp_file's buffers, made at their first use.
  */
 struct cp {
 	struct imc_ctx *ctx;
@@ -210,6 +211,7 @@ struct cp {
 	bool writer_failed;
 	struct cp_behind *behind;
 	bool behind_failed;
+	char *window_mem, *stream_mem;
 };
 
 /**
@@ -229,6 +231,8 @@ struct cp_dst {
 
 /* Copies regular file @src to @dst; prints its own error; IMC_EXIT_*. */
 int cp_file(struct cp *cp, const char *src, const struct cp_dst *dst);
+/* Ends what cp_file keeps for the run: its thread and buffers. */
+void cp_file_end(struct cp *cp);
 /* Reports @err for copying @src to @dst (`SRC -> DST: why`): exit status. */
 int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
 	    int err);

@@ -106,17 +106,23 @@ static void cp_behind_put(struct cp *cp, struct cp_wbatch *wb, int fd,
 		cp->dst_end = seg[n - 1].end;
 }
 
-/* @len bytes of buffers on huge-page boundaries, faulted in as a few huge
- * pages, not thousands of small ones: on this VM a page touched the first
- * time costs 18 us. */
-static char *cp_buffers(size_t len)
+/*
+ * The run's buffers of @len bytes in @mem, made at their first use and
+ * kept until cp_file_end(): on huge-page boundaries, so that they fault in
+ * as a few huge pages rather than thousands of small ones (on this VM a
+ * page touched the first time costs 18 us), and once, not per file.
+ */
+static char *cp_buffers(char **mem, size_t len)
 {
-	void *mem;
+	void *p;
 
-	if (posix_memalign(&mem, CP_HUGE, len))
+	if (*mem)
+		return *mem;
+	if (posix_memalign(&p, CP_HUGE, len))
 		return NULL;
-	madvise(mem, len, MADV_HUGEPAGE);
-	return mem;
+	madvise(p, len, MADV_HUGEPAGE);
+	*mem = p;
+	return p;
 }
 
 /*
@@ -157,7 +163,7 @@ static bool cp_stream_batches(const struct imc_file *s, uint64_t pos)
 }
 
 struct cp_stream {
-	char *mem; /* the slots' buffers */
+	char *mem; /* the slots' buffers, the run's */
 	char *buf[CP_STREAM_SLOTS];
 	struct iomap_read_req req[CP_STREAM_SLOTS];
 	struct iomap_read_batch *batch[CP_STREAM_SLOTS];
@@ -269,8 +275,9 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 				.direct_fd = cp_stream_direct_fd(cp, d),
 				.batches = s->host_fd < 0 &&
 					   cp_stream_batches(s, pos),
-				.mem = cp_buffers((size_t)CP_STREAM_SLOTS *
-						  CP_STREAM_CHUNK) };
+				.mem = cp_buffers(&cp->stream_mem,
+						  (size_t)CP_STREAM_SLOTS *
+							  CP_STREAM_CHUNK) };
 	int ret = st.mem ? 0 : -ENOMEM;
 
 	if (s->host_fd >= 0)
@@ -308,7 +315,6 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		iomap_read_batch_wait(st.batch[i]);
 		ret = ret ? ret : r;
 	}
-	free(st.mem);
 	if (st.direct_fd >= 0)
 		close(st.direct_fd);
 	return ret;
@@ -377,7 +383,7 @@ struct cp_window {
 struct cp_windows {
 	struct cp_window *w;
 	unsigned int nwin, cur;
-	char *mem; /* the windows' buffers, CP_CHUNK each */
+	char *mem; /* the windows' buffers, CP_CHUNK each: the run's */
 };
 
 /* The window gathered @back windows before the current one. */
@@ -582,7 +588,6 @@ static void cp_windows_free(struct cp *cp, struct cp_windows *ws)
 		iomap_read_batch_wait(ws->w[i].batch);
 		cp_behind_wait(cp->behind, &ws->w[i].wb);
 	}
-	free(ws->mem);
 	free(ws->w);
 	free(ws);
 }
@@ -596,7 +601,9 @@ static struct cp_windows *cp_windows_alloc(struct cp *cp, uint64_t size)
 		return NULL;
 	ws->nwin = size > 2 * CP_CHUNK ? CP_WINDOWS : 2;
 	ws->w = calloc(ws->nwin, sizeof(*ws->w));
-	ws->mem = ws->w ? cp_buffers((size_t)ws->nwin * CP_CHUNK) : NULL;
+	ws->mem = ws->w ? cp_buffers(&cp->window_mem,
+				     (size_t)CP_WINDOWS * CP_CHUNK) :
+			  NULL;
 	if (!ws->mem) {
 		cp_windows_free(cp, ws);
 		return NULL;
@@ -1089,4 +1096,13 @@ int cp_fail(struct cp *cp, const char *src, const struct cp_dst *dst,
 		 dst->image ? dst->image : "", dst->image ? ":" : "",
 		 dst->image ? dst->path : dst->name);
 	return imc_err(cp->sctx, what, err);
+}
+
+void cp_file_end(struct cp *cp)
+{
+	cp_behind_stop(cp->behind);
+	cp->behind = NULL;
+	free(cp->window_mem);
+	free(cp->stream_mem);
+	cp->window_mem = cp->stream_mem = NULL;
 }
