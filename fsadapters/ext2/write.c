@@ -51,6 +51,68 @@ int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
 	return ret;
 }
 
+/* Bits set in [@start, @end] of @map, a run at a time. */
+static uint64_t fsa_ext2_bits_set(ext2fs_generic_bitmap map, uint64_t start,
+				  uint64_t end)
+{
+	__u64 pos = start, zero;
+	uint64_t set = 0;
+
+	while (pos <= end &&
+	       !ext2fs_find_first_set_generic_bmap(map, pos, end, &pos)) {
+		if (ext2fs_find_first_zero_generic_bmap(map, pos, end, &zero))
+			zero = end + 1;
+		set += zero - pos;
+		pos = zero;
+	}
+	return set;
+}
+
+/*
+ * Allocation takes free blocks and inodes from the bitmaps and takes
+ * them off the group descriptor's counts: a descriptor counting fewer
+ * free than its bitmap holds would wrap to 2^16 or 2^32 free.  The
+ * kernel stops allocating in such a group (ext4_mb_generate_buddy:
+ * "block bitmap and bg descriptor inconsistent"); such an image is
+ * written only after e2fsck.  Needs the bitmaps loaded.
+ */
+int fsa_ext2_check_counts(struct fsa_ext2_fs *efs)
+{
+	ext2_filsys fs = efs->fs;
+	uint32_t ipg = fs->super->s_inodes_per_group;
+	const char *what = NULL;
+	uint64_t first, last, have = 0, want = 0;
+	dgrp_t g;
+
+	for (g = 0; g < fs->group_desc_count && !what; g++) {
+		first = ext2fs_group_first_block2(fs, g);
+		last = ext2fs_group_last_block2(fs, g);
+		have = ext2fs_bg_free_blocks_count(fs, g);
+		want = last - first + 1 -
+		       fsa_ext2_bits_set((ext2fs_generic_bitmap)fs->block_map,
+					 first, last);
+		if (have != want) {
+			what = "blocks";
+			break;
+		}
+		first = (uint64_t)g * ipg + 1;
+		have = ext2fs_bg_free_inodes_count(fs, g);
+		want = ipg - fsa_ext2_bits_set(
+				     (ext2fs_generic_bitmap)fs->inode_map,
+				     first, first + ipg - 1);
+		if (have != want)
+			what = "inodes";
+	}
+	if (!what)
+		return 0;
+	fprintf(stderr,
+		"iomapctl: %s: cannot write: group %u counts %llu free %s, "
+		"its bitmap %llu (run e2fsck; it can be opened read-only)\n",
+		fs->device_name, g, (unsigned long long)have, what,
+		(unsigned long long)want);
+	return -EFSCORRUPTED;
+}
+
 int fsa_ext2_writable(struct fsa_ext2_fs *efs)
 {
 	return efs->base.rdwr ? 0 : -EROFS;

@@ -141,3 +141,21 @@ Test(corrupt, extent_into_inode_table_is_refused)
 	fails_unchanged("write --pattern 0xab --length 100 img:/f 0",
 			"Structure needs cleaning");
 }
+
+/*
+ * A group descriptor counting fewer free blocks (inodes) than its bitmap
+ * holds: allocation took the count below zero, to 65535 free blocks
+ * (found on e2fsprogs' f_baddotdir, a write that ran into ENOSPC).  Any
+ * write is refused before it starts, as the kernel stops allocating in
+ * such a group.
+ */
+Test(corrupt, group_count_below_bitmap_is_refused)
+{
+	mkimg("ext4", "set_bg 0 free_blocks_count 0");
+	fails_unchanged("write --pattern 0xab --length 5000 img:/f 0",
+			"Structure needs cleaning");
+	fails_unchanged("falloc img:/f 0 9000", "Structure needs cleaning");
+	mkimg("ext4", "set_bg 0 free_inodes_count 0");
+	fails_unchanged("write --pattern 0xab --length 10 img:/g 0",
+			"Structure needs cleaning");
+}
