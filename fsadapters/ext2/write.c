@@ -798,6 +798,39 @@ static int fsa_ext2_init_file(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 	return fsa_ext2_errno(err);
 }
 
+/*
+ * A free inode number from the bitmap, refused when the inode table holds
+ * a live inode there (links, no deletion time): a bitmap missing a bit
+ * (e2fsprogs' f_bitmaps: lost+found, inode 11) handed that inode out again
+ * and the new file overwrote it.  An uninitialised part of a table
+ * (itable_unused) holds no inode yet, whatever its bytes.
+ */
+static int fsa_ext2_new_inode(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			      int mode, ext2_ino_t *ino)
+{
+	ext2_filsys fs = efs->fs;
+	uint32_t ipg = fs->super->s_inodes_per_group;
+	struct ext2_inode_large in;
+	dgrp_t g;
+	int ret = fsa_ext2_errno(ext2fs_new_inode(fs, dir, mode, NULL, ino));
+
+	if (ret)
+		return ret;
+	g = ext2fs_group_of_ino(fs, *ino);
+	if (ext2fs_has_group_desc_csum(fs) &&
+	    (ext2fs_bg_flags_test(fs, g, EXT2_BG_INODE_UNINIT) ||
+	     (*ino - 1) % ipg >= ipg - ext2fs_bg_itable_unused(fs, g)))
+		return 0;
+	ret = fsa_ext2_read_inode(efs, *ino, &in);
+	if (ret || !in.i_links_count || in.i_dtime)
+		return ret;
+	fprintf(stderr,
+		"iomapctl: %s: inode %u is free in the bitmap but in use in "
+		"the inode table (run e2fsck)\n",
+		fs->device_name, *ino);
+	return -EFSCORRUPTED;
+}
+
 int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		    uint32_t mode, uint64_t *inop)
 {
@@ -809,8 +842,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
 		return ret;
-	ret = fsa_ext2_errno(ext2fs_new_inode(
-		efs->fs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600, NULL, &ino));
+	ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600,
+				 &ino);
 	if (ret)
 		return ret;
 	/* Inode first, then the name: a failure leaves no dangling entry. */
@@ -821,7 +854,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 	ret = fsa_ext2_add_link(efs, (ext2_ino_t)dir, name, ino,
 				EXT2_FT_REG_FILE);
 	if (ret) {
-		ext2fs_inode_alloc_stats2(efs->fs, ino, -1, 0);
+		/* Links and dtime as a deleted inode: its number is reused. */
+		fsa_ext2_release_inode(efs, ino);
 		return ret;
 	}
 	*inop = ino;
@@ -874,12 +908,14 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (ret)
 		return ret;
 	/* Its number chosen first: no lookup of the new name afterwards. */
-	err = ext2fs_new_inode(efs->fs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
-			       NULL, &ino);
-	if (!err && fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir)) {
+	ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
+				 &ino);
+	if (ret)
+		return ret;
+	if (fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir)) {
 		/* fsa_ext2_add_link records the name. */
 		ret = fsa_ext2_mkdir_indexed(efs, (ext2_ino_t)dir, ino, name);
-	} else if (!err) {
+	} else {
 		err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 		if (err == EXT2_ET_DIR_NO_SPACE) {
 			err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
@@ -889,8 +925,6 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		}
 		if (!err)
 			fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
-		ret = fsa_ext2_errno(err);
-	} else {
 		ret = fsa_ext2_errno(err);
 	}
 	if (!ret)
@@ -997,9 +1031,8 @@ int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (!ret)
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (!ret)
-		ret = fsa_ext2_errno(ext2fs_new_inode(efs->fs, (ext2_ino_t)dir,
-						      LINUX_S_IFLNK | 0777,
-						      NULL, &ino));
+		ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir,
+					 LINUX_S_IFLNK | 0777, &ino);
 	if (!ret)
 		ret = fsa_ext2_errno(ext2fs_symlink(efs->fs, (ext2_ino_t)dir,
 						    ino, NULL, target));

@@ -159,3 +159,17 @@ Test(corrupt, group_count_below_bitmap_is_refused)
 	fails_unchanged("write --pattern 0xab --length 10 img:/g 0",
 			"Structure needs cleaning");
 }
+
+/*
+ * /f's inode (12) free in the bitmap, another marked instead so the
+ * counts agree: a new file took inode 12 and overwrote /f (on e2fsprogs'
+ * f_bitmaps, `cp` into /lost+found made lost+found, inode 11, the new
+ * regular file).  A live inode is never handed out again.
+ */
+Test(corrupt, live_inode_free_in_bitmap_is_not_reused)
+{
+	mkimg("ext4", "freei <12>\nseti <20>");
+	fails_unchanged("write --pattern 0xab --length 10 img:/g 0",
+			"Structure needs cleaning");
+	fails_unchanged("cp img:/f img:/g", "Structure needs cleaning");
+}
