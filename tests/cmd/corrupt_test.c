@@ -173,3 +173,15 @@ Test(corrupt, live_inode_free_in_bitmap_is_not_reused)
 			"Structure needs cleaning");
 	fails_unchanged("cp img:/f img:/g", "Structure needs cleaning");
 }
+
+/*
+ * An indirect-mapped file mapping block 99 twice (e2fsprogs' f_dup3):
+ * truncate freed the first eleven blocks, met 99 again already free and
+ * failed, half done.  The blocks are checked before any is freed.
+ */
+Test(corrupt, truncate_of_doubly_mapped_block_changes_nothing)
+{
+	corpus_img("f_dup3");
+	fails_unchanged("truncate img:/e2fsck 0", "Structure needs cleaning");
+	fails_unchanged("punch img:/e2fsck 0 100k", "Structure needs cleaning");
+}
