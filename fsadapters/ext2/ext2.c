@@ -104,6 +104,8 @@ static int fsa_ext2_open(const char *path, unsigned int flags,
 		ret = fsa_ext2_check_writable(efs);
 		if (!ret)
 			ret = fsa_ext2_errno(ext2fs_read_bitmaps(efs->fs));
+		if (!ret)
+			ret = fsa_ext2_check_counts(efs);
 		if (ret)
 			goto out_close;
 	}

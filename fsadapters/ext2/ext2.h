@@ -230,6 +230,7 @@ int fsa_ext2_get_block_create(struct fsa_ext2_inode *ei, uint64_t iblock,
 
 /* write.c: the fsa_ops mutations */
 int fsa_ext2_check_writable(struct fsa_ext2_fs *efs);
+int fsa_ext2_check_counts(struct fsa_ext2_fs *efs);
 int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		    uint32_t mode, uint64_t *ino);
 int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,

@@ -31,6 +31,8 @@ struct fsa_ext2_ind_punch {
 	unsigned int apb_bits; /* log2 of block addresses per block */
 	char *buf; /* one indirect block per level: 3 blocks */
 	blk64_t freed; /* blocks released, for i_blocks */
+	/* The checking pass: blocks met so far; nothing is changed. */
+	ext2fs_block_bitmap seen;
 };
 
 /* Logical blocks one slot at @level covers (level 0: a data block). */
@@ -50,6 +52,12 @@ static errcode_t fsa_ext2_ind_release(struct fsa_ext2_ind_punch *p, blk_t *slot)
 {
 	if (!ext2fs_test_block_bitmap2(p->fs->block_map, *slot))
 		return EXT2_ET_BAD_BLOCK_NUM; /* already free: damage */
+	if (p->seen) {
+		if (ext2fs_test_block_bitmap2(p->seen, *slot))
+			return EXT2_ET_BAD_BLOCK_NUM; /* met twice */
+		ext2fs_mark_block_bitmap2(p->seen, *slot);
+		return 0;
+	}
 	ext2fs_block_alloc_stats2(p->fs, *slot, -1);
 	*slot = 0;
 	p->freed++;
@@ -117,6 +125,9 @@ static errcode_t fsa_ext2_ind_slot(struct fsa_ext2_ind_punch *p, blk_t *slot,
 	if (err)
 		return err;
 	err = fsa_ext2_ind_entries(p, addr, level - 1, base, &dirty);
+	/* Checking, each indirect block met counts as one to free. */
+	if (p->seen)
+		return err ? err : fsa_ext2_ind_release(p, slot);
 	if (!err && fsa_ext2_ind_empty(addr, (size_t)1 << p->apb_bits)) {
 		err = fsa_ext2_ind_release(p, slot);
 		if (!err)
@@ -126,10 +137,29 @@ static errcode_t fsa_ext2_ind_slot(struct fsa_ext2_ind_punch *p, blk_t *slot,
 	return err ? err : werr;
 }
 
+/* Every i_block[] slot of @in through fsa_ext2_ind_slot(). */
+static errcode_t fsa_ext2_ind_walk(struct fsa_ext2_ind_punch *p,
+				   struct ext2_inode *in)
+{
+	blk64_t base = 0; /* where the slot starts mapping */
+	errcode_t err = 0;
+
+	for (int i = 0; i < EXT2_N_BLOCKS && !err; i++) {
+		int level = i < EXT2_NDIR_BLOCKS ? 0 : i - EXT2_NDIR_BLOCKS + 1;
+
+		err = fsa_ext2_ind_slot(p, &in->i_block[i], level, base);
+		base += fsa_ext2_ind_span(p, level);
+	}
+	return err;
+}
+
 /*
  * Free the blocks mapped in [@first, @last] of indirect-mapped @in and the
  * indirect blocks left empty, lower i_blocks and write the inode (as
- * ext2fs_punch() does).
+ * ext2fs_punch() does).  A first pass changes nothing and finds a block
+ * free in the bitmap or met twice: damage is reported before anything is
+ * freed (e2fsprogs' f_dup3, a file mapping block 99 twice, was left half
+ * truncated).
  */
 static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 				    struct ext2_inode *in, blk64_t first,
@@ -138,9 +168,7 @@ static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 	struct fsa_ext2_ind_punch p = { .fs = fs,
 					.first = first,
 					.last = last };
-	/* Where i_block[] slots start mapping, and at which level. */
-	blk64_t base = 0;
-	errcode_t err = 0, ierr, werr;
+	errcode_t err, ierr, werr;
 
 	if (!ext2fs_inode_has_valid_blocks2(fs, in))
 		return 0;
@@ -148,12 +176,17 @@ static errcode_t fsa_ext2_punch_ind(ext2_filsys fs, ext2_ino_t ino,
 	err = ext2fs_get_array(3, fs->blocksize, &p.buf);
 	if (err)
 		return err;
-	for (int i = 0; i < EXT2_N_BLOCKS && !err; i++) {
-		int level = i < EXT2_NDIR_BLOCKS ? 0 : i - EXT2_NDIR_BLOCKS + 1;
-
-		err = fsa_ext2_ind_slot(&p, &in->i_block[i], level, base);
-		base += fsa_ext2_ind_span(&p, level);
+	err = ext2fs_allocate_block_bitmap(fs, "punch check", &p.seen);
+	if (!err) {
+		err = fsa_ext2_ind_walk(&p, in);
+		ext2fs_free_block_bitmap(p.seen);
+		p.seen = NULL;
 	}
+	if (err) {
+		ext2fs_free_mem(&p.buf);
+		return err;
+	}
+	err = fsa_ext2_ind_walk(&p, in);
 	ext2fs_free_mem(&p.buf);
 	/* What was freed is recorded even when the walk stopped early, and
 	 * the cleared slots are written even when i_blocks was too low. */

@@ -51,6 +51,68 @@ int fsa_ext2_check_writable(struct fsa_ext2_fs *efs)
 	return ret;
 }
 
+/* Bits set in [@start, @end] of @map, a run at a time. */
+static uint64_t fsa_ext2_bits_set(ext2fs_generic_bitmap map, uint64_t start,
+				  uint64_t end)
+{
+	__u64 pos = start, zero;
+	uint64_t set = 0;
+
+	while (pos <= end &&
+	       !ext2fs_find_first_set_generic_bmap(map, pos, end, &pos)) {
+		if (ext2fs_find_first_zero_generic_bmap(map, pos, end, &zero))
+			zero = end + 1;
+		set += zero - pos;
+		pos = zero;
+	}
+	return set;
+}
+
+/*
+ * Allocation takes free blocks and inodes from the bitmaps and takes
+ * them off the group descriptor's counts: a descriptor counting fewer
+ * free than its bitmap holds would wrap to 2^16 or 2^32 free.  The
+ * kernel stops allocating in such a group (ext4_mb_generate_buddy:
+ * "block bitmap and bg descriptor inconsistent"); such an image is
+ * written only after e2fsck.  Needs the bitmaps loaded.
+ */
+int fsa_ext2_check_counts(struct fsa_ext2_fs *efs)
+{
+	ext2_filsys fs = efs->fs;
+	uint32_t ipg = fs->super->s_inodes_per_group;
+	const char *what = NULL;
+	uint64_t first, last, have = 0, want = 0;
+	dgrp_t g;
+
+	for (g = 0; g < fs->group_desc_count && !what; g++) {
+		first = ext2fs_group_first_block2(fs, g);
+		last = ext2fs_group_last_block2(fs, g);
+		have = ext2fs_bg_free_blocks_count(fs, g);
+		want = last - first + 1 -
+		       fsa_ext2_bits_set((ext2fs_generic_bitmap)fs->block_map,
+					 first, last);
+		if (have != want) {
+			what = "blocks";
+			break;
+		}
+		first = (uint64_t)g * ipg + 1;
+		have = ext2fs_bg_free_inodes_count(fs, g);
+		want = ipg - fsa_ext2_bits_set(
+				     (ext2fs_generic_bitmap)fs->inode_map,
+				     first, first + ipg - 1);
+		if (have != want)
+			what = "inodes";
+	}
+	if (!what)
+		return 0;
+	fprintf(stderr,
+		"iomapctl: %s: cannot write: group %u counts %llu free %s, "
+		"its bitmap %llu (run e2fsck; it can be opened read-only)\n",
+		fs->device_name, g, (unsigned long long)have, what,
+		(unsigned long long)want);
+	return -EFSCORRUPTED;
+}
+
 int fsa_ext2_writable(struct fsa_ext2_fs *efs)
 {
 	return efs->base.rdwr ? 0 : -EROFS;
@@ -736,6 +798,39 @@ static int fsa_ext2_init_file(struct fsa_ext2_fs *efs, ext2_ino_t ino,
 	return fsa_ext2_errno(err);
 }
 
+/*
+ * A free inode number from the bitmap, refused when the inode table holds
+ * a live inode there (links, no deletion time): a bitmap missing a bit
+ * (e2fsprogs' f_bitmaps: lost+found, inode 11) handed that inode out again
+ * and the new file overwrote it.  An uninitialised part of a table
+ * (itable_unused) holds no inode yet, whatever its bytes.
+ */
+static int fsa_ext2_new_inode(struct fsa_ext2_fs *efs, ext2_ino_t dir,
+			      int mode, ext2_ino_t *ino)
+{
+	ext2_filsys fs = efs->fs;
+	uint32_t ipg = fs->super->s_inodes_per_group;
+	struct ext2_inode_large in;
+	dgrp_t g;
+	int ret = fsa_ext2_errno(ext2fs_new_inode(fs, dir, mode, NULL, ino));
+
+	if (ret)
+		return ret;
+	g = ext2fs_group_of_ino(fs, *ino);
+	if (ext2fs_has_group_desc_csum(fs) &&
+	    (ext2fs_bg_flags_test(fs, g, EXT2_BG_INODE_UNINIT) ||
+	     (*ino - 1) % ipg >= ipg - ext2fs_bg_itable_unused(fs, g)))
+		return 0;
+	ret = fsa_ext2_read_inode(efs, *ino, &in);
+	if (ret || !in.i_links_count || in.i_dtime)
+		return ret;
+	fprintf(stderr,
+		"iomapctl: %s: inode %u is free in the bitmap but in use in "
+		"the inode table (run e2fsck)\n",
+		fs->device_name, *ino);
+	return -EFSCORRUPTED;
+}
+
 int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		    uint32_t mode, uint64_t *inop)
 {
@@ -747,8 +842,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (ret)
 		return ret;
-	ret = fsa_ext2_errno(ext2fs_new_inode(
-		efs->fs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600, NULL, &ino));
+	ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir, LINUX_S_IFREG | 0600,
+				 &ino);
 	if (ret)
 		return ret;
 	/* Inode first, then the name: a failure leaves no dangling entry. */
@@ -759,7 +854,8 @@ int fsa_ext2_create(struct fsa_fs *fs, uint64_t dir, const char *name,
 	ret = fsa_ext2_add_link(efs, (ext2_ino_t)dir, name, ino,
 				EXT2_FT_REG_FILE);
 	if (ret) {
-		ext2fs_inode_alloc_stats2(efs->fs, ino, -1, 0);
+		/* Links and dtime as a deleted inode: its number is reused. */
+		fsa_ext2_release_inode(efs, ino);
 		return ret;
 	}
 	*inop = ino;
@@ -812,12 +908,14 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (ret)
 		return ret;
 	/* Its number chosen first: no lookup of the new name afterwards. */
-	err = ext2fs_new_inode(efs->fs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
-			       NULL, &ino);
-	if (!err && fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir)) {
+	ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir, LINUX_S_IFDIR | 0755,
+				 &ino);
+	if (ret)
+		return ret;
+	if (fsa_ext2_dirindex_has(efs, (ext2_ino_t)dir)) {
 		/* fsa_ext2_add_link records the name. */
 		ret = fsa_ext2_mkdir_indexed(efs, (ext2_ino_t)dir, ino, name);
-	} else if (!err) {
+	} else {
 		err = ext2fs_mkdir(efs->fs, (ext2_ino_t)dir, ino, name);
 		if (err == EXT2_ET_DIR_NO_SPACE) {
 			err = ext2fs_expand_dir(efs->fs, (ext2_ino_t)dir);
@@ -827,8 +925,6 @@ int fsa_ext2_mkdir(struct fsa_fs *fs, uint64_t dir, const char *name,
 		}
 		if (!err)
 			fsa_ext2_dirindex_added(efs, (ext2_ino_t)dir, name);
-		ret = fsa_ext2_errno(err);
-	} else {
 		ret = fsa_ext2_errno(err);
 	}
 	if (!ret)
@@ -935,9 +1031,8 @@ int fsa_ext2_symlink(struct fsa_fs *fs, uint64_t dir, const char *name,
 	if (!ret)
 		ret = fsa_ext2_check_name(efs, (ext2_ino_t)dir, name);
 	if (!ret)
-		ret = fsa_ext2_errno(ext2fs_new_inode(efs->fs, (ext2_ino_t)dir,
-						      LINUX_S_IFLNK | 0777,
-						      NULL, &ino));
+		ret = fsa_ext2_new_inode(efs, (ext2_ino_t)dir,
+					 LINUX_S_IFLNK | 0777, &ino);
 	if (!ret)
 		ret = fsa_ext2_errno(ext2fs_symlink(efs->fs, (ext2_ino_t)dir,
 						    ino, NULL, target));

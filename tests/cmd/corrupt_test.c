@@ -141,3 +141,47 @@ Test(corrupt, extent_into_inode_table_is_refused)
 	fails_unchanged("write --pattern 0xab --length 100 img:/f 0",
 			"Structure needs cleaning");
 }
+
+/*
+ * A group descriptor counting fewer free blocks (inodes) than its bitmap
+ * holds: allocation took the count below zero, to 65535 free blocks
+ * (found on e2fsprogs' f_baddotdir, a write that ran into ENOSPC).  Any
+ * write is refused before it starts, as the kernel stops allocating in
+ * such a group.
+ */
+Test(corrupt, group_count_below_bitmap_is_refused)
+{
+	mkimg("ext4", "set_bg 0 free_blocks_count 0");
+	fails_unchanged("write --pattern 0xab --length 5000 img:/f 0",
+			"Structure needs cleaning");
+	fails_unchanged("falloc img:/f 0 9000", "Structure needs cleaning");
+	mkimg("ext4", "set_bg 0 free_inodes_count 0");
+	fails_unchanged("write --pattern 0xab --length 10 img:/g 0",
+			"Structure needs cleaning");
+}
+
+/*
+ * /f's inode (12) free in the bitmap, another marked instead so the
+ * counts agree: a new file took inode 12 and overwrote /f (on e2fsprogs'
+ * f_bitmaps, `cp` into /lost+found made lost+found, inode 11, the new
+ * regular file).  A live inode is never handed out again.
+ */
+Test(corrupt, live_inode_free_in_bitmap_is_not_reused)
+{
+	mkimg("ext4", "freei <12>\nseti <20>");
+	fails_unchanged("write --pattern 0xab --length 10 img:/g 0",
+			"Structure needs cleaning");
+	fails_unchanged("cp img:/f img:/g", "Structure needs cleaning");
+}
+
+/*
+ * An indirect-mapped file mapping block 99 twice (e2fsprogs' f_dup3):
+ * truncate freed the first eleven blocks, met 99 again already free and
+ * failed, half done.  The blocks are checked before any is freed.
+ */
+Test(corrupt, truncate_of_doubly_mapped_block_changes_nothing)
+{
+	corpus_img("f_dup3");
+	fails_unchanged("truncate img:/e2fsck 0", "Structure needs cleaning");
+	fails_unchanged("punch img:/e2fsck 0 100k", "Structure needs cleaning");
+}

@@ -48,7 +48,7 @@ static void usage(FILE *out)
 	      "must show the same size, bytes and data/hole layout.\n\n"
 	      "  --fs ext2|ext3|ext4|native  filesystem (ext4); native: our fsck,\n"
 	      "                        no kernel oracle\n"
-	      "  --block-size N        1024 or 4096 (4096); native: any power\n"
+	      "  --block-size N        1024, 2048 or 4096 (4096); native: any power\n"
 	      "                        of two from 1024 to 65536\n"
 	      "  --io PATH             as iomapctl --io (buffered)\n"
 	      "  --mapper SPEC         as iomapctl --mapper (iomap)\n"
@@ -85,7 +85,8 @@ static bool fsx_block_size_ok(const struct fsx_cfg *cfg)
 	if (fsx_native(cfg))
 		return cfg->bs >= 1024 && cfg->bs <= 65536 &&
 		       !(cfg->bs & (cfg->bs - 1));
-	return cfg->bs == 1024 || cfg->bs == 4096;
+	return (cfg->bs == 1024 || cfg->bs == 2048 || cfg->bs == 4096) &&
+	       cfg->bs <= (unsigned long)sysconf(_SC_PAGESIZE);
 }
 static int parse(int argc, char **argv, struct fsx_cfg *cfg, const char **base)
 {
