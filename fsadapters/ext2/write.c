@@ -467,6 +467,19 @@ int fsa_ext2_ind_alloc_failed(struct fsa_ext2_inode *ei)
 }
 
 /*
+ * Is @ei's inode still @before, and extent-mapped?  An indirect-mapped
+ * one may have new indirect blocks behind an unchanged inode (a block
+ * pointer written into an indirect block): fsa_ext2_ind_alloc_failed()
+ * must count them.
+ */
+static bool fsa_ext2_inode_same(const struct fsa_ext2_inode *ei,
+				const struct ext2_inode_large *before)
+{
+	return (ei->inode.i_flags & EXT4_EXTENTS_FL) &&
+	       !memcmp(&ei->inode, before, sizeof(*before));
+}
+
+/*
  * Allocate @len blocks from @lblk where there are none: unwritten extents
  * when @uninit (ext4), else blocks zeroed before they are mapped, so no
  * stale data is ever exposed.  Indirect-mapped files go through
@@ -475,6 +488,7 @@ int fsa_ext2_ind_alloc_failed(struct fsa_ext2_inode *ei)
 int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 		   bool uninit)
 {
+	struct ext2_inode_large before = ei->inode;
 	int ret, wret;
 
 	if (ei->inode.i_flags & EXT4_EXTENTS_FL)
@@ -489,14 +503,18 @@ int fsa_ext2_alloc(struct fsa_ext2_inode *ei, blk64_t lblk, blk64_t len,
 	/* Whatever was allocated before an error is recorded. */
 	fsa_ext2_cursor_invalidate(ei, lblk);
 	/*
-	 * Unless the image failed: libext2fs may have left half a tree split
-	 * in the inode (a deeper root whose index is still the old extent),
-	 * and writing that loses the file; the disk's inode is whole.
+	 * Unless the image failed or its tree is damaged: libext2fs may have
+	 * left half a tree split in the inode (a deeper root whose index is
+	 * still the old extent), and writing that loses the file; the disk's
+	 * inode is whole.
 	 */
-	if (ret == -EIO) {
+	if (ret == -EIO || ret == -EFSCORRUPTED) {
 		fsa_ext2_refresh(ei);
 		return ret;
 	}
+	/* Refused before an extent moved (a full image): nothing to write. */
+	if (ret && fsa_ext2_inode_same(ei, &before))
+		return ret;
 	wret = ret && !(ei->inode.i_flags & EXT4_EXTENTS_FL) ?
 		       fsa_ext2_ind_alloc_failed(ei) :
 		       fsa_ext2_write_inode(ei);
@@ -635,6 +653,7 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 	uint64_t end = (uint64_t)pos + len;
 	blk64_t first, last;
 	int ret = fsa_ext2_range_begin(ei, pos, len), wret = 0;
+	struct ext2_inode_large before = ei->inode;
 
 	if (ret)
 		return ret;
@@ -650,6 +669,11 @@ int fsa_ext2_falloc(struct iomap_inode *inode, loff_t pos, uint64_t len,
 		return -EOPNOTSUPP;
 	ret = fsa_ext2_alloc(ei, first, last - first + 1,
 			     fsa_ext2_can_unwritten(ei));
+	/* A failed image, a damaged tree, or nothing allocated: the inode
+	 * stays as it is, times included, as the kernel leaves it. */
+	if (ret == -EIO || ret == -EFSCORRUPTED ||
+	    (ret && fsa_ext2_inode_same(ei, &before)))
+		return ret;
 	/* Out of space part way: the size covers what was allocated, as
 	 * ext4_alloc_file_blocks() moves it after each mapping. */
 	if (ret && !keep_size)

@@ -84,7 +84,8 @@ static void corpus_img(const char *name)
 /*
  * A bad interior extent block checksum: ext2fs_punch() found it after
  * freeing part of the range, and `zero` past EOF had grown the size
- * before its punch; both now fail before anything changes.
+ * before its punch; both now fail before anything changes.  falloc wrote
+ * the inode back with new times after its allocation failed.
  */
 Test(corrupt, zero_on_bad_extent_csum_changes_nothing)
 {
@@ -92,6 +93,16 @@ Test(corrupt, zero_on_bad_extent_csum_changes_nothing)
 	fails_unchanged("zero img:/a 500 9000", "Structure needs cleaning");
 	fails_unchanged("zero img:/a 700000 20000", "Structure needs cleaning");
 	fails_unchanged("truncate img:/a 100", "Structure needs cleaning");
+	fails_unchanged("falloc img:/a 0 65536", "Structure needs cleaning");
+}
+
+/* A full image (e2fsprogs' f_extents2): a falloc that can allocate nothing
+ * leaves the inode and its times as they were, as the kernel does. */
+Test(corrupt, falloc_refused_for_space_changes_nothing)
+{
+	corpus_img("f_extents2");
+	fails_unchanged("falloc img:/extent.c 0 65536",
+			"No space left on device");
 }
 
 /* `iomapctl ARGS` succeeds, e2fsck stays clean, /f reads as @expr
