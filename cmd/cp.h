@@ -96,15 +96,15 @@ static inline int cp_pwrite_all(int fd, const char *buf, size_t len,
 }
 
 /**
- * struct cp_wbatch - segments of one buffer, for cp_behind to read from or
+ * struct cp_hbatch - segments of one buffer, for cp_behind to read from or
  * write to host file @fd at their offsets.
  * @buf:	the bytes from @base on: segment @seg[i] is at its start
  *		minus @base.
  * @queued:	handed to cp_behind and not yet waited for.
  * @done, @err:	set by its thread, under its lock.
  */
-struct cp_wbatch {
-	struct cp_wbatch *next;
+struct cp_hbatch {
+	struct cp_hbatch *next;
 	int fd;
 	bool read;
 	char *buf;
@@ -118,10 +118,10 @@ struct cp_wbatch {
 /* A thread doing batches in order (cp_behind.c); NULL when none can
  * start. */
 struct cp_behind *cp_behind_start(void);
-/* Hands @wb to thread @b; with no thread (NULL), does it now. */
-void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb);
-/* Waits until @wb (queued or not) is done; returns its error. */
-int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb);
+/* Hands @hb to thread @b; with no thread (NULL), does it now. */
+void cp_behind_queue(struct cp_behind *b, struct cp_hbatch *hb);
+/* Waits until @hb (queued or not) is done; returns its error. */
+int cp_behind_wait(struct cp_behind *b, struct cp_hbatch *hb);
 /* Does what is queued, then ends the thread. */
 void cp_behind_stop(struct cp_behind *b);
 

@@ -21,7 +21,7 @@ struct cp_behind {
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* a batch was queued, or stop */
 	pthread_cond_t done; /* a batch was done */
-	struct cp_wbatch *head, *tail;
+	struct cp_hbatch *head, *tail;
 	bool stop;
 };
 
@@ -43,12 +43,12 @@ int cp_host_rw(int fd, bool read, char *buf, size_t len, off_t pos)
 	return 0;
 }
 
-static int cp_wbatch_run(const struct cp_wbatch *wb)
+static int cp_hbatch_run(const struct cp_hbatch *hb)
 {
-	for (unsigned int i = 0; i < wb->n; i++) {
-		const struct cp_seg *g = &wb->seg[i];
-		int ret = cp_host_rw(wb->fd, wb->read,
-				     wb->buf + (g->start - wb->base),
+	for (unsigned int i = 0; i < hb->n; i++) {
+		const struct cp_seg *g = &hb->seg[i];
+		int ret = cp_host_rw(hb->fd, hb->read,
+				     hb->buf + (g->start - hb->base),
 				     g->end - g->start, (off_t)g->start);
 
 		if (ret)
@@ -64,21 +64,21 @@ static void *cp_behind_main(void *arg)
 	pthread_setname_np(pthread_self(), "iomapctl-hostio");
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
-		struct cp_wbatch *wb = b->head;
+		struct cp_hbatch *hb = b->head;
 
-		if (!wb) {
+		if (!hb) {
 			if (b->stop)
 				break;
 			pthread_cond_wait(&b->work, &b->lock);
 			continue;
 		}
-		b->head = wb->next;
+		b->head = hb->next;
 		if (!b->head)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->lock);
-		wb->err = cp_wbatch_run(wb);
+		hb->err = cp_hbatch_run(hb);
 		pthread_mutex_lock(&b->lock);
-		wb->done = true;
+		hb->done = true;
 		pthread_cond_broadcast(&b->done);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -104,39 +104,39 @@ struct cp_behind *cp_behind_start(void)
 	return b;
 }
 
-void cp_behind_queue(struct cp_behind *b, struct cp_wbatch *wb)
+void cp_behind_queue(struct cp_behind *b, struct cp_hbatch *hb)
 {
-	wb->next = NULL;
-	wb->queued = true;
-	wb->done = !b;
+	hb->next = NULL;
+	hb->queued = true;
+	hb->done = !b;
 	if (!b) {
-		wb->err = cp_wbatch_run(wb);
+		hb->err = cp_hbatch_run(hb);
 		return;
 	}
-	wb->err = 0;
+	hb->err = 0;
 	pthread_mutex_lock(&b->lock);
 	if (b->tail)
-		b->tail->next = wb;
+		b->tail->next = hb;
 	else
-		b->head = wb;
-	b->tail = wb;
+		b->head = hb;
+	b->tail = hb;
 	pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->lock);
 }
 
-int cp_behind_wait(struct cp_behind *b, struct cp_wbatch *wb)
+int cp_behind_wait(struct cp_behind *b, struct cp_hbatch *hb)
 {
-	if (!wb->queued)
+	if (!hb->queued)
 		return 0;
 	/* Without a thread the batch ran in cp_behind_queue(). */
 	if (b) {
 		pthread_mutex_lock(&b->lock);
-		while (!wb->done)
+		while (!hb->done)
 			pthread_cond_wait(&b->done, &b->lock);
 		pthread_mutex_unlock(&b->lock);
 	}
-	wb->queued = false;
-	return wb->err;
+	hb->queued = false;
+	return hb->err;
 }
 
 void cp_behind_stop(struct cp_behind *b)

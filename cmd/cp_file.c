@@ -95,13 +95,13 @@ static bool cp_writes_behind(const struct cp *cp, const struct imc_file *d)
 
 /* Hands @seg[0..n) of @buf (which holds [@seg[0].start, ...)) to the
  * thread, to be read from or written to host file @fd. */
-static void cp_behind_put(struct cp *cp, struct cp_wbatch *wb, int fd,
+static void cp_behind_put(struct cp *cp, struct cp_hbatch *hb, int fd,
 			  bool read, char *buf, const struct cp_seg *seg,
 			  unsigned int n)
 {
-	*wb = (struct cp_wbatch){ .fd = fd, .read = read, .buf = buf,
+	*hb = (struct cp_hbatch){ .fd = fd, .read = read, .buf = buf,
 				  .base = seg[0].start, .seg = seg, .n = n };
-	cp_behind_queue(cp->behind, wb);
+	cp_behind_queue(cp->behind, hb);
 	if (!read && seg[n - 1].end > cp->dst_end)
 		cp->dst_end = seg[n - 1].end;
 }
@@ -168,7 +168,7 @@ struct cp_stream {
 	struct iomap_read_req req[CP_STREAM_SLOTS];
 	struct iomap_read_batch *batch[CP_STREAM_SLOTS];
 	struct cp_seg seg[CP_STREAM_SLOTS];
-	struct cp_wbatch wb[CP_STREAM_SLOTS];
+	struct cp_hbatch hb[CP_STREAM_SLOTS];
 	uint64_t next, end; /* the next chunk to start, and the run's end */
 	int direct_fd; /* the destination opened O_DIRECT, or -1 */
 	bool batches; /* cp_stream_batches() */
@@ -211,7 +211,7 @@ static int cp_stream_start(struct cp *cp, struct cp_stream *st,
 		if (st->seg[k].end > st->end)
 			st->seg[k].end = st->end;
 		st->next += len;
-		cp_behind_put(cp, &st->wb[k], s->host_fd, true, st->buf[k],
+		cp_behind_put(cp, &st->hb[k], s->host_fd, true, st->buf[k],
 			      &st->seg[k], 1);
 		return 0;
 	}
@@ -236,8 +236,8 @@ static int cp_stream_wait(struct cp *cp, struct cp_stream *st, int k,
 {
 	int err;
 
-	if (st->wb[k].queued)
-		return cp_behind_wait(cp->behind, &st->wb[k]);
+	if (st->hb[k].queued)
+		return cp_behind_wait(cp->behind, &st->hb[k]);
 	err = iomap_read_batch_wait(st->batch[k]);
 	st->batch[k] = NULL;
 	if (err)
@@ -259,7 +259,7 @@ static int cp_stream_put(struct cp *cp, struct imc_file *d,
 		return cp_put(cp, d, st->buf[k], n, pos);
 	st->seg[k] = (struct cp_seg){ pos, pos + n };
 	cp_thread(cp);
-	cp_behind_put(cp, &st->wb[k], fd, false, st->buf[k], &st->seg[k], 1);
+	cp_behind_put(cp, &st->hb[k], fd, false, st->buf[k], &st->seg[k], 1);
 	return 0;
 }
 
@@ -298,7 +298,7 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 		/* The chunk CP_STREAM_AHEAD on goes to a slot whose writes
 		 * are done. */
 		if (!ret)
-			ret = cp_behind_wait(cp->behind, &st.wb[ahead]);
+			ret = cp_behind_wait(cp->behind, &st.hb[ahead]);
 		if (!ret)
 			ret = cp_stream_start(cp, &st, s, ahead);
 		if (ret)
@@ -310,7 +310,7 @@ static int cp_stream(struct cp *cp, struct imc_file *s, struct imc_file *d,
 	}
 	/* Never free a buffer a read may still fill or a write still use. */
 	for (int i = 0; i < CP_STREAM_SLOTS; i++) {
-		int r = cp_behind_wait(cp->behind, &st.wb[i]);
+		int r = cp_behind_wait(cp->behind, &st.hb[i]);
 
 		iomap_read_batch_wait(st.batch[i]);
 		ret = ret ? ret : r;
@@ -368,13 +368,13 @@ struct cp_window {
 	char *buf;
 	struct iomap_read_batch *batch; /* reads in flight */
 	bool read; /* started: buf holds the data once the batch is done */
-	struct cp_wbatch wb; /* its writes, while the writer thread has them */
+	struct cp_hbatch hb; /* its writes, while the host I/O thread has them */
 };
 
 /*
  * A ring of windows.  @cur gathers; the @nwin / 2 gathered before it have
  * their reads in flight; older ones are read and, into a host file, queued
- * for the writer thread, started once a file fills a window.  With two
+ * for the host I/O thread, started once a file fills a window.  With two
  * windows, one window's reads were in flight at a time and the writes
  * waited for them.
  */
@@ -466,7 +466,7 @@ static int cp_window_wait(struct imc_file *s, struct cp_window *w)
 
 /*
  * Waits for the window's reads and writes its segments out, or hands them
- * to the writer thread; either way in file order, as writing below EOF
+ * to the host I/O thread; either way in file order, as writing below EOF
  * into a hole would make an image allocate more.
  */
 static int cp_window_retire(struct cp *cp, struct imc_file *s,
@@ -476,11 +476,11 @@ static int cp_window_retire(struct cp *cp, struct imc_file *s,
 	bool behind = cp_writes_behind(cp, d);
 	int ret;
 
-	if (!w->n || w->wb.queued)
+	if (!w->n || w->hb.queued)
 		return 0;
 	ret = cp_window_wait(s, w);
 	if (!ret && behind)
-		cp_behind_put(cp, &w->wb, d->host_fd, false, w->buf, w->seg,
+		cp_behind_put(cp, &w->hb, d->host_fd, false, w->buf, w->seg,
 			      (unsigned int)w->n);
 	for (int i = 0; i < w->n && !ret; i++) {
 		const struct cp_seg *g = &w->seg[i];
@@ -492,7 +492,7 @@ static int cp_window_retire(struct cp *cp, struct imc_file *s,
 		cp->walked += g->end - g->start;
 	}
 	imc_progress_update(&cp->prog, cp->walked);
-	if (!w->wb.queued) {
+	if (!w->hb.queued) {
 		w->n = 0;
 		w->read = false;
 	}
@@ -504,9 +504,9 @@ static int cp_window_reclaim(struct cp *cp, struct cp_window *w)
 {
 	int ret;
 
-	if (!w->wb.queued)
+	if (!w->hb.queued)
 		return 0;
-	ret = cp_behind_wait(cp->behind, &w->wb);
+	ret = cp_behind_wait(cp->behind, &w->hb);
 	w->n = 0;
 	w->read = false;
 	return ret;
@@ -586,7 +586,7 @@ static void cp_windows_free(struct cp *cp, struct cp_windows *ws)
 	/* Never free a buffer a read may still fill or a write still use. */
 	for (unsigned int i = 0; ws->w && i < ws->nwin; i++) {
 		iomap_read_batch_wait(ws->w[i].batch);
-		cp_behind_wait(cp->behind, &ws->w[i].wb);
+		cp_behind_wait(cp->behind, &ws->w[i].hb);
 	}
 	free(ws->w);
 	free(ws);
